@@ -1,0 +1,12 @@
+"""optviz: many optimizers racing on one 2-D loss surface, for teaching.
+
+    from optviz import Scene, OptimizerSpec, ScheduleSpec, simulate, SURFACES, OPTIMIZERS
+"""
+from .engine import Run, simulate
+from .optimizers import OPTIMIZERS
+from .scene import OptimizerSpec, Scene, SceneError, ScheduleSpec
+from .surfaces import SURFACES
+
+__all__ = ["Scene", "OptimizerSpec", "ScheduleSpec", "SceneError", "simulate", "Run",
+           "SURFACES", "OPTIMIZERS", "__version__"]
+__version__ = "0.1.0"

@@ -1,0 +1,285 @@
+"""simulate(scene) -> Run: every optimizer row x every start point, stepped together.
+
+Layout. Inside the engine a batch of points is ``ndarray[2, rows, points]``: an x plane
+and a y plane, each contiguous, so every elementwise operation streams through memory.
+Rows are regrouped by optimizer kernel (gd, momentum and nesterov are all ``sgd``), so a
+step is: one gradient evaluation for every point of every row, then one vectorized
+update per kernel, whatever the number of rows. There is one Python loop over steps and
+none over points.
+
+Chunks. Start points are independent, so the engine runs all steps for one block of
+``CHUNK_STARTS`` starts before moving on: a block's working set stays in cache, and a
+million starts cost no more per point than a thousand. The gradient noise for a block is
+drawn from its own stream, ``default_rng(SeedSequence(seed, spawn_key=(0, block)))``, one
+``(2, starts_in_block)`` draw per step shared by every row (common random numbers): the
+same start sees the same noise whichever optimizers are on, and the same scene and seed
+give the same Run on any machine.
+
+Divergence. After every update a point outside ``|x|, |y| <= 1e6`` (or non-finite) is put
+back to its last finite position and frozen there; ``diverged_at`` records the update.
+Its gradient is zeroed from then on so its optimizer state stays finite. A point whose
+*loss* is not finite is frozen the same way. No NaN or inf reaches ``path`` or ``loss``.
+"""
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+import numpy as np
+
+from .optimizers import OPTIMIZERS, StepContext
+from .scene import COORD_LIMIT, Scene
+
+__all__ = ["Run", "simulate", "CHUNK_STARTS"]
+
+#: Starts per block (a fixed constant: it decides the noise streams, so it is part of
+#: what makes a Run reproducible). 2048 points x 8 bytes x 2 planes = 32 KB per buffer.
+CHUNK_STARTS = 2048
+#: Threads for batches of 4 blocks or more (OPTVIZ_THREADS; default: the machine's cores,
+#: at most 4). Each block has its own random streams, so the result does not depend on it.
+THREADS = max(1, int(os.environ.get("OPTVIZ_THREADS", min(4, os.cpu_count() or 1))))
+#: Updates between divergence checks (see _run_block).
+CHECK_EVERY = 16
+
+
+@dataclass(frozen=True, eq=False)
+class Run:
+    """The recorded result of :func:`simulate` (user row order, start order)."""
+
+    scene: Scene
+    path: np.ndarray          # float64 [rows, starts, steps + 1, 2], start included
+    loss: np.ndarray          # float64 [rows, starts, steps + 1]
+    lr: np.ndarray            # float64 [rows, steps]: the rate update t used
+    diverged_at: np.ndarray   # int64 [rows, starts]: first update that left the box, -1 never
+    grad: np.ndarray | None   # float64 [rows, starts, steps, 2]: gradient update t saw
+
+    @property
+    def labels(self) -> list[str]:
+        return self.scene.labels
+
+
+def _learning_rates(scene: Scene) -> np.ndarray:
+    """``ndarray[rows, steps]``: the scheduled rate of every row at every update."""
+    t = np.arange(scene.steps)
+    out = np.empty((len(scene.optimizers), scene.steps))
+    for i, o in enumerate(scene.optimizers):
+        schedule = o.schedule or scene.schedule
+        base = o.hparams["lr"]
+        out[i] = base if schedule is None else schedule.function(scene.steps)(t, base)
+    return out
+
+
+def _hyper_namespace(specs, shape) -> SimpleNamespace:
+    """Hyperparameters of rows sharing a kernel, for planes of ``shape`` [2, rows, C]:
+    a Python scalar where all rows agree, else a full-shape array (full shape, not
+    ``[rows, 1]``: NumPy's broadcasting costs more than the arithmetic on arrays this
+    small). ``betas`` is split into beta1 and beta2; ``active`` names the
+    hyperparameters that are non-zero in some row."""
+    cols: dict[str, list] = {}
+    for s in specs:
+        for k, v in s.hparams.items():
+            if k == "betas":
+                cols.setdefault("beta1", []).append(v[0])
+                cols.setdefault("beta2", []).append(v[1])
+            else:
+                cols.setdefault(k, []).append(v)
+    ns = SimpleNamespace(active=frozenset(k for k, v in cols.items() if any(v)))
+    for k, vals in cols.items():
+        if all(v == vals[0] for v in vals):
+            setattr(ns, k, vals[0])
+        else:
+            per_row = np.asarray(vals)[None, :, None]
+            setattr(ns, k, np.ascontiguousarray(np.broadcast_to(per_row, shape)))
+    return ns
+
+
+class _Group:
+    """Rows that share one kernel, as a contiguous slice of the internal row order."""
+
+    def __init__(self, kernel, rows, lo, hi, lrs, specs):
+        self.update = kernel.update
+        self.init = kernel.init
+        self.rows, self.lo, self.hi = rows, lo, hi
+        self.specs = specs
+        lr = lrs[rows]                                        # [rows_k, steps]
+        same = bool((lr == lr[:1]).all())
+        # per-step rate: a Python float if the rows agree, else ndarray[rows_k, 1]
+        self.lr = lr[0].tolist() if same else list(np.ascontiguousarray(lr.T)[:, :, None])
+
+
+def simulate(scene: Scene, *, record_grad: bool = True) -> Run:
+    """Run every optimizer row from every start for ``scene.steps`` updates.
+
+    ``record_grad=False`` skips recording the gradients (``Run.grad`` is then None) for
+    very large batches where only paths and losses are wanted.
+    """
+    if not isinstance(scene, Scene):
+        raise TypeError(f"simulate() takes a Scene, not {type(scene).__name__}")
+    surface = scene.get_surface()
+    specs = scene.optimizers
+    n_rows, n_starts, steps = len(specs), len(scene.starts), scene.steps
+    lrs = _learning_rates(scene)
+
+    # regroup rows by kernel, keeping first-appearance order
+    kernels: dict[str, list[int]] = {}
+    for i, s in enumerate(specs):
+        kernels.setdefault(OPTIMIZERS[s.name].kernel, []).append(i)
+    order = [i for rows in kernels.values() for i in rows]       # internal -> user row
+    groups, lo = [], 0
+    for name, rows in kernels.items():
+        groups.append(_Group(OPTIMIZERS[name], rows, lo, lo + len(rows), lrs,
+                             [specs[i] for i in rows]))
+        lo += len(rows)
+
+    out = _Outputs(
+        path=np.empty((n_rows, n_starts, steps + 1, 2)),
+        loss=np.empty((n_rows, n_starts, steps + 1)),
+        grad=np.empty((n_rows, n_starts, steps, 2)) if record_grad else None,
+        diverged_at=np.full((n_rows, n_starts), -1, dtype=np.int64),
+        order=order)
+    blocks = list(enumerate(range(0, n_starts, CHUNK_STARTS)))
+
+    def work(my_blocks):
+        with np.errstate(all="ignore"):      # per thread: errstate is context-local
+            for block, c0 in my_blocks:
+                c1 = min(c0 + CHUNK_STARTS, n_starts)
+                _run_block(scene, surface, groups, n_rows, scene.starts[c0:c1], block,
+                           record_grad, out, c0)
+
+    # Blocks are independent: large batches use both cores (NumPy releases the GIL
+    # inside its loops). Small scenes, like every page request, stay on one thread.
+    n_threads = min(THREADS, len(blocks)) if len(blocks) >= 4 else 1
+    if n_threads == 1:
+        work(blocks)
+    else:
+        with ThreadPoolExecutor(n_threads) as pool:
+            list(pool.map(work, [blocks[i::n_threads] for i in range(n_threads)]))
+    path, loss, grad, diverged_at = out.path, out.loss, out.grad, out.diverged_at
+    return Run(scene=scene, path=path, loss=loss, lr=lrs, diverged_at=diverged_at, grad=grad)
+
+
+@dataclass
+class _Outputs:
+    path: np.ndarray
+    loss: np.ndarray
+    grad: np.ndarray | None
+    diverged_at: np.ndarray
+    order: list[int]          # internal row -> user row
+
+    def store(self, c0, pathbuf, lossbuf, gradbuf, diverged):
+        """Copy one block's internal buffers (time first) into the user-order outputs
+        (time last), a tile of updates at a time: a whole-block transposing copy is ten
+        times slower because it strides through memory."""
+        n = pathbuf.shape[-1]
+        for i, r in enumerate(self.order):
+            _store_tiled(self.path[r, c0:c0 + n], pathbuf[:, :, i])
+            _store_tiled(self.loss[r, c0:c0 + n, :, None], lossbuf[:, None, i])
+            if gradbuf is not None:
+                _store_tiled(self.grad[r, c0:c0 + n], gradbuf[:, :, i])
+            self.diverged_at[r, c0:c0 + n] = diverged[i]
+
+
+def _store_tiled(dst, src, tile=16):
+    """``dst[C, T, k] = src[T, k, C]`` in tiles of T."""
+    for t0 in range(0, src.shape[0], tile):
+        dst[:, t0:t0 + tile] = src[t0:t0 + tile].transpose(2, 0, 1)
+
+
+def _run_block(scene, surface, groups, n_rows, starts, block, record_grad, out, c0):
+    """All steps for one block of starts, stored into ``out`` at start offset ``c0``.
+    Internal buffers: path ``[steps+1, 2, rows, C]``, loss ``[steps+1, rows, C]``,
+    grad ``[steps, 2, rows, C]``, diverged_at ``[rows, C]``."""
+    steps, n = scene.steps, len(starts)
+    pathbuf = np.empty((steps + 1, 2, n_rows, n))
+    gradbuf = np.empty((steps, 2, n_rows, n)) if record_grad else None
+    w = np.empty((2, n_rows, n))
+    w[0], w[1] = starts[:, 0], starts[:, 1]
+    pathbuf[0] = w
+    g = np.empty_like(w)
+    diverged = np.full((n_rows, n), -1, dtype=np.int64)
+    frozen = frozen_w = None
+    checked = 0
+
+    noise = scene.noise
+    noise_rng = np.random.default_rng(np.random.SeedSequence(scene.seed, spawn_key=(0, block)))
+    ctx = StepContext(surface=surface, rng=np.random.default_rng(
+        np.random.SeedSequence(scene.seed, spawn_key=(1, block))))
+    clip = scene.clip_norm
+    grad_xy = surface.grad_xy
+    views = []
+    for grp in groups:
+        wv, gv = w[:, grp.lo:grp.hi], g[:, grp.lo:grp.hi]
+        hp = _hyper_namespace(grp.specs, wv.shape)
+        views.append((grp.update, wv, gv, grp.init(wv, hp), grp.lr, hp))
+
+    for t in range(steps):
+        g[0], g[1] = grad_xy(w[0], w[1])
+        if noise:
+            g += noise * noise_rng.standard_normal((2, 1, n))
+        if clip is not None:
+            norm = np.sqrt(g[0] * g[0] + g[1] * g[1])
+            g *= np.minimum(1.0, clip / np.maximum(norm, 1e-300))
+        if frozen is not None:
+            np.copyto(g, 0.0, where=frozen)
+        if record_grad:
+            gradbuf[t] = g
+        for update, wv, gv, state, lr, hp in views:
+            update(wv, gv, state, lr[t], t + 1, hp, ctx)
+        if frozen is not None:
+            np.copyto(w, frozen_w, where=frozen)
+        pathbuf[t + 1] = w
+        # Divergence is looked for every CHECK_EVERY updates, not every update: points
+        # are independent, so a late find is mended exactly by rewinding that point.
+        if (t + 1) % CHECK_EVERY == 0 or t + 1 == steps:
+            window = pathbuf[checked + 1:t + 2]
+            if not np.abs(window).max() <= COORD_LIMIT:      # NaN fails this test too
+                frozen = _freeze(window, pathbuf[checked], diverged, frozen, checked)
+                w[...] = pathbuf[t + 1]
+                frozen_w = w.copy()
+            checked = t + 1
+
+    lossbuf = surface.value_xy(pathbuf[:, 0], pathbuf[:, 1])
+    lossbuf = np.broadcast_to(lossbuf, (steps + 1, n_rows, n)).astype(float, copy=False)
+    if not np.isfinite(lossbuf).all():
+        lossbuf = _freeze_nonfinite_loss(pathbuf, np.array(lossbuf), diverged)
+    out.store(c0, pathbuf, lossbuf, gradbuf, diverged)
+
+
+def _freeze(window, before, diverged, frozen, t0):
+    """Freeze the points of ``window`` (``pathbuf[t0+1 : t1+1]``, [k, 2, rows, C], written
+    in place) that left the box: from their first bad update on, they keep their last
+    good position. ``before`` is ``pathbuf[t0]``. Returns the new frozen mask [rows, C]."""
+    bad = ~(np.abs(window) <= COORD_LIMIT).all(axis=1)           # [k, rows, C]
+    hit = bad.any(axis=0)
+    if frozen is not None:
+        hit &= ~frozen
+    first = bad.argmax(axis=0)                                    # [rows, C]
+    diverged[hit] = t0 + 1 + first[hit]
+    # position to keep: the update before the first bad one
+    full = np.concatenate([before[None], window])                 # [k+1, 2, rows, C]
+    keep = np.take_along_axis(full, first[None, None], axis=0)    # [1, 2, rows, C]
+    after = (np.arange(len(window))[:, None, None] >= first) & hit
+    np.copyto(window, keep, where=after[:, None])
+    return hit if frozen is None else frozen | hit
+
+
+def _freeze_nonfinite_loss(pathbuf, lossbuf, diverged):
+    """Where the loss itself overflowed at finite coordinates, freeze the point at its
+    last position with a finite loss (pathbuf and diverged in place; returns the loss)."""
+    bad = ~np.isfinite(lossbuf)                                   # [steps+1, rows, C]
+    hit = bad.any(axis=0)
+    first = np.where(hit, bad.argmax(axis=0), lossbuf.shape[0])   # [rows, C]
+    keep = np.maximum(first - 1, 0)
+    after = np.arange(lossbuf.shape[0])[:, None, None] >= first   # [steps+1, rows, C]
+    kept_path = np.take_along_axis(pathbuf, keep[None, None], axis=0)
+    np.copyto(pathbuf, kept_path, where=after[:, None])
+    kept_loss = np.take_along_axis(lossbuf, keep[None], axis=0)
+    np.copyto(lossbuf, kept_loss, where=after)
+    # a start whose loss is already not finite has nothing finite to keep
+    np.nan_to_num(lossbuf, copy=False, nan=np.finfo(float).max, posinf=np.finfo(float).max,
+                  neginf=-np.finfo(float).max)
+    newly = hit & ((diverged < 0) | (diverged > first))
+    diverged[newly] = np.maximum(first[newly], 1)
+    return lossbuf

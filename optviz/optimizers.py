@@ -1,0 +1,519 @@
+r"""The optimizers, one ``(init, update)`` pair each, written the way the slides write them.
+
+Arrays. ``w`` and ``g`` are ``ndarray[2, rows, points]``: the x and y planes of every
+point of every row that uses this optimizer. A hyperparameter is either a Python scalar
+(all rows agree) or an ``ndarray[rows, 1]`` that broadcasts against the planes, so one
+call steps many configurations at once: a learning-rate sweep is just more rows.
+
+Contract of ``update(w, g, state, lr, t, hp, ctx)``: ``t`` is the 1-based update count
+(torch's ``state["step"]`` after its increment), ``lr`` the scheduled rate for this update
+(scalar or ``ndarray[rows, 1]``), ``hp`` a namespace of hyperparameters, ``ctx`` the
+:class:`StepContext` (surface and random stream, used only by Newton and random search).
+``update`` moves ``w`` **in place** and updates the buffers in ``state`` in place:
+the engine's speed targets need it, and the buffers are private to one simulation.
+
+Names, hyperparameters and defaults follow ``torch.optim``; with no noise the paths match
+torch's to float64 round-off (tests/test_torch_parity.py). Where torch's arithmetic
+differs from a slide the docstring says so.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Optimizer", "OPTIMIZERS", "StepContext", "HyperParam"]
+
+Array = np.ndarray
+
+
+@dataclass
+class StepContext:
+    """What a few optimizers need beyond the gradient."""
+
+    surface: Any                     # optviz.surfaces.Surface
+    rng: np.random.Generator         # random search's own stream (not the gradient noise)
+
+
+def _active(hp, name: str) -> bool:
+    """True if hyperparameter ``name`` is non-zero (or true) in some row."""
+    return name in hp.active
+
+
+def _lerp(a: Array, b: Array, weight) -> Array:
+    """ATen's ``torch.lerp`` (two branches for accuracy), in place on ``a``."""
+    if isinstance(weight, np.ndarray):
+        a[...] = np.where(np.abs(weight) < 0.5, a + weight * (b - a), b - (b - a) * (1 - weight))
+    elif abs(weight) < 0.5:
+        a += weight * (b - a)
+    else:
+        a[...] = b - (b - a) * (1 - weight)
+    return a
+
+
+def _coupled_l2(g, w, hp):
+    """torch's ``weight_decay`` for SGD/Adam/...: L2 added to the gradient, g + lambda w."""
+    return g + hp.weight_decay * w if _active(hp, "weight_decay") else g
+
+
+# -- SGD, momentum, Nesterov ---------------------------------------------------------------
+
+def sgd_init(w, hp):
+    momentum = np.asarray(hp.momentum)
+    return SimpleNamespace(
+        buf=np.zeros_like(w),
+        # torch keeps no buffer at momentum 0; the shared buffer equals g there unless
+        # dampening scales it, and only then must those rows bypass it
+        bypass=(momentum == 0) if _active(hp, "dampening") and not momentum.all() else None)
+
+
+def sgd_update(w, g, s, lr, t, hp, ctx):
+    r"""SGD with optional (Nesterov) momentum, torch's form.
+
+    .. math::
+        b_t = \mu b_{t-1} + (1 - \tau) g_t \quad (b_1 = g_1) \\
+        d_t = g_t + \mu b_t \text{ (nesterov) or } b_t \\
+        w_{t+1} = w_t - \alpha d_t
+
+    Slides (Polyak): :math:`m_{t+1} = \mu m_t - \alpha g_t,\ w_{t+1} = w_t + m_{t+1}`.
+    With a constant rate and :math:`\tau = 0` that is the same path (:math:`m = -\alpha b`);
+    torch keeps the rate outside the buffer (so a schedule acts at once), starts the buffer
+    at the first gradient with no dampening, and ``dampening`` :math:`\tau` is the EMA
+    form :math:`(1-\tau)`. Momentum 0 is plain gradient descent (torch keeps no buffer).
+    """
+    g = _coupled_l2(g, w, hp)
+    if not _active(hp, "momentum"):
+        w -= lr * g
+        return
+    b = s.buf
+    if t == 1:
+        b[...] = g
+    else:
+        b *= hp.momentum
+        b += (1 - hp.dampening) * g if _active(hp, "dampening") else g
+    d = np.where(hp.nesterov, g + hp.momentum * b, b) if _active(hp, "nesterov") else b
+    if s.bypass is not None:
+        d = np.where(s.bypass, g, d)
+    w -= lr * d
+
+
+# -- AdaGrad ------------------------------------------------------------------------------
+
+def adagrad_init(w, hp):
+    return SimpleNamespace(v=np.zeros_like(w) + hp.initial_accumulator_value)
+
+
+def adagrad_update(w, g, s, lr, t, hp, ctx):
+    r"""AdaGrad (Duchi et al., 2011).
+
+    .. math::
+        v_{t+1} = v_t + g_t^2 \qquad
+        w_{t+1} = w_t - \frac{\alpha_t}{\sqrt{v_{t+1}} + \epsilon} \odot g_t, \quad
+        \alpha_t = \frac{\alpha}{1 + (t - 1)\,\text{lr\_decay}}
+
+    torch puts eps (1e-10) outside the square root, as the lecture code does
+    (``np.sqrt(grad_squared) + 1e-7``); one slide writes :math:`\sqrt{v + \epsilon}`.
+    The accumulator only grows, so the effective step decays to zero.
+    """
+    g = _coupled_l2(g, w, hp)
+    clr = lr / (1 + (t - 1) * hp.lr_decay)
+    s.v += g * g
+    w -= clr * (g / (np.sqrt(s.v) + hp.eps))
+
+
+# -- RMSProp ------------------------------------------------------------------------------
+
+def rmsprop_init(w, hp):
+    return SimpleNamespace(v=np.zeros_like(w), gbar=np.zeros_like(w), buf=np.zeros_like(w))
+
+
+def rmsprop_update(w, g, s, lr, t, hp, ctx):
+    r"""RMSProp (Tieleman & Hinton, 2012): "leaky AdaGrad".
+
+    .. math::
+        v_{t+1} = \rho v_t + (1 - \rho) g_t^2 \qquad
+        w_{t+1} = w_t - \frac{\alpha}{\sqrt{v_{t+1}} + \epsilon} \odot g_t
+
+    torch calls the decay :math:`\rho` ``alpha`` (default 0.99) and the rate ``lr``.
+    ``centered`` subtracts the squared running mean of g; ``momentum`` keeps a buffer of
+    the scaled steps, :math:`b = \mu b + g / (\sqrt{v} + \epsilon)`. eps is outside the root.
+    """
+    g = _coupled_l2(g, w, hp)
+    s.v *= hp.alpha
+    s.v += (1 - hp.alpha) * (g * g)
+    if _active(hp, "centered"):
+        _lerp(s.gbar, g, 1 - hp.alpha)
+        avg = np.where(hp.centered, np.sqrt(s.v - s.gbar * s.gbar), np.sqrt(s.v))
+    else:
+        avg = np.sqrt(s.v)
+    avg += hp.eps
+    if _active(hp, "momentum"):
+        s.buf *= hp.momentum
+        s.buf += g / avg
+        w -= lr * s.buf
+    else:
+        w -= lr * (g / avg)
+
+
+# -- Adam, AdamW, "Adam, almost", Adamax, NAdam, RAdam ---------------------------------------
+
+def adam_init(w, hp):
+    return SimpleNamespace(m=np.zeros_like(w), v=np.zeros_like(w),
+                           vmax=np.zeros_like(w) if _active(hp, "amsgrad") else None)
+
+
+def _adam_core(w, g, s, lr, t, hp, decoupled):
+    if decoupled:
+        w *= 1 - lr * hp.weight_decay         # AdamW: decay the weights, not the gradient
+    else:
+        g = _coupled_l2(g, w, hp)
+    _lerp(s.m, g, 1 - hp.beta1)
+    s.v *= hp.beta2
+    s.v += (1 - hp.beta2) * (g * g)
+    bc1 = 1 - hp.beta1 ** t
+    bc2_sqrt = np.sqrt(1 - hp.beta2 ** t)
+    v = s.v
+    if s.vmax is not None:
+        np.maximum(s.vmax, s.v, out=s.vmax)
+        v = np.where(hp.amsgrad, s.vmax, s.v)
+    denom = np.sqrt(v) / bc2_sqrt + hp.eps
+    w -= (lr / bc1) * (s.m / denom)
+
+
+def adam_update(w, g, s, lr, t, hp, ctx):
+    r"""Adam (Kingma & Ba, 2015), the slides' "full form".
+
+    .. math::
+        m_{t+1} = \beta_1 m_t + (1-\beta_1) g_t \qquad
+        v_{t+1} = \beta_2 v_t + (1-\beta_2) g_t^2 \\
+        \hat m = \frac{m_{t+1}}{1-\beta_1^t} \qquad \hat v = \frac{v_{t+1}}{1-\beta_2^t}
+        \qquad w_{t+1} = w_t - \alpha \frac{\hat m}{\sqrt{\hat v} + \epsilon}
+
+    torch adds eps after dividing :math:`\sqrt{v}` by :math:`\sqrt{1-\beta_2^t}`, which is
+    the slide's :math:`\sqrt{\hat v} + \epsilon`. ``weight_decay`` is coupled L2 (added to
+    g); ``amsgrad`` divides by the running maximum of v instead.
+    """
+    _adam_core(w, g, s, lr, t, hp, decoupled=False)
+
+
+def adamw_update(w, g, s, lr, t, hp, ctx):
+    r"""AdamW (Loshchilov & Hutter, 2019): Adam with decoupled weight decay.
+
+    .. math:: w \leftarrow w (1 - \alpha_t \lambda) \text{ then the Adam step}
+
+    The decay multiplies the weights by the scheduled rate times lambda, and does not go
+    through the moment estimates (Adam's ``weight_decay`` does: coupled L2).
+    """
+    _adam_core(w, g, s, lr, t, hp, decoupled=True)
+
+
+def adam_nobias_init(w, hp):
+    return SimpleNamespace(m=np.zeros_like(w), v=np.zeros_like(w))
+
+
+def adam_nobias_update(w, g, s, lr, t, hp, ctx):
+    r"""Adam, almost: the slides' version without bias correction.
+
+    .. math::
+        m_{t+1} = \beta_1 m_t + (1-\beta_1) g_t \qquad
+        v_{t+1} = \beta_2 v_t + (1-\beta_2) g_t^2 \qquad
+        w_{t+1} = w_t - \alpha \frac{m_{t+1}}{\sqrt{v_{t+1}} + \epsilon}
+
+    The moments start at zero, so the first step is
+    :math:`\alpha (1-\beta_1) g / (\sqrt{1-\beta_2}|g|)`, about :math:`3.2\alpha` per
+    coordinate for the default betas: the bias correction exists to remove that.
+    """
+    s.m *= hp.beta1
+    s.m += (1 - hp.beta1) * g
+    s.v *= hp.beta2
+    s.v += (1 - hp.beta2) * (g * g)
+    w -= lr * (s.m / (np.sqrt(s.v) + hp.eps))
+
+
+def adamax_init(w, hp):
+    return SimpleNamespace(m=np.zeros_like(w), u=np.zeros_like(w))
+
+
+def adamax_update(w, g, s, lr, t, hp, ctx):
+    r"""Adamax (Kingma & Ba, 2015): Adam with the infinity norm.
+
+    .. math::
+        m_{t+1} = \beta_1 m_t + (1-\beta_1) g_t \qquad
+        u_{t+1} = \max(\beta_2 u_t, |g_t| + \epsilon) \qquad
+        w_{t+1} = w_t - \frac{\alpha}{1-\beta_1^t} \frac{m_{t+1}}{u_{t+1}}
+
+    torch adds eps to :math:`|g|` inside the max (the paper has no eps).
+    """
+    g = _coupled_l2(g, w, hp)
+    _lerp(s.m, g, 1 - hp.beta1)
+    np.maximum(s.u * hp.beta2, np.abs(g) + hp.eps, out=s.u)
+    w -= (lr / (1 - hp.beta1 ** t)) * (s.m / s.u)
+
+
+def nadam_init(w, hp):
+    return SimpleNamespace(m=np.zeros_like(w), v=np.zeros_like(w),
+                           mu_product=np.ones_like(np.asarray(hp.beta1, dtype=float)))
+
+
+def nadam_update(w, g, s, lr, t, hp, ctx):
+    r"""NAdam (Dozat, 2016): Adam with Nesterov momentum, torch's momentum schedule.
+
+    .. math::
+        \mu_t = \beta_1 (1 - \tfrac12 0.96^{t \psi}) \qquad
+        w_{t+1} = w_t - \alpha \frac{1-\mu_t}{1-\prod_{i\le t}\mu_i}
+        \frac{g_t}{\sqrt{\hat v}+\epsilon}
+        - \alpha \frac{\mu_{t+1}}{1-\prod_{i\le t+1}\mu_i} \frac{m_{t+1}}{\sqrt{\hat v}+\epsilon}
+
+    :math:`\psi` is ``momentum_decay`` (4e-3).
+    """
+    g = _coupled_l2(g, w, hp)
+    mu = hp.beta1 * (1.0 - 0.5 * 0.96 ** (t * hp.momentum_decay))
+    mu_next = hp.beta1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * hp.momentum_decay))
+    s.mu_product = s.mu_product * mu
+    _lerp(s.m, g, 1 - hp.beta1)
+    s.v *= hp.beta2
+    s.v += (1 - hp.beta2) * (g * g)
+    denom = np.sqrt(s.v / (1 - hp.beta2 ** t)) + hp.eps
+    w -= (lr * (1.0 - mu) / (1.0 - s.mu_product)) * (g / denom)
+    w -= (lr * mu_next / (1.0 - s.mu_product * mu_next)) * (s.m / denom)
+
+
+def radam_update(w, g, s, lr, t, hp, ctx):
+    r"""RAdam (Liu et al., 2020): Adam whose adaptive step is switched on only once the
+    variance of :math:`\hat v` is tractable.
+
+    .. math::
+        \rho_\infty = \frac{2}{1-\beta_2} - 1 \qquad
+        \rho_t = \rho_\infty - \frac{2 t \beta_2^t}{1 - \beta_2^t} \\
+        w_{t+1} = w_t - \alpha \hat m \cdot
+        \begin{cases} r_t \sqrt{1-\beta_2^t} / (\sqrt{v_{t+1}} + \epsilon) & \rho_t > 5 \\
+                      1 & \text{otherwise (plain momentum)} \end{cases}
+    """
+    g = _coupled_l2(g, w, hp)
+    _lerp(s.m, g, 1 - hp.beta1)
+    s.v *= hp.beta2
+    s.v += (1 - hp.beta2) * (g * g)
+    bc2 = 1 - hp.beta2 ** t
+    m_hat = s.m / (1 - hp.beta1 ** t)
+    rho_inf = 2 / (1 - hp.beta2) - 1
+    rho_t = rho_inf - 2 * t * (hp.beta2 ** t) / bc2
+    rectified = np.asarray(rho_t > 5.0)
+    if rectified.any():
+        rho_ok = np.where(rectified, rho_t, 6.0)   # keeps the root real where unused
+        r_t = np.sqrt((rho_ok - 4) * (rho_ok - 2) * rho_inf
+                      / ((rho_inf - 4) * (rho_inf - 2) * rho_ok))
+        adaptive = m_hat * lr * (np.sqrt(bc2) / (np.sqrt(s.v) + hp.eps)) * r_t
+        step = np.where(rectified, adaptive, m_hat * lr) if not rectified.all() else adaptive
+    else:
+        step = m_hat * lr
+    w -= step
+
+
+def adadelta_init(w, hp):
+    return SimpleNamespace(v=np.zeros_like(w), u=np.zeros_like(w))
+
+
+def adadelta_update(w, g, s, lr, t, hp, ctx):
+    r"""Adadelta (Zeiler, 2012): RMSProp whose step size is itself a running RMS.
+
+    .. math::
+        v_{t+1} = \rho v_t + (1-\rho) g_t^2 \qquad
+        \Delta_t = \frac{\sqrt{u_t + \epsilon}}{\sqrt{v_{t+1} + \epsilon}} g_t \\
+        u_{t+1} = \rho u_t + (1-\rho) \Delta_t^2 \qquad w_{t+1} = w_t - \alpha \Delta_t
+
+    eps is inside both square roots. torch's ``lr`` (default 1.0) only scales the final
+    step; it does not enter u.
+    """
+    g = _coupled_l2(g, w, hp)
+    s.v *= hp.rho
+    s.v += (1 - hp.rho) * (g * g)
+    delta = np.sqrt(s.u + hp.eps) / np.sqrt(s.v + hp.eps) * g
+    s.u *= hp.rho
+    s.u += (1 - hp.rho) * (delta * delta)
+    w -= lr * delta
+
+
+# -- beyond torch: sign descent, normalized GD, random search, Newton ---------------------------
+
+def _no_state(w, hp):
+    return SimpleNamespace()
+
+
+def sign_update(w, g, s, lr, t, hp, ctx):
+    r"""Sign gradient descent: :math:`w_{t+1} = w_t - \alpha\,\mathrm{sign}(g_t)`.
+
+    Every coordinate moves by exactly alpha whatever the gradient's size: the limit of
+    Adam with :math:`\beta_1 = \beta_2 = 0`.
+    """
+    w -= lr * np.sign(g)
+
+
+def normalized_update(w, g, s, lr, t, hp, ctx):
+    r"""Normalized gradient descent: :math:`w_{t+1} = w_t - \alpha\, g_t / \lVert g_t \rVert`.
+
+    Steps of length alpha along the gradient direction (no step where g = 0).
+    """
+    norm = np.sqrt(g[0] * g[0] + g[1] * g[1])
+    w -= lr * np.divide(g, norm, out=np.zeros_like(g), where=norm > 0)
+
+
+def random_search_update(w, g, s, lr, t, hp, ctx):
+    r"""Random search: try :math:`w' = w + \alpha z`, :math:`z \sim N(0, I)`; keep it if
+    :math:`L(w') < L(w)`. Uses no gradient at all; alpha is the search radius.
+    """
+    cand = w + lr * ctx.rng.standard_normal(w.shape)
+    better = ctx.surface.value_xy(cand[0], cand[1]) < ctx.surface.value_xy(w[0], w[1])
+    np.copyto(w, cand, where=better)
+
+
+def newton_update(w, g, s, lr, t, hp, ctx):
+    r"""Damped Newton's method: :math:`w_{t+1} = w_t - \alpha H(w_t)^{-1} g_t`.
+
+    Uses the surface's exact Hessian (and the gradient the point saw, noise included).
+    Where H is singular (:math:`|\det H| \le 10^{-12}\,\lVert H \rVert^2`) it falls back to
+    a gradient step :math:`w - \alpha g`. On an indefinite Hessian it does **not** fall
+    back: the Newton step jumps to the stationary point of the local quadratic model,
+    so near a saddle it is *attracted* to the saddle (Dauphin et al., 2014) - the lesson.
+    """
+    a, b, d = ctx.surface.hess_xy(w[0], w[1])
+    det = a * d - b * b
+    scale = a * a + 2 * b * b + d * d
+    ok = np.abs(det) > 1e-12 * scale
+    safe = np.where(ok, det, 1.0)
+    dx = np.where(ok, (d * g[0] - b * g[1]) / safe, g[0])
+    dy = np.where(ok, (a * g[1] - b * g[0]) / safe, g[1])
+    w[0] -= lr * dx
+    w[1] -= lr * dy
+
+
+# -- the registry ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class HyperParam:
+    """One hyperparameter: default, allowed range, lecture symbol."""
+
+    default: Any
+    low: float = 0.0
+    high: float = 1.0
+    kind: str = "float"          # "float", "bool" or "betas"
+    symbol: str = ""
+    low_open: bool = False       # True: the range excludes `low`
+    high_open: bool = False      # True: the range excludes `high`
+
+    def describe(self) -> str:
+        if self.kind == "bool":
+            return "true or false"
+        lo = "(" if self.low_open else "["
+        hi = ")" if self.high_open else "]"
+        return f"{lo}{self.low:g}, {self.high:g}{hi}"
+
+
+def _lr(default):
+    return HyperParam(default, 0.0, 100.0, symbol="α", low_open=True)
+
+
+_WD = HyperParam(0.0, 0.0, 10.0, symbol="λ")
+_EPS = HyperParam(1e-8, 0.0, 1.0, symbol="ε", low_open=True)
+_BETAS = HyperParam((0.9, 0.999), 0.0, 1.0, kind="betas", symbol="β₁, β₂", high_open=True)
+_FLAG = HyperParam(False, kind="bool")
+
+
+@dataclass(frozen=True)
+class Optimizer:
+    """A registry entry: what the UI, the docs, the engine and the tests all read."""
+
+    name: str
+    label: str
+    init: Callable
+    update: Callable
+    hyper: Mapping[str, HyperParam]
+    latex: str
+    #: presets of one kernel (gd, momentum, nesterov are sgd) share one call per step
+    kernel: str = ""
+
+    @property
+    def defaults(self) -> dict[str, Any]:
+        return {k: h.default for k, h in self.hyper.items()}
+
+
+def _sgd_hyper(lr=1e-3, momentum=0.0, nesterov=False):
+    return {"lr": _lr(lr), "momentum": HyperParam(momentum, 0.0, 1.0, symbol="μ", high_open=True),
+            "dampening": HyperParam(0.0, 0.0, 1.0, symbol="τ"),
+            "nesterov": HyperParam(nesterov, kind="bool"), "weight_decay": _WD}
+
+
+def _adam_hyper(lr=1e-3, weight_decay=0.0):
+    return {"lr": _lr(lr), "betas": _BETAS, "eps": _EPS,
+            "weight_decay": HyperParam(weight_decay, 0.0, 10.0, symbol="λ"), "amsgrad": _FLAG}
+
+
+_SGD_TEX = r"b \leftarrow \mu b + (1-\tau) g,\; w \leftarrow w - \alpha b"
+_ADAM_TEX = (r"m \leftarrow \beta_1 m + (1-\beta_1) g,\; v \leftarrow \beta_2 v + (1-\beta_2) g^2,"
+             r"\; w \leftarrow w - \alpha \hat m / (\sqrt{\hat v} + \epsilon)")
+
+
+def _registry() -> dict[str, Optimizer]:
+    O = Optimizer
+    entries = [
+        O("sgd", "SGD", sgd_init, sgd_update, _sgd_hyper(), _SGD_TEX),
+        O("gd", "GD", sgd_init, sgd_update, _sgd_hyper(lr=0.01),
+          r"w \leftarrow w - \alpha g", kernel="sgd"),
+        O("momentum", "Momentum", sgd_init, sgd_update, _sgd_hyper(lr=0.01, momentum=0.9),
+          r"m \leftarrow \mu m - \alpha g,\; w \leftarrow w + m", kernel="sgd"),
+        O("nesterov", "Nesterov", sgd_init, sgd_update,
+          _sgd_hyper(lr=0.01, momentum=0.9, nesterov=True),
+          r"b \leftarrow \mu b + g,\; w \leftarrow w - \alpha (g + \mu b)", kernel="sgd"),
+        O("adagrad", "AdaGrad", adagrad_init, adagrad_update,
+          {"lr": _lr(1e-2), "lr_decay": HyperParam(0.0, 0.0, 10.0),
+           "weight_decay": _WD,
+           "initial_accumulator_value": HyperParam(0.0, 0.0, 1e3),
+           "eps": HyperParam(1e-10, 0.0, 1.0, symbol="ε", low_open=True)},
+          r"v \leftarrow v + g^2,\; w \leftarrow w - \alpha g / (\sqrt{v} + \epsilon)"),
+        O("rmsprop", "RMSProp", rmsprop_init, rmsprop_update,
+          {"lr": _lr(1e-2), "alpha": HyperParam(0.99, 0.0, 1.0, symbol="ρ", high_open=True),
+           "eps": _EPS, "weight_decay": _WD,
+           "momentum": HyperParam(0.0, 0.0, 1.0, symbol="μ", high_open=True),
+           "centered": _FLAG},
+          r"v \leftarrow \rho v + (1-\rho) g^2,\;"
+          r" w \leftarrow w - \alpha g / (\sqrt{v} + \epsilon)"),
+        O("adam", "Adam", adam_init, adam_update, _adam_hyper(), _ADAM_TEX),
+        O("adamw", "AdamW", adam_init, adamw_update, _adam_hyper(weight_decay=1e-2),
+          r"w \leftarrow w (1 - \alpha\lambda),\; \text{then Adam}"),
+        O("adam_nobias", "Adam (no bias correction)", adam_nobias_init, adam_nobias_update,
+          {"lr": _lr(1e-3), "betas": _BETAS, "eps": _EPS},
+          r"w \leftarrow w - \alpha m / (\sqrt{v} + \epsilon)"),
+        O("adamax", "Adamax", adamax_init, adamax_update,
+          {"lr": _lr(2e-3), "betas": _BETAS, "eps": _EPS, "weight_decay": _WD},
+          r"u \leftarrow \max(\beta_2 u, |g| + \epsilon),\; w \leftarrow w - \alpha \hat m / u"),
+        O("nadam", "NAdam", nadam_init, nadam_update,
+          {"lr": _lr(2e-3), "betas": _BETAS, "eps": _EPS, "weight_decay": _WD,
+           "momentum_decay": HyperParam(4e-3, 0.0, 1.0, symbol="ψ")},
+          r"\text{Adam with a Nesterov look-ahead on } m"),
+        O("radam", "RAdam", adam_nobias_init, radam_update,
+          {"lr": _lr(1e-3), "betas": _BETAS, "eps": _EPS, "weight_decay": _WD},
+          r"\text{Adam, rectified: momentum steps until } \rho_t > 5"),
+        O("adadelta", "Adadelta", adadelta_init, adadelta_update,
+          {"lr": _lr(1.0), "rho": HyperParam(0.9, 0.0, 1.0, symbol="ρ", high_open=True),
+           "eps": HyperParam(1e-6, 0.0, 1.0, symbol="ε", low_open=True), "weight_decay": _WD},
+          r"\Delta = \sqrt{u+\epsilon} / \sqrt{v+\epsilon}\, g,\; w \leftarrow w - \alpha\Delta"),
+        O("sign", "Sign GD", _no_state, sign_update, {"lr": _lr(0.01)},
+          r"w \leftarrow w - \alpha\, \mathrm{sign}(g)"),
+        O("normalized", "Normalized GD", _no_state, normalized_update, {"lr": _lr(0.01)},
+          r"w \leftarrow w - \alpha\, g / \lVert g \rVert"),
+        O("random_search", "Random search", _no_state, random_search_update, {"lr": _lr(0.1)},
+          r"w' = w + \alpha z;\; w \leftarrow w' \text{ if } L(w') < L(w)"),
+        O("newton", "Newton", _no_state, newton_update, {"lr": _lr(1.0)},
+          r"w \leftarrow w - \alpha H^{-1} g"),
+    ]
+    return {o.name: (o if o.kernel else _with_kernel(o)) for o in entries}
+
+
+def _with_kernel(o: Optimizer) -> Optimizer:
+    return Optimizer(o.name, o.label, o.init, o.update, o.hyper, o.latex, kernel=o.name)
+
+
+#: Every optimizer by name. Presets (gd, momentum, nesterov) share the ``sgd`` kernel.
+OPTIMIZERS: dict[str, Optimizer] = _registry()

@@ -1,0 +1,199 @@
+"""Record torch.optim trajectories as test fixtures (dev only; torch is not a dependency).
+
+    pip install torch==2.13.0          # a CPU build; this script installs nothing itself
+    python tools/record_torch.py       # writes tests/fixtures/torch_trajectories.json
+
+Every case is an optviz scene (one optimizer row, several starts, no noise) stepped by
+torch.optim on the same surface written in torch and differentiated by autograd, with
+the matching torch.optim.lr_scheduler. tests/test_torch_parity.py replays each scene with
+optviz.simulate and compares paths (<= 1e-10 absolute) and learning rates.
+"""
+from __future__ import annotations
+
+import json
+import math
+import pathlib
+import sys
+
+try:
+    import torch
+except ImportError:
+    sys.exit("torch is not installed: pip install torch==2.13.0 (dev only)")
+
+OUT = pathlib.Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "torch_trajectories.json"
+STEPS = 150
+
+# the surfaces, written again in torch (autograd gives the gradient)
+TORCH_SURFACES = {
+    "rosenbrock": lambda x, y: (1 - x) ** 2 + 100 * (y - x * x) ** 2,
+    "ill_conditioned": lambda x, y: 0.1 * x * x + 2 * y * y,
+    "himmelblau": lambda x, y: (x * x + y - 11) ** 2 + (x + y * y - 7) ** 2,
+    "beale": lambda x, y: ((1.5 - x + x * y) ** 2 + (2.25 - x + x * y ** 2) ** 2
+                           + (2.625 - x + x * y ** 3) ** 2),
+}
+STARTS = {
+    "rosenbrock": [[-1.5, 2.0], [0.5, -0.5], [-0.3, 0.8]],
+    "ill_conditioned": [[-9.0, 3.0], [4.0, -2.0]],
+    "himmelblau": [[-0.3, -0.9], [1.0, 1.0], [-4.0, 4.0]],
+    "beale": [[-1.0, 1.5], [2.0, 2.0]],
+}
+
+# optviz name -> (torch class, translation of the optviz hyperparameters)
+PRESETS = {"gd": {"momentum": 0.0}, "momentum": {"momentum": 0.9},
+           "nesterov": {"momentum": 0.9, "nesterov": True}}
+TORCH_CLASS = {"sgd": "SGD", "gd": "SGD", "momentum": "SGD", "nesterov": "SGD",
+               "adagrad": "Adagrad", "rmsprop": "RMSprop", "adam": "Adam", "adamw": "AdamW",
+               "adamax": "Adamax", "nadam": "NAdam", "radam": "RAdam", "adadelta": "Adadelta"}
+
+# (optimizer, hyperparameters, surface): every option of every optimizer at least once
+CASES = [
+    ("sgd", {"lr": 1e-3}, "rosenbrock"),
+    ("sgd", {"lr": 1e-3, "momentum": 0.9}, "rosenbrock"),
+    ("sgd", {"lr": 1e-3, "momentum": 0.8, "dampening": 0.5}, "rosenbrock"),
+    ("sgd", {"lr": 1e-3, "momentum": 0.9, "nesterov": True}, "rosenbrock"),
+    ("sgd", {"lr": 0.05, "momentum": 0.5, "weight_decay": 0.1}, "ill_conditioned"),
+    ("sgd", {"lr": 0.004, "momentum": 0.7, "dampening": 0.2, "weight_decay": 0.01}, "himmelblau"),
+    ("gd", {"lr": 0.3}, "ill_conditioned"),
+    ("momentum", {"lr": 0.002}, "himmelblau"),
+    ("nesterov", {"lr": 0.002}, "himmelblau"),
+    ("adagrad", {"lr": 0.1}, "rosenbrock"),
+    ("adagrad", {"lr": 0.5, "lr_decay": 0.01, "weight_decay": 0.05}, "himmelblau"),
+    ("adagrad", {"lr": 0.3, "initial_accumulator_value": 0.5, "eps": 1e-3}, "beale"),
+    ("rmsprop", {"lr": 0.01}, "rosenbrock"),
+    ("rmsprop", {"lr": 0.01, "alpha": 0.9, "centered": True}, "himmelblau"),
+    ("rmsprop", {"lr": 0.002, "momentum": 0.5}, "rosenbrock"),
+    ("rmsprop", {"lr": 0.005, "momentum": 0.3, "centered": True, "weight_decay": 0.02,
+                 "eps": 1e-4}, "beale"),
+    ("adam", {"lr": 0.05}, "rosenbrock"),
+    ("adam", {"lr": 0.05, "amsgrad": True}, "himmelblau"),
+    ("adam", {"lr": 0.1, "betas": [0.5, 0.9], "weight_decay": 0.1}, "ill_conditioned"),
+    ("adam", {"lr": 0.02, "betas": [0.3, 0.99], "eps": 1e-3, "amsgrad": True}, "beale"),
+    ("adamw", {"lr": 0.05}, "rosenbrock"),
+    ("adamw", {"lr": 0.1, "weight_decay": 0.5, "amsgrad": True}, "himmelblau"),
+    ("adamax", {"lr": 0.05}, "rosenbrock"),
+    ("adamax", {"lr": 0.1, "betas": [0.8, 0.99], "weight_decay": 0.05, "eps": 1e-4}, "beale"),
+    ("nadam", {"lr": 0.01}, "rosenbrock"),
+    ("nadam", {"lr": 0.1, "momentum_decay": 0.01, "weight_decay": 0.05,
+               "betas": [0.8, 0.99]}, "himmelblau"),
+    ("radam", {"lr": 0.002}, "rosenbrock"),
+    ("radam", {"lr": 0.005, "betas": [0.9, 0.95], "weight_decay": 0.01}, "himmelblau"),
+    ("adadelta", {}, "rosenbrock"),
+    ("adadelta", {"lr": 5.0, "rho": 0.95, "eps": 1e-4, "weight_decay": 0.01}, "himmelblau"),
+]
+
+# (schedule dict as optviz takes it, optimizer, hyperparameters, surface)
+SCHEDULE_CASES = [
+    ({"name": "step", "step_size": 30, "gamma": 0.5}, "sgd", {"lr": 2e-3, "momentum": 0.9}),
+    ({"name": "step"}, "adam", {"lr": 0.05}),
+    ({"name": "exponential", "gamma": 0.98}, "adam", {"lr": 0.05}),
+    ({"name": "cosine"}, "adam", {"lr": 0.05}),
+    ({"name": "cosine", "T_max": 40, "eta_min": 0.001}, "sgd", {"lr": 2e-3, "momentum": 0.9}),
+    ({"name": "linear"}, "rmsprop", {"lr": 0.01}),
+    ({"name": "linear", "start_factor": 0.5, "end_factor": 0.1, "total_iters": 60}, "adam",
+     {"lr": 0.05}),
+    ({"name": "inverse_sqrt"}, "adagrad", {"lr": 0.1}),
+    ({"name": "inverse_sqrt"}, "sgd", {"lr": 1e-3, "momentum": 0.9}),
+    ({"name": "constant", "warmup": 20}, "adam", {"lr": 0.05}),
+    ({"name": "cosine", "warmup": 10}, "adamw", {"lr": 0.05}),
+    ({"name": "cosine", "warmup": 15, "eta_min": 0.002}, "adam", {"lr": 0.05}),
+    ({"name": "step", "warmup": 5, "step_size": 20, "gamma": 0.7}, "nadam", {"lr": 0.05}),
+    ({"name": "exponential", "warmup": 8, "gamma": 0.97}, "radam", {"lr": 0.05}),
+    ({"name": "linear", "warmup": 12}, "sgd", {"lr": 1e-3, "momentum": 0.9, "nesterov": True}),
+    ({"name": "inverse_sqrt", "warmup": 10}, "adamax", {"lr": 0.05}),
+]
+
+
+def torch_hyper(name, hp):
+    hp = {**PRESETS.get(name, {}), **hp}
+    if "betas" in hp:
+        hp["betas"] = tuple(hp["betas"])
+    return hp
+
+
+def warmup_lambda(sched, steps):
+    """LambdaLR factor for warmup then a decay over the remaining updates (written
+    independently of optviz.schedules)."""
+    W = sched.get("warmup", 0)
+    n = steps - W
+    name = sched["name"]
+
+    def decay(k, base):
+        if name == "constant":
+            return 1.0
+        if name == "step":
+            return sched.get("gamma", 0.5) ** (k // sched.get("step_size", max(1, n // 4)))
+        if name == "exponential":
+            return sched["gamma"] ** k
+        if name == "cosine":
+            T, eta = sched.get("T_max", n), sched.get("eta_min", 0.0)
+            return (eta + (base - eta) * (1 + math.cos(math.pi * k / T)) / 2) / base
+        if name == "linear":
+            s, e, T = (sched.get("start_factor", 1.0), sched.get("end_factor", 0.0),
+                       sched.get("total_iters", n))
+            return s + (e - s) * min(k, T) / T
+        if name == "inverse_sqrt":
+            return 1 / math.sqrt(k + 1)
+        raise ValueError(name)
+
+    def factor(base):
+        return lambda t: (t + 1) / W if t < W else decay(t - W, base)
+    return factor
+
+
+def make_scheduler(opt, sched, steps, base):
+    S = torch.optim.lr_scheduler
+    if sched is None:
+        return None
+    name, W = sched["name"], sched.get("warmup", 0)
+    if W or name in ("constant", "inverse_sqrt"):
+        return S.LambdaLR(opt, warmup_lambda(sched, steps)(base))
+    if name == "step":
+        return S.StepLR(opt, step_size=sched.get("step_size", max(1, steps // 4)),
+                        gamma=sched.get("gamma", 0.5))
+    if name == "exponential":
+        return S.ExponentialLR(opt, gamma=sched["gamma"])
+    if name == "cosine":
+        return S.CosineAnnealingLR(opt, T_max=sched.get("T_max", steps),
+                                   eta_min=sched.get("eta_min", 0.0))
+    if name == "linear":
+        return S.LinearLR(opt, start_factor=sched.get("start_factor", 1.0),
+                          end_factor=sched.get("end_factor", 0.0),
+                          total_iters=sched.get("total_iters", steps))
+    raise ValueError(name)
+
+
+def record(name, hp, surface, schedule=None, steps=STEPS):
+    starts = STARTS[surface]
+    p = torch.tensor(starts, dtype=torch.float64, requires_grad=True)
+    opt = getattr(torch.optim, TORCH_CLASS[name])([p], **torch_hyper(name, hp))
+    base = opt.param_groups[0]["lr"]
+    sched = make_scheduler(opt, schedule, steps, base)
+    f = TORCH_SURFACES[surface]
+    path, lrs = [p.detach().clone().tolist()], []
+    for _ in range(steps):
+        opt.zero_grad()
+        f(p[:, 0], p[:, 1]).sum().backward()
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        if sched is not None:
+            sched.step()
+        path.append(p.detach().clone().tolist())
+    scene = {"surface": surface, "optimizers": [{"name": name, **hp}], "starts": starts,
+             "steps": steps, "schedule": schedule}
+    # path as [starts][steps + 1][2], like Run.path[0]
+    return {"scene": scene, "path": [[path[t][i] for t in range(steps + 1)]
+                                     for i in range(len(starts))], "lr": lrs}
+
+
+def main():
+    torch.set_default_dtype(torch.float64)
+    cases = [record(n, hp, s) for n, hp, s in CASES]
+    cases += [record(n, hp, "rosenbrock" if n.startswith("sgd") else "himmelblau", sched)
+              for sched, n, hp in SCHEDULE_CASES]
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(json.dumps({"torch": torch.__version__, "cases": cases}, indent=None))
+    print(f"wrote {len(cases)} cases to {OUT} (torch {torch.__version__})")
+
+
+if __name__ == "__main__":
+    main()
