@@ -1,0 +1,306 @@
+/* optviz: the animation and the small read-outs, all in the browser.
+ * The server sends a run once (figures + meta); every frame here is a Plotly.restyle of
+ * the path-so-far and current-position traces, with no request to the server.
+ * Trace layout of the main figure: see optviz/web/figures.py. */
+(function () {
+  "use strict";
+  var FIRST_ROW_TRACE = 4;
+  var cache = new WeakMap();   // decoded typed arrays, per trace data object
+
+  function decode(v) {
+    if (v == null) return [];
+    if (ArrayBuffer.isView(v) || Array.isArray(v)) return v;
+    if (v.bdata !== undefined) {
+      if (cache.has(v)) return cache.get(v);
+      var bin = atob(v.bdata), bytes = new Uint8Array(bin.length);
+      for (var i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+      var Ctor = {f4: Float32Array, f8: Float64Array, i4: Int32Array}[v.dtype] || Float64Array;
+      var out = new Ctor(bytes.buffer);
+      cache.set(v, out);
+      return out;
+    }
+    return [];
+  }
+
+  function plot(id) {
+    return document.querySelector("#" + id + " .js-plotly-plot");
+  }
+
+  function fmt(v) {
+    if (v === null || v === undefined || !isFinite(v)) return "–";
+    var a = Math.abs(v);
+    return (a !== 0 && (a < 1e-3 || a >= 1e4)) ? v.toExponential(2) : v.toPrecision(3);
+  }
+
+  function escapeHtml(s) {
+    return String(s).replace(/[&<>"']/g, function (c) {
+      return {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c];
+    });
+  }
+
+  var no_update = function () { return window.dash_clientside.no_update; };
+
+  var state = {k: null, meta: null};
+  /* the animation clock: speed is in steps per 1/30 s */
+  var player = {playing: false, k: 0, steps: 0, speed: 1, last: 0, synced: 0, frames: 0};
+  window.__optvizPlayer = player;
+
+  function start(k) {
+    player.k = k;
+    player.playing = true;
+    player.last = performance.now();
+    player.synced = player.last;
+    requestAnimationFrame(tick);
+  }
+
+  function stop() { player.playing = false; }
+
+  function tick(now) {
+    if (!player.playing || !state.meta) return;
+    var dt = Math.min(now - player.last, 100);
+    player.last = now;
+    player.k = Math.min(player.k + player.speed * dt * 30 / 1000, player.steps);
+    var k = Math.floor(player.k), done = player.k >= player.steps;
+    render(k);
+    player.frames++;
+    if (done) player.playing = false;
+    if (done || now - player.synced > 150) {       // keep the slider (and Dash) in step
+      player.synced = now;
+      var set = window.dash_clientside.set_props;
+      if (set) {
+        set("scrub", {value: k});
+        if (done) set("play", {children: "▶ play"});
+      }
+    }
+    if (player.playing) requestAnimationFrame(tick);
+  }
+
+  /* the figures arrive with the data; Plotly may not have drawn them yet */
+  function renderWhenReady(k, tries) {
+    var gd = plot("graph"), sp = plot("loss-plot");
+    var ready = gd && gd._fullLayout && gd.data && sp && sp._fullLayout && sp.data &&
+      sp.data.length === state.meta.rows.length;
+    if (ready) {
+      if (!gd.__optvizHooked) {
+        gd.__optvizHooked = true;
+        gd.on("plotly_afterplot", function () {   // new figure, zoom, resize
+          // (not in 3-D: there render() itself restyles, which would call us again)
+          if (state.meta && state.k !== null && !player.playing && !gd._fullLayout.scene) {
+            render(state.k);
+          }
+        });
+      }
+      render(k);
+    } else if (tries < 100) {
+      setTimeout(function () { renderWhenReady(k, tries + 1); }, 50);
+    }
+  }
+
+  function render(k) {
+    var gd = plot("graph");
+    if (!state.meta || !gd || !gd._fullLayout) return;
+    state.k = k;
+    if (gd._fullLayout.scene) draw3d(gd, state.meta.rows, k);
+    else draw2d(gd, state.meta.rows, k, state.meta.steps);
+    drawCursors(k);
+    drawLegend(state.meta, k);
+    var text = document.getElementById("frame-text");
+    if (text) text.textContent = "step " + k + " / " + state.meta.steps;
+  }
+
+  /* 2-D: Plotly draws the contour and the whole paths once; the frame is drawn on a
+   * canvas laid over the plot (redrawing Plotly's SVG costs ~1 s per frame with a filled
+   * contour in software rendering). At the last frame the canvas is empty and Plotly's
+   * own bold paths show; before it, those are hidden and the canvas shows the paths so far. */
+  function draw2d(gd, rows, k, steps) {
+    var fl = gd._fullLayout, xa = fl.xaxis, ya = fl.yaxis;
+    var canvas = overlay(gd);
+    var ctx = canvas.getContext("2d");
+    var ratio = window.devicePixelRatio || 1;
+    ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+    ctx.clearRect(0, 0, canvas.width, canvas.height);
+    var animating = k < steps;
+    setBoldVisible(gd, rows.length, !animating);
+    if (!animating) return;
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(xa._offset, ya._offset, xa._length, ya._length);
+    ctx.clip();
+    for (var i = 0; i < rows.length; i++) {
+      var ghost = gd.data[FIRST_ROW_TRACE + 3 * i];
+      if (!ghost) break;
+      var gx = decode(ghost.x), gy = decode(ghost.y), n = Math.min(k, gx.length - 1);
+      var px = function (j) { return xa._offset + xa.c2p(gx[j]); };
+      var py = function (j) { return ya._offset + ya.c2p(gy[j]); };
+      ctx.strokeStyle = rows[i].color;
+      ctx.lineWidth = 3.5;
+      ctx.lineJoin = "round";
+      ctx.beginPath();
+      ctx.moveTo(px(0), py(0));
+      for (var j = 1; j <= n; j++) ctx.lineTo(px(j), py(j));
+      ctx.stroke();
+      ctx.beginPath();
+      ctx.arc(px(n), py(n), 6.5, 0, 2 * Math.PI);
+      ctx.fillStyle = rows[i].color;
+      ctx.fill();
+      ctx.lineWidth = 2;
+      ctx.strokeStyle = "white";
+      ctx.stroke();
+    }
+    ctx.restore();
+  }
+
+  function overlay(gd) {
+    var canvas = gd.parentNode.querySelector("canvas.optviz-frame");
+    if (!canvas) {
+      canvas = document.createElement("canvas");
+      canvas.className = "optviz-frame";
+      gd.parentNode.style.position = "relative";
+      gd.parentNode.appendChild(canvas);
+    }
+    var w = gd.clientWidth, h = gd.clientHeight, ratio = window.devicePixelRatio || 1;
+    if (canvas.width !== Math.round(w * ratio) || canvas.height !== Math.round(h * ratio)) {
+      canvas.width = Math.round(w * ratio);
+      canvas.height = Math.round(h * ratio);
+      canvas.style.width = w + "px";
+      canvas.style.height = h + "px";
+    }
+    return canvas;
+  }
+
+  /* show or hide Plotly's bold path and head of every row, without a redraw */
+  function setBoldVisible(gd, nRows, visible) {
+    var traces = gd.querySelectorAll(".scatterlayer .trace");
+    for (var i = 0; i < traces.length; i++) {
+      var d = traces[i].__data__, index = d && d[0] && d[0].trace ? d[0].trace.index : -1;
+      // per row: ghost (kept), path so far and head (hidden while the canvas animates)
+      if (index >= FIRST_ROW_TRACE && (index - FIRST_ROW_TRACE) % 3 !== 0) {
+        traces[i].style.visibility = visible ? "" : "hidden";
+      }
+    }
+  }
+
+  /* 3-D: WebGL scatter traces restyled in place (slower, but no 2-D overlay applies) */
+  function draw3d(gd, rows, k) {
+    var idx = [], xs = [], ys = [], zs = [];
+    for (var i = 0; i < rows.length; i++) {
+      var g = FIRST_ROW_TRACE + 3 * i, ghost = gd.data[g];
+      if (!ghost || !ghost.z) break;
+      var gx = decode(ghost.x), gy = decode(ghost.y), gz = decode(ghost.z);
+      var n = Math.min(k, gx.length - 1);
+      idx.push(g + 1, g + 2);
+      xs.push(gx.slice(0, n + 1), [gx[n]]);
+      ys.push(gy.slice(0, n + 1), [gy[n]]);
+      zs.push(gz.slice(0, n + 1), [gz[n]]);
+    }
+    if (idx.length) window.Plotly.restyle(gd, {x: xs, y: ys, z: zs}, idx);
+  }
+
+  /* the shared cursor on the side plots: a positioned line, not a Plotly relayout */
+  function drawCursors(k) {
+    ["loss-plot", "lr-plot", "gnorm-plot"].forEach(function (id) {
+      var sp = plot(id);
+      if (!sp || !sp._fullLayout || !sp._fullLayout.xaxis) return;
+      var xa = sp._fullLayout.xaxis, ya = sp._fullLayout.yaxis;
+      var line = sp.parentNode.querySelector(".optviz-cursor");
+      if (!line) {
+        line = document.createElement("div");
+        line.className = "optviz-cursor";
+        sp.parentNode.style.position = "relative";
+        sp.parentNode.appendChild(line);
+      }
+      line.style.left = (xa._offset + xa.c2p(k)) + "px";
+      line.style.top = ya._offset + "px";
+      line.style.height = ya._length + "px";
+    });
+  }
+
+  function drawLegend(meta, k) {
+    var legend = document.getElementById("legend");
+    if (!legend) return;
+    var rows = meta.rows, lossPlot = plot("loss-plot"), html = "";
+    for (var j = 0; j < rows.length; j++) {
+      var r = rows[j], L = null;
+      if (lossPlot && lossPlot.data && lossPlot.data[j]) {
+        var ly = decode(lossPlot.data[j].y);
+        if (ly.length) L = ly[Math.min(k, ly.length - 1)];
+        if (L !== null && lossPlot.layout.yaxis.type === "log") L = L + (meta.loss_offset || 0);
+      }
+      var gone = r.diverged_at >= 0 && k >= r.diverged_at;
+      var note = r.diverged_at >= 0
+        ? (gone ? '<span class="diverged">diverged at step ' + r.diverged_at + "</span>"
+                : '<span class="warn">diverges at step ' + r.diverged_at + "</span>")
+        : "";
+      html += '<div class="legend-row" data-uid="' + escapeHtml(r.uid) + '">' +
+        '<span class="swatch" style="background:' + escapeHtml(r.color) + '"></span>' +
+        '<span class="legend-label">' + escapeHtml(r.label) + "</span>" +
+        (gone ? "" : '<span class="legend-loss">L = ' + fmt(L) + "</span>") + note + "</div>";
+    }
+    legend.innerHTML = html;
+  }
+
+
+  window.dash_clientside = Object.assign({}, window.dash_clientside, {
+    optviz: {
+      /* play / pause / step / restart -> [frame, max, play label]. Playing runs a
+       * requestAnimationFrame loop in this file: no Dash callback and no server request
+       * per frame; the scrub slider is moved a few times a second. */
+      control: function (nPlay, nFwd, nBack, nRestart, meta, speed, frame) {
+        var steps = meta ? meta.steps : 0;
+        var trig = (window.dash_clientside.callback_context.triggered || [])
+          .map(function (t) { return t.prop_id; });
+        var has = function (p) { return trig.indexOf(p) >= 0; };
+        player.speed = speed || 1;
+        player.steps = steps;
+        var k = player.playing ? player.k : Math.max(0, Math.min(frame == null ? steps : frame, steps));
+        if (has("meta.data") || trig.length === 0) { stop(); return [steps, steps, "▶ play"]; }
+        if (has("play.n_clicks")) {
+          if (player.playing) { stop(); return [Math.round(player.k), steps, "▶ play"]; }
+          if (k >= steps) k = 0;
+          start(k);
+          return [k, steps, "⏸ pause"];
+        }
+        if (has("speed.value")) return [no_update(), no_update(), no_update()];
+        stop();
+        if (has("step-fwd.n_clicks")) return [Math.min(Math.round(k) + 1, steps), steps, "▶ play"];
+        if (has("step-back.n_clicks")) return [Math.max(Math.round(k) - 1, 0), steps, "▶ play"];
+        if (has("restart.n_clicks")) return [0, steps, "▶ play"];
+        return [no_update(), no_update(), no_update()];
+      },
+
+      /* draw frame k: paths so far, current positions, side-plot cursors, legend */
+      draw: function (frame, meta) {
+        if (!meta) return no_update();
+        window.__optvizMeta = meta;
+        state.meta = meta;
+        var steps = meta.steps;
+        var k = Math.max(0, Math.min(frame == null ? steps : frame, steps));
+        if (player.playing && Math.abs(k - player.k) > 2 * player.speed + 1) player.k = k;
+        if (!player.playing) renderWhenReady(k, 0);
+        return k;
+      },
+
+      lrText: function (v) {
+        if (v == null) return "";
+        return "α = " + Number(Math.pow(10, v).toPrecision(2));
+      },
+
+      noiseText: function (v) {
+        var el = document.getElementById("noise-text");
+        var ref = el ? parseFloat(el.getAttribute("data-reference")) : 4;
+        if (!v) return "σ = 0: full batch";
+        var b = Math.pow(ref / v, 2);
+        return "σ = " + v + " ≈ batch size " + (b >= 1 ? Math.round(b) : "< 1");
+      },
+
+      resample: function () {
+        return Math.floor(Math.random() * 1000000);
+      },
+
+      scheduleFields: function (s) {
+        var show = {display: "inline-flex"}, hide = {display: "none"};
+        return [s === "step" || s === "exponential" ? show : hide, s === "step" ? show : hide];
+      }
+    }
+  });
+})();

@@ -1,0 +1,27 @@
+"""The Dash layer: ``create_app()``. Nothing below optviz.web imports it."""
+from __future__ import annotations
+
+import os
+
+from dash import Dash
+
+from .callbacks import register
+from .layout import layout
+
+__all__ = ["create_app"]
+
+ASSETS = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))), "assets")
+
+
+def create_app() -> Dash:
+    """The optviz page, ready for ``app.run()`` or gunicorn (``app.server``)."""
+    app = Dash(__name__, title="optviz: optimizers racing on a loss surface",
+               assets_folder=ASSETS, update_title=None,
+               meta_tags=[{"name": "viewport",
+                           "content": "width=device-width, initial-scale=1"}])
+    # a static tree (not a function): Dash registers the component libraries when the
+    # layout is assigned, in every gunicorn worker, before any script is requested
+    app.layout = layout()
+    register(app)
+    return app

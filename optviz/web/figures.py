@@ -1,0 +1,232 @@
+"""Figures as pure functions of (surface, run): plain Plotly figure dicts, no Dash.
+
+Plain dicts, not ``go.Figure``: the page rebuilds these on every slider move, and
+plotly's validation would cost more than the simulation. Numbers travel as Plotly's
+base64 typed arrays (``{"dtype": "f4", "bdata": ...}``), float32: a quarter of the
+size of JSON lists and exact to far below a pixel.
+
+Trace layout of the main figure (the browser's animation relies on it)::
+
+    0 contour (2-D) or surface (3-D)    1 minima    2 saddles    3 start
+    4 + 3 i  row i: whole path, faint ("ghost")
+    5 + 3 i  row i: path up to the current frame
+    6 + 3 i  row i: current position
+"""
+from __future__ import annotations
+
+import base64
+import functools
+import math
+
+import numpy as np
+
+from ..engine import Run
+from ..surfaces import Surface
+
+__all__ = ["typed", "PALETTE", "row_color", "main_figure", "moving_traces", "side_figures",
+           "meta",
+           "FIRST_ROW_TRACE", "surface_grid", "display_loss"]
+
+FIRST_ROW_TRACE = 4
+GRID = 121
+
+#: Okabe-Ito (colour-blind safe) for the lecture's six, then Paul Tol's "muted".
+PALETTE = {
+    "gd": "#0072B2", "momentum": "#E69F00", "nesterov": "#009E73", "adagrad": "#CC79A7",
+    "rmsprop": "#D55E00", "adam": "#000000", "sgd": "#56B4E9", "adamw": "#332288",
+    "adam_nobias": "#88CCEE", "adamax": "#117733", "nadam": "#999933", "radam": "#882255",
+    "adadelta": "#AA4499", "sign": "#44AA99", "normalized": "#DDCC77", "random_search": "#CC6677",
+    "newton": "#6b6b6b",
+}
+_SPARE = ["#AA4499", "#44AA99", "#882255", "#117733", "#332288", "#999933", "#CC6677",
+          "#88CCEE", "#DDCC77", "#56B4E9"]
+
+
+def row_color(uid: str) -> str:
+    """A row's colour: its optimizer's, or for a copy (``adam~2``) the next spare one."""
+    name, _, copy = uid.partition("~")
+    if not copy:
+        return PALETTE.get(name, "#444444")
+    k = int(copy) if copy.isdigit() else 0
+    return _SPARE[(list(PALETTE).index(name) * 3 + k) % len(_SPARE)] \
+        if name in PALETTE else _SPARE[k % len(_SPARE)]
+
+
+def typed(a) -> dict:
+    """Plotly's base64 typed array of ``a`` as float32 (the engine's paths and losses are
+    finite, so nothing is lost in the cast)."""
+    a = np.ascontiguousarray(a, dtype="<f4").ravel()
+    return {"dtype": "f4", "bdata": base64.b64encode(a.tobytes()).decode("ascii")}
+
+
+def _floor(surface: Surface) -> float:
+    """L*: the lowest known value (global minimum), used to plot the loss gap on log axes;
+    None where the surface has no minimum (saddle)."""
+    if not surface.minima:
+        return None
+    return float(min(surface.value(m) for m in surface.minima))
+
+
+def surface_grid(surface: Surface, n: int = GRID):
+    """``xs[n], ys[n], z[n, n]`` over the view box, and ``zt`` = log10(z - zmin + delta):
+    contours of zt are spaced so that narrow valleys and flat plateaus both show."""
+    x0, x1, y0, y1 = surface.view
+    xs, ys = np.linspace(x0, x1, n), np.linspace(y0, y1, n)
+    X, Y = np.meshgrid(xs, ys)
+    z = surface.value_xy(X, Y)
+    zt = _transform(z, float(z.min()), float(z.max()))
+    return xs, ys, z, zt
+
+
+def _transform(z, zmin, zmax):
+    delta = 1e-3 * (zmax - zmin) + 1e-12
+    return np.log10(np.maximum(z - zmin, 0) + delta)
+
+
+def display_loss(surface: Surface, loss: np.ndarray):
+    """What the loss plot shows: ``L - L*`` (log axis) where the minimum is known, else L."""
+    floor = _floor(surface)
+    if floor is None:
+        return loss, "L", "linear"
+    return np.maximum(loss - floor, 1e-16), "L − L*", "log"
+
+
+@functools.lru_cache(maxsize=64)
+def _grid_cached(name: str, bound: tuple):
+    from ..surfaces import get_surface
+    return surface_grid(get_surface(name, dict(bound)))
+
+
+def _grid(surface: Surface):
+    return _grid_cached(surface.name, tuple(sorted(surface.bound.items())))
+
+
+def _markers(points, symbol, color, name, size, z_of=None) -> dict:
+    pts = np.asarray(points, dtype=float).reshape(-1, 2)
+    t = {"type": "scatter", "mode": "markers", "name": name,
+         "x": pts[:, 0].tolist(), "y": pts[:, 1].tolist(), "hoverinfo": "name",
+         "marker": {"symbol": symbol, "size": size, "color": color,
+                    "line": {"width": 1.5, "color": "white"}}}
+    if z_of is not None:
+        t.update(type="scatter3d", z=z_of(pts).tolist() if len(pts) else [])
+        t["marker"].update(size=size // 2,
+                           symbol={"star": "diamond", "x": "x"}.get(symbol, "circle"))
+    return t
+
+
+def _z_of(surface: Surface, view: str):
+    """Height of points in the 3-D view (None in 2-D): the grid's transform of L."""
+    if view != "3d":
+        return None
+    _, _, z, _ = _grid(surface)
+    zmin, zmax = float(z.min()), float(z.max())
+    return lambda pts: _transform(surface.value(pts), zmin, zmax) + 0.02
+
+
+def main_figure(surface: Surface, run: Run, colors: list[str], *, view: str = "2d") -> dict:
+    """The contour (or 3-D surface) with every row's trajectory, at the last frame."""
+    xs, ys, z, zt = _grid(surface)
+    if view == "3d":
+        base = {"type": "surface", "x": typed(xs), "y": typed(ys), "z": typed(zt),
+                "colorscale": "Blues", "reversescale": True, "showscale": False,
+                "opacity": 0.85, "hoverinfo": "none", "contours": {"z": {"show": False}}}
+    else:
+        base = {"type": "contour", "x": typed(xs), "y": typed(ys), "z": typed(zt),
+                "ncontours": 28, "colorscale": [[0, "#f7fbff"], [0.5, "#c6dbef"],
+                                                [1, "#6baed6"]],
+                "showscale": False, "hoverinfo": "none",
+                "line": {"width": 0.6, "color": "rgba(40,60,90,0.35)"},
+                "contours": {"coloring": "fill"}}
+    z_of = _z_of(surface, view)
+    data = [base,
+            _markers(surface.minima, "star", "#FFD700", "minimum", 16, z_of),
+            _markers(surface.saddles, "x", "#7f0000", "saddle point", 12, z_of)]
+    data += moving_traces(surface, run, colors, view=view)
+    return _layout_figure(data, surface, view)
+
+
+def moving_traces(surface: Surface, run: Run, colors: list[str], *, view: str = "2d"):
+    """The traces that change with the run: the start marker (trace 3) and, per row,
+    ghost, progress and head (traces 4 + 3 i ...)."""
+    z_of = _z_of(surface, view)
+    three_d = z_of is not None
+    data = [_markers(run.path[0, 0, 0], "circle-open", "#222222", "start", 14, z_of)]
+    path = run.path[:, 0]                       # [rows, steps + 1, 2]
+    for i, color in enumerate(colors):
+        xy = path[i]
+        line = {"type": "scatter3d" if three_d else "scatter", "mode": "lines",
+                "x": typed(xy[:, 0]), "y": typed(xy[:, 1]), "hoverinfo": "skip",
+                "showlegend": False}
+        if three_d:
+            line["z"] = typed(z_of(xy))
+        ghost = {**line, "line": {"color": color, "width": 1.5, "dash": "dot"},
+                 "opacity": 0.45, "name": run.labels[i] + " (whole path)"}
+        progress = {**line, "line": {"color": color, "width": 3.5}, "name": run.labels[i],
+                    "hoverinfo": "name"}
+        head = {**line, "mode": "markers", "x": [float(xy[-1, 0])], "y": [float(xy[-1, 1])],
+                "marker": {"color": color, "size": 8 if three_d else 13,
+                           "line": {"width": 2, "color": "white"}},
+                "name": run.labels[i], "hoverinfo": "name"}
+        if three_d:
+            head["z"] = [float(z_of(xy[-1:])[0])]
+        data += [ghost, progress, head]
+    return data
+
+
+def _layout_figure(data, surface, view):
+    x0, x1, y0, y1 = surface.view
+    three_d = view == "3d"
+    layout = {"margin": {"l": 50, "r": 10, "t": 10, "b": 40}, "showlegend": False,
+              "uirevision": f"{surface.name}-{view}", "clickmode": "event",
+              "paper_bgcolor": "white", "plot_bgcolor": "white", "hovermode": "closest",
+              "font": {"size": 15}}
+    if three_d:
+        layout["scene"] = {"xaxis": {"range": [x0, x1], "title": {"text": "x (w₁)"}},
+                           "yaxis": {"range": [y0, y1], "title": {"text": "y (w₂)"}},
+                           "zaxis": {"title": {"text": "log₁₀ L (shifted)"}},
+                           "aspectmode": "manual", "aspectratio": {"x": 1, "y": 1, "z": 0.6}}
+    else:
+        layout["xaxis"] = {"range": [x0, x1], "title": {"text": "x (w₁)"}, "fixedrange": False,
+                           "showgrid": False, "zeroline": False, "autorange": False}
+        layout["yaxis"] = {"range": [y0, y1], "title": {"text": "y (w₂)"}, "showgrid": False,
+                           "zeroline": False, "autorange": False}
+    return {"data": data, "layout": layout}
+
+
+def _side(title, ys, colors, labels, ytype, steps, x_start=0, yrange=None):
+    data = [{"type": "scatter", "mode": "lines", "x0": x_start, "dx": 1, "y": typed(y),
+             "line": {"color": c, "width": 2}, "name": label, "hoverinfo": "name+y"}
+            for y, c, label in zip(ys, colors, labels)]
+    layout = {"margin": {"l": 55, "r": 10, "t": 30, "b": 35}, "showlegend": False,
+              "title": {"text": title, "font": {"size": 14}, "x": 0.02},
+              "xaxis": {"title": {"text": "step"}, "range": [0, steps]},
+              "yaxis": {"type": ytype, "exponentformat": "power",
+                        **({"range": yrange, "autorange": False} if yrange else {})},
+              "font": {"size": 13}, "paper_bgcolor": "white", "plot_bgcolor": "#fafafa"}
+    return {"data": data, "layout": layout}
+
+
+def side_figures(surface: Surface, run: Run, colors: list[str]) -> tuple[dict, dict, dict]:
+    """Loss (gap to the minimum, log), learning rate and gradient norm against the step."""
+    steps = run.scene.steps
+    loss, loss_title, loss_axis = display_loss(surface, run.loss[:, 0])
+    gnorm = np.linalg.norm(run.grad[:, 0], axis=-1)
+    labels = run.labels
+    return (_side(f"loss {loss_title}", loss, colors, labels, loss_axis, steps),
+            _side("learning rate α_t", run.lr, colors, labels, "linear", steps,
+                  yrange=[0, 1.08 * float(run.lr.max())]),
+            _side("gradient norm ‖g‖ (as seen, noise included)", np.maximum(gnorm, 1e-16),
+                  colors, labels, "log", steps, x_start=0))
+
+
+def meta(run: Run, uids: list[str], colors: list[str]) -> dict:
+    """What the legend and the animation need besides the figures."""
+    loss = run.loss[:, 0]
+    finite = lambda v: float(v) if math.isfinite(v) else None
+    surface = run.scene.get_surface()
+    floor = _floor(surface)
+    return {"steps": run.scene.steps, "loss_offset": floor or 0.0,
+            "rows": [{"uid": u, "label": lbl, "color": c, "diverged_at": int(d),
+                      "final_loss": finite(loss[i, -1])}
+                     for i, (u, lbl, c, d) in enumerate(zip(uids, run.labels, colors,
+                                                            run.diverged_at[:, 0]))]}

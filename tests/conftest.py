@@ -1,0 +1,94 @@
+"""Shared fixtures: a real gunicorn serving app:server, and Debian's Chromium via
+Playwright. With CI set, a missing browser fails the browser tests instead of skipping."""
+import os
+import pathlib
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def server_url():
+    port = free_port()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    log = open(ARTIFACTS / "gunicorn.log", "w")
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "app:server", "-w", "2",
+                             "--threads", "2", "-b", f"127.0.0.1:{port}", "--timeout", "60"],
+                            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            urllib.request.urlopen(url + "/", timeout=1)
+            break
+        except Exception:
+            if proc.poll() is not None:
+                pytest.fail(f"gunicorn exited with {proc.returncode}; see {log.name}")
+            time.sleep(0.1)
+    yield url
+    proc.terminate()
+    proc.wait(10)
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    exe = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+    if not os.path.exists(exe):
+        msg = f"no Chromium at {exe}: apt-get install -y chromium (or set CHROMIUM)"
+        if os.environ.get("CI"):
+            pytest.fail(msg)
+        pytest.skip(msg)
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def _open(browser, server_url, width, height):
+    page = browser.new_page(viewport={"width": width, "height": height})
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(server_url)
+    try:
+        page.wait_for_selector("#graph .js-plotly-plot")
+        page.wait_for_function("() => document.querySelectorAll('#legend .legend-row')"
+                               ".length > 0")
+    except Exception:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "failed-open.png"), full_page=True)
+        raise AssertionError(f"page did not finish loading; console: {errors}; status: "
+                             f"{page.locator('#status').inner_text()!r}") from None
+    page.console_errors = errors
+    return page
+
+
+@pytest.fixture
+def page(browser, server_url):
+    pg = _open(browser, server_url, 1280, 720)
+    yield pg
+    pg.close()
+
+
+@pytest.fixture
+def phone(browser, server_url):
+    pg = _open(browser, server_url, 390, 844)
+    yield pg
+    pg.close()

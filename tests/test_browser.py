@@ -1,0 +1,237 @@
+"""The real page in real Chromium against a real gunicorn: what a student sees."""
+import math
+import pathlib
+
+import pytest
+
+from .conftest import ARTIFACTS
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+JS_HELPERS = """
+window.__decode = (v) => {
+  if (v == null) return [];
+  if (ArrayBuffer.isView(v) || Array.isArray(v)) return Array.from(v);
+  const bin = atob(v.bdata), bytes = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  const Ctor = v.dtype === 'f8' ? Float64Array : Float32Array;
+  return Array.from(new Ctor(bytes.buffer));
+};
+window.__gd = () => document.querySelector('#graph .js-plotly-plot');
+window.__ghosts = () => { const gd = __gd(); const out = [];
+  for (let i = 4; i < gd.data.length; i += 3) out.push({name: gd.data[i + 1].name,
+     x: __decode(gd.data[i].x), y: __decode(gd.data[i].y)});
+  return out; };
+"""
+
+
+def helpers(page):
+    page.evaluate(JS_HELPERS)
+
+
+def ghosts(page):
+    helpers(page)
+    return page.evaluate("__ghosts()")
+
+
+def legend(page):
+    return page.locator("#legend").inner_text()
+
+
+def shot(page, name):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def set_slider(page, slider_id, key, times=1):
+    handle = page.locator(f"#{slider_id} [role=slider]").first
+    handle.focus()
+    for _ in range(times):
+        page.keyboard.press(key)
+    return handle
+
+
+def wait_changed(page, before, timeout=15000):
+    """Wait until the plotted whole paths differ from ``before``."""
+    helpers(page)
+    page.wait_for_function(
+        "(b) => { const g = __ghosts(); return g.length !== b.length ||"
+        " g.some((r, i) => r.x.length !== b[i].x.length || r.x.some((v, j) => v !== b[i].x[j])); }",
+        arg=before, timeout=timeout)
+
+
+def test_page_loads_with_every_default_optimizer_and_no_console_errors(page):
+    rows = ghosts(page)
+    assert [r["name"] for r in rows] == ["GD", "Momentum", "Nesterov", "AdaGrad", "RMSProp",
+                                         "Adam"]
+    assert all(len(r["x"]) == 301 for r in rows)
+    assert all(math.isfinite(v) for r in rows for v in r["x"] + r["y"])
+    assert "GD" in legend(page) and "L =" in legend(page)
+    gd_type = page.evaluate("__gd().data[0].type")
+    assert gd_type == "contour"
+    shot(page, "default")
+    # the README's screenshot is the page as a student first sees it
+    page.screenshot(path=str(ROOT / "docs" / "screenshot.png"))
+    assert page.console_errors == []
+
+
+def test_each_checkbox_shows_and_hides_its_trace(page):
+    before = ghosts(page)
+    page.locator("#legend").wait_for()
+    page.get_by_label("GD", exact=True).uncheck()
+    wait_changed(page, before)
+    names = [r["name"] for r in ghosts(page)]
+    assert "GD" not in names and len(names) == 5
+    assert "GD" not in legend(page).split("\n")[0]
+    page.get_by_text("more optimizers").click()
+    now = ghosts(page)
+    page.get_by_label("AdamW", exact=True).check()
+    wait_changed(page, now)
+    names = [r["name"] for r in ghosts(page)]
+    assert "AdamW" in names and len(names) == 6
+    now = ghosts(page)
+    page.get_by_label("GD", exact=True).check()
+    wait_changed(page, now)
+    assert "GD" in [r["name"] for r in ghosts(page)]
+    assert page.console_errors == []
+
+
+def test_moving_the_lr_slider_changes_the_paths(page):
+    before = ghosts(page)
+    handle = set_slider(page, "lr", "ArrowRight", 10)
+    page.wait_for_function("() => document.querySelector('#lr [role=slider]')"
+                           ".getAttribute('aria-valuenow') !== null")
+    wait_changed(page, before)
+    after = ghosts(page)
+    assert after[0]["x"][5] != before[0]["x"][5]
+    assert float(handle.get_attribute("aria-valuenow")) > -1.53
+    assert "α = " in page.locator("#lr-text").inner_text()
+    assert page.console_errors == []
+
+
+def test_clicking_the_plot_moves_every_start_point_there(page):
+    before = ghosts(page)
+    box = page.locator("#graph .nsewdrag").first.bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.75, box["y"] + box["height"] * 0.25)
+    wait_changed(page, before)
+    rows = ghosts(page)
+    starts = {(round(r["x"][0], 4), round(r["y"][0], 4)) for r in rows}
+    assert len(starts) == 1
+    (x, y), = starts
+    assert 2 < x < 8 and 0.5 < y < 4.5          # upper right of the [-10,10]x[-5,5] view
+    assert page.console_errors == []
+
+
+def test_play_advances_and_pause_stops(page):
+    page.locator("#play").click()
+    assert page.locator("#play").inner_text().endswith("pause")
+    page.wait_for_function("() => /step (\\d+) /.exec(document.getElementById('frame-text')"
+                           ".innerText) && +/step (\\d+) /.exec(document.getElementById("
+                           "'frame-text').innerText)[1] > 20")
+    page.locator("#play").click()             # pause
+    frame = page.locator("#frame-text").inner_text()
+    page.wait_for_timeout(600)
+    assert page.locator("#frame-text").inner_text() == frame
+    k = int(frame.split()[1])
+    assert 0 < k < 300
+    # the frame is drawn on the canvas over the plot; Plotly's whole bold paths are hidden
+    assert page.evaluate("[...document.querySelectorAll('#graph .scatterlayer .trace')]"
+                         ".filter(t => t.style.visibility === 'hidden').length") == 12
+    assert page.evaluate("window.__optvizPlayer.frames") > 10
+    assert page.console_errors == []
+
+
+def test_scrubbing_and_stepping_set_the_frame(page):
+    set_slider(page, "scrub", "Home")
+    page.wait_for_function("() => document.getElementById('frame-text').innerText"
+                           ".startsWith('step 0 /')")
+    assert page.evaluate("window.__optvizPlayer.playing") is False
+    page.locator("#step-fwd").click()
+    page.locator("#step-fwd").click()
+    page.wait_for_function("() => document.getElementById('frame-text').innerText"
+                           ".startsWith('step 2 /')")
+    page.locator("#step-back").click()
+    page.wait_for_function("() => document.getElementById('frame-text').innerText"
+                           ".startsWith('step 1 /')")
+    assert page.console_errors == []
+
+
+def test_3d_toggle_shows_a_surface(page):
+    page.get_by_label("3-D").check()
+    page.wait_for_function("() => document.querySelector('#graph .js-plotly-plot')"
+                           ".data[0].type === 'surface'")
+    assert page.evaluate("document.querySelector('#graph .js-plotly-plot').data[4].type") \
+        == "scatter3d"
+    shot(page, "3d")
+    assert page.console_errors == []
+
+
+def test_diverging_lr_shows_diverged_label_and_no_nan(page):
+    before = ghosts(page)
+    set_slider(page, "lr", "End")
+    wait_changed(page, before)
+    page.wait_for_function("() => document.getElementById('legend').innerText"
+                           ".includes('diverged at step')")
+    rows = ghosts(page)
+    assert all(math.isfinite(v) for r in rows for v in r["x"] + r["y"])
+    x0, x1 = page.evaluate("__gd().layout.xaxis.range")
+    assert (x0, x1) == (-10, 10)             # axes stay on the view box
+    shot(page, "diverged")
+    assert page.console_errors == []
+
+
+def test_bad_value_shows_message_and_keeps_the_picture(page):
+    before = ghosts(page)
+    steps = page.locator("#steps")
+    steps.fill("-5")
+    steps.press("Enter")
+    page.wait_for_function("() => document.getElementById('steps-err').innerText.length > 0")
+    assert "steps" in page.locator("#steps-err").inner_text()
+    assert ghosts(page) == before
+    steps.fill("120")
+    steps.press("Enter")
+    page.wait_for_function("() => document.getElementById('steps-err').innerText === ''")
+    wait_changed(page, before)
+    assert len(ghosts(page)[0]["x"]) == 121
+    assert page.console_errors == []
+
+
+def test_a_row_can_be_duplicated_and_overridden(page):
+    before = ghosts(page)
+    page.locator('.opt-row:has([id*="row-on"][id*="\\"gd\\""]) button.dup').first.click()
+    wait_changed(page, before)
+    names = [r["name"] for r in ghosts(page)]
+    assert len(names) == 7 and names[0] == "GD" and "GD #2" in names
+    # give the copy its own learning rate: its label says so and its path differs
+    copy = page.locator('[id*="row-lr"][id*="gd~2"]')
+    page.locator('.opt-row:has([id*="gd~2"]) summary').click()
+    now = ghosts(page)
+    copy.fill("0.3")
+    copy.press("Enter")
+    wait_changed(page, now)
+    rows = {r["name"]: r for r in ghosts(page)}
+    assert "GD #2 (α=0.3)" in rows and rows["GD #2 (α=0.3)"]["x"][3] != rows["GD"]["x"][3]
+    assert page.console_errors == []
+
+
+def test_phone_viewport_still_shows_the_plot(phone):
+    graph = phone.locator("#graph").bounding_box()
+    controls = phone.locator(".controls").bounding_box()
+    assert graph["width"] > 330 and graph["height"] > 300
+    assert controls["y"] >= graph["y"] + graph["height"]   # controls stack under the plot
+    shot(phone, "phone")
+    assert phone.console_errors == []
+
+
+@pytest.mark.parametrize("size", [(1280, 720)])
+def test_projector_size_shows_plot_and_main_controls_without_scrolling(browser, server_url,
+                                                                        size):
+    from .conftest import _open
+    pg = _open(browser, server_url, *size)
+    try:
+        for sel in ["#graph", "#play", "#lr"]:
+            box = pg.locator(sel).bounding_box()
+            assert box["y"] + box["height"] <= size[1], sel
+        assert pg.locator("#graph").bounding_box()["height"] > 380
+    finally:
+        pg.close()
