@@ -83,6 +83,7 @@
     if (ready) {
       if (!gd.__optvizHooked) {
         gd.__optvizHooked = true;
+        hookClicks(gd);
         gd.on("plotly_afterplot", function () {   // new figure, zoom, resize
           // (not in 3-D: there render() itself restyles, which would call us again)
           if (state.meta && state.k !== null && !player.playing && !gd._fullLayout.scene) {
@@ -91,9 +92,35 @@
         });
       }
       render(k);
-    } else if (tries < 100) {
-      setTimeout(function () { renderWhenReady(k, tries + 1); }, 50);
+    } else if (tries < 600) {         // a cold page on a slow machine: up to a minute
+      setTimeout(function () { renderWhenReady(k, tries + 1); }, 100);
     }
+  }
+
+  /* a click anywhere on the 2-D plot (not only on a point) sets the start */
+  function hookClicks(gd) {
+    gd.addEventListener("click", function (ev) {
+      var fl = gd._fullLayout;
+      if (!fl || fl.scene || !window.dash_clientside.set_props) return;
+      var box = gd.getBoundingClientRect(), xa = fl.xaxis, ya = fl.yaxis;
+      var px = ev.clientX - box.left - xa._offset, py = ev.clientY - box.top - ya._offset;
+      if (px < 0 || py < 0 || px > xa._length || py > ya._length) return;
+      window.dash_clientside.set_props("click-start",
+        {data: [xa.p2c(px), ya.p2c(py), Date.now()]});
+    });
+    // zoom and pan on the paths move the contour underneath too
+    gd.on("plotly_relayout", function (ev) {
+      var bg = plot("graph-bg");
+      if (!bg || gd._fullLayout.scene) return;
+      var upd = {};
+      ["xaxis.range[0]", "xaxis.range[1]", "yaxis.range[0]", "yaxis.range[1]"].forEach(
+        function (key) { if (key in ev) upd[key] = ev[key]; });
+      if (ev["xaxis.autorange"] || ev["yaxis.autorange"]) {
+        upd["xaxis.range"] = gd._fullLayout.xaxis.range.slice();
+        upd["yaxis.range"] = gd._fullLayout.yaxis.range.slice();
+      }
+      if (Object.keys(upd).length) window.Plotly.relayout(bg, upd);
+    });
   }
 
   function render(k) {
@@ -108,10 +135,10 @@
     if (text) text.textContent = "step " + k + " / " + state.meta.steps;
   }
 
-  /* 2-D: Plotly draws the contour and the whole paths once; the frame is drawn on a
-   * canvas laid over the plot (redrawing Plotly's SVG costs ~1 s per frame with a filled
-   * contour in software rendering). At the last frame the canvas is empty and Plotly's
-   * own bold paths show; before it, those are hidden and the canvas shows the paths so far. */
+  /* 2-D: Plotly draws the contour (a graph of its own, underneath) and the faint whole
+   * paths; the path so far and the current position of every row are drawn here on a
+   * canvas over the plot, every frame (a Plotly redraw costs 50 ms to 1 s in software
+   * rendering; the canvas, a few ms). */
   function draw2d(gd, rows, k, steps) {
     var fl = gd._fullLayout, xa = fl.xaxis, ya = fl.yaxis;
     var canvas = overlay(gd);
@@ -119,9 +146,6 @@
     var ratio = window.devicePixelRatio || 1;
     ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
     ctx.clearRect(0, 0, canvas.width, canvas.height);
-    var animating = k < steps;
-    setBoldVisible(gd, rows.length, !animating);
-    if (!animating) return;
     ctx.save();
     ctx.beginPath();
     ctx.rect(xa._offset, ya._offset, xa._length, ya._length);
@@ -166,18 +190,6 @@
       canvas.style.height = h + "px";
     }
     return canvas;
-  }
-
-  /* show or hide Plotly's bold path and head of every row, without a redraw */
-  function setBoldVisible(gd, nRows, visible) {
-    var traces = gd.querySelectorAll(".scatterlayer .trace");
-    for (var i = 0; i < traces.length; i++) {
-      var d = traces[i].__data__, index = d && d[0] && d[0].trace ? d[0].trace.index : -1;
-      // per row: ghost (kept), path so far and head (hidden while the canvas animates)
-      if (index >= FIRST_ROW_TRACE && (index - FIRST_ROW_TRACE) % 3 !== 0) {
-        traces[i].style.visibility = visible ? "" : "hidden";
-      }
-    }
   }
 
   /* 3-D: WebGL scatter traces restyled in place (slower, but no 2-D overlay applies) */
@@ -278,6 +290,11 @@
         if (player.playing && Math.abs(k - player.k) > 2 * player.speed + 1) player.k = k;
         if (!player.playing) renderWhenReady(k, 0);
         return k;
+      },
+
+      sidePlots: function (figs) {
+        if (!figs || figs.length !== 3) return [no_update(), no_update(), no_update()];
+        return figs;
       },
 
       lrText: function (v) {

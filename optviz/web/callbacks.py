@@ -49,21 +49,27 @@ def compute(controls: dict, previous_key: Any = None):
     view = "3d" if controls.get("view") == "3d" else "2d"
     key = [scene.surface, view, uids]
     if key == previous_key:          # same surface, view and rows: send only what moved
+        background = no_update
         main = Patch()
         for j, trace in enumerate(figures.moving_traces(surface, run, colors, view=view)):
             main["data"][figures.FIRST_ROW_TRACE - 1 + j] = trace
     else:
+        background = figures.background_figure(surface) if view == "2d" else _EMPTY
         main = figures.main_figure(surface, run, colors, view=view)
     side = figures.side_figures(surface, run, colors)
-    return main, side, figures.meta(run, uids, colors), key
+    return background, main, side, figures.meta(run, uids, colors), key
+
+
+_EMPTY = {"data": [], "layout": {"xaxis": {"visible": False}, "yaxis": {"visible": False},
+                                 "paper_bgcolor": "white"}}
 
 
 def register(app) -> None:
     row = lambda kind: {"type": ROW_FIELDS[kind], "row": ALL}
 
     @app.callback(
-        Output(ID.graph, "figure"), Output(ID.loss, "figure"), Output(ID.lr_plot, "figure"),
-        Output(ID.gnorm, "figure"), Output(ID.meta, "data"), Output(ID.fig_key, "data"),
+        Output(ID.background, "figure"), Output(ID.graph, "figure"), Output(ID.side, "data"),
+        Output(ID.meta, "data"), Output(ID.fig_key, "data"),
         Output(ID.start, "data"), Output(ID.lr, "value"), Output(ID.teaches, "children"),
         [Output(slot, "children") for slot in _SLOT_ORDER],
         Output(row("err"), "children"),
@@ -71,7 +77,7 @@ def register(app) -> None:
         Input(ID.beta1, "value"), Input(ID.beta2, "value"), Input(ID.noise, "value"),
         Input(ID.schedule, "value"), Input(ID.gamma, "value"), Input(ID.step_size, "value"),
         Input(ID.warmup, "value"), Input(ID.steps, "value"), Input(ID.seed, "value"),
-        Input(ID.clip, "value"), Input(ID.graph, "clickData"),
+        Input(ID.clip, "value"), Input(ID.click, "data"),
         Input(row("on"), "value"), Input(row("lr"), "value"), Input(row("beta1"), "value"),
         Input(row("beta2"), "value"),
         State(ID.start, "data"), State(ID.fig_key, "data"),
@@ -84,7 +90,7 @@ def register(app) -> None:
         if trigger == ID.surface and surface in SURFACES:
             start, key = None, None
             lr_log10 = new_lr = round(math.log10(SUGGESTED_LR.get(surface, 0.01)), 2)
-        elif trigger == ID.graph:
+        elif trigger == ID.click:
             start = _click_point(click)
             if start is None:
                 raise PreventUpdate
@@ -97,11 +103,11 @@ def register(app) -> None:
                     "clip_norm": clip, "start": start, "rows": rows}
         n_row_err = len(ctx.outputs_list[-1])
         try:
-            main, side, meta, new_key = compute(controls, key)
+            background, main, side, meta, new_key = compute(controls, key)
         except ControlError as e:
             return _error(e, ctx.outputs_list[-1], new_lr, n_row_err)
         teaches = SURFACES[surface].teaches
-        return (main, *side, meta, new_key, start, new_lr, teaches,
+        return (background, main, side, meta, new_key, start, new_lr, teaches,
                 *([""] * len(_SLOT_ORDER)), [""] * n_row_err)
 
     @app.callback(
@@ -130,7 +136,13 @@ def register(app) -> None:
         patch.append(row_panel(uid, True))
         return patch
 
-    # -- clientside: animation, legend, small read-outs --------------------------------
+    # -- clientside: side plots, animation, legend, small read-outs ----------------------
+    # The side plots arrive in a store and are drawn one callback later, so that the
+    # main plot, the one a student watches, is redrawn first.
+    app.clientside_callback(
+        ClientsideFunction("optviz", "sidePlots"),
+        Output(ID.loss, "figure"), Output(ID.lr_plot, "figure"), Output(ID.gnorm, "figure"),
+        Input(ID.side, "data"))
     app.clientside_callback(
         ClientsideFunction("optviz", "control"),
         Output(ID.scrub, "value"), Output(ID.scrub, "max"), Output(ID.play, "children"),
@@ -161,10 +173,10 @@ def register(app) -> None:
 
 
 def _click_point(click) -> list[float] | None:
-    """The (x, y) of a click on the plot, or None for anything else."""
+    """The (x, y) of a click on the plot ([x, y, time] from assets/optviz.js), or None
+    for anything else."""
     try:
-        p = click["points"][0]
-        x, y = float(p["x"]), float(p["y"])
+        x, y = float(click[0]), float(click[1])
     except (TypeError, KeyError, IndexError, ValueError):
         return None
     return [x, y] if math.isfinite(x) and math.isfinite(y) else None
@@ -181,5 +193,5 @@ def _error(e: ControlError, row_outputs, new_lr, n_row_err):
                 row_msgs[i] = str(e)
     else:
         slots[ERROR_SLOTS.get(e.control, ID.status)] = str(e)
-    return (no_update,) * 6 + (no_update, new_lr, no_update,
+    return (no_update,) * 5 + (no_update, new_lr, no_update,
                                *slots.values(), row_msgs)

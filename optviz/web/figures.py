@@ -7,10 +7,11 @@ size of JSON lists and exact to far below a pixel.
 
 Trace layout of the main figure (the browser's animation relies on it)::
 
-    0 contour (2-D) or surface (3-D)    1 minima    2 saddles    3 start
+    0 empty (2-D; the contour is a graph of its own underneath) or the surface (3-D)
+    1 minima    2 saddles    3 start
     4 + 3 i  row i: whole path, faint ("ghost")
-    5 + 3 i  row i: path up to the current frame
-    6 + 3 i  row i: current position
+    5 + 3 i  row i: path up to the current frame (3-D; empty in 2-D: canvas)
+    6 + 3 i  row i: current position (3-D; empty in 2-D: canvas)
 """
 from __future__ import annotations
 
@@ -23,7 +24,8 @@ import numpy as np
 from ..engine import Run
 from ..surfaces import Surface
 
-__all__ = ["typed", "PALETTE", "row_color", "main_figure", "moving_traces", "side_figures",
+__all__ = ["typed", "PALETTE", "row_color", "background_figure", "main_figure",
+           "moving_traces", "side_figures",
            "meta",
            "FIRST_ROW_TRACE", "surface_grid", "display_loss"]
 
@@ -53,8 +55,10 @@ def row_color(uid: str) -> str:
 
 
 def typed(a) -> dict:
-    """Plotly's base64 typed array of ``a`` as float32 (the engine's paths and losses are
-    finite, so nothing is lost in the cast)."""
+    """Plotly's base64 typed array of ``a`` as float32. Values are clipped to +-1e30 first:
+    a loss or gradient just before a divergence can be finite in float64 and still too
+    large for float32, and the browser must never see inf or NaN."""
+    a = np.clip(np.nan_to_num(np.asarray(a, dtype=float), nan=0.0), -1e30, 1e30)
     a = np.ascontiguousarray(a, dtype="<f4").ravel()
     return {"dtype": "f4", "bdata": base64.b64encode(a.tobytes()).decode("ascii")}
 
@@ -123,26 +127,45 @@ def _z_of(surface: Surface, view: str):
     return lambda pts: _transform(surface.value(pts), zmin, zmax) + 0.02
 
 
+def background_figure(surface: Surface) -> dict:
+    """The 2-D contour with the axes: a graph of its own under the trajectories, so that
+    a new run redraws only the paths (a filled contour costs Plotly ~1 s to redraw in
+    software rendering, the paths ~50 ms)."""
+    xs, ys, _, zt = _grid(surface)
+    contour = {"type": "contour", "x": typed(xs), "y": typed(ys), "z": typed(zt),
+               "ncontours": 28, "colorscale": [[0, "#f7fbff"], [0.5, "#c6dbef"],
+                                               [1, "#6baed6"]],
+               "showscale": False, "hoverinfo": "none",
+               "line": {"width": 0.6, "color": "rgba(40,60,90,0.35)"},
+               "contours": {"coloring": "fill"}}
+    return _layout_figure([contour], surface, "2d")
+
+
 def main_figure(surface: Surface, run: Run, colors: list[str], *, view: str = "2d") -> dict:
-    """The contour (or 3-D surface) with every row's trajectory, at the last frame."""
-    xs, ys, z, zt = _grid(surface)
+    """Every row's trajectory at the last frame, with minima, saddles and the start.
+
+    2-D: transparent, drawn over :func:`background_figure` on the same axes (trace 0 is an
+    empty placeholder). 3-D: one figure, trace 0 the surface of the loss."""
+    z_of = _z_of(surface, view)
     if view == "3d":
+        xs, ys, _, zt = _grid(surface)
         base = {"type": "surface", "x": typed(xs), "y": typed(ys), "z": typed(zt),
                 "colorscale": "Blues", "reversescale": True, "showscale": False,
                 "opacity": 0.85, "hoverinfo": "none", "contours": {"z": {"show": False}}}
     else:
-        base = {"type": "contour", "x": typed(xs), "y": typed(ys), "z": typed(zt),
-                "ncontours": 28, "colorscale": [[0, "#f7fbff"], [0.5, "#c6dbef"],
-                                                [1, "#6baed6"]],
-                "showscale": False, "hoverinfo": "none",
-                "line": {"width": 0.6, "color": "rgba(40,60,90,0.35)"},
-                "contours": {"coloring": "fill"}}
-    z_of = _z_of(surface, view)
+        base = {"type": "scatter", "x": [], "y": [], "hoverinfo": "skip", "name": "",
+                "showlegend": False}
     data = [base,
             _markers(surface.minima, "star", "#FFD700", "minimum", 16, z_of),
             _markers(surface.saddles, "x", "#7f0000", "saddle point", 12, z_of)]
     data += moving_traces(surface, run, colors, view=view)
-    return _layout_figure(data, surface, view)
+    fig = _layout_figure(data, surface, view)
+    if view != "3d":                 # see-through, axes drawn by the background
+        fig["layout"].update(paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)")
+        for axis in ("xaxis", "yaxis"):
+            fig["layout"][axis].update(showticklabels=False, ticks="",
+                                       title={"text": ""}, showline=False)
+    return fig
 
 
 def moving_traces(surface: Surface, run: Run, colors: list[str], *, view: str = "2d"):
@@ -159,16 +182,21 @@ def moving_traces(surface: Surface, run: Run, colors: list[str], *, view: str = 
                 "showlegend": False}
         if three_d:
             line["z"] = typed(z_of(xy))
-        ghost = {**line, "line": {"color": color, "width": 1.5, "dash": "dot"},
-                 "opacity": 0.45, "name": run.labels[i] + " (whole path)"}
+        ghost = {**line, "line": {"color": color, "width": 1.5}, "opacity": 0.5,
+                 "name": run.labels[i] + " (whole path)"}
+        if not three_d:
+            # 2-D: the path so far and the current position are drawn by the browser on a
+            # canvas over the plot (assets/optviz.js); these two traces stay empty
+            progress = {"type": "scatter", "x": [], "y": [], "name": run.labels[i],
+                        "hoverinfo": "skip", "showlegend": False}
+            data += [ghost, progress, dict(progress)]
+            continue
         progress = {**line, "line": {"color": color, "width": 3.5}, "name": run.labels[i],
                     "hoverinfo": "name"}
         head = {**line, "mode": "markers", "x": [float(xy[-1, 0])], "y": [float(xy[-1, 1])],
-                "marker": {"color": color, "size": 8 if three_d else 13,
-                           "line": {"width": 2, "color": "white"}},
+                "marker": {"color": color, "size": 8, "line": {"width": 2, "color": "white"}},
                 "name": run.labels[i], "hoverinfo": "name"}
-        if three_d:
-            head["z"] = [float(z_of(xy[-1:])[0])]
+        head["z"] = [float(z_of(xy[-1:])[0])]
         data += [ghost, progress, head]
     return data
 
@@ -210,7 +238,8 @@ def side_figures(surface: Surface, run: Run, colors: list[str]) -> tuple[dict, d
     """Loss (gap to the minimum, log), learning rate and gradient norm against the step."""
     steps = run.scene.steps
     loss, loss_title, loss_axis = display_loss(surface, run.loss[:, 0])
-    gnorm = np.linalg.norm(run.grad[:, 0], axis=-1)
+    g = np.clip(run.grad[:, 0], -1e150, 1e150)          # the norm must not overflow
+    gnorm = np.sqrt(g[..., 0] ** 2 + g[..., 1] ** 2)
     labels = run.labels
     return (_side(f"loss {loss_title}", loss, colors, labels, loss_axis, steps),
             _side("learning rate α_t", run.lr, colors, labels, "linear", steps,

@@ -18,7 +18,8 @@ __all__ = ["ID", "layout", "row_panel", "SUGGESTED_LR", "DEFAULTS", "ROW_FIELDS"
 class ID:
     """Every component id of the page."""
 
-    graph = "graph"
+    graph, background = "graph", "graph-bg"
+    click = "click-start"
     loss, lr_plot, gnorm = "loss-plot", "lr-plot", "gnorm-plot"
     surface, view = "surface", "view"
     teaches = "teaches"
@@ -36,7 +37,7 @@ class ID:
     play, step_back, step_fwd, restart = "play", "step-back", "step-fwd", "restart"
     scrub, speed, frame_text = "scrub", "speed", "frame-text"
     legend = "legend"
-    meta, start, fig_key, drawn = "meta", "start", "fig-key", "drawn"
+    meta, start, fig_key, drawn, side = "meta", "start", "fig-key", "drawn", "side"
 
 
 #: Row controls (pattern-matching ids {"type": ..., "row": uid}).
@@ -124,6 +125,8 @@ def layout() -> html.Div:
         html.Main(className="main", children=[
             html.Section(className="plot-col", children=[
                 html.Div(className="graph-wrap", children=[
+                    dcc.Graph(id=ID.background, className="bg-graph",
+                              config={"displayModeBar": False, "staticPlot": True}),
                     dcc.Graph(id=ID.graph, className="main-graph",
                               config={"displaylogo": False, "scrollZoom": False,
                                       "modeBarButtonsToRemove": ["lasso2d", "select2d"]}),
@@ -214,5 +217,5 @@ def layout() -> html.Div:
             ]),
         ]),
         dcc.Store(id=ID.meta), dcc.Store(id=ID.start), dcc.Store(id=ID.fig_key),
-        dcc.Store(id=ID.drawn),
+        dcc.Store(id=ID.drawn), dcc.Store(id=ID.click), dcc.Store(id=ID.side),
     ])

@@ -1,0 +1,127 @@
+"""Browser figures for the page: ``python -m benchmarks.page`` (starts its own gunicorn).
+
+1. slider change -> updated trajectories drawn: time from the key press on the learning-
+   rate slider (performance.now() in the page) to Plotly's afterplot with the new paths,
+   default scene; median over several moves                           (target <= 100 ms)
+2. the callback's response: bytes as sent (gzip) and uncompressed    (target <= 150 KB)
+3. animation with 10 rows x 1000 steps: frames drawn per second      (target >= 30)
+
+Needs Debian's Chromium (CHROMIUM to point elsewhere) and the dev requirements.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+
+from playwright.sync_api import sync_playwright
+
+from tests.conftest import CHROMIUM_ARGS, ROOT, free_port
+
+MEASURE_JS = """
+async ([key]) => {
+  const gd = document.querySelector('#graph .js-plotly-plot');
+  const before = gd.data[4].x.bdata;
+  const handle = document.querySelector('#lr [role=slider]');
+  return await new Promise((resolve) => {
+    let t0 = null;
+    const done = () => {
+      if (t0 !== null && gd.data[4].x.bdata !== before) {
+        gd.removeListener('plotly_afterplot', done);
+        resolve(performance.now() - t0);
+      }
+    };
+    gd.on('plotly_afterplot', done);
+    handle.focus();
+    t0 = performance.now();
+    handle.dispatchEvent(new KeyboardEvent('keydown', {key, bubbles: true}));
+    handle.dispatchEvent(new KeyboardEvent('keyup', {key, bubbles: true}));
+    setTimeout(() => resolve(null), 10000);
+  });
+}
+"""
+
+
+def serve():
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "app:server", "-w", "2",
+                             "--threads", "2", "-b", f"127.0.0.1:{port}"], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return proc, url
+        except Exception:
+            time.sleep(0.1)
+    raise SystemExit("the server did not start")
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--moves", type=int, default=15)
+    ap.add_argument("--url", help="measure a running server instead of starting one")
+    args = ap.parse_args(argv)
+    proc, url = (None, args.url) if args.url else serve()
+    sizes = []
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(
+                executable_path=os.environ.get("CHROMIUM", "/usr/bin/chromium"),
+                args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1280, "height": 720})
+
+            def on_response(r):
+                if "_dash-update-component" in r.url and r.request.method == "POST":
+                    body = r.body()
+                    if b'"graph"' in body:
+                        sizes.append((int(r.headers.get("content-length", len(body))),
+                                      len(body)))
+            page.on("response", on_response)
+            page.goto(url)
+            page.wait_for_selector("#legend .legend-row")
+            page.wait_for_timeout(500)
+            sizes.clear()
+            times = []
+            for i in range(args.moves):
+                ms = page.evaluate(MEASURE_JS, ["ArrowRight" if i % 2 == 0 else "ArrowLeft"])
+                if ms is not None:
+                    times.append(ms)
+                page.wait_for_timeout(150)
+            print(f"slider -> trajectories drawn, default scene (6 rows x 300 steps): median "
+                  f"{statistics.median(times):.0f} ms, min {min(times):.0f}, max "
+                  f"{max(times):.0f} over {len(times)} moves  (target <= 100 ms)")
+            sent = statistics.median(s[0] for s in sizes)
+            raw = statistics.median(s[1] for s in sizes)
+            print(f"callback response: median {sent / 1024:.0f} KB as sent (gzip), "
+                  f"{raw / 1024:.0f} KB uncompressed  (target <= 150 KB)")
+
+            # 10 rows x 1000 steps
+            page.get_by_text("more optimizers").click()
+            for label in ("AdamW", "NAdam", "RAdam", "Adamax"):
+                page.get_by_label(label, exact=True).check()
+            page.locator("#steps").fill("1000")
+            page.locator("#steps").press("Enter")
+            page.wait_for_function("() => document.querySelectorAll('#legend .legend-row')"
+                                   ".length === 10 && window.__optvizMeta.steps === 1000")
+            page.locator("#play").click()
+            page.wait_for_timeout(300)
+            f0, t0 = page.evaluate("[window.__optvizPlayer.frames, performance.now()]")
+            page.wait_for_timeout(3000)
+            f1, t1 = page.evaluate("[window.__optvizPlayer.frames, performance.now()]")
+            page.locator("#play").click()
+            print(f"animation, 10 rows x 1000 steps: {(f1 - f0) / (t1 - t0) * 1000:.0f} frames/s "
+                  f"(target >= 30; headless Chromium caps requestAnimationFrame near 60)")
+            browser.close()
+    finally:
+        if proc:
+            proc.terminate()
+            proc.wait(10)
+
+
+if __name__ == "__main__":
+    main()

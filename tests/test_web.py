@@ -1,0 +1,252 @@
+"""The web layer without a browser: control parsing, figure functions, and the main
+callback answered by the real Flask app (what the Dash renderer POSTs)."""
+import base64
+import json
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+
+from optviz import OptimizerSpec, Scene, simulate
+from optviz.controls import REFERENCE_NOISE, ControlError, batch_size_for, scene_from_controls
+from optviz.web import figures
+from optviz.web.callbacks import compute
+from optviz.web.layout import DEFAULTS, SUGGESTED_LR
+
+DEFAULT_ROWS = [{"uid": n, "on": True} for n in
+                ("gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")]
+
+
+def controls(**over):
+    c = {"surface": "ill_conditioned", "view": "2d", "lr_log10": -1.5, "beta1": 0.9,
+         "beta2": 0.999, "noise": 0.0, "schedule": "constant", "gamma": 0.5, "step_size": 100,
+         "warmup": 0, "steps": 300, "seed": 0, "clip_norm": None, "start": None,
+         "rows": DEFAULT_ROWS}
+    c.update(over)
+    return c
+
+
+def decode(t):
+    return np.frombuffer(base64.b64decode(t["bdata"]), dtype="<f4")
+
+
+# -- controls ------------------------------------------------------------------------
+
+def test_controls_build_the_lecture_scene():
+    s = scene_from_controls(controls())
+    assert [o.name for o in s.optimizers] == [r["uid"] for r in DEFAULT_ROWS]
+    lr = 10 ** -1.5
+    assert s.optimizers[0].hparams == {"lr": lr, "momentum": 0.0, "dampening": 0.0,
+                                       "nesterov": False, "weight_decay": 0.0}
+    assert s.optimizers[1].hparams["momentum"] == 0.9
+    assert s.optimizers[4].hparams["alpha"] == 0.999            # beta2 / rho -> rmsprop
+    assert s.optimizers[5].hparams["betas"] == (0.9, 0.999)
+    assert s.starts.tolist() == [list(s.get_surface().default_start)]
+
+
+def test_row_overrides_and_duplicate_labels():
+    rows = DEFAULT_ROWS[:1] + [{"uid": "gd~2", "on": True, "lr": 0.3},
+                               {"uid": "adam", "on": True, "beta1": "0.5"}]
+    s = scene_from_controls(controls(rows=rows))
+    assert s.labels == ["GD", "GD #2 (α=0.3)", "Adam"]
+    assert s.optimizers[1].hparams["lr"] == 0.3
+    assert s.optimizers[2].hparams["betas"] == (0.5, 0.999)
+
+
+@pytest.mark.parametrize("over, control", [
+    (dict(lr_log10=3), "lr"), (dict(lr_log10="abc"), "lr"), (dict(lr_log10=None), "lr"),
+    (dict(lr_log10=float("nan")), "lr"), (dict(beta1=1.0), "beta1"), (dict(beta2=-1), "beta2"),
+    (dict(noise=1e9), "noise"), (dict(steps=0), "steps"), (dict(steps=10**9), "steps"),
+    (dict(steps=2.5), "steps"), (dict(steps=None), "steps"), (dict(seed=-3), "seed"),
+    (dict(schedule="sideways"), "schedule"), (dict(schedule="step", gamma=7), "gamma"),
+    (dict(schedule="step", step_size=0), "step_size"), (dict(warmup=400), "warmup"),
+    (dict(surface="nope"), "surface"), (dict(start=[1e9, 0]), "start"),
+    (dict(start="here"), "start"), (dict(clip_norm=-1), "clip_norm"),
+    (dict(rows=[]), "rows"), (dict(rows="all"), "rows"), (dict(rows=[{"uid": "zz"}]), "rows"),
+    (dict(rows=[{"uid": "gd", "on": False}]), "rows"),
+    (dict(rows=[{"uid": "gd", "on": True}, {"uid": "gd", "on": True}]), "rows"),
+    (dict(rows=[{"uid": "gd", "on": True, "lr": -1}]), "row:gd"),
+    (dict(rows=[{"uid": "adam~2", "on": True, "beta2": "x"}]), "row:adam~2"),
+    (dict(rows=[{"uid": f"gd~{i}", "on": True} for i in range(2, 40)]), "rows"),
+])
+def test_bad_controls_name_the_control(over, control):
+    with pytest.raises(ControlError) as e:
+        scene_from_controls(controls(**over))
+    assert e.value.control == control
+    assert 0 < len(str(e.value)) < 200
+
+
+def test_noise_as_batch_size():
+    assert batch_size_for(0) == float("inf")
+    assert batch_size_for(REFERENCE_NOISE / 4) == pytest.approx(16)
+
+
+def test_suggested_rates_show_every_default_optimizer_without_divergence():
+    for surface, lr in SUGGESTED_LR.items():
+        if surface == "saddle":          # everything leaves an unbounded saddle eventually
+            continue
+        s = scene_from_controls(controls(surface=surface, lr_log10=np.log10(lr)))
+        assert (simulate(s).diverged_at == -1).all(), surface
+
+
+# -- figures -------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def run():
+    return simulate(Scene("rosenbrock", ["gd", "adam", OptimizerSpec("gd", lr=0.05)],
+                          steps=80))
+
+
+def test_main_figure_structure(run):
+    colors = ["#111111", "#222222", "#333333"]
+    surface = run.scene.get_surface()
+    fig = figures.main_figure(surface, run, colors)
+    go.Figure(fig)                                    # valid for plotly.js
+    data = fig["data"]
+    assert len(data) == figures.FIRST_ROW_TRACE + 3 * 3
+    assert data[0]["x"] == []                         # the contour is underneath
+    assert fig["layout"]["paper_bgcolor"] == "rgba(0,0,0,0)"
+    bg = figures.background_figure(surface)
+    go.Figure(bg)
+    assert bg["data"][0]["type"] == "contour" and len(bg["data"]) == 1
+    assert bg["layout"]["xaxis"]["range"] == fig["layout"]["xaxis"]["range"]
+    assert bg["layout"]["margin"] == fig["layout"]["margin"]
+    assert fig["layout"]["xaxis"]["range"] == list(surface.view[:2])
+    assert fig["layout"]["yaxis"]["range"] == list(surface.view[2:])
+    for i in range(3):
+        ghost = data[figures.FIRST_ROW_TRACE + 3 * i]
+        np.testing.assert_allclose(decode(ghost["x"]), run.path[i, 0, :, 0].astype("f4"))
+        np.testing.assert_allclose(decode(ghost["y"]), run.path[i, 0, :, 1].astype("f4"))
+        assert ghost["line"]["color"] == colors[i]
+        # the path so far and the head are drawn by the browser in 2-D
+        assert data[figures.FIRST_ROW_TRACE + 3 * i + 1]["x"] == []
+    assert data[1]["x"] == [1.0] and data[1]["name"] == "minimum"
+    assert fig["data"][3:] == figures.moving_traces(surface, run, colors)
+    assert run.diverged_at[2, 0] > 0
+    assert all(np.isfinite(decode(d["x"])).all() for d in data[4:] if isinstance(d["x"], dict))
+
+
+def test_typed_arrays_never_carry_inf_or_nan():
+    t = figures.typed([1.0, 1e300, -np.inf, np.nan])
+    assert np.isfinite(decode(t)).all() and decode(t)[1] == np.float32(1e30)
+
+
+def test_3d_figure_has_a_surface_and_3d_paths(run):
+    fig = figures.main_figure(run.scene.get_surface(), run, ["#000"] * 3, view="3d")
+    go.Figure(fig)
+    assert fig["data"][0]["type"] == "surface"
+    assert {d["type"] for d in fig["data"][1:]} == {"scatter3d"}
+    assert len(decode(fig["data"][4]["z"])) == 81
+    assert fig["data"][6]["mode"] == "markers" and len(fig["data"][6]["z"]) == 1
+
+
+def test_side_figures(run):
+    loss, lr, gnorm = figures.side_figures(run.scene.get_surface(), run, ["#000"] * 3)
+    for f in (loss, lr, gnorm):
+        go.Figure(f)
+        assert len(f["data"]) == 3
+    assert loss["layout"]["yaxis"]["type"] == "log"
+    np.testing.assert_allclose(decode(loss["data"][1]["y"]),
+                               np.maximum(run.loss[1, 0], 1e-16).astype("f4"), rtol=1e-6)
+    assert all(np.isfinite(decode(d["y"])).all() for f in (loss, lr, gnorm) for d in f["data"])
+    np.testing.assert_allclose(decode(lr["data"][2]["y"]), 0.05)
+    assert len(decode(gnorm["data"][0]["y"])) == 80
+
+
+def test_loss_plot_is_linear_without_a_minimum():
+    r = simulate(Scene("saddle", ["gd"], steps=10))
+    loss, _, _ = figures.side_figures(r.scene.get_surface(), r, ["#000"])
+    assert loss["layout"]["yaxis"]["type"] == "linear"
+
+
+def test_meta(run):
+    m = figures.meta(run, ["gd", "adam", "gd~2"], ["#a", "#b", "#c"])
+    assert m["steps"] == 80
+    assert [r["diverged_at"] for r in m["rows"]] == run.diverged_at[:, 0].tolist()
+    assert m["rows"][2]["uid"] == "gd~2"
+    json.dumps(m, allow_nan=False)
+
+
+def test_row_colors_are_distinct_for_the_default_rows_and_copies():
+    uids = [r["uid"] for r in DEFAULT_ROWS] + ["gd~2", "gd~3", "adam~2"]
+    colors = [figures.row_color(u) for u in uids]
+    assert len(set(colors)) == len(colors)
+
+
+# -- the main callback ------------------------------------------------------------------
+
+def test_compute_patches_when_only_numbers_change_and_stays_small():
+    bg, main, side, meta, key = compute(controls())
+    assert bg["data"][0]["type"] == "contour"
+    assert isinstance(main, dict) and len(main["data"]) == 4 + 3 * 6
+    full = len(json.dumps(main)) + len(json.dumps(bg)) + sum(len(json.dumps(f)) for f in side)
+    bg2, patch, side2, meta2, key2 = compute(controls(lr_log10=-1.2), key)
+    assert key2 == key
+    from dash import no_update
+    assert bg2 is no_update
+    from dash import Patch
+    assert isinstance(patch, Patch)
+    from plotly.utils import PlotlyJSONEncoder
+    small = len(json.dumps(patch.to_plotly_json(), cls=PlotlyJSONEncoder)) + \
+        sum(len(json.dumps(f)) for f in side2) + len(json.dumps(meta2))
+    assert small < 150_000 and small < full
+    *_, key3 = compute(controls(rows=DEFAULT_ROWS[:3]), key)
+    assert key3 != key
+
+
+@pytest.fixture(scope="module")
+def client():
+    from app import app
+    return app.server.test_client()
+
+
+def _main_callback_request(lr_log10, steps=300):
+    from app import app
+    output = next(k for k in app.callback_map if k.startswith("..graph-bg.figure"))
+    spec = app.callback_map[output]
+    values = {"surface": DEFAULTS["surface"], "view": "2d", "lr": lr_log10, "beta1": 0.9,
+              "beta2": 0.999, "noise": 0, "schedule": "constant", "gamma": 0.5,
+              "step-size": 100, "warmup": 0, "steps": steps, "seed": 0, "clip": None,
+              "click-start": None}
+    inputs = []
+    for dep in spec["inputs"]:
+        if not dep["id"].startswith("{"):
+            inputs.append({"id": dep["id"], "property": dep["property"],
+                           "value": values[dep["id"]]})
+        else:                          # pattern-matching: the six default rows
+            kind = json.loads(dep["id"])["type"]
+            inputs.append([{"id": {"type": kind, "row": r["uid"]}, "property": dep["property"],
+                            "value": ["on"] if kind == "row-on" else None}
+                           for r in DEFAULT_ROWS])
+    outputs = []
+    for part in output.strip(".").split("..."):
+        if part.startswith("{"):
+            continue
+        cid, prop = part.rsplit(".", 1)
+        outputs.append({"id": cid, "property": prop})
+    outputs.append([{"id": {"type": "row-err", "row": r["uid"]}, "property": "children"}
+                    for r in DEFAULT_ROWS])
+    return {"output": output, "outputs": outputs, "inputs": inputs,
+            "state": [{"id": "start", "property": "data", "value": None},
+                      {"id": "fig-key", "property": "data", "value": None}],
+            "changedPropIds": ["lr.value"]}
+
+
+def test_main_callback_over_http(client):
+    r = client.post("/_dash-update-component", json=_main_callback_request(-1.5))
+    assert r.status_code == 200
+    body = r.get_json()["response"]
+    fig = body["graph"]["figure"]
+    assert len(fig["data"]) == 4 + 3 * 6
+    assert body["graph-bg"]["figure"]["data"][0]["type"] == "contour"
+    assert body["meta"]["data"]["steps"] == 300
+    assert len(body["side"]["data"]) == 3
+    assert body["lr-err"]["children"] == ""
+
+
+def test_bad_value_over_http_gives_message_and_keeps_figure(client):
+    r = client.post("/_dash-update-component", json=_main_callback_request(-1.5, steps=-4))
+    assert r.status_code == 200
+    body = r.get_json()["response"]
+    assert "graph" not in body and "graph-bg" not in body   # the last good picture stays
+    assert "steps" in body["steps-err"]["children"]
