@@ -28,6 +28,7 @@
 
   function fmt(v) {
     if (v === null || v === undefined || !isFinite(v)) return "–";
+    if (v === 0) return "0";
     var a = Math.abs(v);
     return (a !== 0 && (a < 1e-3 || a >= 1e4)) ? v.toExponential(2) : v.toPrecision(3);
   }
@@ -39,6 +40,12 @@
   }
 
   var no_update = function () { return window.dash_clientside.no_update; };
+  var shownErrors = {};
+  function change(key, text) {                  // no_update unless the text changes
+    if ((shownErrors[key] || "") === text) return no_update();
+    shownErrors[key] = text;
+    return text;
+  }
 
   var state = {k: null, meta: null};
   /* the animation clock: speed is in steps per 1/30 s */
@@ -77,9 +84,8 @@
 
   /* the figures arrive with the data; Plotly may not have drawn them yet */
   function renderWhenReady(k, tries) {
-    var gd = plot("graph"), sp = plot("loss-plot");
-    var ready = gd && gd._fullLayout && gd.data && sp && sp._fullLayout && sp.data &&
-      sp.data.length === state.meta.rows.length;
+    var gd = plot("graph");
+    var ready = gd && gd._fullLayout && gd.data;
     if (ready) {
       if (!gd.__optvizHooked) {
         gd.__optvizHooked = true;
@@ -128,19 +134,20 @@
     if (!state.meta || !gd || !gd._fullLayout) return;
     state.k = k;
     if (gd._fullLayout.scene) draw3d(gd, state.meta.rows, k);
-    else draw2d(gd, state.meta.rows, k, state.meta.steps);
+    else draw2d(gd, state.meta, k);
     drawCursors(k);
     drawLegend(state.meta, k);
     var text = document.getElementById("frame-text");
     if (text) text.textContent = "step " + k + " / " + state.meta.steps;
   }
 
-  /* 2-D: Plotly draws the contour (a graph of its own, underneath) and the faint whole
-   * paths; the path so far and the current position of every row are drawn here on a
-   * canvas over the plot, every frame (a Plotly redraw costs 50 ms to 1 s in software
-   * rendering; the canvas, a few ms). */
-  function draw2d(gd, rows, k, steps) {
-    var fl = gd._fullLayout, xa = fl.xaxis, ya = fl.yaxis;
+  /* 2-D: Plotly draws the contour (a graph of its own, underneath), the minima and the
+   * saddles; every row's whole path (faint), path so far (bold) and current position,
+   * and the start, are drawn here on a canvas over the plot from meta, every frame and
+   * for every new run (a Plotly redraw costs 50 ms to 1 s in software rendering; the
+   * canvas a few ms). */
+  function draw2d(gd, meta, k) {
+    var fl = gd._fullLayout, xa = fl.xaxis, ya = fl.yaxis, rows = meta.rows;
     var canvas = overlay(gd);
     var ctx = canvas.getContext("2d");
     var ratio = window.devicePixelRatio || 1;
@@ -150,28 +157,47 @@
     ctx.beginPath();
     ctx.rect(xa._offset, ya._offset, xa._length, ya._length);
     ctx.clip();
-    for (var i = 0; i < rows.length; i++) {
-      var ghost = gd.data[FIRST_ROW_TRACE + 3 * i];
-      if (!ghost) break;
-      var gx = decode(ghost.x), gy = decode(ghost.y), n = Math.min(k, gx.length - 1);
-      var px = function (j) { return xa._offset + xa.c2p(gx[j]); };
-      var py = function (j) { return ya._offset + ya.c2p(gy[j]); };
-      ctx.strokeStyle = rows[i].color;
-      ctx.lineWidth = 3.5;
-      ctx.lineJoin = "round";
+    ctx.lineJoin = "round";
+    var X = function (v) { return xa._offset + xa.c2p(v); };
+    var Y = function (v) { return ya._offset + ya.c2p(v); };
+    var paths = rows.map(function (r) { return [decode(r.x), decode(r.y)]; });
+    function line(gx, gy, n) {
       ctx.beginPath();
-      ctx.moveTo(px(0), py(0));
-      for (var j = 1; j <= n; j++) ctx.lineTo(px(j), py(j));
+      ctx.moveTo(X(gx[0]), Y(gy[0]));
+      for (var j = 1; j <= n; j++) ctx.lineTo(X(gx[j]), Y(gy[j]));
       ctx.stroke();
+    }
+    ctx.globalAlpha = 0.45;                         // whole paths, faint
+    ctx.lineWidth = 1.5;
+    paths.forEach(function (p, i) { ctx.strokeStyle = rows[i].color; line(p[0], p[1], p[0].length - 1); });
+    ctx.globalAlpha = 1;                            // paths so far, bold
+    ctx.lineWidth = 3.5;
+    paths.forEach(function (p, i) {
+      ctx.strokeStyle = rows[i].color;
+      line(p[0], p[1], Math.min(k, p[0].length - 1));
+    });
+    if (meta.start) {                               // the start, an open circle
       ctx.beginPath();
-      ctx.arc(px(n), py(n), 6.5, 0, 2 * Math.PI);
+      ctx.arc(X(meta.start[0]), Y(meta.start[1]), 7, 0, 2 * Math.PI);
+      ctx.lineWidth = 2.5;
+      ctx.strokeStyle = "#222";
+      ctx.stroke();
+    }
+    paths.forEach(function (p, i) {                 // current positions
+      var n = Math.min(k, p[0].length - 1);
+      ctx.beginPath();
+      ctx.arc(X(p[0][n]), Y(p[1][n]), 6.5, 0, 2 * Math.PI);
       ctx.fillStyle = rows[i].color;
       ctx.fill();
       ctx.lineWidth = 2;
       ctx.strokeStyle = "white";
       ctx.stroke();
-    }
+    });
     ctx.restore();
+    if (window.__optvizDrawn !== meta) {            // for tests and benchmarks
+      window.__optvizDrawn = meta;
+      window.__optvizDrawnAt = performance.now();
+    }
   }
 
   function overlay(gd) {
@@ -230,14 +256,10 @@
   function drawLegend(meta, k) {
     var legend = document.getElementById("legend");
     if (!legend) return;
-    var rows = meta.rows, lossPlot = plot("loss-plot"), html = "";
+    var rows = meta.rows, html = "";
     for (var j = 0; j < rows.length; j++) {
-      var r = rows[j], L = null;
-      if (lossPlot && lossPlot.data && lossPlot.data[j]) {
-        var ly = decode(lossPlot.data[j].y);
-        if (ly.length) L = ly[Math.min(k, ly.length - 1)];
-        if (L !== null && lossPlot.layout.yaxis.type === "log") L = L + (meta.loss_offset || 0);
-      }
+      var r = rows[j], losses = decode(r.loss);
+      var L = losses.length ? losses[Math.min(k, losses.length - 1)] : null;
       var gone = r.diverged_at >= 0 && k >= r.diverged_at;
       var note = r.diverged_at >= 0
         ? (gone ? '<span class="diverged">diverged at step ' + r.diverged_at + "</span>"
@@ -265,7 +287,15 @@
         player.speed = speed || 1;
         player.steps = steps;
         var k = player.playing ? player.k : Math.max(0, Math.min(frame == null ? steps : frame, steps));
-        if (has("meta.data") || trig.length === 0) { stop(); return [steps, steps, "▶ play"]; }
+        if (has("meta.data") || trig.length === 0) {
+          stop();
+          if (meta) {          // a new run: draw it now, not after the slider has moved
+            state.meta = meta;
+            window.__optvizMeta = meta;
+            renderWhenReady(steps, 0);
+          }
+          return [steps, steps, "▶ play"];
+        }
         if (has("play.n_clicks")) {
           if (player.playing) { stop(); return [Math.round(player.k), steps, "▶ play"]; }
           if (k >= steps) k = 0;
@@ -292,9 +322,32 @@
         return k;
       },
 
+      /* the side plots after the main one: hand them over on the next task, once the
+       * paths of the new run are on the screen */
       sidePlots: function (figs) {
         if (!figs || figs.length !== 3) return [no_update(), no_update(), no_update()];
-        return figs;
+        var set = window.dash_clientside.set_props;
+        if (!set) return figs;
+        setTimeout(function () {
+          set("loss-plot", {figure: figs[0]});
+          set("lr-plot", {figure: figs[1]});
+          set("gnorm-plot", {figure: figs[2]});
+        }, 0);
+        return [no_update(), no_update(), no_update()];
+      },
+
+      /* errors {box id or "row:uid": message} -> the boxes; unchanged boxes untouched */
+      showErrors: function (errors) {
+        errors = errors || {};
+        var cc = window.dash_clientside.callback_context, outs = cc.outputs_list;
+        var boxes = outs.slice(0, outs.length - 1), rowBoxes = outs[outs.length - 1] || [];
+        var result = boxes.map(function (o) {
+          return change(o.id, errors[o.id] || "");
+        });
+        result.push(rowBoxes.map(function (o) {
+          return change(JSON.stringify(o.id), errors["row:" + o.id.row] || "");
+        }));
+        return result;
       },
 
       lrText: function (v) {

@@ -45,7 +45,9 @@ def _active(hp, name: str) -> bool:
 
 def _lerp(a: Array, b: Array, weight) -> Array:
     """ATen's ``torch.lerp`` (two branches for accuracy), in place on ``a``."""
-    if isinstance(weight, np.ndarray):
+    if weight.__class__ is float and weight < 0.5:     # the usual case, first and fast
+        a += weight * (b - a)
+    elif isinstance(weight, np.ndarray):
         a[...] = np.where(np.abs(weight) < 0.5, a + weight * (b - a), b - (b - a) * (1 - weight))
     elif abs(weight) < 0.5:
         a += weight * (b - a)
@@ -174,7 +176,7 @@ def _adam_core(w, g, s, lr, t, hp, decoupled):
     s.v *= hp.beta2
     s.v += (1 - hp.beta2) * (g * g)
     bc1 = 1 - hp.beta1 ** t
-    bc2_sqrt = np.sqrt(1 - hp.beta2 ** t)
+    bc2_sqrt = (1 - hp.beta2 ** t) ** 0.5       # as torch writes it
     v = s.v
     if s.vmax is not None:
         np.maximum(s.vmax, s.v, out=s.vmax)

@@ -18,10 +18,9 @@ window.__decode = (v) => {
   return Array.from(new Ctor(bytes.buffer));
 };
 window.__gd = () => document.querySelector('#graph .js-plotly-plot');
-window.__ghosts = () => { const gd = __gd(); const out = [];
-  for (let i = 4; i < gd.data.length; i += 3) out.push({name: gd.data[i + 1].name,
-     x: __decode(gd.data[i].x), y: __decode(gd.data[i].y)});
-  return out; };
+// the paths the page has drawn (on its canvas, in 2-D), from the run it received
+window.__ghosts = () => { const m = window.__optvizDrawn; if (!m) return [];
+  return m.rows.map(r => ({name: r.label, x: __decode(r.x), y: __decode(r.y)})); };
 """
 
 
@@ -30,6 +29,7 @@ def helpers(page):
 
 
 def ghosts(page):
+    """Every row's whole path as drawn on the page (label, x, y)."""
     helpers(page)
     return page.evaluate("__ghosts()")
 
@@ -69,6 +69,13 @@ def test_page_loads_with_every_default_optimizer_and_no_console_errors(page):
     assert "GD" in legend(page) and "L =" in legend(page)
     assert page.evaluate("document.querySelector('#graph-bg .js-plotly-plot').data[0].type") \
         == "contour"
+    # the canvas over the plot really has the paths on it: sample the pixels
+    painted = page.evaluate("""() => {
+        const c = document.querySelector('#graph canvas.optviz-frame');
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++;
+        return n; }""")
+    assert painted > 2000
     shot(page, "default")
     # the README's screenshot is the page as a student first sees it
     page.screenshot(path=str(ROOT / "docs" / "screenshot.png"))

@@ -103,8 +103,9 @@ def test_main_figure_structure(run):
     fig = figures.main_figure(surface, run, colors)
     go.Figure(fig)                                    # valid for plotly.js
     data = fig["data"]
-    assert len(data) == figures.FIRST_ROW_TRACE + 3 * 3
+    assert len(data) == 3                             # paths are drawn from meta in 2-D
     assert data[0]["x"] == []                         # the contour is underneath
+    assert data[1]["x"] == [1.0] and data[1]["name"] == "minimum"
     assert fig["layout"]["paper_bgcolor"] == "rgba(0,0,0,0)"
     bg = figures.background_figure(surface)
     go.Figure(bg)
@@ -113,17 +114,16 @@ def test_main_figure_structure(run):
     assert bg["layout"]["margin"] == fig["layout"]["margin"]
     assert fig["layout"]["xaxis"]["range"] == list(surface.view[:2])
     assert fig["layout"]["yaxis"]["range"] == list(surface.view[2:])
-    for i in range(3):
-        ghost = data[figures.FIRST_ROW_TRACE + 3 * i]
-        np.testing.assert_allclose(decode(ghost["x"]), run.path[i, 0, :, 0].astype("f4"))
-        np.testing.assert_allclose(decode(ghost["y"]), run.path[i, 0, :, 1].astype("f4"))
-        assert ghost["line"]["color"] == colors[i]
-        # the path so far and the head are drawn by the browser in 2-D
-        assert data[figures.FIRST_ROW_TRACE + 3 * i + 1]["x"] == []
-    assert data[1]["x"] == [1.0] and data[1]["name"] == "minimum"
-    assert fig["data"][3:] == figures.moving_traces(surface, run, colors)
-    assert run.diverged_at[2, 0] > 0
-    assert all(np.isfinite(decode(d["x"])).all() for d in data[4:] if isinstance(d["x"], dict))
+
+
+def test_meta_carries_every_path_as_float32(run):
+    m = figures.meta(run, ["gd", "adam", "gd~2"], ["#a", "#b", "#c"])
+    for i, row in enumerate(m["rows"]):
+        np.testing.assert_allclose(decode(row["x"]), run.path[i, 0, :, 0].astype("f4"))
+        np.testing.assert_allclose(decode(row["y"]), run.path[i, 0, :, 1].astype("f4"))
+        assert np.isfinite(decode(row["loss"])).all()
+    assert m["start"] == run.path[0, 0, 0].tolist()
+    assert run.diverged_at[2, 0] > 0 and m["rows"][2]["diverged_at"] == run.diverged_at[2, 0]
 
 
 def test_typed_arrays_never_carry_inf_or_nan():
@@ -161,7 +161,7 @@ def test_loss_plot_is_linear_without_a_minimum():
 
 def test_meta(run):
     m = figures.meta(run, ["gd", "adam", "gd~2"], ["#a", "#b", "#c"])
-    assert m["steps"] == 80
+    assert m["steps"] == 80 and m["loss_offset"] == 0.0
     assert [r["diverged_at"] for r in m["rows"]] == run.diverged_at[:, 0].tolist()
     assert m["rows"][2]["uid"] == "gd~2"
     json.dumps(m, allow_nan=False)
@@ -178,20 +178,20 @@ def test_row_colors_are_distinct_for_the_default_rows_and_copies():
 def test_compute_patches_when_only_numbers_change_and_stays_small():
     bg, main, side, meta, key = compute(controls())
     assert bg["data"][0]["type"] == "contour"
-    assert isinstance(main, dict) and len(main["data"]) == 4 + 3 * 6
+    assert isinstance(main, dict) and len(main["data"]) == 3
     full = len(json.dumps(main)) + len(json.dumps(bg)) + sum(len(json.dumps(f)) for f in side)
-    bg2, patch, side2, meta2, key2 = compute(controls(lr_log10=-1.2), key)
+    bg2, main2, side2, meta2, key2 = compute(controls(lr_log10=-1.2), key)
     assert key2 == key
-    from dash import no_update
-    assert bg2 is no_update
-    from dash import Patch
+    from dash import Patch, no_update
+    assert bg2 is no_update and main2 is no_update      # 2-D: only the data moves
+    small = sum(len(json.dumps(f)) for f in side2) + len(json.dumps(meta2))
+    assert small < 150_000 and small < full + len(json.dumps(meta))
+    # 3-D: the moving traces are patched in
+    *_, key3d = compute(controls(view="3d"), key)
+    _, patch, *_ = compute(controls(view="3d", lr_log10=-1.1), key3d)
     assert isinstance(patch, Patch)
-    from plotly.utils import PlotlyJSONEncoder
-    small = len(json.dumps(patch.to_plotly_json(), cls=PlotlyJSONEncoder)) + \
-        sum(len(json.dumps(f)) for f in side2) + len(json.dumps(meta2))
-    assert small < 150_000 and small < full
-    *_, key3 = compute(controls(rows=DEFAULT_ROWS[:3]), key)
-    assert key3 != key
+    *_, key4 = compute(controls(rows=DEFAULT_ROWS[:3]), key)
+    assert key4 != key
 
 
 @pytest.fixture(scope="module")
@@ -220,12 +220,8 @@ def _main_callback_request(lr_log10, steps=300):
                            for r in DEFAULT_ROWS])
     outputs = []
     for part in output.strip(".").split("..."):
-        if part.startswith("{"):
-            continue
         cid, prop = part.rsplit(".", 1)
         outputs.append({"id": cid, "property": prop})
-    outputs.append([{"id": {"type": "row-err", "row": r["uid"]}, "property": "children"}
-                    for r in DEFAULT_ROWS])
     return {"output": output, "outputs": outputs, "inputs": inputs,
             "state": [{"id": "start", "property": "data", "value": None},
                       {"id": "fig-key", "property": "data", "value": None}],
@@ -237,11 +233,12 @@ def test_main_callback_over_http(client):
     assert r.status_code == 200
     body = r.get_json()["response"]
     fig = body["graph"]["figure"]
-    assert len(fig["data"]) == 4 + 3 * 6
+    assert len(fig["data"]) == 3
     assert body["graph-bg"]["figure"]["data"][0]["type"] == "contour"
+    assert len(body["meta"]["data"]["rows"]) == 6
     assert body["meta"]["data"]["steps"] == 300
     assert len(body["side"]["data"]) == 3
-    assert body["lr-err"]["children"] == ""
+    assert body["errors"]["data"] == {}
 
 
 def test_bad_value_over_http_gives_message_and_keeps_figure(client):
@@ -249,4 +246,4 @@ def test_bad_value_over_http_gives_message_and_keeps_figure(client):
     assert r.status_code == 200
     body = r.get_json()["response"]
     assert "graph" not in body and "graph-bg" not in body   # the last good picture stays
-    assert "steps" in body["steps-err"]["children"]
+    assert "steps" in body["errors"]["data"]["steps-err"]

@@ -21,7 +21,8 @@ ERROR_SLOTS = {"lr": ID.lr_err, "beta1": ID.beta1_err, "beta2": ID.beta2_err,
                "noise": ID.noise_err, "schedule": ID.schedule_err, "gamma": ID.schedule_err,
                "step_size": ID.schedule_err, "warmup": ID.schedule_err,
                "steps": ID.steps_err, "seed": ID.seed_err, "clip_norm": ID.clip_err}
-_SLOT_ORDER = [ID.lr_err, ID.beta1_err, ID.beta2_err, ID.noise_err, ID.schedule_err,
+#: Every error box next to a global control (row boxes are {"type": "row-err", "row": uid}).
+ERROR_BOXES = [ID.lr_err, ID.beta1_err, ID.beta2_err, ID.noise_err, ID.schedule_err,
                ID.steps_err, ID.seed_err, ID.clip_err, ID.status]
 
 
@@ -50,9 +51,11 @@ def compute(controls: dict, previous_key: Any = None):
     key = [scene.surface, view, uids]
     if key == previous_key:          # same surface, view and rows: send only what moved
         background = no_update
-        main = Patch()
-        for j, trace in enumerate(figures.moving_traces(surface, run, colors, view=view)):
-            main["data"][figures.FIRST_ROW_TRACE - 1 + j] = trace
+        main = no_update              # 2-D: the browser draws the paths from meta
+        if view == "3d":
+            main = Patch()
+            for j, trace in enumerate(figures.moving_traces(surface, run, colors)):
+                main["data"][figures.FIRST_ROW_TRACE - 1 + j] = trace
     else:
         background = figures.background_figure(surface) if view == "2d" else _EMPTY
         main = figures.main_figure(surface, run, colors, view=view)
@@ -71,8 +74,7 @@ def register(app) -> None:
         Output(ID.background, "figure"), Output(ID.graph, "figure"), Output(ID.side, "data"),
         Output(ID.meta, "data"), Output(ID.fig_key, "data"),
         Output(ID.start, "data"), Output(ID.lr, "value"), Output(ID.teaches, "children"),
-        [Output(slot, "children") for slot in _SLOT_ORDER],
-        Output(row("err"), "children"),
+        Output(ID.errors, "data"),
         Input(ID.surface, "value"), Input(ID.view, "value"), Input(ID.lr, "value"),
         Input(ID.beta1, "value"), Input(ID.beta2, "value"), Input(ID.noise, "value"),
         Input(ID.schedule, "value"), Input(ID.gamma, "value"), Input(ID.step_size, "value"),
@@ -86,12 +88,12 @@ def register(app) -> None:
                warmup, steps, seed, clip, click, *_rows_and_state):
         start, key = _rows_and_state[-2], _rows_and_state[-1]
         trigger = ctx.triggered_id
-        new_lr = no_update
-        if trigger == ID.surface and surface in SURFACES:
-            start, key = None, None
+        new_lr = new_start = teaches = no_update      # send only what changed: every
+        if trigger == ID.surface and surface in SURFACES:   # output re-renders in the page
+            start = new_start = key = None
             lr_log10 = new_lr = round(math.log10(SUGGESTED_LR.get(surface, 0.01)), 2)
         elif trigger == ID.click:
-            start = _click_point(click)
+            start = new_start = _click_point(click)
             if start is None:
                 raise PreventUpdate
         inputs = {name: ctx.args_grouping[i] for i, name in
@@ -101,14 +103,17 @@ def register(app) -> None:
                     "beta2": beta2, "noise": noise, "schedule": schedule, "gamma": gamma,
                     "step_size": step_size, "warmup": warmup, "steps": steps, "seed": seed,
                     "clip_norm": clip, "start": start, "rows": rows}
-        n_row_err = len(ctx.outputs_list[-1])
         try:
             background, main, side, meta, new_key = compute(controls, key)
         except ControlError as e:
-            return _error(e, ctx.outputs_list[-1], new_lr, n_row_err)
-        teaches = SURFACES[surface].teaches
-        return (background, main, side, meta, new_key, start, new_lr, teaches,
-                *([""] * len(_SLOT_ORDER)), [""] * n_row_err)
+            # keep the last good picture; say what is wrong next to that control
+            slot = e.control if e.control.startswith("row:") else \
+                ERROR_SLOTS.get(e.control, ID.status)
+            return (no_update,) * 6 + (new_lr, no_update, {slot: str(e)})
+        if trigger in (None, ID.surface):
+            teaches = SURFACES[surface].teaches
+        return (background, main, side, meta, no_update if new_key == key else new_key,
+                new_start, new_lr, teaches, {})
 
     @app.callback(
         Output(ID.rows, "children"),
@@ -158,8 +163,14 @@ def register(app) -> None:
         State(ID.graph, "id"),
     )
     app.clientside_callback(
+        ClientsideFunction("optviz", "showErrors"),
+        [Output(slot, "children") for slot in ERROR_BOXES], Output(row("err"), "children"),
+        Input(ID.errors, "data"))
+    app.clientside_callback(
         ClientsideFunction("optviz", "lrText"),
-        Output(ID.lr_text, "children"), Input(ID.lr, "value"))
+        # meta too: lr.value is also an output of the main callback, so Dash skips this
+        # callback's first call until a run has arrived
+        Output(ID.lr_text, "children"), Input(ID.lr, "value"), Input(ID.meta, "data"))
     app.clientside_callback(
         ClientsideFunction("optviz", "noiseText"),
         Output(ID.noise_text, "children"), Input(ID.noise, "value"))
@@ -180,18 +191,3 @@ def _click_point(click) -> list[float] | None:
     except (TypeError, KeyError, IndexError, ValueError):
         return None
     return [x, y] if math.isfinite(x) and math.isfinite(y) else None
-
-
-def _error(e: ControlError, row_outputs, new_lr, n_row_err):
-    """Keep the last good picture; put the message next to the control it is about."""
-    slots = {slot: "" for slot in _SLOT_ORDER}
-    row_msgs = [""] * n_row_err
-    if e.control.startswith("row:"):
-        uid = e.control[4:]
-        for i, out in enumerate(row_outputs):
-            if out.get("id", {}).get("row") == uid:
-                row_msgs[i] = str(e)
-    else:
-        slots[ERROR_SLOTS.get(e.control, ID.status)] = str(e)
-    return (no_update,) * 5 + (no_update, new_lr, no_update,
-                               *slots.values(), row_msgs)

@@ -9,9 +9,9 @@ Trace layout of the main figure (the browser's animation relies on it)::
 
     0 empty (2-D; the contour is a graph of its own underneath) or the surface (3-D)
     1 minima    2 saddles    3 start
-    4 + 3 i  row i: whole path, faint ("ghost")
-    5 + 3 i  row i: path up to the current frame (3-D; empty in 2-D: canvas)
-    6 + 3 i  row i: current position (3-D; empty in 2-D: canvas)
+    4 + 3 i  row i: whole path, faint ("ghost")          \
+    5 + 3 i  row i: path up to the current frame          } 3-D only; in 2-D the browser
+    6 + 3 i  row i: current position                      /  draws these from meta()
 """
 from __future__ import annotations
 
@@ -142,10 +142,13 @@ def background_figure(surface: Surface) -> dict:
 
 
 def main_figure(surface: Surface, run: Run, colors: list[str], *, view: str = "2d") -> dict:
-    """Every row's trajectory at the last frame, with minima, saddles and the start.
+    """The plot the paths are drawn on: minima and saddles, and in 3-D the trajectories.
 
-    2-D: transparent, drawn over :func:`background_figure` on the same axes (trace 0 is an
-    empty placeholder). 3-D: one figure, trace 0 the surface of the loss."""
+    2-D: transparent, over :func:`background_figure` on the same axes (trace 0 an empty
+    placeholder); the paths, the start and the current positions are drawn by the
+    browser on a canvas over it, from :func:`meta` (a Plotly redraw costs 50 ms to 1 s in
+    software rendering, the canvas a few ms). 3-D: one figure, trace 0 the surface of
+    the loss, then :func:`moving_traces`."""
     z_of = _z_of(surface, view)
     if view == "3d":
         xs, ys, _, zt = _grid(surface)
@@ -158,7 +161,8 @@ def main_figure(surface: Surface, run: Run, colors: list[str], *, view: str = "2
     data = [base,
             _markers(surface.minima, "star", "#FFD700", "minimum", 16, z_of),
             _markers(surface.saddles, "x", "#7f0000", "saddle point", 12, z_of)]
-    data += moving_traces(surface, run, colors, view=view)
+    if view == "3d":
+        data += moving_traces(surface, run, colors, view=view)
     fig = _layout_figure(data, surface, view)
     if view != "3d":                 # see-through, axes drawn by the background
         fig["layout"].update(paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)")
@@ -168,9 +172,9 @@ def main_figure(surface: Surface, run: Run, colors: list[str], *, view: str = "2
     return fig
 
 
-def moving_traces(surface: Surface, run: Run, colors: list[str], *, view: str = "2d"):
-    """The traces that change with the run: the start marker (trace 3) and, per row,
-    ghost, progress and head (traces 4 + 3 i ...)."""
+def moving_traces(surface: Surface, run: Run, colors: list[str], *, view: str = "3d"):
+    """The 3-D traces that change with the run: the start marker (trace 3) and, per row,
+    whole path, path so far and head (traces 4 + 3 i ...)."""
     z_of = _z_of(surface, view)
     three_d = z_of is not None
     data = [_markers(run.path[0, 0, 0], "circle-open", "#222222", "start", 14, z_of)]
@@ -184,13 +188,6 @@ def moving_traces(surface: Surface, run: Run, colors: list[str], *, view: str = 
             line["z"] = typed(z_of(xy))
         ghost = {**line, "line": {"color": color, "width": 1.5}, "opacity": 0.5,
                  "name": run.labels[i] + " (whole path)"}
-        if not three_d:
-            # 2-D: the path so far and the current position are drawn by the browser on a
-            # canvas over the plot (assets/optviz.js); these two traces stay empty
-            progress = {"type": "scatter", "x": [], "y": [], "name": run.labels[i],
-                        "hoverinfo": "skip", "showlegend": False}
-            data += [ghost, progress, dict(progress)]
-            continue
         progress = {**line, "line": {"color": color, "width": 3.5}, "name": run.labels[i],
                     "hoverinfo": "name"}
         head = {**line, "mode": "markers", "x": [float(xy[-1, 0])], "y": [float(xy[-1, 1])],
@@ -249,13 +246,18 @@ def side_figures(surface: Surface, run: Run, colors: list[str]) -> tuple[dict, d
 
 
 def meta(run: Run, uids: list[str], colors: list[str]) -> dict:
-    """What the legend and the animation need besides the figures."""
+    """What the browser draws and the legend shows: per row its path (float32 typed
+    arrays), label, colour and divergence; the start; the steps."""
     loss = run.loss[:, 0]
+    path = run.path[:, 0]
     finite = lambda v: float(v) if math.isfinite(v) else None
     surface = run.scene.get_surface()
     floor = _floor(surface)
     return {"steps": run.scene.steps, "loss_offset": floor or 0.0,
+            "start": [float(v) for v in path[0, 0]],
             "rows": [{"uid": u, "label": lbl, "color": c, "diverged_at": int(d),
-                      "final_loss": finite(loss[i, -1])}
+                      "final_loss": finite(loss[i, -1]),
+                      "x": typed(path[i, :, 0]), "y": typed(path[i, :, 1]),
+                      "loss": typed(loss[i])}
                      for i, (u, lbl, c, d) in enumerate(zip(uids, run.labels, colors,
                                                             run.diverged_at[:, 0]))]}

@@ -38,6 +38,7 @@ class ID:
     scrub, speed, frame_text = "scrub", "speed", "frame-text"
     legend = "legend"
     meta, start, fig_key, drawn, side = "meta", "start", "fig-key", "drawn", "side"
+    errors = "errors"
 
 
 #: Row controls (pattern-matching ids {"type": ..., "row": uid}).
@@ -218,4 +219,5 @@ def layout() -> html.Div:
         ]),
         dcc.Store(id=ID.meta), dcc.Store(id=ID.start), dcc.Store(id=ID.fig_key),
         dcc.Store(id=ID.drawn), dcc.Store(id=ID.click), dcc.Store(id=ID.side),
+        dcc.Store(id=ID.errors),
     ])
