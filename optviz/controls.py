@@ -154,7 +154,7 @@ def scene_from_controls(c: dict) -> Scene:
     if not isinstance(c, dict):
         raise ControlError("scene", "controls: expected an object")
     surface = c.get("surface")
-    if surface not in SURFACES:
+    if not isinstance(surface, str) or surface not in SURFACES:
         raise ControlError("surface", f"surface: unknown surface {str(surface)[:40]!r}")
     lo, hi = PAGE_LIMITS["lr_log10"]
     lr = 10 ** _num("lr", c.get("lr_log10"), lo, hi)
@@ -164,7 +164,7 @@ def scene_from_controls(c: dict) -> Scene:
     steps = _int("steps", c.get("steps"), *PAGE_LIMITS["steps"])
     seed = _int("seed", c.get("seed"), *PAGE_LIMITS["seed"])
     schedule = c.get("schedule") or "constant"
-    if schedule not in SCHEDULES:
+    if not isinstance(schedule, str) or schedule not in SCHEDULES:
         raise ControlError("schedule", f"schedule: unknown schedule {str(schedule)[:30]!r}")
     warmup = _int("warmup", c.get("warmup") or 0, *PAGE_LIMITS["warmup"])
     if warmup >= steps:

@@ -68,9 +68,10 @@ def _open(browser, server_url, width, height):
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(server_url)
     try:
-        page.wait_for_selector("#graph .js-plotly-plot")
+        # generous: the first page of a session loads Plotly and MathJax into a cold browser
+        page.wait_for_selector("#graph .js-plotly-plot", timeout=60000)
         page.wait_for_function("() => document.querySelectorAll('#legend .legend-row')"
-                               ".length > 0")
+                               ".length > 0", timeout=60000)
     except Exception:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "failed-open.png"), full_page=True)

@@ -247,3 +247,26 @@ def test_bad_value_over_http_gives_message_and_keeps_figure(client):
     body = r.get_json()["response"]
     assert "graph" not in body and "graph-bg" not in body   # the last good picture stays
     assert "steps" in body["errors"]["data"]["steps-err"]
+
+
+# -- untrusted values ---------------------------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+junk = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=8)),
+    lambda inner: st.one_of(st.lists(inner, max_size=4),
+                            st.dictionaries(st.text(max_size=6), inner, max_size=4)),
+    max_leaves=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(sorted(controls())), junk, max_size=6))
+def test_any_junk_in_the_controls_gives_control_error_or_a_valid_scene(over):
+    try:
+        scene = scene_from_controls(controls(**over))
+    except ControlError as e:
+        assert e.control and str(e)
+    else:
+        assert scene.steps <= 5000 and len(scene.optimizers) <= 24

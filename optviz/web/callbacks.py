@@ -123,7 +123,8 @@ def register(app) -> None:
     )
     def duplicate(clicks, boxes):
         trigger = ctx.triggered_id
-        if not isinstance(trigger, dict) or not any(clicks or []):
+        if not isinstance(trigger, dict) or not isinstance(clicks, list) or not any(clicks) \
+                or not isinstance(boxes, list):
             raise PreventUpdate
         try:
             name = row_name(trigger.get("row"))
