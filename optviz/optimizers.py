@@ -461,12 +461,13 @@ def _registry() -> dict[str, Optimizer]:
     O = Optimizer
     entries = [
         O("sgd", "SGD", sgd_init, sgd_update, _sgd_hyper(), _SGD_TEX),
-        O("gd", "GD", sgd_init, sgd_update, _sgd_hyper(lr=0.01),
+        # the presets keep torch's SGD default rate, 1e-3
+        O("gd", "GD", sgd_init, sgd_update, _sgd_hyper(),
           r"w \leftarrow w - \alpha g", kernel="sgd"),
-        O("momentum", "Momentum", sgd_init, sgd_update, _sgd_hyper(lr=0.01, momentum=0.9),
+        O("momentum", "Momentum", sgd_init, sgd_update, _sgd_hyper(momentum=0.9),
           r"m \leftarrow \mu m - \alpha g,\; w \leftarrow w + m", kernel="sgd"),
         O("nesterov", "Nesterov", sgd_init, sgd_update,
-          _sgd_hyper(lr=0.01, momentum=0.9, nesterov=True),
+          _sgd_hyper(momentum=0.9, nesterov=True),
           r"b \leftarrow \mu b + g,\; w \leftarrow w - \alpha (g + \mu b)", kernel="sgd"),
         O("adagrad", "AdaGrad", adagrad_init, adagrad_update,
           {"lr": _lr(1e-2), "lr_decay": HyperParam(0.0, 0.0, 10.0),

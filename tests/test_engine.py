@@ -131,7 +131,7 @@ def test_adagrad_step_decays_to_zero_rmsprop_does_not():
 
 
 def test_gd_stuck_in_local_minimum_momentum_through():
-    r = run("local_minimum", ["gd", "momentum"], steps=400)
+    r = run("local_minimum", [O("gd", lr=0.01), O("momentum", lr=0.01)], steps=400)
     surface = r.scene.get_surface()
     glob, loc = surface.minima
     np.testing.assert_allclose(r.path[0, 0, -1], loc, atol=1e-3)
