@@ -70,10 +70,12 @@ def _num(control, value, low, high, what="a number"):
         except ValueError:
             raise ControlError(control, f"{control}: '{value[:20]}' is not {what}; "
                                         f"allowed [{low:g}, {high:g}]") from None
+    if value is None:                 # an empty box (or one the browser found invalid)
+        raise ControlError(control, f"{control}: enter {what} in [{low:g}, {high:g}]")
     if not isinstance(value, numbers.Real) or isinstance(value, bool) \
             or not math.isfinite(value) or not low <= value <= high:
-        shown = "nothing" if value is None else repr(value)[:20]
-        raise ControlError(control, f"{control}: {shown} is not {what} in [{low:g}, {high:g}]")
+        raise ControlError(control, f"{control}: {repr(value)[:20]} is not {what} in "
+                                    f"[{low:g}, {high:g}]")
     return float(value)
 
 
