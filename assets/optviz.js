@@ -200,14 +200,20 @@
     }
   }
 
-  function overlay(gd) {
-    var canvas = gd.parentNode.querySelector("canvas.optviz-frame");
-    if (!canvas) {
-      canvas = document.createElement("canvas");
-      canvas.className = "optviz-frame";
+  /* an element of ours laid over a Plotly graph, created once */
+  function layer(gd, tag, className) {
+    var el = gd.parentNode.querySelector(tag + "." + className);
+    if (!el) {
+      el = document.createElement(tag);
+      el.className = className;
       gd.parentNode.style.position = "relative";
-      gd.parentNode.appendChild(canvas);
+      gd.parentNode.appendChild(el);
     }
+    return el;
+  }
+
+  function overlay(gd) {
+    var canvas = layer(gd, "canvas", "optviz-frame");
     var w = gd.clientWidth, h = gd.clientHeight, ratio = window.devicePixelRatio || 1;
     if (canvas.width !== Math.round(w * ratio) || canvas.height !== Math.round(h * ratio)) {
       canvas.width = Math.round(w * ratio);
@@ -240,13 +246,7 @@
       var sp = plot(id);
       if (!sp || !sp._fullLayout || !sp._fullLayout.xaxis) return;
       var xa = sp._fullLayout.xaxis, ya = sp._fullLayout.yaxis;
-      var line = sp.parentNode.querySelector(".optviz-cursor");
-      if (!line) {
-        line = document.createElement("div");
-        line.className = "optviz-cursor";
-        sp.parentNode.style.position = "relative";
-        sp.parentNode.appendChild(line);
-      }
+      var line = layer(sp, "div", "optviz-cursor");
       line.style.left = (xa._offset + xa.c2p(k)) + "px";
       line.style.top = ya._offset + "px";
       line.style.height = ya._length + "px";
