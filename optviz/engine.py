@@ -29,6 +29,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from .fused import MAX_TABLE, FusedGroup, fusable
 from .optimizers import OPTIMIZERS, StepContext
 from .scene import COORD_LIMIT, Scene
 
@@ -122,12 +123,21 @@ def simulate(scene: Scene, *, record_grad: bool = True) -> Run:
     n_rows, n_starts, steps = len(specs), len(scene.starts), scene.steps
     lrs = _learning_rates(scene)
 
-    # regroup rows by kernel, keeping first-appearance order
+    # regroup rows by kernel, keeping first-appearance order; on small batches the rows
+    # of several moment-based kernels share one fused update (optviz.fused)
+    kernel_of = [OPTIMIZERS[s.name].kernel for s in specs]
+    fused = [i for i, s in enumerate(specs) if fusable(kernel_of[i], s.hparams)]
+    table = steps * 2 * len(fused) * min(n_starts, CHUNK_STARTS)
+    if len({kernel_of[i] for i in fused}) < 2 or table > MAX_TABLE:
+        fused = []
     kernels: dict[str, list[int]] = {}
-    for i, s in enumerate(specs):
-        kernels.setdefault(OPTIMIZERS[s.name].kernel, []).append(i)
-    order = [i for rows in kernels.values() for i in rows]       # internal -> user row
-    groups, lo = [], 0
+    for i in range(n_rows):
+        if i not in fused:
+            kernels.setdefault(kernel_of[i], []).append(i)
+    order = fused + [i for rows in kernels.values() for i in rows]   # internal -> user row
+    groups = [FusedGroup(fused, 0, len(fused), lrs, [specs[i] for i in fused],
+                         [kernel_of[i] for i in fused])] if fused else []
+    lo = len(fused)
     for name, rows in kernels.items():
         groups.append(_Group(OPTIMIZERS[name], rows, lo, lo + len(rows), lrs,
                              [specs[i] for i in rows]))
@@ -211,7 +221,7 @@ def _run_block(scene, surface, groups, n_rows, starts, block, record_grad, out, 
     views = []
     for grp in groups:
         wv, gv = w[:, grp.lo:grp.hi], g[:, grp.lo:grp.hi]
-        hp = _hyper_namespace(grp.specs, wv.shape)
+        hp = None if isinstance(grp, FusedGroup) else _hyper_namespace(grp.specs, wv.shape)
         views.append((grp.update, wv, gv, grp.init(wv, hp), grp.lr, hp))
 
     for t in range(steps):
