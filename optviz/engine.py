@@ -4,8 +4,10 @@ Layout. Inside the engine a batch of points is ``ndarray[2, rows, points]``: an 
 and a y plane, each contiguous, so every elementwise operation streams through memory.
 Rows are regrouped by optimizer kernel (gd, momentum and nesterov are all ``sgd``), so a
 step is: one gradient evaluation for every point of every row, then one vectorized
-update per kernel, whatever the number of rows. There is one Python loop over steps and
-none over points.
+update per kernel, whatever the number of rows. On small batches, where NumPy's cost per
+call dominates, the moment-based kernels (SGD family, AdaGrad, RMSProp, Adam family)
+share a single fused update (:mod:`optviz.fused`). There is one Python loop over steps
+and none over points.
 
 Chunks. Start points are independent, so the engine runs all steps for one block of
 ``CHUNK_STARTS`` starts before moving on: a block's working set stays in cache, and a
@@ -131,8 +133,9 @@ def simulate(scene: Scene, *, record_grad: bool = True) -> Run:
     if len({kernel_of[i] for i in fused}) < 2 or table > MAX_TABLE:
         fused = []
     kernels: dict[str, list[int]] = {}
+    in_fused = set(fused)
     for i in range(n_rows):
-        if i not in fused:
+        if i not in in_fused:
             kernels.setdefault(kernel_of[i], []).append(i)
     order = fused + [i for rows in kernels.values() for i in rows]   # internal -> user row
     groups = [FusedGroup(fused, 0, len(fused), lrs, [specs[i] for i in fused],
