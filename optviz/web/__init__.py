@@ -6,8 +6,10 @@ import os
 from dash import Dash
 from flask_compress import Compress
 
+from .. import __version__
 from .callbacks import register
 from .layout import layout
+from .server import harden
 
 __all__ = ["create_app"]
 
@@ -26,4 +28,5 @@ def create_app() -> Dash:
     app.layout = layout()
     register(app)
     Compress(app.server)             # gzip: the typed arrays and the JS bundles shrink ~3x
+    harden(app.server, __version__)  # /healthz, security headers, request size limit
     return app

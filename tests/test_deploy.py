@@ -1,0 +1,101 @@
+"""The course server: health, headers, body limit, and the Docker image's steps replayed
+(its pip install in a fresh virtual environment, then its CMD) since no Docker engine runs
+here. The Dockerfile is also linted with hadolint."""
+import json
+import os
+import pathlib
+import re
+import shutil
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+from .conftest import free_port
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def client():
+    from app import app
+    return app.server.test_client()
+
+
+def test_healthz(client):
+    r = client.get("/healthz")
+    assert r.status_code == 200
+    from optviz import __version__
+    assert r.get_json() == {"status": "ok", "version": __version__}
+
+
+def test_security_headers_on_every_answer(client):
+    for path in ("/", "/healthz", "/_dash-layout"):
+        h = client.get(path).headers
+        assert h["X-Content-Type-Options"] == "nosniff"
+        assert h["Referrer-Policy"] == "strict-origin-when-cross-origin"
+        assert h["Content-Security-Policy"] == "frame-ancestors 'self'"
+
+
+def test_large_bodies_are_refused(client):
+    r = client.post("/_dash-update-component", data=b"{" + b" " * 400_000 + b"}",
+                    content_type="application/json")
+    assert r.status_code == 413
+
+
+def test_responses_are_gzipped(client):
+    r = client.get("/", headers={"Accept-Encoding": "gzip"})
+    assert r.headers.get("Content-Encoding") == "gzip"
+
+
+def test_dockerfile_lints_clean():
+    assert shutil.which("hadolint"), "pip install -r requirements-dev.txt installs hadolint"
+    r = subprocess.run(["hadolint", str(ROOT / "Dockerfile")], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def _dockerfile():
+    text = (ROOT / "Dockerfile").read_text()
+    run = re.findall(r"^RUN (pip install .*)$", text, re.M)
+    cmd = json.loads(re.search(r"^CMD (\[.*\])$", text, re.M).group(1))
+    copied = re.findall(r"^COPY (.+) \S+$", text, re.M)
+    return run, cmd, [p for line in copied for p in line.split()]
+
+
+def test_docker_image_steps_replayed_in_a_fresh_venv(tmp_path):
+    run, cmd, copied = _dockerfile()
+    assert run == ["pip install --no-cache-dir -r requirements.txt"]
+    assert cmd[:3] == ["gunicorn", "--config", "gunicorn.conf.py"] and cmd[-1] == "app:server"
+    # the build context as the Dockerfile copies it, nothing else
+    app_dir = tmp_path / "app"
+    app_dir.mkdir()
+    for name in copied:
+        src = ROOT / name
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, app_dir / name)
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    pip = [str(venv / "bin" / "python"), "-m"] + run[0].split()
+    subprocess.run(pip, cwd=app_dir, check=True, capture_output=True, timeout=600)
+    port = free_port()
+    env = {**os.environ, "PORT": str(port), "HOST": "127.0.0.1", "WEB_CONCURRENCY": "1"}
+    env["PATH"] = f"{venv / 'bin'}:{env['PATH']}"
+    proc = subprocess.Popen([str(venv / "bin" / cmd[0])] + cmd[1:], cwd=app_dir, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        for _ in range(300):
+            try:
+                health = json.loads(urllib.request.urlopen(url + "/healthz", timeout=2).read())
+                break
+            except (urllib.error.URLError, ConnectionError):
+                assert proc.poll() is None, "gunicorn exited"
+                time.sleep(0.1)
+        assert health["status"] == "ok"
+        page = urllib.request.urlopen(url + "/", timeout=5).read().decode()
+        assert "optviz" in page
+    finally:
+        proc.terminate()
+        proc.wait(10)
