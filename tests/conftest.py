@@ -24,26 +24,32 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def server_url():
+def server_proc():
+    """A real gunicorn serving app:server (2 workers x 2 threads) on a free port."""
     port = free_port()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     log = open(ARTIFACTS / "gunicorn.log", "w")
     proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "app:server", "-w", "2",
                              "--threads", "2", "-b", f"127.0.0.1:{port}", "--timeout", "60"],
                             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
+    proc.url = f"http://127.0.0.1:{port}"
     for _ in range(200):
         try:
-            urllib.request.urlopen(url + "/", timeout=1)
+            urllib.request.urlopen(proc.url + "/", timeout=1)
             break
         except Exception:
             if proc.poll() is not None:
                 pytest.fail(f"gunicorn exited with {proc.returncode}; see {log.name}")
             time.sleep(0.1)
-    yield url
+    yield proc
     proc.terminate()
     proc.wait(10)
     log.close()
+
+
+@pytest.fixture(scope="session")
+def server_url(server_proc):
+    return server_proc.url
 
 
 @pytest.fixture(scope="session")

@@ -28,5 +28,6 @@ def create_app() -> Dash:
     app.layout = layout()
     register(app)
     Compress(app.server)             # gzip: the typed arrays and the JS bundles shrink ~3x
-    harden(app.server, __version__)  # /healthz, security headers, request size limit
+    # /healthz, security headers, request size limit, callback envelopes checked
+    harden(app.server, __version__, app.callback_map)
     return app

@@ -1,0 +1,130 @@
+"""Hostile requests against the live gunicorn server: never a 5xx, always quick, and the
+server keeps serving with bounded memory."""
+import json
+import os
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from .test_web import _main_callback_request
+
+junk = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=12),
+              st.sampled_from([1e9, 1e308, -1e308, "abc", "NaN", "Infinity", 10**30, [], {}])),
+    lambda inner: st.one_of(st.lists(inner, max_size=5),
+                            st.dictionaries(st.text(max_size=8), inner, max_size=5)),
+    max_leaves=20)
+
+TIME_LIMIT = 2.0      # seconds per answer, with room for a busy CI machine
+COUNT = {"n": 0}
+
+
+def post(url, body: bytes, timeout=10):
+    req = urllib.request.Request(url + "/_dash-update-component", data=body, method="POST",
+                                 headers={"Content-Type": "application/json"})
+    t0 = time.perf_counter()
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            status, data = r.status, r.read()
+    except urllib.error.HTTPError as e:
+        status, data = e.code, e.read()
+    return status, data, time.perf_counter() - t0
+
+
+def envelope_with(values: dict):
+    """A real main-callback request whose input values are replaced by ``values``."""
+    body = _main_callback_request(-1.5)
+    for item in body["inputs"]:
+        if isinstance(item, dict) and item["id"] in values:
+            item["value"] = values[item["id"]]
+    return body
+
+
+CONTROL_IDS = ["surface", "view", "lr", "beta1", "beta2", "noise", "schedule", "gamma",
+               "step-size", "warmup", "steps", "seed", "clip", "click-start"]
+
+payloads = st.one_of(
+    st.dictionaries(st.sampled_from(CONTROL_IDS), junk, min_size=1, max_size=5)
+    .map(lambda v: json.dumps(envelope_with(v), default=str).encode()),
+    junk.map(lambda j: json.dumps(j, default=str).encode()),
+    st.dictionaries(st.sampled_from(["output", "outputs", "inputs", "state",
+                                     "changedPropIds"]), junk, max_size=5)
+    .map(lambda d: json.dumps({**_main_callback_request(-1.5), **d}, default=str).encode()),
+    st.binary(max_size=200),
+)
+
+
+def rss_kb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        return int(next(line for line in f if line.startswith("VmRSS")).split()[1])
+
+
+def workers(master_pid):
+    out = []
+    for p in os.listdir("/proc"):
+        if p.isdigit():
+            try:
+                with open(f"/proc/{p}/stat") as f:
+                    if int(f.read().split(") ")[1].split()[1]) == master_pid:
+                        out.append(int(p))
+            except (OSError, IndexError, ValueError):
+                pass
+    return out
+
+
+@pytest.fixture(scope="module")
+def live(server_url):
+    status, _, _ = post(server_url, json.dumps(_main_callback_request(-1.5)).encode())
+    assert status == 200
+    return server_url
+
+
+@settings(max_examples=1000, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(payloads)
+def test_hostile_payloads_get_4xx_or_an_answer_quickly(live, body):
+    status, data, seconds = post(live, body)
+    COUNT["n"] += 1
+    assert status < 500, data[:300]
+    assert seconds < TIME_LIMIT, f"{seconds:.2f} s"
+
+
+@pytest.mark.parametrize("values, expect", [
+    ({"steps": 1e9}, "steps"), ({"lr": float("nan")}, "lr"), ({"lr": "abc"}, "lr"),
+    ({"lr": 1e308}, "lr"), ({"click-start": [[0, 0]] * 1_000}, None),
+    ({"surface": {"a": [[[[[]]]]]}}, "surface"), ({"steps": None}, "steps"),
+])
+def test_named_hostile_values(live, values, expect):
+    status, data, seconds = post(live, json.dumps(envelope_with(values)).encode())
+    assert status < 500 and seconds < TIME_LIMIT
+    if expect:
+        assert status == 200
+        errors = json.loads(data)["response"]["errors"]["data"]
+        assert any(expect in msg for msg in errors.values()), errors
+
+
+def test_ten_megabyte_body_is_refused_quickly(live):
+    t0 = time.perf_counter()
+    try:
+        status, _, _ = post(live, b"{" + b" " * 10_000_000 + b"}")
+    except urllib.error.URLError as e:      # refused before the upload finished: the
+        status = 413 if isinstance(e.reason, (BrokenPipeError, ConnectionResetError)) \
+            else e                           # server answered 413 and closed
+    assert status == 413 and time.perf_counter() - t0 < TIME_LIMIT
+    status, _, _ = post(live, json.dumps(_main_callback_request(-1.5)).encode())
+    assert status == 200
+
+
+def test_server_still_serves_with_bounded_memory_after_the_fuzz(live, server_proc):
+    assert COUNT["n"] >= 1000 or COUNT["n"] == 0      # 0 when run on its own
+    before = sum(rss_kb(p) for p in workers(server_proc.pid))
+    for i in range(20):
+        status, data, _ = post(live, json.dumps(_main_callback_request(-1.5 + i / 100)).encode())
+        assert status == 200 and b'"meta"' in data
+    after = sum(rss_kb(p) for p in workers(server_proc.pid))
+    assert after < before + 200_000, (before, after)          # KB
+    assert after < 2 * 1_500_000                                 # two workers, 1.5 GB each
