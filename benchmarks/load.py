@@ -1,0 +1,127 @@
+"""A class at once: ``python -m benchmarks.load`` (starts gunicorn the README's way).
+
+N simulated students (default 50) on 127.0.0.1, each moving the page's sliders in a
+realistic rhythm (a move every 0.2-0.6 s: learning rate, momentum, noise, steps, seed,
+sometimes the surface), each move being the exact callback request the page sends, for
+30 s. Prints requests/s, p50/p95/p99 latency and errors.
+Targets on a 2-core machine: >= 100 callback requests/s, p95 <= 300 ms, zero errors.
+"""
+from __future__ import annotations
+
+import argparse
+import gzip
+import http.client
+import json
+import random
+import re
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+
+from optviz.web.layout import SUGGESTED_LR
+from tests.conftest import ROOT, free_port
+from tests.test_web import _main_callback_request
+
+SURFACES = list(SUGGESTED_LR)
+FIG_KEY = re.compile(rb'"fig-key":\s*\{"data":\s*(\[[^\]]*\[[^\]]*\]\])')
+
+
+def student(port: int, seconds: float, seed: int, results: list, errors: list):
+    rng = random.Random(seed)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    state = {"lr": -1.5, "beta1": 0.9, "noise": 0.0, "steps": 300, "seed": 0,
+             "surface": "ill_conditioned"}
+    key = None                 # the page sends back the figure key it was given
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        time.sleep(rng.uniform(0.2, 0.6))
+        move = rng.random()
+        if move < 0.5:                                  # the learning-rate slider
+            state["lr"] = round(min(1, max(-5, state["lr"] + rng.choice([-0.1, 0.1]))), 2)
+        elif move < 0.65:
+            state["beta1"] = rng.choice([0.0, 0.5, 0.8, 0.9, 0.95, 0.99])
+        elif move < 0.8:
+            state["noise"] = rng.choice([0.0, 0.5, 1.0, 2.0])
+        elif move < 0.9:
+            state["steps"] = rng.choice([100, 300, 500, 1000])
+        elif move < 0.97:
+            state["seed"] = rng.randrange(1000)
+        else:
+            state["surface"] = rng.choice(SURFACES)
+        body = _main_callback_request(state["lr"], steps=state["steps"])
+        values = {"beta1": state["beta1"], "noise": state["noise"], "seed": state["seed"],
+                  "surface": state["surface"]}
+        for item in body["inputs"]:
+            if isinstance(item, dict) and item["id"] in values:
+                item["value"] = values[item["id"]]
+        body["state"][1]["value"] = key
+        data = json.dumps(body)
+        t0 = time.perf_counter()
+        try:
+            conn.request("POST", "/_dash-update-component", body=data,
+                         headers={"Content-Type": "application/json",
+                                  "Accept-Encoding": "gzip"})
+            r = conn.getresponse()
+            payload = r.read()
+            ok = r.status == 200
+            if ok and r.getheader("Content-Encoding") == "gzip":
+                payload = gzip.decompress(payload)
+            found = FIG_KEY.search(payload) if ok else None
+            if found:                  # cheaper than parsing 70 KB of JSON per answer
+                key = json.loads(found.group(1))
+        except Exception as e:                          # noqa: BLE001 - counted and shown
+            ok, r = False, e
+            conn.close()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        (results if ok else errors).append((time.perf_counter() - t0, getattr(r, "status", r)))
+    conn.close()
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--students", type=int, default=50)
+    ap.add_argument("--seconds", type=float, default=30)
+    args = ap.parse_args(argv)
+    port = free_port()
+    # the README's way: gunicorn with the repository's gunicorn.conf.py
+    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py",
+                               "app:server"], cwd=ROOT, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL,
+                              env={**__import__("os").environ, "PORT": str(port),
+                                   "HOST": "127.0.0.1", "GUNICORN_ACCESSLOG": ""})
+    try:
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except Exception:                           # noqa: BLE001 - still starting
+                time.sleep(0.1)
+        results, errors = [], []
+        threads = [threading.Thread(target=student, args=(port, args.seconds, i, results,
+                                                          errors))
+                   for i in range(args.students)]
+        t0 = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        elapsed = time.perf_counter() - t0
+    finally:
+        server.terminate()
+        server.wait(10)
+    if len(results) < 2:
+        raise SystemExit(f"no answers: {len(errors)} errors, e.g. {errors[:3]}")
+    lat = sorted(1000 * r[0] for r in results)
+    q = statistics.quantiles(lat, n=100)
+    print(f"{args.students} students, {args.seconds:.0f} s, gunicorn "
+          f"(gunicorn.conf.py defaults): {len(results) / elapsed:.0f} callback requests/s "
+          f"(target >= 100)")
+    print(f"latency p50 {q[49]:.0f} ms, p95 {q[94]:.0f} ms (target <= 300), p99 {q[98]:.0f} ms;"
+          f" errors {len(errors)} (target 0)" + (f": {errors[:3]}" if errors else ""))
+
+
+if __name__ == "__main__":
+    main()
