@@ -58,8 +58,10 @@ def typed(a) -> dict:
     """Plotly's base64 typed array of ``a`` as float32. Values are clipped to +-1e30 first:
     a loss or gradient just before a divergence can be finite in float64 and still too
     large for float32, and the browser must never see inf or NaN."""
-    a = np.clip(np.nan_to_num(np.asarray(a, dtype=float), nan=0.0), -1e30, 1e30)
-    a = np.ascontiguousarray(a, dtype="<f4").ravel()
+    a = np.asarray(a, dtype=float)
+    if not np.isfinite(a).all():
+        a = np.nan_to_num(a, nan=0.0)
+    a = np.clip(a, -1e30, 1e30).astype("<f4").ravel()
     return {"dtype": "f4", "bdata": base64.b64encode(a.tobytes()).decode("ascii")}
 
 
