@@ -106,3 +106,17 @@ def test_docker_image_steps_replayed_in_a_fresh_venv(tmp_path):
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_production_defaults_no_dev_tools_no_tracebacks(client):
+    html = client.get("/").data.decode()
+    config = json.loads(re.search(r'<script id="_dash-config" type="application/json">'
+                                  r"(.*?)</script>", html, re.S).group(1))
+    assert config["ui"] is False and config["props_check"] is False
+    # a callback that fails inside Dash answers without a traceback
+    from .test_web import _main_callback_request
+    body = _main_callback_request(-1.5)
+    body["inputs"][0] = [{"id": "surface", "property": "value", "value": 1}]   # wrong shape
+    r = client.post("/_dash-update-component", json=body)
+    assert r.status_code in (200, 400, 500)
+    assert b"Traceback" not in r.data and b'File "' not in r.data
