@@ -33,14 +33,18 @@ def server_proc():
                              "--threads", "2", "-b", f"127.0.0.1:{port}", "--timeout", "60"],
                             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     proc.url = f"http://127.0.0.1:{port}"
-    for _ in range(200):
+    deadline = time.monotonic() + 90          # a loaded CI machine can be slow to import
+    while True:
         try:
-            urllib.request.urlopen(proc.url + "/", timeout=1)
+            urllib.request.urlopen(proc.url + "/", timeout=5)
             break
         except Exception:
             if proc.poll() is not None:
                 pytest.fail(f"gunicorn exited with {proc.returncode}; see {log.name}")
-            time.sleep(0.1)
+            if time.monotonic() > deadline:
+                proc.terminate()
+                pytest.fail(f"gunicorn did not answer within 90 s; see {log.name}")
+            time.sleep(0.2)
     yield proc
     proc.terminate()
     proc.wait(10)

@@ -78,7 +78,8 @@ def workers(master_pid):
 
 @pytest.fixture(scope="module")
 def live(server_url):
-    status, _, _ = post(server_url, json.dumps(_main_callback_request(-1.5)).encode())
+    status, _, _ = post(server_url, json.dumps(_main_callback_request(-1.5)).encode(),
+                        timeout=60)
     assert status == 200
     return server_url
 
