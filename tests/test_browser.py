@@ -51,7 +51,7 @@ def set_slider(page, slider_id, key, times=1):
     return handle
 
 
-def wait_changed(page, before, timeout=15000):
+def wait_changed(page, before, timeout=30000):
     """Wait until the plotted whole paths differ from ``before``."""
     helpers(page)
     page.wait_for_function(
