@@ -30,8 +30,8 @@ ERROR_BOXES = [ID.lr_err, ID.beta1_err, ID.beta2_err, ID.noise_err, ID.schedule_
 def _rows_from(inputs: dict[str, list]) -> list[dict]:
     """Merge the pattern-matched row inputs ({id, value} lists) into row dicts by uid."""
     rows: dict[Any, dict] = {}
-    for key, field in (("on", "on"), ("lr", "lr"), ("beta1", "beta1"), ("beta2", "beta2")):
-        for item in inputs.get(field) or []:
+    for key in ("on", "lr", "beta1", "beta2"):
+        for item in inputs.get(key) or []:
             uid = (item.get("id") or {}).get("row") if isinstance(item, dict) else None
             row = rows.setdefault(uid, {"uid": uid})
             value = item.get("value") if isinstance(item, dict) else None
@@ -54,8 +54,9 @@ def _run(scene):
 
 def compute(controls: dict, previous_key: Any = None):
     """Everything the page shows for ``controls`` (a dict, see scene_from_controls plus
-    ``view``). Returns (main figure or Patch, (loss, lr, gnorm) figures, meta, key).
-    Raises ControlError."""
+    ``view``). Returns (background figure, main figure, [loss, lr, gnorm] figures, meta,
+    key); when ``key`` equals ``previous_key`` the two figures are ``no_update`` (2-D) or
+    a Patch of the moving traces (3-D). Raises ControlError."""
     scene = scene_from_controls(controls)
     surface = scene.get_surface()
     run = _run(scene)
@@ -176,7 +177,6 @@ def register(app) -> None:
         ClientsideFunction("optviz", "draw"),
         Output(ID.drawn, "data"),
         Input(ID.scrub, "value"), Input(ID.meta, "data"),
-        State(ID.graph, "id"),
     )
     app.clientside_callback(
         ClientsideFunction("optviz", "showErrors"),

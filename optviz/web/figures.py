@@ -5,10 +5,10 @@ plotly's validation would cost more than the simulation. Numbers travel as Plotl
 base64 typed arrays (``{"dtype": "f4", "bdata": ...}``), float32: a quarter of the
 size of JSON lists and exact to far below a pixel.
 
-Trace layout of the main figure (the browser's animation relies on it)::
+Trace layout of the main figure (assets/optviz.js relies on it)::
 
     0 empty (2-D; the contour is a graph of its own underneath) or the surface (3-D)
-    1 minima    2 saddles    3 start
+    1 minima    2 saddles    3 start (3-D; in 2-D the browser draws it from meta())
     4 + 3 i  row i: whole path, faint ("ghost")          \
     5 + 3 i  row i: path up to the current frame          } 3-D only; in 2-D the browser
     6 + 3 i  row i: current position                      /  draws these from meta()
@@ -22,7 +22,7 @@ import math
 import numpy as np
 
 from ..engine import Run
-from ..surfaces import Surface
+from ..surfaces import Surface, get_surface
 
 __all__ = ["typed", "PALETTE", "row_color", "background_figure", "main_figure",
            "moving_traces", "side_figures",
@@ -65,7 +65,7 @@ def typed(a) -> dict:
     return {"dtype": "f4", "bdata": base64.b64encode(a.tobytes()).decode("ascii")}
 
 
-def _floor(surface: Surface) -> float:
+def _floor(surface: Surface) -> float | None:
     """L*: the lowest known value (global minimum), used to plot the loss gap on log axes;
     None where the surface has no minimum (saddle)."""
     if not surface.minima:
@@ -99,7 +99,6 @@ def display_loss(surface: Surface, loss: np.ndarray):
 
 @functools.lru_cache(maxsize=64)
 def _grid_cached(name: str, bound: tuple):
-    from ..surfaces import get_surface
     return surface_grid(get_surface(name, dict(bound)))
 
 
