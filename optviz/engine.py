@@ -32,7 +32,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from .fused import MAX_TABLE, FusedGroup, fusable
-from .optimizers import OPTIMIZERS, StepContext
+from .optimizers import OPTIMIZERS, STATE, StepContext
 from .scene import COORD_LIMIT, Scene
 
 __all__ = ["Run", "simulate", "CHUNK_STARTS"]
@@ -57,21 +57,47 @@ class Run:
     lr: np.ndarray            # float64 [rows, steps]: the rate update t used
     diverged_at: np.ndarray   # int64 [rows, starts]: first update that left the box, -1 never
     grad: np.ndarray | None   # float64 [rows, starts, steps, 2]: gradient update t saw
+    #: with ``record_state=True``: optimizer state after update t, float64
+    #: [rows, starts, steps, 2] each, NaN where a row has no such quantity (see STATE)
+    state: dict[str, np.ndarray] | None = None
 
     @property
     def labels(self) -> list[str]:
         return self.scene.labels
 
 
-def _learning_rates(scene: Scene) -> np.ndarray:
-    """``ndarray[rows, steps]``: the scheduled rate of every row at every update."""
+def _segments(scene: Scene) -> list[tuple[int, tuple, float]]:
+    """``[(first update index, row specs, scene noise)]``: the scene's own settings from
+    update 0, then those of each :class:`~optviz.scene.Change` from its step on."""
+    segs = [(0, scene.optimizers, scene.noise)]
+    for c in scene.changes:
+        _, specs, noise = segs[-1]
+        segs.append((c.step, c.optimizers or specs, noise if c.noise is None else c.noise))
+    return segs
+
+
+def _learning_rates(scene: Scene, segments) -> np.ndarray:
+    """``ndarray[rows, steps]``: the scheduled rate of every row at every update. After a
+    change the schedule runs on unchanged, applied to the new base rate."""
     t = np.arange(scene.steps)
     out = np.empty((len(scene.optimizers), scene.steps))
-    for i, o in enumerate(scene.optimizers):
-        schedule = o.schedule or scene.schedule
-        base = o.hparams["lr"]
-        out[i] = base if schedule is None else schedule.function(scene.steps)(t, base)
+    ends = [s[0] for s in segments[1:]] + [scene.steps]
+    for (t0, specs, _), t1 in zip(segments, ends):
+        for i, o in enumerate(specs):
+            schedule = o.schedule or scene.schedule
+            base = o.hparams["lr"]
+            out[i, t0:t1] = base if schedule is None else \
+                schedule.function(scene.steps)(t, base)[t0:t1]
     return out
+
+
+def _noise_levels(specs, scene_noise, order):
+    """Gradient noise of each row (internal order): a float if all rows agree, else
+    ``ndarray[1, rows, 1]``."""
+    levels = [scene_noise if specs[i].noise is None else specs[i].noise for i in order]
+    if all(v == levels[0] for v in levels):
+        return levels[0]
+    return np.asarray(levels, dtype=float)[None, :, None]
 
 
 def _hyper_namespace(specs, shape) -> SimpleNamespace:
@@ -104,6 +130,7 @@ class _Group:
     def __init__(self, kernel, rows, lo, hi, lrs, specs):
         self.update = kernel.update
         self.init = kernel.init
+        self.inspect = kernel.inspect
         self.rows, self.lo, self.hi = rows, lo, hi
         self.specs = specs
         lr = lrs[rows]                                        # [rows_k, steps]
@@ -112,26 +139,29 @@ class _Group:
         self.lr = lr[0].tolist() if same else list(np.ascontiguousarray(lr.T)[:, :, None])
 
 
-def simulate(scene: Scene, *, record_grad: bool = True) -> Run:
+def simulate(scene: Scene, *, record_grad: bool = True, record_state: bool = False) -> Run:
     """Run every optimizer row from every start for ``scene.steps`` updates.
 
     ``record_grad=False`` skips recording the gradients (``Run.grad`` is then None) for
-    very large batches where only paths and losses are wanted.
+    very large batches where only paths and losses are wanted. ``record_state=True``
+    records each row's optimizer state after every update in ``Run.state`` (names in
+    :data:`optviz.optimizers.STATE`): the page's state inspector.
     """
     if not isinstance(scene, Scene):
         raise TypeError(f"simulate() takes a Scene, not {type(scene).__name__}")
     surface = scene.get_surface()
     specs = scene.optimizers
     n_rows, n_starts, steps = len(specs), len(scene.starts), scene.steps
-    lrs = _learning_rates(scene)
+    segments = _segments(scene)
+    lrs = _learning_rates(scene, segments)
 
     # regroup rows by kernel, keeping first-appearance order; on small batches the rows
     # of several moment-based kernels share one fused update (optviz.fused)
     kernel_of = [OPTIMIZERS[s.name].kernel for s in specs]
     fused = [i for i, s in enumerate(specs) if fusable(kernel_of[i], s.hparams)]
     table = steps * 2 * len(fused) * min(n_starts, CHUNK_STARTS)
-    if len({kernel_of[i] for i in fused}) < 2 or table > MAX_TABLE:
-        fused = []
+    if len({kernel_of[i] for i in fused}) < 2 or table > MAX_TABLE or record_state:
+        fused = []                       # (the readable kernels expose their state)
     kernels: dict[str, list[int]] = {}
     in_fused = set(fused)
     for i in range(n_rows):
@@ -145,20 +175,26 @@ def simulate(scene: Scene, *, record_grad: bool = True) -> Run:
         groups.append(_Group(OPTIMIZERS[name], rows, lo, lo + len(rows), lrs,
                              [specs[i] for i in rows]))
         lo += len(rows)
+    # per segment: the noise of every row and the hyperparameters of every kernel group
+    plan = [(t0, _noise_levels(seg_specs, noise, order),
+             [[seg_specs[i] for i in grp.rows] for grp in groups])
+            for t0, seg_specs, noise in segments]
 
     out = _Outputs(
         path=np.empty((n_rows, n_starts, steps + 1, 2)),
         loss=np.empty((n_rows, n_starts, steps + 1)),
         grad=np.empty((n_rows, n_starts, steps, 2)) if record_grad else None,
         diverged_at=np.full((n_rows, n_starts), -1, dtype=np.int64),
-        order=order)
+        order=order,
+        state={k: np.empty((n_rows, n_starts, steps, 2)) for k in STATE} if record_state
+        else None)
     blocks = list(enumerate(range(0, n_starts, CHUNK_STARTS)))
 
     def work(my_blocks):
         with np.errstate(all="ignore"):      # per thread: errstate is context-local
             for block, c0 in my_blocks:
                 c1 = min(c0 + CHUNK_STARTS, n_starts)
-                _run_block(scene, surface, groups, n_rows, scene.starts[c0:c1], block,
+                _run_block(scene, surface, groups, plan, n_rows, scene.starts[c0:c1], block,
                            record_grad, out, c0)
 
     # Blocks are independent: large batches use both cores (NumPy releases the GIL
@@ -170,7 +206,8 @@ def simulate(scene: Scene, *, record_grad: bool = True) -> Run:
         with ThreadPoolExecutor(n_threads) as pool:
             list(pool.map(work, [blocks[i::n_threads] for i in range(n_threads)]))
     path, loss, grad, diverged_at = out.path, out.loss, out.grad, out.diverged_at
-    return Run(scene=scene, path=path, loss=loss, lr=lrs, diverged_at=diverged_at, grad=grad)
+    return Run(scene=scene, path=path, loss=loss, lr=lrs, diverged_at=diverged_at, grad=grad,
+               state=out.state)
 
 
 @dataclass
@@ -180,8 +217,9 @@ class _Outputs:
     grad: np.ndarray | None
     diverged_at: np.ndarray
     order: list[int]          # internal row -> user row
+    state: dict[str, np.ndarray] | None
 
-    def store(self, c0, pathbuf, lossbuf, gradbuf, diverged):
+    def store(self, c0, pathbuf, lossbuf, gradbuf, diverged, statebuf):
         """Copy one block's internal buffers (time first) into the user-order outputs
         (time last), a tile of updates at a time: a whole-block transposing copy is ten
         times slower because it strides through memory."""
@@ -191,6 +229,8 @@ class _Outputs:
             _store_tiled(self.loss[r, c0:c0 + n, :, None], lossbuf[:, None, i])
             if gradbuf is not None:
                 _store_tiled(self.grad[r, c0:c0 + n], gradbuf[:, :, i])
+            for k, buf in (statebuf or {}).items():
+                _store_tiled(self.state[k][r, c0:c0 + n], buf[:, :, i])
             self.diverged_at[r, c0:c0 + n] = diverged[i]
 
 
@@ -200,10 +240,11 @@ def _store_tiled(dst, src, tile=16):
         dst[:, t0:t0 + tile] = src[t0:t0 + tile].transpose(2, 0, 1)
 
 
-def _run_block(scene, surface, groups, n_rows, starts, block, record_grad, out, c0):
+def _run_block(scene, surface, groups, plan, n_rows, starts, block, record_grad, out, c0):
     """All steps for one block of starts, stored into ``out`` at start offset ``c0``.
     Internal buffers: path ``[steps+1, 2, rows, C]``, loss ``[steps+1, rows, C]``,
-    grad ``[steps, 2, rows, C]``, diverged_at ``[rows, C]``."""
+    grad and state ``[steps, 2, rows, C]``, diverged_at ``[rows, C]``. ``plan`` lists
+    ``(first update, noise, specs of each group)`` per segment (see _segments)."""
     steps, n = scene.steps, len(starts)
     pathbuf = np.empty((steps + 1, 2, n_rows, n))
     gradbuf = np.empty((steps, 2, n_rows, n)) if record_grad else None
@@ -215,7 +256,10 @@ def _run_block(scene, surface, groups, n_rows, starts, block, record_grad, out, 
     frozen = frozen_w = None
     checked = 0
 
-    noise = scene.noise
+    statebuf = {k: np.full((steps, 2, n_rows, n), np.nan) for k in STATE} \
+        if out.state is not None else None
+    noise = plan[0][1]
+    noisy = bool(np.any(noise))
     noise_rng = np.random.default_rng(np.random.SeedSequence(scene.seed, spawn_key=(0, block)))
     ctx = StepContext(surface=surface, rng=np.random.default_rng(
         np.random.SeedSequence(scene.seed, spawn_key=(1, block))))
@@ -225,11 +269,21 @@ def _run_block(scene, surface, groups, n_rows, starts, block, record_grad, out, 
     for grp in groups:
         wv, gv = w[:, grp.lo:grp.hi], g[:, grp.lo:grp.hi]
         hp = None if isinstance(grp, FusedGroup) else _hyper_namespace(grp.specs, wv.shape)
-        views.append((grp.update, wv, gv, grp.init(wv, hp), grp.lr, hp))
+        views.append([grp.update, wv, gv, grp.init(wv, hp), grp.lr, hp,
+                      getattr(grp, "inspect", None), grp.lo, grp.hi])
+    changes = {t0: (nz, specs) for t0, nz, specs in plan[1:]}
 
     for t in range(steps):
+        if t in changes:                 # a knob turned: new noise and hyperparameters
+            noise, group_specs = changes[t]
+            noisy = bool(np.any(noise))
+            for grp, view, specs in zip(groups, views, group_specs):
+                if isinstance(grp, FusedGroup):
+                    view[3] = grp.changed(view[1], view[3], specs)
+                else:
+                    view[5] = _hyper_namespace(specs, view[1].shape)
         g[0], g[1] = grad_xy(w[0], w[1])
-        if noise:
+        if noisy:
             g += noise * noise_rng.standard_normal((2, 1, n))
         if clip is not None:
             norm = np.sqrt(g[0] * g[0] + g[1] * g[1])
@@ -238,8 +292,12 @@ def _run_block(scene, surface, groups, n_rows, starts, block, record_grad, out, 
             np.copyto(g, 0.0, where=frozen)
         if record_grad:
             gradbuf[t] = g
-        for update, wv, gv, state, lr, hp in views:
+        for update, wv, gv, state, lr, hp, _, _, _ in views:
             update(wv, gv, state, lr[t], t + 1, hp, ctx)
+        if statebuf is not None:
+            for _, _, gv, state, lr, hp, inspect, lo, hi in views:
+                for k, v in inspect(state, gv, lr[t], t + 1, hp).items():
+                    statebuf[k][t, :, lo:hi] = v
         if frozen is not None:
             np.copyto(w, frozen_w, where=frozen)
         pathbuf[t + 1] = w
@@ -257,7 +315,7 @@ def _run_block(scene, surface, groups, n_rows, starts, block, record_grad, out, 
     lossbuf = np.broadcast_to(lossbuf, (steps + 1, n_rows, n)).astype(float, copy=False)
     if not np.isfinite(lossbuf).all():
         lossbuf = _freeze_nonfinite_loss(pathbuf, np.array(lossbuf), diverged)
-    out.store(c0, pathbuf, lossbuf, gradbuf, diverged)
+    out.store(c0, pathbuf, lossbuf, gradbuf, diverged, statebuf)
 
 
 def _freeze(window, before, diverged, frozen, t0):

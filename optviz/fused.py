@@ -65,6 +65,13 @@ class FusedGroup:
     def init(self, w, hp):
         return _init(w, self.specs, self.kernels, self.lrs)
 
+    def changed(self, w, state, specs):
+        """The state after a mid-run change to ``specs`` (same kernels): new coefficient
+        tables, the same moments."""
+        new = _init(w, specs, self.kernels, self.lrs)
+        new.m, new.v = state.m, state.v
+        return new
+
 
 def _column(values, shape):
     return np.ascontiguousarray(np.broadcast_to(np.asarray(values, float)[None, :, None], shape))

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Optimizer", "OPTIMIZERS", "StepContext", "HyperParam"]
+__all__ = ["Optimizer", "OPTIMIZERS", "StepContext", "HyperParam", "STATE"]
 
 Array = np.ndarray
 
@@ -391,6 +391,77 @@ def newton_update(w, g, s, lr, t, hp, ctx):
     w[1] -= lr * dy
 
 
+# -- the state inspector -----------------------------------------------------------------
+#: What the state inspector shows after each update, per coordinate: ``m`` the first
+#: moment or momentum buffer, ``v`` the second moment (AdaGrad's sum, Adamax's u), and
+#: ``rate`` the effective learning rate: what the optimizer multiplies its direction (the
+#: gradient, or m for the Adam family) by, e.g. alpha / (sqrt(v_hat) + eps) for Adam.
+STATE = ("m", "v", "rate")
+
+
+def sgd_inspect(s, g, lr, t, hp):
+    return {"m": s.buf, "rate": lr} if _active(hp, "momentum") else {"rate": lr}
+
+
+def adagrad_inspect(s, g, lr, t, hp):
+    return {"v": s.v, "rate": lr / (1 + (t - 1) * hp.lr_decay) / (np.sqrt(s.v) + hp.eps)}
+
+
+def rmsprop_inspect(s, g, lr, t, hp):
+    out = {"v": s.v, "rate": lr / (np.sqrt(s.v) + hp.eps)}
+    if _active(hp, "momentum"):
+        out["m"] = s.buf
+    return out
+
+
+def adam_inspect(s, g, lr, t, hp):
+    v_hat = s.v / (1 - hp.beta2 ** t)
+    return {"m": s.m, "v": s.v, "rate": lr / (np.sqrt(v_hat) + hp.eps)}
+
+
+def adam_nobias_inspect(s, g, lr, t, hp):
+    return {"m": s.m, "v": s.v, "rate": lr / (np.sqrt(s.v) + hp.eps)}
+
+
+def adamax_inspect(s, g, lr, t, hp):
+    return {"m": s.m, "v": s.u, "rate": lr / s.u}
+
+
+def radam_inspect(s, g, lr, t, hp):
+    rho_inf = 2 / (1 - hp.beta2) - 1
+    bc2 = 1 - hp.beta2 ** t
+    rho_t = rho_inf - 2 * t * (hp.beta2 ** t) / bc2
+    rho_ok = np.where(rho_t > 5.0, rho_t, 6.0)
+    r_t = np.sqrt((rho_ok - 4) * (rho_ok - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_ok))
+    adaptive = lr * r_t * np.sqrt(bc2) / (np.sqrt(s.v) + hp.eps)
+    return {"m": s.m, "v": s.v, "rate": np.where(rho_t > 5.0, adaptive, lr)}
+
+
+def adadelta_inspect(s, g, lr, t, hp):
+    # u was updated with this step's delta; the rate this step used is recomputed from it
+    return {"v": s.v, "rate": lr * np.sqrt(s.u + hp.eps) / np.sqrt(s.v + hp.eps)}
+
+
+def rate_only_inspect(s, g, lr, t, hp):
+    return {"rate": lr}
+
+
+def normalized_inspect(s, g, lr, t, hp):
+    norm = np.sqrt(g[0] * g[0] + g[1] * g[1])
+    return {"rate": lr / np.where(norm > 0, norm, np.inf)}
+
+
+def no_inspect(s, g, lr, t, hp):
+    return {}
+
+
+_INSPECT = {"sgd": sgd_inspect, "adagrad": adagrad_inspect, "rmsprop": rmsprop_inspect,
+            "adam": adam_inspect, "adamw": adam_inspect, "nadam": adam_inspect,
+            "adam_nobias": adam_nobias_inspect, "adamax": adamax_inspect,
+            "radam": radam_inspect, "adadelta": adadelta_inspect, "sign": rate_only_inspect,
+            "normalized": normalized_inspect}
+
+
 # -- the registry ---------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -435,6 +506,12 @@ class Optimizer:
     latex: str
     #: presets of one kernel (gd, momentum, nesterov are sgd) share one call per step
     kernel: str = ""
+
+    @property
+    def inspect(self) -> Callable:
+        """``inspect(state, g, lr, t, hp) -> {name: array}``: the STATE quantities after
+        an update (arrays broadcast against the planes); {} where there are none."""
+        return _INSPECT.get(self.kernel, no_inspect)
 
     @property
     def defaults(self) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from .optimizers import OPTIMIZERS, HyperParam
 from .schedules import SCHEDULE_PARAMS, SCHEDULES, make_schedule
 from .surfaces import SURFACES, Surface, get_surface
 
-__all__ = ["Scene", "OptimizerSpec", "ScheduleSpec", "SceneError",
+__all__ = ["Scene", "OptimizerSpec", "ScheduleSpec", "SceneError", "Change",
            "MAX_STEPS", "MAX_ROWS", "MAX_POINT_STEPS", "COORD_LIMIT", "DEFAULT_OPTIMIZERS"]
 
 MAX_STEPS = 20_000
@@ -35,6 +35,7 @@ MAX_POINT_STEPS = 200_000_000
 COORD_LIMIT = 1e6
 MAX_NOISE = 1e3
 MAX_CLIP = 1e6
+MAX_CHANGES = 100
 DEFAULT_OPTIMIZERS = ("gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
 
 
@@ -142,16 +143,17 @@ class ScheduleSpec(_Spec):
 
 
 class OptimizerSpec(_Spec):
-    """One row: an optimizer of :data:`OPTIMIZERS` with its hyperparameters, a label and
-    an optional schedule that overrides the scene's."""
+    """One row: an optimizer of :data:`OPTIMIZERS` with its hyperparameters, a label, an
+    optional schedule and an optional gradient-noise level that override the scene's."""
 
-    __slots__ = ("name", "label", "schedule", "_items")
+    __slots__ = ("name", "label", "schedule", "noise", "_items")
 
     def __init__(self, name: str, *, label: str | None = None,
-                 schedule: ScheduleSpec | None = None, **hyper):
+                 schedule: ScheduleSpec | None = None, noise: float | None = None, **hyper):
         object.__setattr__(self, "name", name)
         object.__setattr__(self, "label", label)
         object.__setattr__(self, "schedule", schedule)
+        object.__setattr__(self, "noise", noise)
         object.__setattr__(self, "_items", tuple(sorted(hyper.items())))
 
     @property
@@ -164,6 +166,8 @@ class OptimizerSpec(_Spec):
             args.append(f"label={self.label!r}")
         if self.schedule is not None:
             args.append(f"schedule={self.schedule!r}")
+        if self.noise is not None:
+            args.append(f"noise={self.noise!r}")
         return f"OptimizerSpec({', '.join(args)})"
 
     def to_dict(self) -> dict:
@@ -173,6 +177,8 @@ class OptimizerSpec(_Spec):
             d["label"] = self.label
         if self.schedule is not None:
             d["schedule"] = self.schedule.to_dict()
+        if self.noise is not None:
+            d["noise"] = self.noise
         return d
 
     @classmethod
@@ -183,7 +189,8 @@ class OptimizerSpec(_Spec):
         schedule = d.pop("schedule", None)
         if schedule is not None:
             schedule = ScheduleSpec.from_dict(schedule, f"{field}.schedule")
-        return cls(d.pop("name", None), label=d.pop("label", None), schedule=schedule, **d)
+        return cls(d.pop("name", None), label=d.pop("label", None), schedule=schedule,
+                   noise=d.pop("noise", None), **d)
 
     def validated(self, steps: int, field: str) -> OptimizerSpec:
         if not isinstance(self.name, str) or self.name not in OPTIMIZERS:
@@ -206,7 +213,9 @@ class OptimizerSpec(_Spec):
             if not isinstance(schedule, ScheduleSpec):
                 raise SceneError(f"{field}.schedule: expected a ScheduleSpec, got {schedule!r}")
             schedule = schedule.validated(steps, f"{field}.schedule")
-        return OptimizerSpec(self.name, label=label, schedule=schedule, **hp)
+        noise = None if self.noise is None else _number(f"{field}.noise", self.noise, 0.0,
+                                                         MAX_NOISE)
+        return OptimizerSpec(self.name, label=label, schedule=schedule, noise=noise, **hp)
 
 
 def _hyper(field: str, v, h: HyperParam):
@@ -235,8 +244,78 @@ def _unique_labels(specs: list[OptimizerSpec]) -> list[OptimizerSpec]:
             lrs = {specs[j].hparams["lr"] for j in twins}
             label = (f"{label} (α={s.hparams['lr']:g})" if len(lrs) == len(twins)
                      else f"{label} #{twins.index(i) + 1}")
-        out.append(OptimizerSpec(s.name, label=label, schedule=s.schedule, **s.hparams))
+        out.append(OptimizerSpec(s.name, label=label, schedule=s.schedule, noise=s.noise,
+                                 **s.hparams))
     return out
+
+
+class Change:
+    """A knob turned during training: from update ``step`` on (1 <= step < steps), the
+    rows take the hyperparameters of ``optimizers`` (one spec per row, same optimizer
+    names; labels and schedules stay the original rows') and the scene's gradient noise
+    becomes ``noise``; None keeps what was there. Updates before ``step`` are untouched,
+    so the path up to that frame is exactly the unchanged run's."""
+
+    __slots__ = ("step", "optimizers", "noise")
+
+    def __init__(self, step: int, optimizers: Iterable[OptimizerSpec] | None = None,
+                 noise: float | None = None):
+        object.__setattr__(self, "step", step)
+        object.__setattr__(self, "optimizers", None if optimizers is None else tuple(
+            OptimizerSpec.from_dict(o) if isinstance(o, (dict, str)) else o
+            for o in optimizers))
+        object.__setattr__(self, "noise", noise)
+
+    def __setattr__(self, key, value):
+        raise AttributeError("Change is immutable")
+
+    def _key(self):
+        return (self.step, self.optimizers, self.noise)
+
+    def __eq__(self, other):
+        return isinstance(other, Change) and other._key() == self._key()
+
+    def __hash__(self):
+        return hash(self._key())
+
+    def __repr__(self):
+        return f"Change({self.step!r}, optimizers={self.optimizers!r}, noise={self.noise!r})"
+
+    def to_dict(self) -> dict:
+        return {"step": self.step, "noise": self.noise, "optimizers": None if
+                self.optimizers is None else [o.to_dict() for o in self.optimizers]}
+
+    @classmethod
+    def from_dict(cls, d, field: str = "changes") -> Change:
+        d = dict(_mapping(field, d))
+        opts = d.get("optimizers")
+        if opts is not None and not isinstance(opts, (list, tuple)):
+            raise SceneError(f"{field}.optimizers: expected a list of optimizer rows")
+        return cls(d.get("step"), None if opts is None else [
+            OptimizerSpec.from_dict(o, f"{field}.optimizers[{i}]") for i, o in enumerate(opts)],
+            d.get("noise"))
+
+    def validated(self, rows: tuple[OptimizerSpec, ...], steps: int, after: int,
+                  field: str) -> Change:
+        # strictly after the previous change, and before the last update
+        step = _integer(f"{field}.step", self.step, after + 1, steps - 1)
+        noise = None if self.noise is None else _number(f"{field}.noise", self.noise, 0.0,
+                                                         MAX_NOISE)
+        opts = self.optimizers
+        if opts is not None:
+            if len(opts) != len(rows):
+                raise SceneError(f"{field}.optimizers: {len(opts)} rows; the scene has "
+                                 f"{len(rows)}")
+            out = []
+            for i, (new, old) in enumerate(zip(opts, rows)):
+                if not isinstance(new, OptimizerSpec) or new.name != old.name:
+                    raise SceneError(f"{field}.optimizers[{i}]: expected a {old.name} row "
+                                     f"(a change keeps each row's optimizer)")
+                new = new.validated(steps, f"{field}.optimizers[{i}]")
+                out.append(OptimizerSpec(old.name, label=old.label, schedule=old.schedule,
+                                         noise=new.noise, **new.hparams))
+            opts = tuple(out)
+        return Change(step, opts, noise)
 
 
 def _starts(v, surface: Surface) -> np.ndarray:
@@ -270,13 +349,14 @@ class Scene:
     """
 
     __slots__ = ("surface", "surface_params", "optimizers", "starts", "steps", "schedule",
-                 "noise", "seed", "clip_norm")
+                 "noise", "seed", "clip_norm", "changes")
 
     def __init__(self, surface: str = "rosenbrock",
                  optimizers: Iterable[OptimizerSpec | str] = DEFAULT_OPTIMIZERS,
                  starts=None, steps: int = 1000, schedule: ScheduleSpec | str | None = None,
                  noise: float = 0.0, seed: int = 0, clip_norm: float | None = None,
-                 surface_params: Mapping[str, float] | None = None):
+                 surface_params: Mapping[str, float] | None = None,
+                 changes: Iterable[Change] = ()):
         set_ = object.__setattr__
         if not isinstance(surface, str) or surface not in SURFACES:
             raise SceneError(f"surface: unknown surface {str(surface)[:80]!r}; choose one of "
@@ -318,6 +398,19 @@ class Scene:
         set_(self, "seed", _integer("seed", seed, 0, 2**63 - 1))
         set_(self, "clip_norm", None if clip_norm is None else
              _number("clip_norm", clip_norm, 0.0, MAX_CLIP, low_open=True))
+        if isinstance(changes, (Change, str)) or not isinstance(changes, Iterable):
+            raise SceneError("changes: expected a list of Change(step, optimizers, noise)")
+        checked, after = [], 0
+        for i, c in enumerate(changes):
+            if i >= MAX_CHANGES:
+                raise SceneError(f"changes: more than {MAX_CHANGES} changes")
+            c = Change.from_dict(c, f"changes[{i}]") if isinstance(c, Mapping) else c
+            if not isinstance(c, Change):
+                raise SceneError(f"changes[{i}]: expected a Change, got {str(c)[:80]}")
+            c = c.validated(self.optimizers, steps, after, f"changes[{i}]")
+            checked.append(c)
+            after = c.step
+        set_(self, "changes", tuple(checked))
 
     def __setattr__(self, key, value):
         raise AttributeError("Scene is immutable; build a new one")
@@ -326,7 +419,7 @@ class Scene:
     def _key(self):
         return (self.surface, self.surface_params, self.optimizers, self.starts.shape,
                 self.starts.tobytes(), self.steps, self.schedule, self.noise, self.seed,
-                self.clip_norm)
+                self.clip_norm, self.changes)
 
     def __eq__(self, other):
         return isinstance(other, Scene) and self._key() == other._key()
@@ -340,7 +433,8 @@ class Scene:
                 f"starts={starts}, steps={self.steps}, schedule={self.schedule!r}, "
                 f"noise={self.noise:g}, seed={self.seed}, clip_norm={self.clip_norm!r}"
                 + (f", surface_params={dict(self.surface_params)!r}" if self.surface_params
-                   else "") + ")")
+                   else "")
+                + (f", changes={list(self.changes)!r}" if self.changes else "") + ")")
 
     def replace(self, **changes) -> Scene:
         """A new, validated Scene with some fields changed."""
@@ -368,6 +462,7 @@ class Scene:
             "noise": self.noise,
             "seed": self.seed,
             "clip_norm": self.clip_norm,
+            "changes": [c.to_dict() for c in self.changes],
         }
 
     def to_json(self) -> str:
@@ -388,6 +483,10 @@ class Scene:
                            for i, o in enumerate(opts)]
         if d.get("schedule") is not None:
             d["schedule"] = ScheduleSpec.from_dict(d["schedule"])
+        changes = d.get("changes", [])
+        if not isinstance(changes, (list, tuple)):
+            raise SceneError("changes: expected a list of changes")
+        d["changes"] = [Change.from_dict(c, f"changes[{i}]") for i, c in enumerate(changes)]
         try:
             return cls(**d)
         except TypeError as e:      # e.g. a hyperparameter name that is not an identifier
