@@ -4,9 +4,9 @@
 """
 from .engine import Run, simulate
 from .optimizers import OPTIMIZERS
-from .scene import OptimizerSpec, Scene, SceneError, ScheduleSpec
+from .scene import Change, OptimizerSpec, Scene, SceneError, ScheduleSpec
 from .surfaces import SURFACES
 
-__all__ = ["Scene", "OptimizerSpec", "ScheduleSpec", "SceneError", "simulate", "Run",
+__all__ = ["Scene", "OptimizerSpec", "ScheduleSpec", "SceneError", "Change", "simulate", "Run",
            "SURFACES", "OPTIMIZERS", "__version__"]
 __version__ = "0.1.0"

@@ -21,20 +21,46 @@ from dataclasses import dataclass
 from typing import Any
 
 from .optimizers import OPTIMIZERS
-from .scene import OptimizerSpec, Scene, SceneError, ScheduleSpec
+from .scene import DEFAULT_OPTIMIZERS, Change, OptimizerSpec, Scene, SceneError, ScheduleSpec
 from .schedules import SCHEDULES
 from .surfaces import SURFACES
 
 __all__ = ["ControlError", "scene_from_controls", "PAGE_LIMITS", "row_uid", "row_name",
-           "REFERENCE_NOISE", "batch_size_for"]
+           "REFERENCE_NOISE", "batch_size_for", "parse_changes", "LIVE_CONTROLS",
+           "ROW_OVERRIDES", "DEFAULTS", "SUGGESTED_LR", "default_controls"]
 
 #: The page's budget: small enough that any request answers in well under a second.
 PAGE_LIMITS = {"steps": (1, 5000), "rows": 24, "lr_log10": (-5.0, 1.0), "beta": (0.0, 0.999),
                "noise": (0.0, 20.0), "seed": (0, 2**31 - 1), "warmup": (0, 4999),
-               "step_size": (1, 5000), "gamma": (0.01, 1.0), "coord": 1e3}
+               "step_size": (1, 5000), "gamma": (0.01, 1.0), "coord": 1e3,
+               "weight_decay": (0.0, 10.0), "changes": 20}
+#: The global controls a live change may turn (see scene_from_controls).
+LIVE_CONTROLS = ("lr_log10", "beta1", "beta2", "noise")
 #: Per-sample gradient noise used to express the noise slider as a batch size:
 #: std(minibatch gradient) = REFERENCE_NOISE / sqrt(batch size).
 REFERENCE_NOISE = 4.0
+
+
+#: A learning rate that shows every default optimizer moving without diverging on each
+#: surface (chosen by sweeping; the slider jumps there when the surface changes).
+SUGGESTED_LR = {"bowl": 0.03, "ill_conditioned": 0.03, "rotated_quadratic": 0.03,
+                "saddle": 0.003, "rosenbrock": 0.001, "beale": 0.003, "himmelblau": 0.01,
+                "three_hump_camel": 0.01, "rastrigin": 0.01, "ackley": 0.1,
+                "local_minimum": 0.01, "plateau_cliff": 0.03}
+
+DEFAULTS = {"surface": "ill_conditioned", "beta1": 0.9, "beta2": 0.999, "noise": 0.0,
+            "schedule": "constant", "gamma": 0.5, "step_size": 100, "warmup": 0,
+            "steps": 300, "seed": 0}
+
+
+def default_controls(surface: str | None = None) -> dict[str, Any]:
+    """The page's starting setup (on ``surface``, default ill_conditioned): the lecture's
+    six optimizers on, every other control at its default."""
+    surface = surface if surface in SURFACES else DEFAULTS["surface"]
+    return {**DEFAULTS, "surface": surface, "view": "2d",
+            "lr_log10": round(math.log10(SUGGESTED_LR.get(surface, 0.01)), 2),
+            "clip_norm": None, "start": None, "changes": [],
+            "rows": [{"uid": n, "on": True} for n in DEFAULT_OPTIMIZERS]}
 
 
 def batch_size_for(noise: float) -> float:
@@ -87,9 +113,12 @@ def _int(control, value, low, high):
     return int(v)
 
 
-def _hyper_for(name: str, lr: float, beta1: float, beta2: float) -> dict:
+def _hyper_for(name: str, lr: float, beta1: float, beta2: float,
+               weight_decay: float | None = None) -> dict:
     hyper = OPTIMIZERS[name].hyper
     hp: dict[str, Any] = {"lr": lr}
+    if weight_decay is not None and "weight_decay" in hyper:
+        hp["weight_decay"] = weight_decay
     if "betas" in hyper:
         hp["betas"] = (beta1, beta2)
     if "momentum" in hyper and name in ("sgd", "momentum", "nesterov"):
@@ -110,15 +139,26 @@ class Row:
     lr: float | None = None
     beta1: float | None = None
     beta2: float | None = None
+    noise: float | None = None           # sigma of this row's gradient noise
+    weight_decay: float | None = None    # lambda (torch's default where None)
+    constant: bool = False               # True: a constant rate, whatever the schedule
+
+
+#: Row overrides: key -> (label in messages, range)
+ROW_OVERRIDES = {"lr": ("α", (10 ** PAGE_LIMITS["lr_log10"][0], 10 ** PAGE_LIMITS["lr_log10"][1])),
+                 "beta1": ("μ / β1", PAGE_LIMITS["beta"]),
+                 "beta2": ("β2 / ρ", PAGE_LIMITS["beta"]),
+                 "noise": ("σ", PAGE_LIMITS["noise"]),
+                 "weight_decay": ("λ", PAGE_LIMITS["weight_decay"])}
 
 
 def parse_rows(rows: Any) -> list[Row]:
-    """Validate the rows the page sent: ``[{uid, on, lr, beta1, beta2}]``; returns the
-    enabled rows (overrides None where the row follows the global control)."""
+    """Validate the rows the page sent: ``[{uid, on, lr, beta1, beta2, noise,
+    weight_decay, constant}]``; returns the enabled rows (overrides None where the row
+    follows the global control)."""
     if not isinstance(rows, list) or len(rows) > PAGE_LIMITS["rows"] + len(OPTIMIZERS):
         raise ControlError("rows", "rows: expected a short list of optimizer rows")
     out, seen = [], set()
-    lo, hi = PAGE_LIMITS["lr_log10"]
     for r in rows:
         if not isinstance(r, dict):
             raise ControlError("rows", "rows: each row must be an object")
@@ -130,15 +170,12 @@ def parse_rows(rows: Any) -> list[Row]:
         if not r.get("on"):
             continue
         ctl = f"row:{uid}"
-        over = {}
-        for key, low, high in (("lr", 10 ** lo, 10 ** hi), ("beta1", *PAGE_LIMITS["beta"]),
-                               ("beta2", *PAGE_LIMITS["beta"])):
+        over: dict[str, Any] = {}
+        for key, (label, (low, high)) in ROW_OVERRIDES.items():
             v = r.get(key)
-            if v is None or v == "":
-                over[key] = None
-            else:
-                label = {"lr": "α", "beta1": "μ / β1", "beta2": "β2 / ρ"}[key]
-                over[key] = _num(ctl, v, low, high, f"a valid {label}")
+            over[key] = None if v is None or v == "" else \
+                _num(ctl, v, low, high, f"a valid {label}")
+        over["constant"] = r.get("constant") is True or r.get("constant") == ["on"]
         out.append(Row(uid, name, **over))
     if len(out) > PAGE_LIMITS["rows"]:
         raise ControlError("rows", f"rows: at most {PAGE_LIMITS['rows']} rows can be on")
@@ -188,18 +225,49 @@ def scene_from_controls(c: dict) -> Scene:
             raise ControlError("start", "start: expected a point [x, y]")
         start = tuple(_num("start", v, -lim, lim) for v in start)
     rows = parse_rows(c.get("rows"))
-    specs = []
-    for r in rows:
-        hp = _hyper_for(r.name, r.lr if r.lr is not None else lr,
-                        r.beta1 if r.beta1 is not None else beta1,
-                        r.beta2 if r.beta2 is not None else beta2)
-        specs.append(OptimizerSpec(r.name, label=_label(r, rows), **hp))
+
+    def specs_for(lr, beta1, beta2):
+        return [OptimizerSpec(
+            r.name, label=_label(r, rows),
+            schedule=ScheduleSpec("constant") if r.constant else None, noise=r.noise,
+            **_hyper_for(r.name, r.lr if r.lr is not None else lr,
+                         r.beta1 if r.beta1 is not None else beta1,
+                         r.beta2 if r.beta2 is not None else beta2, r.weight_decay))
+            for r in rows]
+
+    changes = [Change(step, specs_for(10 ** v["lr_log10"], v["beta1"], v["beta2"]), v["noise"])
+               for step, v in parse_changes(c.get("changes"), steps)]
     try:
-        return Scene(surface, specs, starts=[start], steps=steps,
+        return Scene(surface, specs_for(lr, beta1, beta2), starts=[start], steps=steps,
                      schedule=ScheduleSpec(schedule, warmup=warmup, **params),
-                     noise=noise, seed=seed, clip_norm=clip)
+                     noise=noise, seed=seed, clip_norm=clip, changes=changes)
     except SceneError as e:             # the controls above should make this unreachable
         raise ControlError("scene", str(e)) from None
+
+
+def parse_changes(changes: Any, steps: int) -> list[tuple[int, dict]]:
+    """Validate live changes ``[[step, {lr_log10, beta1, beta2, noise}], ...]``: from
+    frame ``step`` on (increasing, inside the run) the global controls take these values.
+    Changes at or past the last step are dropped (a shorter run has no room for them)."""
+    if changes in (None, []):
+        return []
+    if not isinstance(changes, list) or len(changes) > PAGE_LIMITS["changes"]:
+        raise ControlError("live", f"live: expected at most {PAGE_LIMITS['changes']} changes")
+    out, after = [], 0
+    for item in changes:
+        if not isinstance(item, (list, tuple)) or len(item) != 2 or not isinstance(item[1], dict):
+            raise ControlError("live", "live: each change is [step, {control: value}]")
+        step = _int("live", item[0], after + 1, PAGE_LIMITS["steps"][1])
+        if step >= steps:
+            break
+        lo, hi = PAGE_LIMITS["lr_log10"]
+        v = item[1]
+        out.append((step, {"lr_log10": _num("lr", v.get("lr_log10"), lo, hi),
+                           "beta1": _num("beta1", v.get("beta1"), *PAGE_LIMITS["beta"]),
+                           "beta2": _num("beta2", v.get("beta2"), *PAGE_LIMITS["beta"]),
+                           "noise": _num("noise", v.get("noise"), *PAGE_LIMITS["noise"])}))
+        after = step
+    return out
 
 
 def _label(row: Row, rows: list[Row]) -> str:
@@ -211,6 +279,9 @@ def _label(row: Row, rows: list[Row]) -> str:
         return base
     parts = [f"α={row.lr:g}" if row.lr is not None else None,
              f"β1={row.beta1:g}" if row.beta1 is not None else None,
-             f"β2={row.beta2:g}" if row.beta2 is not None else None]
+             f"β2={row.beta2:g}" if row.beta2 is not None else None,
+             f"σ={row.noise:g}" if row.noise is not None else None,
+             f"λ={row.weight_decay:g}" if row.weight_decay is not None else None,
+             "constant α" if row.constant else None]
     extra = ", ".join(p for p in parts if p)
     return f"{base} ({extra})" if extra else base

@@ -5,7 +5,7 @@ import math
 
 from dash import dcc, html
 
-from ..controls import PAGE_LIMITS, REFERENCE_NOISE
+from ..controls import DEFAULTS, PAGE_LIMITS, REFERENCE_NOISE, SUGGESTED_LR
 from ..optimizers import OPTIMIZERS
 from ..scene import DEFAULT_OPTIMIZERS
 from ..schedules import SCHEDULES
@@ -44,17 +44,6 @@ class ID:
 #: Row controls (pattern-matching ids {"type": ..., "row": uid}).
 ROW_FIELDS = {"on": "row-on", "lr": "row-lr", "beta1": "row-b1", "beta2": "row-b2",
               "dup": "row-dup", "err": "row-err", "box": "row"}
-
-#: A learning rate that shows every default optimizer moving without diverging on each
-#: surface (chosen by sweeping; the slider jumps there when the surface changes).
-SUGGESTED_LR = {"bowl": 0.03, "ill_conditioned": 0.03, "rotated_quadratic": 0.03,
-                "saddle": 0.003, "rosenbrock": 0.001, "beale": 0.003, "himmelblau": 0.01,
-                "three_hump_camel": 0.01, "rastrigin": 0.01, "ackley": 0.1,
-                "local_minimum": 0.01, "plateau_cliff": 0.03}
-
-DEFAULTS = {"surface": "ill_conditioned", "beta1": 0.9, "beta2": 0.999, "noise": 0.0,
-            "schedule": "constant", "gamma": 0.5, "step_size": 100, "warmup": 0,
-            "steps": 300, "seed": 0}
 
 _USES_BETA1 = {n for n, o in OPTIMIZERS.items() if "betas" in o.hyper} | {
     "sgd", "momentum", "nesterov"}

@@ -1,0 +1,112 @@
+"""Every scenario's caption, checked on the engine's output (the browser tests load them)."""
+import numpy as np
+import pytest
+
+from optviz import simulate
+from optviz.controls import scene_from_controls
+from optviz.scenarios import SCENARIOS, scenario_controls, scenario_scene
+
+
+def _run(name, **kw):
+    return simulate(scenario_scene(name), **kw)
+
+
+def _sign_changes(v):
+    return int((np.diff(np.sign(v)) != 0).sum())
+
+
+@pytest.mark.parametrize("name", list(SCENARIOS))
+def test_every_scenario_is_a_valid_page_setup_with_a_two_sentence_caption(name):
+    s = SCENARIOS[name]
+    controls = scenario_controls(name)
+    scene = scene_from_controls(controls)
+    assert len(scene.optimizers) == len(s.setup["rows"])
+    assert s.caption.count(". ") >= 1 and s.caption.endswith((".", ")."))
+    run = simulate(scene)
+    assert np.isfinite(run.path).all() and np.isfinite(run.loss).all()
+
+
+def test_lr_diagnostics_slow_oscillating_unstable():
+    run = _run("lr-diagnostics")
+    slow, osc, bad = run.path[:, 0]
+    assert run.diverged_at[0, 0] == -1 and run.diverged_at[1, 0] == -1
+    assert abs(slow[-1, 0]) > 0.3 * abs(slow[0, 0])             # alpha 0.01: still far off
+    assert _sign_changes(osc[:, 1]) > 100 and abs(osc[-1]).max() < 1e-6  # oscillates, converges
+    assert _sign_changes(slow[:, 1]) == 0
+    assert run.diverged_at[2, 0] > 0                             # 0.51: unstable
+    assert run.loss[2, 0, 200] > 100 * run.loss[2, 0, 0]
+
+
+def test_ill_conditioned_momentum_beats_gd_and_nesterov_oscillates_less():
+    run = _run("ill-conditioned")
+    gd, mom, nes = run.loss[:, 0, -1]
+    assert mom < 1e-3 * gd and nes < 1e-3 * gd
+    assert _sign_changes(run.path[2, 0, :, 1]) < _sign_changes(run.path[1, 0, :, 1])
+
+
+def test_saddle_gd_stalls_others_escape_newton_attracted():
+    run = _run("saddle")
+    end = run.path[:, 0, -1]
+    labels = run.labels
+    assert labels[0].startswith("GD") and abs(end[0, 1]) < 0.1 and abs(end[0, 0]) < 0.1
+    for i in (1, 2, 3):                                          # noise, momentum, Adam
+        assert abs(end[i, 1]) > 1, labels[i]
+    assert np.abs(end[4]).max() < 1e-9                           # Newton: on the saddle
+
+
+def test_local_minimum_gd_stuck_momentum_through():
+    run = _run("local-minimum")
+    surface = scenario_scene("local-minimum").get_surface()
+    glob = min(surface.minima, key=lambda m: surface.value(np.array(m)))
+    local = [m for m in surface.minima if m != glob][0]
+    assert np.allclose(run.path[0, 0, -1], local, atol=1e-2)
+    assert np.allclose(run.path[1, 0, -1], glob, atol=1e-2)
+
+
+def test_adagrad_step_decays_rmsprop_does_not():
+    run = _run("adagrad-stalls", record_state=True)
+    ada, rms = run.state["rate"][:, 0, -1]
+    assert (ada < 0.05 * rms).all()
+    assert run.loss[0, 0, -1] > 5 * run.loss[1, 0, -1]
+
+
+def test_noise_ball_grows_with_noise_and_shrinks_with_decay():
+    run = _run("noise-ball")
+    radius = np.linalg.norm(run.path[:, 0, -100:], axis=-1).mean(axis=1)
+    assert radius[0] < radius[1] < radius[2]
+    assert radius[3] < 0.5 * radius[2]
+    assert run.lr[3, -1] < 0.05 * run.lr[2, -1]
+
+
+def test_bias_correction_first_step_alpha_vs_3_alpha():
+    run = _run("bias-correction")
+    lr = run.lr[0, 0]
+    first = np.abs(run.path[:, 0, 1] - run.path[:, 0, 0])
+    assert np.allclose(first[0], lr, rtol=1e-6)
+    assert np.allclose(first[1], lr * 0.1 / np.sqrt(0.001), rtol=1e-6)
+
+
+def test_weight_decay_l2_minimizes_the_regularized_loss_adamw_does_not():
+    scene = scenario_scene("weight-decay")
+    run = simulate(scene)
+    surface = scene.get_surface()
+    lam = scene.optimizers[0].hparams["weight_decay"]
+    end = run.path[:, 0, -1]
+    residual = np.linalg.norm(surface.grad(end) + lam * end, axis=-1)
+    assert residual[0] < 1e-3 and residual[1] > 0.1
+    assert np.linalg.norm(end[0] - end[1]) > 0.1
+
+
+def test_warmup_cosine_settles_constant_keeps_bouncing():
+    run = _run("warmup-cosine")
+    lr = run.lr[0]
+    assert lr[0] < 0.05 * lr.max() and np.argmax(lr) in range(38, 42) and lr[-1] < 0.01 * lr.max()
+    assert np.all(run.lr[1] == run.lr[1, 0])
+    assert run.loss[0, 0, -50:].mean() < 0.5 * run.loss[1, 0, -50:].mean()
+
+
+def test_all_optimizers_race():
+    run = _run("all-optimizers")
+    assert len(run.labels) == 17 and len(set(run.labels)) == 17
+    assert np.allclose(run.path[run.labels.index("Newton"), 0, -1], (1, 1), atol=1e-9)
+    assert (run.diverged_at == -1).all()
