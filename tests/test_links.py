@@ -1,0 +1,69 @@
+"""Shareable links: the page setup in the query string and back."""
+import copy
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from optviz.controls import default_controls, scene_from_controls
+from optviz.equations import equation
+from optviz.links import MAX_QUERY, controls_from_query, query_from_controls
+from optviz.scenarios import SCENARIOS, scenario_controls, scenario_scene
+
+MODS = [{}, {"steps": 300}, {"surface": "bowl", "lr_log10": -1.5, "start": None},
+        {"start": [0.5, -0.25]}, {"view": "3d", "seed": 7, "noise": 0.35},
+        {"schedule": "cosine", "warmup": 10},
+        {"changes": [[20, {"lr_log10": -3.27, "beta1": 0.5, "beta2": 0.9, "noise": 0.0}],
+                     [30, {"lr_log10": -2.0, "beta1": 0.9, "beta2": 0.99, "noise": 1.5}]]},
+        {"rows": [{"uid": "gd", "on": True, "lr": 0.48}, {"uid": "adam~2", "on": True,
+                   "beta1": 0.5, "noise": 1.0, "weight_decay": 0.1, "constant": True}]}]
+
+
+@pytest.mark.parametrize("name", [None, *SCENARIOS])
+@pytest.mark.parametrize("mod", MODS)
+def test_a_link_reproduces_the_scene(name, mod):
+    c = {**copy.deepcopy(scenario_controls(name) if name else default_controls()), **mod}
+    query = query_from_controls(c)
+    back, problems = controls_from_query("?" + query)
+    assert problems == []
+    assert scene_from_controls(back) == scene_from_controls(c)
+    assert back.get("view", "2d") == c.get("view", "2d")
+    assert back.get("scenario") == c.get("scenario")
+
+
+def test_the_default_page_has_an_empty_query_and_scenario_links_are_short():
+    assert query_from_controls(default_controls()) == ""
+    assert query_from_controls(scenario_controls("saddle")) == "scenario=saddle"
+    assert scene_from_controls(controls_from_query("scenario=saddle")[0]) == \
+        scenario_scene("saddle")
+
+
+@pytest.mark.parametrize("query, says", [
+    ("surface=nope", "unknown surface"), ("lr=abc", "lr='abc' is not a number"),
+    ("lr=-1", "not a number"), ("lr=nan", "not a number"), ("start=1", "not a point"),
+    ("rows=gd:lr=x", "gd lr='x'"), ("rows=__import__", "unknown optimizer row"),
+    ("rows=adam:zz=1", "no setting 'zz'"), ("live=5:lr=0.1", "live change"),
+    ("scenario=nope", "unknown scenario"), ("x" * (MAX_QUERY + 1), "longer than"),
+])
+def test_a_damaged_link_opens_a_working_page_and_says_what_was_ignored(query, says):
+    c, problems = controls_from_query(query)
+    assert any(says in p for p in problems), problems
+    assert scene_from_controls(c).steps >= 1
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=300))
+def test_any_query_gives_a_setup_or_messages_never_an_exception(text):
+    c, problems = controls_from_query(text)
+    assert isinstance(c, dict) and isinstance(problems, list)
+
+
+def test_equations_substitute_the_rows_numbers():
+    scene = scenario_scene("lr-diagnostics")
+    assert [equation(o) for o in scene.optimizers] == [
+        r"w_{t+1} = w_t - 0.01\,g_t", r"w_{t+1} = w_t - 0.48\,g_t", r"w_{t+1} = w_t - 0.51\,g_t"]
+    adam = scenario_scene("bias-correction").optimizers[0]
+    tex = equation(adam)
+    assert r"0.9\,m_t + 0.1\,g_t" in tex and r"0.999\,v_t + 0.001\,g_t^2" in tex
+    assert r"\frac{0.1}{\sqrt{\hat v} + 10^{-8}}" in tex
+    assert r"\alpha_t\;(\alpha = 0.1)" in equation(adam, scheduled=True)
