@@ -193,12 +193,145 @@
       ctx.strokeStyle = "white";
       ctx.stroke();
     });
+    if (meta.inspect) drawArrows(ctx, meta, paths, k, X, Y);
     ctx.restore();
+    drawInspector(meta, k);
     if (window.__optvizDrawn !== meta) {            // for tests and benchmarks
       window.__optvizDrawn = meta;
       window.__optvizDrawnAt = performance.now();
     }
   }
+
+  /* the state inspector: at frame k, for each row, the negative gradient it saw (dashed,
+   * a fixed 48 px: its direction; the size is in the table) and the step it took
+   * (solid, to scale, at least 10 px so that it shows). Update t = k + 1 moves the point
+   * from frame k to k + 1; at the last frame the last update is shown. */
+  function inspectedUpdate(meta, k) { return Math.max(0, Math.min(k, meta.steps - 1)); }
+
+  function arrow(ctx, x0, y0, x1, y1, color, dashed) {
+    var dx = x1 - x0, dy = y1 - y0, len = Math.sqrt(dx * dx + dy * dy);
+    if (!(len > 0)) return;
+    ctx.save();
+    ctx.strokeStyle = color;
+    ctx.fillStyle = color;
+    ctx.lineWidth = dashed ? 2 : 3;
+    ctx.setLineDash(dashed ? [5, 4] : []);
+    ctx.beginPath(); ctx.moveTo(x0, y0); ctx.lineTo(x1, y1); ctx.stroke();
+    ctx.setLineDash([]);
+    var ux = dx / len, uy = dy / len, h = 9;
+    ctx.beginPath();
+    ctx.moveTo(x1, y1);
+    ctx.lineTo(x1 - h * ux + h * 0.5 * uy, y1 - h * uy - h * 0.5 * ux);
+    ctx.lineTo(x1 - h * ux - h * 0.5 * uy, y1 - h * uy + h * 0.5 * ux);
+    ctx.closePath(); ctx.fill();
+    ctx.restore();
+  }
+
+  function drawArrows(ctx, meta, paths, k, X, Y) {
+    var t = inspectedUpdate(meta, k), drawn = [];
+    meta.rows.forEach(function (r, i) {
+      var g = decode(r.g), px = paths[i][0], py = paths[i][1];
+      if (!g.length || t + 1 >= px.length) return;
+      var x0 = X(px[t]), y0 = Y(py[t]);
+      // -g in pixels (the y axis points down on the screen)
+      var gx = X(px[t] - g[2 * t]) - x0, gy = Y(py[t] - g[2 * t + 1]) - y0;
+      var gl = Math.sqrt(gx * gx + gy * gy);
+      if (gl > 0) {
+        var gx1 = x0 + 48 * gx / gl, gy1 = y0 + 48 * gy / gl;
+        arrow(ctx, x0, y0, gx1, gy1, r.color, true);
+        drawn.push({uid: r.uid, kind: "grad", x0: x0, y0: y0, x1: gx1, y1: gy1});
+      }
+      var sx = X(px[t + 1]) - x0, sy = Y(py[t + 1]) - y0, sl = Math.sqrt(sx * sx + sy * sy);
+      if (sl > 0) {
+        var f = Math.max(sl, 10) / sl;
+        arrow(ctx, x0, y0, x0 + f * sx, y0 + f * sy, r.color, false);
+        drawn.push({uid: r.uid, kind: "step", x0: x0, y0: y0, x1: x0 + f * sx, y1: y0 + f * sy});
+      }
+    });
+    window.__optvizArrows = {frame: k, update: t + 1, arrows: drawn};
+  }
+
+  function pair(a, t) {
+    if (!a || !a.length) return "–";
+    return "(" + fmt(a[2 * t]) + ", " + fmt(a[2 * t + 1]) + ")";
+  }
+
+  function drawInspector(meta, k) {
+    var box = document.getElementById("inspector");
+    if (!box) return;
+    if (!meta.inspect) { if (box.innerHTML) box.innerHTML = ""; return; }
+    var t = inspectedUpdate(meta, k);
+    var html = '<div class="inspector-title">State after update t = ' + (t + 1) +
+      ' <span class="hint">(dashed arrow: −g, direction only; solid: the step taken)</span></div>' +
+      "<table><thead><tr><th>row</th><th>−g</th><th>step Δw</th><th>m</th><th>v</th>" +
+      '<th title="effective per-coordinate rate, e.g. α / (√v̂ + ε)">rate</th></tr></thead><tbody>';
+    meta.rows.forEach(function (r) {
+      var x = decode(r.x), y = decode(r.y), g = decode(r.g);
+      var neg = g.length ? "(" + fmt(-g[2 * t]) + ", " + fmt(-g[2 * t + 1]) + ")" : "–";
+      var step = t + 1 < x.length ? "(" + fmt(x[t + 1] - x[t]) + ", " + fmt(y[t + 1] - y[t]) + ")" : "–";
+      var has = r.has || [];
+      html += '<tr data-uid="' + escapeHtml(r.uid) + '"><td><span class="swatch" style="background:' +
+        escapeHtml(r.color) + '"></span>' + escapeHtml(r.label) + "</td><td>" + neg + "</td><td>" +
+        step + "</td><td>" + (has.indexOf("m") >= 0 ? pair(decode(r.m), t) : "–") + "</td><td>" +
+        (has.indexOf("v") >= 0 ? pair(decode(r.v), t) : "–") + "</td><td>" +
+        (has.indexOf("rate") >= 0 ? pair(decode(r.rate), t) : "–") + "</td></tr>";
+    });
+    box.innerHTML = html + "</tbody></table>";
+  }
+
+  /* the camera button: the contour, the plot and the paths on the canvas, as one PNG */
+  function hookImage() {
+    document.addEventListener("click", function (ev) {
+      var btn = ev.target.closest && ev.target.closest("#graph .modebar-btn");
+      if (!btn || (btn.getAttribute("data-title") || "").toLowerCase().indexOf("png") < 0) return;
+      var gd = plot("graph"), bg = plot("graph-bg");
+      if (!gd || gd._fullLayout.scene || !bg) return;    // 3-D: Plotly's own image
+      ev.preventDefault();
+      ev.stopPropagation();
+      var w = gd.clientWidth, h = gd.clientHeight, opts = {format: "png", width: w, height: h};
+      Promise.all([window.Plotly.toImage(bg, opts), window.Plotly.toImage(gd, opts)])
+        .then(function (urls) {
+          return Promise.all(urls.map(function (u) {
+            return new Promise(function (ok) { var im = new Image(); im.onload = function () { ok(im); }; im.src = u; });
+          }));
+        }).then(function (images) {
+          var out = document.createElement("canvas");
+          out.width = w; out.height = h;
+          var c = out.getContext("2d");
+          c.drawImage(images[0], 0, 0, w, h);
+          c.drawImage(images[1], 0, 0, w, h);
+          var frame = gd.parentNode.querySelector("canvas.optviz-frame");
+          if (frame) c.drawImage(frame, 0, 0, w, h);
+          var a = document.createElement("a");
+          a.href = out.toDataURL("image/png");
+          a.download = "optviz.png";
+          document.body.appendChild(a); a.click(); a.remove();
+        });
+    }, true);
+  }
+  hookImage();
+
+  /* "copy link": the address bar holds the whole setup (see pushLink) */
+  document.addEventListener("click", function (ev) {
+    if (!ev.target.closest || !ev.target.closest("#copy-link")) return;
+    var url = window.location.href, note = document.getElementById("link-note");
+    function done(ok) { if (note) note.textContent = ok ? "link copied" : "copy this link: " + url; }
+    function fallback() {          // plain http (no navigator.clipboard): a selected textarea
+      var ta = document.createElement("textarea");
+      ta.value = url;
+      document.body.appendChild(ta);
+      ta.select();
+      var ok = false;
+      try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
+      ta.remove();
+      done(ok);
+    }
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(url).then(function () { done(true); }, fallback);
+    } else {
+      fallback();
+    }
+  });
 
   /* an element of ours laid over a Plotly graph, created once */
   function layer(gd, tag, className) {
@@ -245,9 +378,14 @@
     ["loss-plot", "lr-plot", "gnorm-plot"].forEach(function (id) {
       var sp = plot(id);
       if (!sp || !sp._fullLayout || !sp._fullLayout.xaxis) return;
+      if (!sp.__optvizHooked && sp.on) {            // a side plot drawn later: follow it
+        sp.__optvizHooked = true;
+        sp.on("plotly_afterplot", function () { if (state.k !== null) drawCursors(state.k); });
+      }
       var xa = sp._fullLayout.xaxis, ya = sp._fullLayout.yaxis;
-      var line = layer(sp, "div", "optviz-cursor");
-      line.style.left = (xa._offset + xa.c2p(k)) + "px";
+      var line = layer(sp, "div", "optviz-cursor"), px = xa.c2p(k);
+      line.style.display = px >= 0 && px <= xa._length ? "block" : "none";
+      line.style.left = (xa._offset + px) + "px";
       line.style.top = ya._offset + "px";
       line.style.height = ya._length + "px";
     });
@@ -288,10 +426,17 @@
         player.steps = steps;
         var k = player.playing ? player.k : Math.max(0, Math.min(frame == null ? steps : frame, steps));
         if (has("meta.data") || trig.length === 0) {
+          var wasPlaying = player.playing;
           stop();
           if (meta) {          // a new run: draw it now, not after the slider has moved
             state.meta = meta;
             window.__optvizMeta = meta;
+            if (meta.resume != null) {     // a live change: go on from its frame
+              var r = Math.min(meta.resume, steps);
+              renderWhenReady(r, 0);
+              if (wasPlaying && r < steps) { start(r); return [r, steps, "⏸ pause"]; }
+              return [r, steps, "▶ play"];
+            }
             renderWhenReady(steps, 0);
           }
           return [steps, steps, "▶ play"];
@@ -361,6 +506,16 @@
         if (!v) return "σ = 0: full batch";
         var b = Math.pow(ref / v, 2);
         return "σ = " + v + " ≈ batch size " + (b >= 1 ? Math.round(b) : "< 1");
+      },
+
+      /* the setup's link -> the address bar (a new history entry), unless it is there */
+      pushLink: function (query) {
+        if (typeof query !== "string") return no_update();
+        var search = query ? "?" + query : "";
+        if (search !== window.location.search) {
+          window.history.pushState(null, "", window.location.pathname + search);
+        }
+        return search;
       },
 
       resample: function () {

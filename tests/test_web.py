@@ -176,21 +176,21 @@ def test_row_colors_are_distinct_for_the_default_rows_and_copies():
 # -- the main callback ------------------------------------------------------------------
 
 def test_compute_patches_when_only_numbers_change_and_stays_small():
-    bg, main, side, meta, key = compute(controls())
+    bg, main, side, meta, key, _ = compute(controls())
     assert bg["data"][0]["type"] == "contour"
     assert isinstance(main, dict) and len(main["data"]) == 3
     full = len(json.dumps(main)) + len(json.dumps(bg)) + sum(len(json.dumps(f)) for f in side)
-    bg2, main2, side2, meta2, key2 = compute(controls(lr_log10=-1.2), key)
+    bg2, main2, side2, meta2, key2, _ = compute(controls(lr_log10=-1.2), key)
     assert key2 == key
     from dash import Patch, no_update
     assert bg2 is no_update and main2 is no_update      # 2-D: only the data moves
     small = sum(len(json.dumps(f)) for f in side2) + len(json.dumps(meta2))
     assert small < 150_000 and small < full + len(json.dumps(meta))
     # 3-D: the moving traces are patched in
-    *_, key3d = compute(controls(view="3d"), key)
+    *_, key3d, _ = compute(controls(view="3d"), key)
     _, patch, *_ = compute(controls(view="3d", lr_log10=-1.1), key3d)
     assert isinstance(patch, Patch)
-    *_, key4 = compute(controls(rows=DEFAULT_ROWS[:3]), key)
+    *_, key4, _ = compute(controls(rows=DEFAULT_ROWS[:3]), key)
     assert key4 != key
 
 
@@ -200,14 +200,17 @@ def client():
     return app.server.test_client()
 
 
-def _main_callback_request(lr_log10, steps=300):
+def _main_callback_request(lr_log10, steps=300, state=None):
+    """A main-callback request as the Dash renderer sends it: the six default rows on,
+    every control at its default except ``lr_log10`` and ``steps``; ``state`` values by
+    component id (start, fig-key, live, live-store, scrub, scenario)."""
     from app import app
     output = next(k for k in app.callback_map if k.startswith("..graph-bg.figure"))
     spec = app.callback_map[output]
     values = {"surface": DEFAULTS["surface"], "view": "2d", "lr": lr_log10, "beta1": 0.9,
               "beta2": 0.999, "noise": 0, "schedule": "constant", "gamma": 0.5,
               "step-size": 100, "warmup": 0, "steps": steps, "seed": 0, "clip": None,
-              "click-start": None}
+              "click-start": None, "applied": None, "inspect": []}
     inputs = []
     for dep in spec["inputs"]:
         if not dep["id"].startswith("{"):
@@ -221,10 +224,11 @@ def _main_callback_request(lr_log10, steps=300):
     outputs = []
     for part in output.strip(".").split("..."):
         cid, prop = part.rsplit(".", 1)
-        outputs.append({"id": cid, "property": prop})
+        outputs.append({"id": cid.split("@")[0], "property": prop.split("@")[0]})
+    state = state or {}
     return {"output": output, "outputs": outputs, "inputs": inputs,
-            "state": [{"id": "start", "property": "data", "value": None},
-                      {"id": "fig-key", "property": "data", "value": None}],
+            "state": [{"id": d["id"], "property": d["property"], "value": state.get(d["id"])}
+                      for d in spec["state"]],
             "changedPropIds": ["lr.value"]}
 
 

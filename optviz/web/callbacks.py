@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import functools
 import math
+import time
 from typing import Any
 
 from dash import ALL, ClientsideFunction, Input, Output, Patch, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 
-from ..controls import ControlError, row_name, scene_from_controls
+from ..controls import LIVE_CONTROLS, ControlError, row_name, scene_from_controls
 from ..engine import simulate
+from ..equations import equation
+from ..links import controls_from_query, query_from_controls
+from ..scenarios import SCENARIOS, scenario_controls
 from ..surfaces import SURFACES
-from . import figures
-from .layout import ID, ROW_FIELDS, SUGGESTED_LR, row_panel
+from . import exports, figures
+from .layout import ID, ROW_FIELDS, ROW_NUMBERS, SUGGESTED_LR, row_panel, rows_children
 
 __all__ = ["register", "compute", "ERROR_SLOTS"]
 
@@ -27,39 +31,42 @@ ERROR_BOXES = [ID.lr_err, ID.beta1_err, ID.beta2_err, ID.noise_err, ID.schedule_
                ID.steps_err, ID.seed_err, ID.clip_err, ID.status]
 
 
-def _rows_from(inputs: dict[str, list]) -> list[dict]:
-    """Merge the pattern-matched row inputs ({id, value} lists) into row dicts by uid."""
+def _rows_from(rows_grouping: dict[str, list]) -> list[dict]:
+    """Merge the pattern-matched row inputs (per field, a list of {id, value}) into row
+    dicts by uid, as optviz.controls.parse_rows reads them."""
     rows: dict[Any, dict] = {}
-    for key in ("on", "lr", "beta1", "beta2"):
-        for item in inputs.get(key) or []:
+    for key, items in rows_grouping.items():
+        for item in items if isinstance(items, list) else []:
             uid = (item.get("id") or {}).get("row") if isinstance(item, dict) else None
             row = rows.setdefault(uid, {"uid": uid})
             value = item.get("value") if isinstance(item, dict) else None
-            row[key] = bool(value) if key == "on" else value
+            row[key] = bool(value) if key in ("on", "constant") else value
     return list(rows.values())
 
 
 @functools.lru_cache(maxsize=64)
-def _simulate_cached(scene):
-    return simulate(scene)
+def _simulate_cached(scene, record_state=False):
+    return simulate(scene, record_state=record_state)
 
 
-def _run(scene):
+def _run(scene, record_state=False):
     """simulate(), remembering recent small scenes: a class opening the same demo, or a
     student sliding back to a value, costs one simulation per worker. Bounded: 64 scenes of
-    at most 20,000 point-steps (about 1 MB each)."""
+    at most 20,000 point-steps (about 1 MB each, 2 MB with the inspector's state)."""
     small = len(scene.optimizers) * len(scene.starts) * scene.steps <= 20_000
-    return _simulate_cached(scene) if small else simulate(scene)
+    return _simulate_cached(scene, record_state) if small else \
+        simulate(scene, record_state=record_state)
 
 
 def compute(controls: dict, previous_key: Any = None):
     """Everything the page shows for ``controls`` (a dict, see scene_from_controls plus
-    ``view``). Returns (background figure, main figure, [loss, lr, gnorm] figures, meta,
-    key); when ``key`` equals ``previous_key`` the two figures are ``no_update`` (2-D) or
-    a Patch of the moving traces (3-D). Raises ControlError."""
+    ``view`` and ``inspect``). Returns (background figure, main figure, [loss, lr, gnorm]
+    figures, meta, key, scene); when ``key`` equals ``previous_key`` the two figures are
+    ``no_update`` (2-D) or a Patch of the moving traces (3-D). Raises ControlError."""
     scene = scene_from_controls(controls)
     surface = scene.get_surface()
-    run = _run(scene)
+    inspect = bool(controls.get("inspect"))
+    run = _run(scene, inspect)
     uids = [r["uid"] for r in controls["rows"] if r.get("on")]
     colors = [figures.row_color(u) for u in uids]
     view = "3d" if controls.get("view") == "3d" else "2d"
@@ -75,61 +82,181 @@ def compute(controls: dict, previous_key: Any = None):
         background = figures.background_figure(surface) if view == "2d" else _EMPTY
         main = figures.main_figure(surface, run, colors, view=view)
     side = figures.side_figures(surface, run, colors)
-    return background, main, side, figures.meta(run, uids, colors), key
+    return background, main, side, figures.meta(run, uids, colors, inspect=inspect), key, scene
 
 
 _EMPTY = {"data": [], "layout": {"xaxis": {"visible": False}, "yaxis": {"visible": False},
                                  "paper_bgcolor": "white"}}
 
 
+#: The global controls: setup key -> component id (property "value").
+CONTROLS = {"surface": ID.surface, "view": ID.view, "lr_log10": ID.lr, "beta1": ID.beta1,
+            "beta2": ID.beta2, "noise": ID.noise, "schedule": ID.schedule, "gamma": ID.gamma,
+            "step_size": ID.step_size, "warmup": ID.warmup, "steps": ID.steps, "seed": ID.seed,
+            "clip_norm": ID.clip}
+#: Controls that only change how a run is shown: they keep the live changes.
+_DISPLAY = {ID.view, ID.inspect}
+_LIVE_IDS = {ID.lr: "lr_log10", ID.beta1: "beta1", ID.beta2: "beta2", ID.noise: "noise"}
+
+
+def _live_changes(trigger, live_on, live, hyper, frame, steps):
+    """(base values, changes, resume frame) of the live tweaks after this request.
+
+    ``live`` is the store: {"base": the four live controls before the first change,
+    "changes": [[frame, values], ...]}. With the live switch on, turning one of those
+    controls at a frame inside the run adds a change there (dropping later ones); a
+    display control or a link (which sets the store) keeps them; anything else starts a
+    fresh run from the controls."""
+    live = live if isinstance(live, dict) else {}
+    base, changes = live.get("base"), live.get("changes") or []
+    valid = isinstance(base, dict) and isinstance(changes, list)
+    if (trigger in _DISPLAY or trigger == ID.applied) and valid:
+        return base, changes, None
+    if live_on and trigger in _LIVE_IDS and valid and isinstance(frame, (int, float)) \
+            and isinstance(steps, int) and 0 < frame < steps:
+        frame = int(frame)
+        kept = [c for c in changes if isinstance(c, list) and c and
+                isinstance(c[0], (int, float)) and c[0] < frame]
+        return base, kept + [[frame, hyper]], frame
+    return hyper, [], None
+
+
+def _equations(scene) -> str:
+    """The equation panel: each row's update rule with its numbers (MathJax)."""
+    parts = []
+    for o in scene.optimizers:
+        sched = o.schedule or scene.schedule
+        scheduled = sched is not None and (sched.name != "constant" or sched.warmup > 0)
+        tex = equation(o, scheduled).replace(r",\quad ", r" \\ ")
+        parts.append(f"**{o.label}**\n\n$$\\begin{{gathered}}{tex}\\end{{gathered}}$$")
+    return "\n\n".join(parts)
+
+
 def register(app) -> None:
     row = lambda kind: {"type": ROW_FIELDS[kind], "row": ALL}
+    row_keys = ("on",) + ROW_NUMBERS + ("constant",)
 
     @app.callback(
-        Output(ID.background, "figure"), Output(ID.graph, "figure"), Output(ID.side, "data"),
-        Output(ID.meta, "data"), Output(ID.fig_key, "data"),
-        Output(ID.start, "data"), Output(ID.lr, "value"), Output(ID.teaches, "children"),
-        Output(ID.errors, "data"),
-        Input(ID.surface, "value"), Input(ID.view, "value"), Input(ID.lr, "value"),
-        Input(ID.beta1, "value"), Input(ID.beta2, "value"), Input(ID.noise, "value"),
-        Input(ID.schedule, "value"), Input(ID.gamma, "value"), Input(ID.step_size, "value"),
-        Input(ID.warmup, "value"), Input(ID.steps, "value"), Input(ID.seed, "value"),
-        Input(ID.clip, "value"), Input(ID.click, "data"),
-        Input(row("on"), "value"), Input(row("lr"), "value"), Input(row("beta1"), "value"),
-        Input(row("beta2"), "value"),
-        State(ID.start, "data"), State(ID.fig_key, "data"),
+        output=dict(
+            background=Output(ID.background, "figure"), main=Output(ID.graph, "figure"),
+            side=Output(ID.side, "data"), meta=Output(ID.meta, "data"),
+            key=Output(ID.fig_key, "data"), start=Output(ID.start, "data"),
+            lr=Output(ID.lr, "value"), teaches=Output(ID.teaches, "children"),
+            errors=Output(ID.errors, "data"), query=Output(ID.query, "data"),
+            live=Output(ID.live_store, "data"), equations=Output(ID.equations, "children"),
+            scenario=Output(ID.scenario, "value", allow_duplicate=True),
+            caption=Output(ID.caption, "children", allow_duplicate=True)),
+        inputs=dict(
+            controls={k: Input(i, "value") for k, i in CONTROLS.items()},
+            click=Input(ID.click, "data"),
+            rows={k: Input(row(k), "value") for k in row_keys},
+            applied=Input(ID.applied, "data"), inspect=Input(ID.inspect, "value")),
+        state=dict(start=State(ID.start, "data"), key=State(ID.fig_key, "data"),
+                   live_on=State(ID.live, "value"), live=State(ID.live_store, "data"),
+                   frame=State(ID.scrub, "value"), scenario=State(ID.scenario, "value")),
+        prevent_initial_call="initial_duplicate",
     )
-    def update(surface, view, lr_log10, beta1, beta2, noise, schedule, gamma, step_size,
-               warmup, steps, seed, clip, click, *_rows_and_state):
-        start, key = _rows_and_state[-2], _rows_and_state[-1]
+    def update(controls, click, rows, applied, inspect, start, key, live_on, live, frame,
+               scenario):
+        triggered = set(ctx.triggered_prop_ids)
         trigger = ctx.triggered_id
-        # send only what changed: every output re-renders something in the page
-        new_lr = new_start = teaches = no_update
-        if trigger == ID.surface and isinstance(surface, str) and surface in SURFACES:
-            start = new_start = key = None
-            lr_log10 = new_lr = round(math.log10(SUGGESTED_LR.get(surface, 0.01)), 2)
+        if trigger is not None and not isinstance(trigger, str):
+            trigger = "row"                  # a pattern-matched row control
+        from_link = f"{ID.applied}.data" in triggered
+        out = dict.fromkeys(("background", "main", "side", "meta", "key", "start", "lr",
+                             "teaches", "errors", "query", "live", "equations", "scenario",
+                             "caption"), no_update)
+        controls = dict(controls)
+        surface = controls["surface"]
+        if from_link:
+            trigger = ID.applied
+        elif trigger == ID.surface and isinstance(surface, str) and surface in SURFACES:
+            # a new surface: its own suggested rate and start; a scenario no longer applies
+            start = out["start"] = key = None
+            controls["lr_log10"] = out["lr"] = round(math.log10(SUGGESTED_LR.get(surface, 0.01)), 2)
+            scenario = out["scenario"] = None
+            out["caption"] = ""
         elif trigger == ID.click:
-            start = new_start = _click_point(click)
+            start = out["start"] = _click_point(click)
             if start is None:
                 raise PreventUpdate
-        inputs = {name: ctx.args_grouping[i] for i, name in
-                  zip(range(14, 18), ("on", "lr", "beta1", "beta2"))}
-        rows = _rows_from(inputs)
-        controls = {"surface": surface, "view": view, "lr_log10": lr_log10, "beta1": beta1,
-                    "beta2": beta2, "noise": noise, "schedule": schedule, "gamma": gamma,
-                    "step_size": step_size, "warmup": warmup, "steps": steps, "seed": seed,
-                    "clip_norm": clip, "start": start, "rows": rows}
+        hyper = {k: controls[k] for k in LIVE_CONTROLS}
+        base, changes, resume = _live_changes(trigger, bool(live_on), live, hyper, frame,
+                                              controls["steps"])
+        controls.update(base, changes=changes, start=start, rows=_rows_from(
+            {k: ctx.args_grouping["rows"][k] for k in row_keys}),
+            inspect=bool(inspect), scenario=scenario if scenario in SCENARIOS else None)
         try:
-            background, main, side, meta, new_key = compute(controls, key)
+            background, main, side, meta, new_key, scene = compute(controls, key)
         except ControlError as e:
             # keep the last good picture; say what is wrong next to that control
             slot = e.control if e.control.startswith("row:") else \
                 ERROR_SLOTS.get(e.control, ID.status)
-            return (no_update,) * 6 + (new_lr, no_update, {slot: str(e)})
-        if trigger in (None, ID.surface):
-            teaches = SURFACES[surface].teaches
-        return (background, main, side, meta, no_update if new_key == key else new_key,
-                new_start, new_lr, teaches, {})
+            return {**out, "errors": {slot: str(e)}}
+        if resume is not None:
+            meta["resume"] = resume
+        if trigger in (None, ID.surface, ID.applied):
+            out["teaches"] = SURFACES[surface].teaches if surface in SURFACES else ""
+        return {**out, "background": background, "main": main, "side": side, "meta": meta,
+                "key": no_update if new_key == key else new_key, "errors": {},
+                "query": query_from_controls(controls), "equations": _equations(scene),
+                "live": {"base": base, "changes": changes}}
+
+    @app.callback(
+        output=dict(
+            controls={k: Output(i, "value", allow_duplicate=True) for k, i in CONTROLS.items()},
+            start=Output(ID.start, "data", allow_duplicate=True),
+            rows=Output(ID.rows, "children", allow_duplicate=True),
+            more=Output(ID.more_rows, "children"),
+            live=Output(ID.live_store, "data", allow_duplicate=True),
+            scenario=Output(ID.scenario, "value"), caption=Output(ID.caption, "children"),
+            applied=Output(ID.applied, "data"), note=Output(ID.link_note, "children")),
+        inputs=dict(search=Input(ID.url, "search"), scenario=Input(ID.scenario, "value")),
+        prevent_initial_call="initial_duplicate",
+    )
+    def apply(search, scenario):
+        """A link (on load, back / forward) or a scenario from the menu -> every control."""
+        if ctx.triggered_id == ID.scenario:
+            if scenario not in SCENARIOS:
+                raise PreventUpdate
+            setup, problems = scenario_controls(scenario), []
+        else:
+            if not isinstance(search, str) or search.lstrip("?") == "":
+                if ctx.triggered_id is None:
+                    raise PreventUpdate          # a plain page load: the layout's defaults
+                search = ""
+            setup, problems = controls_from_query(search)
+        changes = setup.get("changes") or []
+        hyper = {k: setup[k] for k in LIVE_CONTROLS}
+        shown = {**setup, **(changes[-1][1] if changes else {})}   # the sliders: latest
+        rows, more = rows_children(setup["rows"])
+        name = setup.get("scenario")
+        return dict(
+            controls={k: shown.get(k) for k in CONTROLS} | {"view": setup.get("view") or "2d"},
+            start=setup.get("start"), rows=rows, more=more,
+            live={"base": hyper, "changes": changes},
+            scenario=name, caption=SCENARIOS[name].caption if name in SCENARIOS else "",
+            applied=time.time(), note="; ".join(problems))
+
+    @app.callback(
+        Output(ID.download, "data"),
+        Input(ID.csv, "n_clicks"), Input(ID.json, "n_clicks"), State(ID.query, "data"),
+        prevent_initial_call=True,
+    )
+    def download(_csv, _json, query):
+        """The run on the screen as CSV or JSON, recomputed from its link (trusted no more
+        than any other input)."""
+        setup, problems = controls_from_query(query if isinstance(query, str) else "")
+        try:
+            scene = scene_from_controls(setup)
+        except ControlError:
+            raise PreventUpdate from None
+        run = _run(scene)
+        if ctx.triggered_id == ID.csv:
+            return dict(content=exports.run_csv(run), filename="optviz-run.csv",
+                        type="text/csv")
+        return dict(content=exports.run_json(run), filename="optviz-run.json",
+                    type="application/json")
 
     @app.callback(
         Output(ID.rows, "children"),
@@ -193,6 +320,9 @@ def register(app) -> None:
     app.clientside_callback(
         ClientsideFunction("optviz", "resample"),
         Output(ID.seed, "value"), Input(ID.resample, "n_clicks"), prevent_initial_call=True)
+    app.clientside_callback(
+        ClientsideFunction("optviz", "pushLink"),
+        Output(ID.pushed, "data"), Input(ID.query, "data"), prevent_initial_call=True)
     app.clientside_callback(
         ClientsideFunction("optviz", "scheduleFields"),
         Output(ID.gamma_box, "style"), Output(ID.step_size_box, "style"),

@@ -246,15 +246,18 @@ def side_figures(surface: Surface, run: Run, colors: list[str]) -> tuple[dict, d
                   colors, labels, "log", steps, x_start=0))
 
 
-def meta(run: Run, uids: list[str], colors: list[str]) -> dict:
+def meta(run: Run, uids: list[str], colors: list[str], *, inspect: bool = False) -> dict:
     """What the browser draws and the legend shows: per row its path (float32 typed
-    arrays), label, colour and divergence; the start; the steps."""
+    arrays), label, colour and divergence; the start; the steps. With ``inspect`` (the
+    run recorded its state), per row also the gradient seen at each update ``g`` and the
+    state ``m``, ``v``, ``rate`` after it (x, y interleaved per step), ``has`` naming
+    those the row keeps."""
     loss = run.loss[:, 0]
     path = run.path[:, 0]
     finite = lambda v: float(v) if math.isfinite(v) else None
     surface = run.scene.get_surface()
     floor = _floor(surface)
-    return {"steps": run.scene.steps, "loss_offset": floor or 0.0,
+    out = {"steps": run.scene.steps, "loss_offset": floor or 0.0,
             "start": [float(v) for v in path[0, 0]],
             "rows": [{"uid": u, "label": lbl, "color": c, "diverged_at": int(d),
                       "final_loss": finite(loss[i, -1]),
@@ -262,3 +265,11 @@ def meta(run: Run, uids: list[str], colors: list[str]) -> dict:
                       "loss": typed(loss[i])}
                      for i, (u, lbl, c, d) in enumerate(zip(uids, run.labels, colors,
                                                             run.diverged_at[:, 0]))]}
+    if inspect and run.state is not None:
+        out["inspect"] = True
+        for i, row in enumerate(out["rows"]):
+            row["g"] = typed(run.grad[i, 0])
+            row["has"] = [k for k, v in run.state.items() if not np.isnan(v[i, 0]).all()]
+            for k in row["has"]:
+                row[k] = typed(run.state[k][i, 0])
+    return out

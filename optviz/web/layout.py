@@ -7,12 +7,14 @@ from dash import dcc, html
 
 from ..controls import DEFAULTS, PAGE_LIMITS, REFERENCE_NOISE, SUGGESTED_LR
 from ..optimizers import OPTIMIZERS
+from ..scenarios import SCENARIOS
 from ..scene import DEFAULT_OPTIMIZERS
 from ..schedules import SCHEDULES
 from ..surfaces import SURFACES
 from .figures import row_color
 
-__all__ = ["ID", "layout", "row_panel", "SUGGESTED_LR", "DEFAULTS", "ROW_FIELDS"]
+__all__ = ["ID", "layout", "row_panel", "rows_children", "SUGGESTED_LR", "DEFAULTS",
+           "ROW_FIELDS", "ROW_NUMBERS"]
 
 
 class ID:
@@ -39,11 +41,20 @@ class ID:
     legend = "legend"
     meta, start, fig_key, drawn, side = "meta", "start", "fig-key", "drawn", "side"
     errors = "errors"
+    # scenarios, links, live tweaks, inspector, equations, downloads
+    scenario, caption, url, applied = "scenario", "caption", "url", "applied"
+    link_note = "link-note"
+    live, live_store, inspect, query, pushed = "live", "live-store", "inspect", "query", "pushed"
+    copy_link, equations, inspector = "copy-link", "equations", "inspector"
+    csv, json, download, more_rows = "dl-csv", "dl-json", "download", "more-rows"
 
 
 #: Row controls (pattern-matching ids {"type": ..., "row": uid}).
 ROW_FIELDS = {"on": "row-on", "lr": "row-lr", "beta1": "row-b1", "beta2": "row-b2",
+              "noise": "row-noise", "weight_decay": "row-wd", "constant": "row-const",
               "dup": "row-dup", "err": "row-err", "box": "row"}
+#: The row settings that are numbers (the others: on, constant)
+ROW_NUMBERS = ("lr", "beta1", "beta2", "noise", "weight_decay")
 
 _USES_BETA1 = {n for n, o in OPTIMIZERS.items() if "betas" in o.hyper} | {
     "sgd", "momentum", "nesterov"}
@@ -58,33 +69,46 @@ def _field(label, symbol, control, *extra, error_id=None, hint=None):
         html.Div(id=error_id, className="error", role="alert") if error_id else None])
 
 
-def row_panel(uid: str, on: bool) -> html.Div:
-    """One optimizer row: on/off, colour, label, its own overrides, duplicate."""
+def row_panel(uid: str, on: bool, values: dict | None = None) -> html.Div:
+    """One optimizer row: on/off, colour, label, its own overrides (filled from
+    ``values``, a row of the page setup), duplicate."""
     name = uid.split("~")[0]
     opt = OPTIMIZERS[name]
     color = row_color(uid)
     copy = "" if "~" not in uid else f" #{uid.split('~')[1]}"
+    values = values or {}
 
-    def box(key, symbol, lo, hi):
+    def box(key, symbol, lo, hi, placeholder="global"):
+        value = values.get(key)
         return html.Label(className="override", children=[
             html.Span(symbol, className="symbol"),
             dcc.Input(id={"type": ROW_FIELDS[key], "row": uid}, type="number", min=lo, max=hi,
-                      step="any", placeholder="global", debounce=True,
-                      className="num")])
+                      step="any", placeholder=placeholder, debounce=True, className="num",
+                      value=value if isinstance(value, (int, float)) else None)])
 
     overrides = [box("lr", "α", 10 ** PAGE_LIMITS["lr_log10"][0], 10 ** PAGE_LIMITS["lr_log10"][1])]
     if name in _USES_BETA1:
         overrides.append(box("beta1", "μ/β₁", 0, PAGE_LIMITS["beta"][1]))
     if name in _USES_BETA2:
         overrides.append(box("beta2", "β₂/ρ", 0, PAGE_LIMITS["beta"][1]))
+    overrides.append(box("noise", "σ", 0, PAGE_LIMITS["noise"][1]))
+    if "weight_decay" in opt.hyper:
+        overrides.append(box("weight_decay", "λ", 0, PAGE_LIMITS["weight_decay"][1],
+                             f"{opt.hyper['weight_decay'].default:g}"))
+    overrides.append(dcc.Checklist(
+        id={"type": ROW_FIELDS["constant"], "row": uid},
+        options=[{"label": "constant α (no schedule)", "value": "on"}],
+        value=["on"] if values.get("constant") else [], className="row-const"))
     return html.Div(id={"type": ROW_FIELDS["box"], "row": uid}, className="opt-row",
                     style={"--row-color": color}, children=[
         dcc.Checklist(id={"type": ROW_FIELDS["on"], "row": uid},
                       options=[{"label": html.Span([html.Span(className="swatch"),
                                                     opt.label + copy]), "value": "on"}],
                       value=["on"] if on else [], className="row-check"),
-        html.Details(className="row-settings", children=[
-            html.Summary("settings", title=f"{opt.label}: own α, μ/β₁, β₂ instead of the "
+        html.Details(className="row-settings", open=any(
+                values.get(k) not in (None, "", False) for k in ROW_NUMBERS + ("constant",)),
+            children=[
+            html.Summary("settings", title=f"{opt.label}: own α, μ/β₁, β₂, σ instead of the "
                                            "global sliders"),
             html.Div(className="overrides", children=overrides),
             dcc.Markdown(f"${opt.latex}$", mathjax=True, className="row-eq")]),
@@ -94,11 +118,40 @@ def row_panel(uid: str, on: bool) -> html.Div:
     ])
 
 
+def rows_children(rows: list[dict]) -> tuple[list, list]:
+    """The two row lists of the page for the setup's ``rows`` (each {uid, on, ...}):
+    the setup's rows first, then every other optimizer, off, under "more optimizers"."""
+    listed = [r["uid"] for r in rows]
+    shown = [row_panel(r["uid"], bool(r.get("on")), r) for r in rows]
+    rest = [row_panel(n, False) for n in OPTIMIZERS if n not in listed]
+    return shown, rest
+
+
+def _toolbar() -> html.Div:
+    """Live tweaks, state inspector, link and downloads: under the animation controls."""
+    return html.Div(className="toolbar", children=[
+        dcc.Checklist(id=ID.live, options=[{"label": html.Span(
+            ["live", html.Span(" (a change applies from the current frame on)",
+                               className="hint")]), "value": "on"}], value=[],
+            className="toggle"),
+        dcc.Checklist(id=ID.inspect, options=[{"label": "inspect state", "value": "on"}],
+                      value=[], className="toggle"),
+        # copied by assets/optviz.js in the click itself (browsers allow clipboard writes
+        # only there), with a fallback for pages served over plain http
+        html.Button("🔗 copy link", id=ID.copy_link, className="btn small",
+                    title="copy a link to this exact setup"),
+        html.Button("CSV", id=ID.csv, className="btn small", title="download the run as CSV"),
+        html.Button("JSON", id=ID.json, className="btn small", title="download the run as JSON"),
+        dcc.Download(id=ID.download),
+        html.Span(id=ID.link_note, className="hint", role="status"),
+    ])
+
+
 def layout() -> html.Div:
     lo, hi = PAGE_LIMITS["lr_log10"]
     lr0 = math.log10(SUGGESTED_LR[DEFAULTS["surface"]])
     surface_options = [{"label": s.label, "value": n} for n, s in SURFACES.items()]
-    rest = [n for n in OPTIMIZERS if n not in DEFAULT_OPTIMIZERS]
+    shown, rest = rows_children([{"uid": n, "on": True} for n in DEFAULT_OPTIMIZERS])
     marks = {v: {"label": f"{10 ** v:g}"} for v in range(int(lo), int(hi) + 1)}
     return html.Div(className="app", children=[
         html.Header(className="top", children=[
@@ -110,8 +163,14 @@ def layout() -> html.Div:
             dcc.RadioItems(id=ID.view, options=[{"label": "2-D", "value": "2d"},
                                                 {"label": "3-D", "value": "3d"}],
                            value="2d", inline=True, className="view-toggle"),
+            html.Label(["scenario ", dcc.Dropdown(
+                id=ID.scenario, options=[{"label": f"{i + 1}. {sc.title}", "value": n}
+                                         for i, (n, sc) in enumerate(SCENARIOS.items())],
+                placeholder="lecture demos…", className="scenario-dd")],
+                className="scenario-pick"),
             html.Span(id=ID.teaches, className="teaches"),
         ]),
+        html.Div(id=ID.caption, className="caption", role="note"),
         html.Main(className="main", children=[
             html.Section(className="plot-col", children=[
                 html.Div(className="graph-wrap", children=[
@@ -119,7 +178,9 @@ def layout() -> html.Div:
                               config={"displayModeBar": False, "staticPlot": True}),
                     dcc.Graph(id=ID.graph, className="main-graph",
                               config={"displaylogo": False, "scrollZoom": False,
-                                      "modeBarButtonsToRemove": ["lasso2d", "select2d"]}),
+                                      "modeBarButtonsToRemove": ["lasso2d", "select2d",
+                                                                 # uploads to Plotly Cloud
+                                                                 "sendChartToCloud"]}),
                     html.Div(id=ID.legend, className="legend", **{"aria-live": "polite"}),
                 ]),
                 html.Div(className="anim", children=[
@@ -139,6 +200,8 @@ def layout() -> html.Div:
                                               for v in (1, 2, 5, 10, 25)],
                         value=2, clearable=False, className="speed-dd")], className="speed"),
                 ]),
+                _toolbar(),
+                html.Div(id=ID.inspector, className="inspector"),   # assets/optviz.js
                 html.Div(id=ID.status, className="status", role="alert"),
                 html.Div(className="side", children=[
                     dcc.Graph(id=ID.loss, className="side-graph",
@@ -148,14 +211,16 @@ def layout() -> html.Div:
                     dcc.Graph(id=ID.gnorm, className="side-graph",
                               config={"displayModeBar": False}),
                 ]),
+                html.Section(className="equations-box", children=[
+                    html.H2("Update rules"),
+                    dcc.Markdown(id=ID.equations, mathjax=True, className="equations")]),
             ]),
             html.Aside(className="controls", children=[
                 html.H2("Optimizers"),
-                html.Div(id=ID.rows, className="rows",
-                         children=[row_panel(n, True) for n in DEFAULT_OPTIMIZERS]),
+                html.Div(id=ID.rows, className="rows", children=shown),
                 html.Details(className="more", children=[
                     html.Summary("more optimizers"),
-                    html.Div([row_panel(n, False) for n in rest], className="rows")]),
+                    html.Div(id=ID.more_rows, className="rows", children=rest)]),
                 html.H2("Settings"),
                 _field("learning rate", "α", dcc.Slider(
                     id=ID.lr, min=lo, max=hi, step=0.01, value=lr0, marks=marks,
@@ -208,5 +273,7 @@ def layout() -> html.Div:
         ]),
         dcc.Store(id=ID.meta), dcc.Store(id=ID.start), dcc.Store(id=ID.fig_key),
         dcc.Store(id=ID.drawn), dcc.Store(id=ID.click), dcc.Store(id=ID.side),
-        dcc.Store(id=ID.errors),
+        dcc.Store(id=ID.errors), dcc.Store(id=ID.applied), dcc.Store(id=ID.live_store),
+        dcc.Store(id=ID.query), dcc.Store(id=ID.pushed),
+        dcc.Location(id=ID.url, refresh=False),
     ])

@@ -1,0 +1,52 @@
+"""A run as files: CSV (one line per row and step) and JSON (the scene plus per-row
+arrays). Plain functions of a Run; the page's download buttons call them."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import numpy as np
+
+from ..engine import Run
+
+__all__ = ["run_csv", "run_json", "CSV_COLUMNS"]
+
+CSV_COLUMNS = ["row", "label", "optimizer", "settings", "step", "x", "y", "loss", "lr"]
+
+
+def _settings(spec) -> str:
+    return json.dumps({k: list(v) if isinstance(v, tuple) else v
+                       for k, v in spec.hparams.items()}, separators=(",", ":"))
+
+
+def run_csv(run: Run) -> str:
+    """Columns CSV_COLUMNS; ``lr`` is the rate of the update that leaves the step (empty
+    on the last step); the first start only (the page has one)."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(CSV_COLUMNS)
+    steps = run.scene.steps
+    for i, spec in enumerate(run.scene.optimizers):
+        settings = _settings(spec)
+        path, loss, lr = run.path[i, 0], run.loss[i, 0], run.lr[i]
+        for t in range(steps + 1):
+            w.writerow([i, spec.label, spec.name, settings, t, repr(float(path[t, 0])),
+                        repr(float(path[t, 1])), repr(float(loss[t])),
+                        repr(float(lr[t])) if t < steps else ""])
+    return buf.getvalue()
+
+
+def run_json(run: Run) -> str:
+    """{"scene": Scene.to_dict(), "rows": [{label, optimizer, settings, diverged_at,
+    step, x, y, loss, lr}]}: reload the scene with ``Scene.from_dict(d["scene"])``."""
+    rows = []
+    for i, spec in enumerate(run.scene.optimizers):
+        rows.append({"label": spec.label, "optimizer": spec.name,
+                     "settings": json.loads(_settings(spec)),
+                     "diverged_at": int(run.diverged_at[i, 0]),
+                     "step": list(range(run.scene.steps + 1)),
+                     "x": run.path[i, 0, :, 0].tolist(), "y": run.path[i, 0, :, 1].tolist(),
+                     "loss": run.loss[i, 0].tolist(), "lr": run.lr[i].tolist()})
+    return json.dumps({"scene": run.scene.to_dict(), "rows": rows}, allow_nan=False,
+                      default=lambda o: o.tolist() if isinstance(o, np.ndarray) else str(o))

@@ -1,0 +1,223 @@
+"""The teaching features in real Chromium against the real gunicorn: scenarios, equation
+panel, state inspector, live tweaks, links, downloads."""
+import contextlib
+import csv
+import io
+import json
+import struct
+
+import pytest
+
+from optviz.scenarios import SCENARIOS, scenario_scene
+
+from .conftest import _open
+from .test_browser import ghosts, helpers, set_slider, shot, wait_changed
+
+
+def open_at(browser, server_url, query="", size=(1280, 900)):
+    return _open(browser, server_url + ("?" + query if query else ""), *size)
+
+
+@contextlib.contextmanager
+def scenario_page(browser, server_url, name):
+    """The page opened at ``?scenario=name``, its rows drawn; closed afterwards."""
+    page = open_at(browser, server_url, f"scenario={name}")
+    try:
+        wait_labels(page, scenario_scene(name).labels)
+        yield page
+    finally:
+        page.close()
+
+
+def wait_labels(page, labels, timeout=30000):
+    page.wait_for_function(
+        "(want) => { const m = window.__optvizDrawn; return m && JSON.stringify("
+        "m.rows.map(r => r.label)) === JSON.stringify(want); }", arg=labels, timeout=timeout)
+
+
+def wait_frame(page, k, timeout=15000):
+    page.wait_for_function("(k) => document.getElementById('frame-text').textContent"
+                           ".startsWith('step ' + k + ' /')", arg=k, timeout=timeout)
+
+
+def scrub_to(page, k):
+    set_slider(page, "scrub", "Home")
+    set_slider(page, "scrub", "ArrowRight", k)
+    wait_frame(page, k)
+
+
+@pytest.mark.parametrize("name", list(SCENARIOS))
+def test_each_scenario_loads_from_its_link_with_its_rows_and_caption(browser, server_url, name):
+    page = open_at(browser, server_url, f"scenario={name}")
+    try:
+        labels = scenario_scene(name).labels
+        wait_labels(page, labels)
+        assert page.locator("#caption").inner_text().strip() == SCENARIOS[name].caption
+        rows = ghosts(page)
+        assert len(rows) == len(labels)
+        assert all(len(r["x"]) == scenario_scene(name).steps + 1 for r in rows)
+        assert page.locator(".row-check input:checked").count() == len(labels)
+        assert page.console_errors == []
+        if name == "saddle":
+            shot(page, "scenario-saddle")
+    finally:
+        page.close()
+
+
+def test_the_scenarios_menu_loads_a_scenario_and_puts_it_in_the_url(page):
+    page.locator("#scenario").click()
+    page.get_by_text("AdaGrad stalls, RMSProp does not").click()
+    wait_labels(page, ["AdaGrad", "RMSProp"])
+    page.wait_for_function("() => location.search === '?scenario=adagrad-stalls'")
+    assert "AdaGrad divides" in page.locator("#caption").inner_text()
+    # the controls moved to the scenario's values: alpha 0.02 on Rosenbrock
+    assert "0.02" in page.locator("#lr-text").inner_text()
+    assert page.console_errors == []
+
+
+def test_the_equation_panel_shows_each_rule_with_its_numbers(browser, server_url):
+    with scenario_page(browser, server_url, "lr-diagnostics") as page:
+        page.wait_for_function("() => document.querySelectorAll('#equations mjx-container')"
+                               ".length >= 3", timeout=30000)
+        text = page.locator("#equations").inner_text()
+        for label in ("GD (α=0.01)", "GD #2 (α=0.48)", "GD #3 (α=0.51)"):
+            assert label in text
+        # MathJax keeps the source for screen readers / copy: the substituted rates are there
+        source = page.evaluate("() => Array.from(document.querySelectorAll('#equations "
+                               "mjx-container')).map(e => e.textContent || '').join(' ')")
+        html = page.locator("#equations").inner_html()
+        assert all(v in html or v in source for v in ("0.48", "0.51", "0.01"))
+
+
+def test_the_inspector_draws_gradient_and_step_arrows_at_a_scrubbed_frame(browser, server_url):
+    with scenario_page(browser, server_url, "adagrad-stalls") as page:
+        page.locator("#inspect input").check()
+        page.wait_for_function("() => window.__optvizDrawn && window.__optvizDrawn.inspect")
+        scrub_to(page, 12)
+        page.wait_for_function("() => window.__optvizArrows && window.__optvizArrows.frame === 12")
+        helpers(page)
+        info = page.evaluate("""() => { const m = window.__optvizDrawn, t = 12;
+            return {arrows: window.__optvizArrows.arrows,
+                    g: m.rows.map(r => [__decode(r.g)[2 * t], __decode(r.g)[2 * t + 1]]),
+                    step: m.rows.map(r => [__decode(r.x)[t + 1] - __decode(r.x)[t],
+                                           __decode(r.y)[t + 1] - __decode(r.y)[t]]),
+                    rate: m.rows.map(r => __decode(r.rate)[2 * t])}; }""")
+        arrows = info["arrows"]
+        assert sorted((a["uid"], a["kind"]) for a in arrows) == [
+            ("adagrad", "grad"), ("adagrad", "step"), ("rmsprop", "grad"), ("rmsprop", "step")]
+        for i, uid in enumerate(["adagrad", "rmsprop"]):
+            grad = next(a for a in arrows if a["uid"] == uid and a["kind"] == "grad")
+            step = next(a for a in arrows if a["uid"] == uid and a["kind"] == "step")
+            gx, gy = info["g"][i]
+            # screen x grows with x, screen y shrinks with y: -g points the same way
+            assert (grad["x1"] - grad["x0"]) * -gx > 0 and (grad["y1"] - grad["y0"]) * gy > 0
+            sx, sy = info["step"][i]
+            assert (step["x1"] - step["x0"]) * sx > 0 and (step["y1"] - step["y0"]) * sy < 0
+        table = page.locator("#inspector table")
+        assert table.locator("tbody tr").count() == 2
+        assert "t = 13" in page.locator("#inspector").inner_text()
+        assert info["rate"][0] < info["rate"][1] * 10      # both adaptive rates are there
+        shot(page, "inspector")
+        assert page.console_errors == []
+
+
+def test_live_mode_changes_the_run_from_the_current_frame_on(browser, server_url):
+    with scenario_page(browser, server_url, "ill-conditioned") as page:
+        page.locator("#live input").check()
+        scrub_to(page, 100)
+        before = ghosts(page)
+        set_slider(page, "lr", "ArrowLeft", 30)           # lower the rate mid-run
+        wait_changed(page, before)
+        after = ghosts(page)
+        for b, a in zip(before, after):
+            assert a["x"][:101] == b["x"][:101] and a["y"][:101] == b["y"][:101], a["name"]
+            assert a["x"][150:] != b["x"][150:], a["name"]
+        page.wait_for_function("() => location.search.includes('live=100:')")
+        assert page.evaluate("document.getElementById('frame-text').textContent") \
+            .startswith("step 100 /")
+        # the link reproduces the changed run
+        other = _open(browser, page.url, 1280, 900)
+        try:
+            wait_labels(other, ["GD", "Momentum", "Nesterov"])
+            assert [r["x"] for r in ghosts(other)] == [r["x"] for r in after]
+        finally:
+            other.close()
+        assert page.console_errors == []
+
+
+def test_a_copied_link_reproduces_the_page_and_back_forward_work(browser, server_url):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server_url)
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        page.goto(server_url)
+        page.wait_for_function("() => window.__optvizDrawn", timeout=60000)
+        first = ghosts(page)
+        set_slider(page, "lr", "ArrowRight", 5)
+        wait_changed(page, first)
+        page.locator('[id*="row-on"][id*="\\"nesterov\\""] input').uncheck()
+        page.wait_for_function("() => window.__optvizDrawn.rows.length === 5")
+        page.wait_for_function("() => location.search.includes('rows=')")
+        page.locator("#copy-link").click()
+        page.wait_for_function("() => document.getElementById('link-note').textContent"
+                               " === 'link copied'")
+        link = page.evaluate("navigator.clipboard.readText()")
+        assert link == page.url and "lr=" in link and "nesterov" not in link
+        shown = ghosts(page)
+        other = context.new_page()
+        other.goto(link)
+        other.wait_for_function("() => window.__optvizDrawn && window.__optvizDrawn.rows.length"
+                                " === 5", timeout=60000)
+        assert ghosts(other) == shown
+        other.reload()
+        other.wait_for_function("() => window.__optvizDrawn && window.__optvizDrawn.rows.length"
+                                " === 5", timeout=60000)
+        assert ghosts(other) == shown                       # a reload keeps the setup
+        other.close()
+        page.go_back()                                      # before the row was turned off
+        page.wait_for_function("() => window.__optvizDrawn.rows.length === 6")
+        page.go_forward()
+        page.wait_for_function("() => window.__optvizDrawn.rows.length === 5")
+        assert ghosts(page) == shown
+        assert errors == []
+    finally:
+        context.close()
+
+
+def test_downloads_csv_and_json_match_the_plotted_run(browser, server_url):
+    with scenario_page(browser, server_url, "bias-correction") as page:
+        shown = ghosts(page)
+        with page.expect_download() as dl:
+            page.locator("#dl-csv").click()
+        rows = list(csv.DictReader(io.StringIO(open(dl.value.path()).read())))
+        assert dl.value.suggested_filename == "optviz-run.csv"
+        assert len(rows) == 2 * 51
+        assert set(rows[0]) == {"row", "label", "optimizer", "settings", "step", "x", "y",
+                                "loss", "lr"}
+        adam = [r for r in rows if r["optimizer"] == "adam"]
+        assert [abs(float(r["x"]) - x) < 1e-5 for r, x in zip(adam, shown[0]["x"])] == [True] * 51
+        assert json.loads(adam[0]["settings"])["betas"] == [0.9, 0.999]
+        with page.expect_download() as dl:
+            page.locator("#dl-json").click()
+        data = json.load(open(dl.value.path()))
+        assert [r["label"] for r in data["rows"]] == ["Adam", "Adam (no bias correction)"]
+        assert data["scene"]["steps"] == 50 and len(data["rows"][1]["y"]) == 51
+        assert abs(data["rows"][1]["y"][7] - shown[1]["y"][7]) < 1e-5
+
+
+def test_the_camera_button_saves_the_plot_with_the_paths(page):
+    page.locator("#graph").hover()
+    titles = page.evaluate("() => Array.from(document.querySelectorAll('#graph .modebar-btn'))"
+                           ".map(b => b.getAttribute('data-title'))")
+    assert not any("Share" in (t or "") for t in titles)     # nothing goes to a cloud
+    button = page.locator('#graph .modebar-btn[data-title*="png" i]')
+    with page.expect_download() as dl:
+        button.click()
+    data = open(dl.value.path(), "rb").read()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", data[16:24])
+    box = page.locator("#graph").bounding_box()
+    assert abs(width - box["width"]) <= 2 and abs(height - box["height"]) <= 2
+    assert len(data) > 30_000          # contour, axes and paths, not an empty frame
