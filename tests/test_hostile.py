@@ -47,7 +47,32 @@ def envelope_with(values: dict):
 CONTROL_IDS = ["surface", "view", "lr", "beta1", "beta2", "noise", "schedule", "gamma",
                "step-size", "warmup", "steps", "seed", "clip", "click-start"]
 
+def any_callback_request(output_prefix: str, values: list, changed: int):
+    """A request to the callback whose output key starts with ``output_prefix``, every
+    input and state value replaced by junk (``values``, reused round-robin)."""
+    from app import app
+    output = next(k for k in app.callback_map if k.lstrip(".").startswith(output_prefix))
+    spec = app.callback_map[output]
+    deps = spec["inputs"] + spec.get("state", [])
+    filled = [{"id": json.loads(d["id"]) if d["id"].startswith("{") else d["id"],
+               "property": d["property"], "value": values[i % len(values)] if values else None}
+              for i, d in enumerate(deps)]
+    n_in = len(spec["inputs"])
+    outputs = [{"id": part.rsplit(".", 1)[0], "property": part.rsplit(".", 1)[1].split("@")[0]}
+               for part in output.strip(".").split("...")]
+    changed_dep = deps[changed % n_in]
+    return {"output": output, "outputs": outputs if output.startswith("..") else outputs[0],
+            "inputs": [f if not isinstance(f["id"], dict) else [f] for f in filled[:n_in]],
+            "state": filled[n_in:],
+            "changedPropIds": [f"{changed_dep['id']}.{changed_dep['property']}"]}
+
+
+#: the page's server callbacks: main (graph-bg...), link/scenario (surface...), download
+CALLBACKS = ["graph-bg.figure", "surface.value", "download.data", "rows.children"]
+
 payloads = st.one_of(
+    st.builds(any_callback_request, st.sampled_from(CALLBACKS), st.lists(junk, max_size=6),
+              st.integers(0, 40)).map(lambda b: json.dumps(b, default=str).encode()),
     st.dictionaries(st.sampled_from(CONTROL_IDS), junk, min_size=1, max_size=5)
     .map(lambda v: json.dumps(envelope_with(v), default=str).encode()),
     junk.map(lambda j: json.dumps(j, default=str).encode()),

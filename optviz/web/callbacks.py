@@ -38,7 +38,8 @@ def _rows_from(rows_grouping: dict[str, list]) -> list[dict]:
     for key, items in rows_grouping.items():
         for item in items if isinstance(items, list) else []:
             uid = (item.get("id") or {}).get("row") if isinstance(item, dict) else None
-            row = rows.setdefault(uid, {"uid": uid})
+            # (an untrusted id: anything that is not text is refused by parse_rows)
+            row = rows.setdefault(uid if isinstance(uid, str) else repr(uid)[:60], {"uid": uid})
             value = item.get("value") if isinstance(item, dict) else None
             row[key] = bool(value) if key in ("on", "constant") else value
     return list(rows.values())
@@ -185,7 +186,7 @@ def register(app) -> None:
                                               controls["steps"])
         controls.update(base, changes=changes, start=start, rows=_rows_from(
             {k: ctx.args_grouping["rows"][k] for k in row_keys}),
-            inspect=bool(inspect), scenario=scenario if scenario in SCENARIOS else None)
+            inspect=bool(inspect), scenario=scenario if _known(scenario) else None)
         try:
             background, main, side, meta, new_key, scene = compute(controls, key)
         except ControlError as e:
@@ -217,7 +218,7 @@ def register(app) -> None:
     def apply(search, scenario):
         """A link (on load, back / forward) or a scenario from the menu -> every control."""
         if ctx.triggered_id == ID.scenario:
-            if scenario not in SCENARIOS:
+            if not _known(scenario):
                 raise PreventUpdate
             setup, problems = scenario_controls(scenario), []
         else:
@@ -327,6 +328,11 @@ def register(app) -> None:
         ClientsideFunction("optviz", "scheduleFields"),
         Output(ID.gamma_box, "style"), Output(ID.step_size_box, "style"),
         Input(ID.schedule, "value"))
+
+
+def _known(scenario) -> bool:
+    """Whether an (untrusted) value names a scenario."""
+    return isinstance(scenario, str) and scenario in SCENARIOS
 
 
 def _click_point(click) -> list[float] | None:
