@@ -138,7 +138,7 @@ def _toolbar() -> html.Div:
                       value=[], className="toggle"),
         # copied by assets/optviz.js in the click itself (browsers allow clipboard writes
         # only there), with a fallback for pages served over plain http
-        html.Button("🔗 copy link", id=ID.copy_link, className="btn small",
+        html.Button("copy link", id=ID.copy_link, className="btn small",
                     title="copy a link to this exact setup"),
         html.Button("CSV", id=ID.csv, className="btn small", title="download the run as CSV"),
         html.Button("JSON", id=ID.json, className="btn small", title="download the run as JSON"),
