@@ -3,8 +3,12 @@ environment, defaults sized for a 2-core host (documented in the README)."""
 import os
 
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8050')}"
-# one worker per core: a simulation holds the GIL, so workers (not threads) add compute
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+# 2 x cores + 1 workers (gunicorn's rule) for a 2-core host: a request is ~8 ms of CPU
+# with the GIL held, and while one worker compresses or writes, another computes. The
+# 50-student load test on 2 cores (client included): 2 workers 95 req/s, p95 296 ms;
+# 3: 101-102, p95 202-209; 5: 104, p95 178. Each worker takes ~95 MB (plus its cache of
+# at most 64 small runs). On a bigger host set WEB_CONCURRENCY to 2 x its cores + 1.
+workers = int(os.environ.get("WEB_CONCURRENCY", "5"))
 # one thread per worker: threads share the GIL, and with 2 threads the 50-student load
 # test fell from 107 to 93 requests/s (p95 159 -> 386 ms). Raise it only for clients on
 # slow networks with no reverse proxy in front.
