@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from .formula import PREFIX, FormulaError, formula_surface
 from .optimizers import OPTIMIZERS, HyperParam
 from .schedules import SCHEDULE_PARAMS, SCHEDULES, make_schedule
 from .surfaces import SURFACES, Surface, get_surface
@@ -358,11 +359,16 @@ class Scene:
                  surface_params: Mapping[str, float] | None = None,
                  changes: Iterable[Change] = ()):
         set_ = object.__setattr__
-        if not isinstance(surface, str) or surface not in SURFACES:
+        if isinstance(surface, str) and surface.startswith(PREFIX):
+            try:                      # a formula: parsed by a whitelist, never run as code
+                formula_surface(surface[len(PREFIX):])
+            except FormulaError as e:
+                raise SceneError(f"surface: {e}") from None
+        elif not isinstance(surface, str) or surface not in SURFACES:
             raise SceneError(f"surface: unknown surface {str(surface)[:80]!r}; choose one of "
-                             f"{', '.join(SURFACES)}")
+                             f"{', '.join(SURFACES)}, or formula:<expression in x and y>")
         params = {}
-        spec = SURFACES[surface].params
+        spec = SURFACES[surface].params if surface in SURFACES else {}
         for k, v in _mapping("surface_params", surface_params or {}).items():
             if k not in spec:
                 raise SceneError(f"surface_params.{k}: {surface} has no parameter {k!r}"

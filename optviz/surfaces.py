@@ -387,6 +387,11 @@ SURFACES: dict[str, Surface] = _build()
 
 
 def get_surface(name: str, params: Mapping[str, float] | None = None) -> Surface:
-    """The surface ``name`` with ``params`` bound (raises KeyError for unknown names)."""
+    """The surface ``name`` with ``params`` bound (raises KeyError for unknown names);
+    ``"formula:<text>"`` is a formula surface (:mod:`optviz.formula`, FormulaError if
+    the text is refused)."""
+    if isinstance(name, str) and name.startswith("formula:"):
+        from .formula import formula_surface
+        return formula_surface(name[len("formula:"):])
     return SURFACES[name].with_params(**(params or {}))
 
