@@ -522,6 +522,10 @@
         return Math.floor(Math.random() * 1000000);
       },
 
+      formulaField: function (surface) {
+        return surface === "formula" ? {display: "flex"} : {display: "none"};
+      },
+
       scheduleFields: function (s) {
         var show = {display: "inline-flex"}, hide = {display: "none"};
         return [s === "step" || s === "exponential" ? show : hide, s === "step" ? show : hide];

@@ -20,6 +20,9 @@ import numbers
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
+from .formula import FormulaError, formula_surface
 from .optimizers import OPTIMIZERS
 from .scene import DEFAULT_OPTIMIZERS, Change, OptimizerSpec, Scene, SceneError, ScheduleSpec
 from .schedules import SCHEDULES
@@ -27,7 +30,8 @@ from .surfaces import SURFACES
 
 __all__ = ["ControlError", "scene_from_controls", "PAGE_LIMITS", "row_uid", "row_name",
            "REFERENCE_NOISE", "batch_size_for", "parse_changes", "LIVE_CONTROLS",
-           "ROW_OVERRIDES", "DEFAULTS", "SUGGESTED_LR", "default_controls"]
+           "ROW_OVERRIDES", "DEFAULTS", "SUGGESTED_LR", "default_controls", "FORMULA",
+           "suggested_lr_log10"]
 
 #: The page's budget: small enough that any request answers in well under a second.
 PAGE_LIMITS = {"steps": (1, 5000), "rows": 24, "lr_log10": (-5.0, 1.0), "beta": (0.0, 0.999),
@@ -36,6 +40,9 @@ PAGE_LIMITS = {"steps": (1, 5000), "rows": 24, "lr_log10": (-5.0, 1.0), "beta": 
                "weight_decay": (0.0, 10.0), "changes": 20}
 #: The global controls a live change may turn (see scene_from_controls).
 LIVE_CONTROLS = ("lr_log10", "beta1", "beta2", "noise")
+#: The surface menu's entry for the student's own formula (text in the "formula" control)
+FORMULA = "formula"
+DEFAULT_FORMULA = "x**2 + 3*sin(y)*x"
 #: Per-sample gradient noise used to express the noise slider as a batch size:
 #: std(minibatch gradient) = REFERENCE_NOISE / sqrt(batch size).
 REFERENCE_NOISE = 4.0
@@ -46,18 +53,35 @@ REFERENCE_NOISE = 4.0
 SUGGESTED_LR = {"bowl": 0.03, "ill_conditioned": 0.03, "rotated_quadratic": 0.03,
                 "saddle": 0.003, "rosenbrock": 0.001, "beale": 0.003, "himmelblau": 0.01,
                 "three_hump_camel": 0.01, "rastrigin": 0.01, "ackley": 0.1,
-                "local_minimum": 0.01, "plateau_cliff": 0.03}
+                "local_minimum": 0.01, "plateau_cliff": 0.03, "formula": 0.01}
 
 DEFAULTS = {"surface": "ill_conditioned", "beta1": 0.9, "beta2": 0.999, "noise": 0.0,
             "schedule": "constant", "gamma": 0.5, "step_size": 100, "warmup": 0,
             "steps": 300, "seed": 0}
 
 
+def suggested_lr_log10(surface: str, formula: Any = None) -> float:
+    """The lr slider's value for a surface: the sweep's choice for the built-in ones;
+    for a formula 0.5 / (largest Hessian eigenvalue over the start and the minima), a
+    rate at which plain GD is stable near those points, within [1e-4, 0.1]."""
+    if surface != FORMULA:
+        return round(math.log10(SUGGESTED_LR.get(surface, 0.01)), 2)
+    try:
+        surf = formula_surface(formula if isinstance(formula, str) else "")
+    except FormulaError:
+        return -2.0
+    pts = np.array([surf.default_start, *surf.minima], dtype=float)
+    with np.errstate(all="ignore"):
+        h = np.abs(np.linalg.eigvalsh(surf.hessian(pts))).max()
+    lr = 0.5 / h if np.isfinite(h) and h > 0 else 0.01
+    return round(math.log10(min(max(lr, 1e-4), 0.1)), 2)
+
+
 def default_controls(surface: str | None = None) -> dict[str, Any]:
     """The page's starting setup (on ``surface``, default ill_conditioned): the lecture's
     six optimizers on, every other control at its default."""
-    surface = surface if surface in SURFACES else DEFAULTS["surface"]
-    return {**DEFAULTS, "surface": surface, "view": "2d",
+    surface = surface if surface in SURFACES or surface == FORMULA else DEFAULTS["surface"]
+    return {**DEFAULTS, "surface": surface, "view": "2d", "formula": DEFAULT_FORMULA,
             "lr_log10": round(math.log10(SUGGESTED_LR.get(surface, 0.01)), 2),
             "clip_norm": None, "start": None, "changes": [],
             "rows": [{"uid": n, "on": True} for n in DEFAULT_OPTIMIZERS]}
@@ -187,14 +211,24 @@ def parse_rows(rows: Any) -> list[Row]:
 def scene_from_controls(c: dict) -> Scene:
     """Build the Scene the page's controls describe, or raise ControlError.
 
-    ``c`` keys: surface, rows, lr_log10, beta1, beta2, noise, schedule, step_size, gamma,
-    warmup, steps, seed, start ([x, y] or None), clip_norm (None or a number).
+    ``c`` keys: surface (a name, or "formula" with the text in ``formula``), rows,
+    lr_log10, beta1, beta2, noise, schedule, step_size, gamma, warmup, steps, seed,
+    start ([x, y] or None), clip_norm (None or a number), changes.
     """
     if not isinstance(c, dict):
         raise ControlError("scene", "controls: expected an object")
     surface = c.get("surface")
-    if not isinstance(surface, str) or surface not in SURFACES:
+    if surface == FORMULA:              # the student's own: "formula:<text>", checked here
+        text = c.get("formula")
+        try:
+            surf = formula_surface(text if isinstance(text, str) else "")
+        except FormulaError as e:
+            raise ControlError("formula", str(e)) from None
+        surface = surf.name
+    elif not isinstance(surface, str) or surface not in SURFACES:
         raise ControlError("surface", f"surface: unknown surface {str(surface)[:40]!r}")
+    else:
+        surf = SURFACES[surface]
     lo, hi = PAGE_LIMITS["lr_log10"]
     lr = 10 ** _num("lr", c.get("lr_log10"), lo, hi)
     beta1 = _num("beta1", c.get("beta1"), *PAGE_LIMITS["beta"])
@@ -216,7 +250,6 @@ def scene_from_controls(c: dict) -> Scene:
     clip = c.get("clip_norm")
     clip = None if clip in (None, "", 0) else _num("clip_norm", clip, 1e-3, 1e3)
     start = c.get("start")
-    surf = SURFACES[surface]
     if start is None:
         start = surf.default_start
     else:

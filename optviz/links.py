@@ -4,12 +4,13 @@ A link is readable and short, e.g.::
 
     ?surface=saddle&lr=0.01&mu=0.9&steps=200&start=-1.8,0.001&rows=gd,sgd:mu=0:sigma=0.5,adam
 
-Keys: ``scenario``, ``surface``, ``view`` (3d), ``lr`` (alpha, not its log), ``mu``
-(mu / beta1), ``b2`` (beta2 / rho), ``sigma`` (noise), ``sched``, ``gamma``, ``every``
-(step size), ``warmup``, ``steps``, ``seed``, ``clip``, ``start`` (x,y), ``rows`` (the
-rows that are on, comma-separated, each ``uid`` followed by ``:key=value`` overrides among
-lr, mu, b2, sigma, wd and the flag ``const``) and ``live`` (mid-run changes,
-``step:lr=..:mu=..:b2=..:sigma=..`` comma-separated). Missing keys take their defaults.
+Keys: ``scenario``, ``surface``, ``f`` (the formula, with ``surface=formula``), ``view``
+(3d), ``lr`` (alpha, not its log), ``mu`` (mu / beta1), ``b2`` (beta2 / rho), ``sigma``
+(noise), ``sched``, ``gamma``, ``every`` (step size), ``warmup``, ``steps``, ``seed``,
+``clip``, ``start`` (x,y), ``rows`` (the rows that are on, comma-separated, each ``uid``
+followed by ``:key=value`` overrides among lr, mu, b2, sigma, wd and the flag ``const``)
+and ``live`` (mid-run changes, ``step:lr=..:mu=..:b2=..:sigma=..`` comma-separated).
+Missing keys take their defaults.
 
 :func:`controls_from_query` trusts nothing: it only builds the dict the page's controls
 take; a value that is not even the right kind (text where a number goes, an unknown
@@ -23,7 +24,7 @@ import math
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
-from .controls import LIVE_CONTROLS, ControlError, default_controls, row_name
+from .controls import FORMULA, LIVE_CONTROLS, ControlError, default_controls, row_name
 from .scenarios import SCENARIOS, scenario_controls
 from .schedules import SCHEDULES
 from .surfaces import SURFACES
@@ -61,7 +62,7 @@ def _reference(scenario: str | None, surface: str | None) -> dict[str, Any]:
     """What a link starts from: the scenario's setup (else the defaults), moved to
     ``surface`` with that surface's suggested rate and start if it names another one."""
     c = scenario_controls(scenario) if scenario in SCENARIOS else default_controls(surface)
-    if surface in SURFACES and surface != c["surface"]:
+    if (surface in SURFACES or surface == FORMULA) and surface != c["surface"]:
         c.update(surface=surface, lr_log10=default_controls(surface)["lr_log10"], start=None)
     return c
 
@@ -83,6 +84,8 @@ def query_from_controls(c: dict[str, Any]) -> str:
     if c["surface"] != (SCENARIOS[scenario].setup["surface"] if scenario
                         else default_controls()["surface"]):
         out["surface"] = c["surface"]
+    if c["surface"] == FORMULA:
+        out["f"] = c.get("formula") or ""
     if c.get("view") == "3d":
         out["view"] = "3d"
     if c.get("lr_log10") != ref["lr_log10"]:
@@ -123,9 +126,11 @@ def controls_from_query(search: str | None) -> tuple[dict[str, Any], list[str]]:
     name = q.get("scenario")
     if name and name not in SCENARIOS:
         problems.append(f"link: unknown scenario {name[:30]!r}")
-    if "surface" in q and q["surface"] not in SURFACES:
+    if "surface" in q and q["surface"] not in SURFACES and q["surface"] != FORMULA:
         problems.append(f"link: unknown surface {q['surface'][:30]!r}")
     c = _reference(name, q.get("surface"))
+    if "f" in q:
+        c["formula"] = q["f"][:300]          # checked where every control is checked
     if q.get("view") in ("2d", "3d"):
         c["view"] = q["view"]
 

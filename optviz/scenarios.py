@@ -36,7 +36,10 @@ def _rows(*rows) -> list[dict]:
     return out
 
 
-_LR = math.log10
+def _LR(alpha: float) -> float:
+    """The lr slider's value (log10 alpha; 6 decimals, as a link carries it)."""
+    return round(math.log10(alpha), 6)
+
 
 _ALL = [(n, {"lr": OPTIMIZERS[n].hyper["lr"].default}) for n in OPTIMIZERS]
 

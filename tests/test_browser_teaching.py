@@ -221,3 +221,39 @@ def test_the_camera_button_saves_the_plot_with_the_paths(page):
     box = page.locator("#graph").bounding_box()
     assert abs(width - box["width"]) <= 2 and abs(height - box["height"]) <= 2
     assert len(data) > 30_000          # contour, axes and paths, not an empty frame
+
+
+def choose_formula(page, text):
+    page.locator("#surface").click()
+    page.get_by_text("your own formula").click()
+    box = page.locator("#formula")
+    box.wait_for(state="visible")
+    box.fill(text)
+    box.press("Enter")
+
+
+def test_typing_a_formula_draws_its_contour_and_paths(page):
+    before = ghosts(page)
+    choose_formula(page, "(x - 1)**2 + 10*(y - x**2)**2")
+    wait_changed(page, before)
+    page.wait_for_function("() => location.search.includes('surface=formula')")
+    minima = page.evaluate("() => { const d = __gd().data[1]; return [d.x, d.y]; }")
+    assert minima == [[1.0], [1.0]]                     # found by the grid search
+    rows = ghosts(page)
+    assert len(rows) == 6 and all(len(r["x"]) == 301 for r in rows)
+    assert page.evaluate("document.querySelector('#graph-bg .js-plotly-plot').data[0].type") \
+        == "contour"
+    shot(page, "formula")
+    # a bad formula: the message says what and where, the picture stays
+    drawn = ghosts(page)
+    page.locator("#formula").fill("x + 3*z")
+    page.locator("#formula").press("Enter")
+    page.wait_for_function("() => document.getElementById('formula-err').textContent"
+                           ".includes(\"unknown name 'z' at column 7\")")
+    assert ghosts(page) == drawn
+    page.locator("#formula").fill("__import__('os').system('ls')")
+    page.locator("#formula").press("Enter")
+    page.wait_for_function("() => document.getElementById('formula-err').textContent"
+                           ".includes('not allowed')")
+    assert ghosts(page) == drawn
+    assert page.console_errors == []

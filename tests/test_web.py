@@ -8,7 +8,13 @@ import plotly.graph_objects as go
 import pytest
 
 from optviz import OptimizerSpec, Scene, simulate
-from optviz.controls import REFERENCE_NOISE, ControlError, batch_size_for, scene_from_controls
+from optviz.controls import (
+    DEFAULT_FORMULA,
+    REFERENCE_NOISE,
+    ControlError,
+    batch_size_for,
+    scene_from_controls,
+)
 from optviz.web import figures
 from optviz.web.callbacks import compute
 from optviz.web.layout import DEFAULTS, SUGGESTED_LR
@@ -85,7 +91,8 @@ def test_suggested_rates_show_every_default_optimizer_without_divergence():
     for surface, lr in SUGGESTED_LR.items():
         if surface == "saddle":          # everything leaves an unbounded saddle eventually
             continue
-        s = scene_from_controls(controls(surface=surface, lr_log10=np.log10(lr)))
+        s = scene_from_controls(controls(surface=surface, lr_log10=np.log10(lr),
+                                         formula=DEFAULT_FORMULA))
         assert (simulate(s).diverged_at == -1).all(), surface
 
 
@@ -210,7 +217,8 @@ def _main_callback_request(lr_log10, steps=300, state=None):
     values = {"surface": DEFAULTS["surface"], "view": "2d", "lr": lr_log10, "beta1": 0.9,
               "beta2": 0.999, "noise": 0, "schedule": "constant", "gamma": 0.5,
               "step-size": 100, "warmup": 0, "steps": steps, "seed": 0, "clip": None,
-              "click-start": None, "applied": None, "inspect": []}
+              "click-start": None, "applied": None, "inspect": [],
+              "formula": DEFAULT_FORMULA}
     inputs = []
     for dep in spec["inputs"]:
         if not dep["id"].startswith("{"):

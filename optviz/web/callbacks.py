@@ -10,14 +10,21 @@ from typing import Any
 from dash import ALL, ClientsideFunction, Input, Output, Patch, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 
-from ..controls import LIVE_CONTROLS, ControlError, row_name, scene_from_controls
+from ..controls import (
+    FORMULA,
+    LIVE_CONTROLS,
+    ControlError,
+    row_name,
+    scene_from_controls,
+    suggested_lr_log10,
+)
 from ..engine import simulate
 from ..equations import equation
 from ..links import controls_from_query, query_from_controls
 from ..scenarios import SCENARIOS, scenario_controls
 from ..surfaces import SURFACES
 from . import exports, figures
-from .layout import ID, ROW_FIELDS, ROW_NUMBERS, SUGGESTED_LR, row_panel, rows_children
+from .layout import ID, ROW_FIELDS, ROW_NUMBERS, row_panel, rows_children
 
 __all__ = ["register", "compute", "ERROR_SLOTS"]
 
@@ -25,10 +32,11 @@ __all__ = ["register", "compute", "ERROR_SLOTS"]
 ERROR_SLOTS = {"lr": ID.lr_err, "beta1": ID.beta1_err, "beta2": ID.beta2_err,
                "noise": ID.noise_err, "schedule": ID.schedule_err, "gamma": ID.schedule_err,
                "step_size": ID.schedule_err, "warmup": ID.schedule_err,
-               "steps": ID.steps_err, "seed": ID.seed_err, "clip_norm": ID.clip_err}
+               "steps": ID.steps_err, "seed": ID.seed_err, "clip_norm": ID.clip_err,
+               "formula": ID.formula_err}
 #: Every error box next to a global control (row boxes are {"type": "row-err", "row": uid}).
 ERROR_BOXES = [ID.lr_err, ID.beta1_err, ID.beta2_err, ID.noise_err, ID.schedule_err,
-               ID.steps_err, ID.seed_err, ID.clip_err, ID.status]
+               ID.steps_err, ID.seed_err, ID.clip_err, ID.formula_err, ID.status]
 
 
 def _rows_from(rows_grouping: dict[str, list]) -> list[dict]:
@@ -94,7 +102,7 @@ _EMPTY = {"data": [], "layout": {"xaxis": {"visible": False}, "yaxis": {"visible
 CONTROLS = {"surface": ID.surface, "view": ID.view, "lr_log10": ID.lr, "beta1": ID.beta1,
             "beta2": ID.beta2, "noise": ID.noise, "schedule": ID.schedule, "gamma": ID.gamma,
             "step_size": ID.step_size, "warmup": ID.warmup, "steps": ID.steps, "seed": ID.seed,
-            "clip_norm": ID.clip}
+            "clip_norm": ID.clip, "formula": ID.formula}
 #: Controls that only change how a run is shown: they keep the live changes.
 _DISPLAY = {ID.view, ID.inspect}
 _LIVE_IDS = {ID.lr: "lr_log10", ID.beta1: "beta1", ID.beta2: "beta2", ID.noise: "noise"}
@@ -171,10 +179,11 @@ def register(app) -> None:
         surface = controls["surface"]
         if from_link:
             trigger = ID.applied
-        elif trigger == ID.surface and isinstance(surface, str) and surface in SURFACES:
+        elif trigger in (ID.surface, ID.formula) and isinstance(surface, str) and \
+                (surface in SURFACES or surface == FORMULA):
             # a new surface: its own suggested rate and start; a scenario no longer applies
             start = out["start"] = key = None
-            controls["lr_log10"] = out["lr"] = round(math.log10(SUGGESTED_LR.get(surface, 0.01)), 2)
+            controls["lr_log10"] = out["lr"] = suggested_lr_log10(surface, controls["formula"])
             scenario = out["scenario"] = None
             out["caption"] = ""
         elif trigger == ID.click:
@@ -196,8 +205,8 @@ def register(app) -> None:
             return {**out, "errors": {slot: str(e)}}
         if resume is not None:
             meta["resume"] = resume
-        if trigger in (None, ID.surface, ID.applied):
-            out["teaches"] = SURFACES[surface].teaches if surface in SURFACES else ""
+        if trigger in (None, ID.surface, ID.formula, ID.applied):
+            out["teaches"] = scene.get_surface().teaches
         return {**out, "background": background, "main": main, "side": side, "meta": meta,
                 "key": no_update if new_key == key else new_key, "errors": {},
                 "query": query_from_controls(controls), "equations": _equations(scene),
@@ -324,6 +333,9 @@ def register(app) -> None:
     app.clientside_callback(
         ClientsideFunction("optviz", "pushLink"),
         Output(ID.pushed, "data"), Input(ID.query, "data"), prevent_initial_call=True)
+    app.clientside_callback(
+        ClientsideFunction("optviz", "formulaField"),
+        Output(ID.formula_box, "style"), Input(ID.surface, "value"))
     app.clientside_callback(
         ClientsideFunction("optviz", "scheduleFields"),
         Output(ID.gamma_box, "style"), Output(ID.step_size_box, "style"),

@@ -5,7 +5,14 @@ import math
 
 from dash import dcc, html
 
-from ..controls import DEFAULTS, PAGE_LIMITS, REFERENCE_NOISE, SUGGESTED_LR
+from ..controls import (
+    DEFAULT_FORMULA,
+    DEFAULTS,
+    FORMULA,
+    PAGE_LIMITS,
+    REFERENCE_NOISE,
+    SUGGESTED_LR,
+)
 from ..optimizers import OPTIMIZERS
 from ..scenarios import SCENARIOS
 from ..scene import DEFAULT_OPTIMIZERS
@@ -44,6 +51,7 @@ class ID:
     # scenarios, links, live tweaks, inspector, equations, downloads
     scenario, caption, url, applied = "scenario", "caption", "url", "applied"
     link_note = "link-note"
+    formula, formula_box, formula_err = "formula", "formula-box", "formula-err"
     live, live_store, inspect, query, pushed = "live", "live-store", "inspect", "query", "pushed"
     copy_link, equations, inspector = "copy-link", "equations", "inspector"
     csv, json, download, more_rows = "dl-csv", "dl-json", "download", "more-rows"
@@ -150,7 +158,8 @@ def _toolbar() -> html.Div:
 def layout() -> html.Div:
     lo, hi = PAGE_LIMITS["lr_log10"]
     lr0 = math.log10(SUGGESTED_LR[DEFAULTS["surface"]])
-    surface_options = [{"label": s.label, "value": n} for n, s in SURFACES.items()]
+    surface_options = [{"label": s.label, "value": n} for n, s in SURFACES.items()] + [
+        {"label": "✎ your own formula…", "value": FORMULA}]
     shown, rest = rows_children([{"uid": n, "on": True} for n in DEFAULT_OPTIMIZERS])
     marks = {v: {"label": f"{10 ** v:g}"} for v in range(int(lo), int(hi) + 1)}
     return html.Div(className="app", children=[
@@ -160,6 +169,15 @@ def layout() -> html.Div:
                                                  value=DEFAULTS["surface"], clearable=False,
                                                  className="surface-dd")],
                        className="surface-pick"),
+            html.Div(id=ID.formula_box, className="formula-box", style={"display": "none"},
+                     children=[
+                html.Label(["L(x, y) = ", dcc.Input(
+                    id=ID.formula, type="text", value=DEFAULT_FORMULA, debounce=True,
+                    maxLength=200, spellCheck=False, className="formula-input",
+                    placeholder="e.g. x**2 + 3*sin(y)*x")]),
+                html.Span("numbers, x, y, pi, e, + − * / **, sin cos tan exp log sqrt abs "
+                          "tanh sinh cosh; Enter to draw", className="hint"),
+                html.Div(id=ID.formula_err, className="error", role="alert")]),
             dcc.RadioItems(id=ID.view, options=[{"label": "2-D", "value": "2d"},
                                                 {"label": "3-D", "value": "3d"}],
                            value="2d", inline=True, className="view-toggle"),
