@@ -196,6 +196,7 @@
     if (meta.inspect) drawArrows(ctx, meta, paths, k, X, Y);
     ctx.restore();
     drawInspector(meta, k);
+    drawGradCheck(meta, k);
     if (window.__optvizDrawn !== meta) {            // for tests and benchmarks
       window.__optvizDrawn = meta;
       window.__optvizDrawnAt = performance.now();
@@ -275,6 +276,26 @@
         step + "</td><td>" + (has.indexOf("m") >= 0 ? pair(decode(r.m), t) : "–") + "</td><td>" +
         (has.indexOf("v") >= 0 ? pair(decode(r.v), t) : "–") + "</td><td>" +
         (has.indexOf("rate") >= 0 ? pair(decode(r.rate), t) : "–") + "</td></tr>";
+    });
+    box.innerHTML = html + "</tbody></table>";
+  }
+
+  /* the gradient check at frame k: analytic gradient, centred finite difference and their
+   * relative error, per row (the lectures: below ~1e-7 is right, above ~1e-2 is a bug) */
+  function drawGradCheck(meta, k) {
+    var box = document.getElementById("gradcheck");
+    if (!box) return;
+    if (!meta.check) { if (box.innerHTML) box.innerHTML = ""; return; }
+    var html = '<div class="inspector-title">Gradient check at step ' + k +
+      ' <span class="hint">(centred differences, h = 10⁻⁶(1 + |w|))</span></div>' +
+      "<table><thead><tr><th>row</th><th>analytic ∇L</th><th>finite difference</th>" +
+      "<th>relative error</th></tr></thead><tbody>";
+    meta.rows.forEach(function (r) {
+      var rel = decode(r.rel), e = rel[Math.min(k, rel.length - 1)];
+      html += '<tr data-uid="' + escapeHtml(r.uid) + '"><td><span class="swatch" style="background:' +
+        escapeHtml(r.color) + '"></span>' + escapeHtml(r.label) + "</td><td>" +
+        pair(decode(r.ga), k) + "</td><td>" + pair(decode(r.gf), k) + '</td><td class="rel">' +
+        fmt(e) + "</td></tr>";
     });
     box.innerHTML = html + "</tbody></table>";
   }

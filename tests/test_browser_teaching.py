@@ -257,3 +257,16 @@ def test_typing_a_formula_draws_its_contour_and_paths(page):
                            ".includes('not allowed')")
     assert ghosts(page) == drawn
     assert page.console_errors == []
+
+
+def test_the_gradient_check_panel_compares_analytic_and_numerical_gradients(page):
+    page.locator("#check input").check()
+    page.wait_for_function("() => window.__optvizDrawn && window.__optvizDrawn.check")
+    scrub_to(page, 40)
+    page.wait_for_function("() => document.getElementById('gradcheck').textContent"
+                           ".includes('step 40')")
+    rows = page.locator("#gradcheck tbody tr")
+    assert rows.count() == 6
+    errors = [float(t) for t in page.locator("#gradcheck td.rel").all_inner_texts()]
+    assert all(e < 1e-6 for e in errors), errors
+    assert page.console_errors == []

@@ -217,7 +217,7 @@ def _main_callback_request(lr_log10, steps=300, state=None):
     values = {"surface": DEFAULTS["surface"], "view": "2d", "lr": lr_log10, "beta1": 0.9,
               "beta2": 0.999, "noise": 0, "schedule": "constant", "gamma": 0.5,
               "step-size": 100, "warmup": 0, "steps": steps, "seed": 0, "clip": None,
-              "click-start": None, "applied": None, "inspect": [],
+              "click-start": None, "applied": None, "inspect": [], "check": [],
               "formula": DEFAULT_FORMULA}
     inputs = []
     for dep in spec["inputs"]:
@@ -282,3 +282,19 @@ def test_any_junk_in_the_controls_gives_control_error_or_a_valid_scene(over):
         assert e.control and str(e)
     else:
         assert scene.steps <= 5000 and len(scene.optimizers) <= 24
+
+
+def test_gradient_check_finds_right_gradients_right_and_a_wrong_one_wrong():
+    import dataclasses
+
+    from optviz.surfaces import SURFACES
+    from optviz.web.figures import gradient_check
+    pts = np.random.default_rng(1).uniform(-2, 2, (50, 2))
+    for name, surface in SURFACES.items():
+        _, _, rel = gradient_check(surface, pts)
+        assert np.nanmax(rel) < 1e-6, name
+    ros = SURFACES["rosenbrock"]
+    wrong = dataclasses.replace(ros, grad_xy=lambda x, y: (ros.grad_xy(x, y)[0] * 1.01,
+                                                             ros.grad_xy(x, y)[1]))
+    _, _, rel = gradient_check(wrong, pts)
+    assert np.median(rel) > 1e-3          # a 1 % slip in one component shows

@@ -91,7 +91,8 @@ def compute(controls: dict, previous_key: Any = None):
         background = figures.background_figure(surface) if view == "2d" else _EMPTY
         main = figures.main_figure(surface, run, colors, view=view)
     side = figures.side_figures(surface, run, colors)
-    return background, main, side, figures.meta(run, uids, colors, inspect=inspect), key, scene
+    meta = figures.meta(run, uids, colors, inspect=inspect, check=bool(controls.get("check")))
+    return background, main, side, meta, key, scene
 
 
 _EMPTY = {"data": [], "layout": {"xaxis": {"visible": False}, "yaxis": {"visible": False},
@@ -104,7 +105,7 @@ CONTROLS = {"surface": ID.surface, "view": ID.view, "lr_log10": ID.lr, "beta1": 
             "step_size": ID.step_size, "warmup": ID.warmup, "steps": ID.steps, "seed": ID.seed,
             "clip_norm": ID.clip, "formula": ID.formula}
 #: Controls that only change how a run is shown: they keep the live changes.
-_DISPLAY = {ID.view, ID.inspect}
+_DISPLAY = {ID.view, ID.inspect, ID.check}
 _LIVE_IDS = {ID.lr: "lr_log10", ID.beta1: "beta1", ID.beta2: "beta2", ID.noise: "noise"}
 
 
@@ -159,14 +160,15 @@ def register(app) -> None:
             controls={k: Input(i, "value") for k, i in CONTROLS.items()},
             click=Input(ID.click, "data"),
             rows={k: Input(row(k), "value") for k in row_keys},
-            applied=Input(ID.applied, "data"), inspect=Input(ID.inspect, "value")),
+            applied=Input(ID.applied, "data"), inspect=Input(ID.inspect, "value"),
+            check=Input(ID.check, "value")),
         state=dict(start=State(ID.start, "data"), key=State(ID.fig_key, "data"),
                    live_on=State(ID.live, "value"), live=State(ID.live_store, "data"),
                    frame=State(ID.scrub, "value"), scenario=State(ID.scenario, "value")),
         prevent_initial_call="initial_duplicate",
     )
-    def update(controls, click, rows, applied, inspect, start, key, live_on, live, frame,
-               scenario):
+    def update(controls, click, rows, applied, inspect, check, start, key, live_on, live,
+               frame, scenario):
         triggered = set(ctx.triggered_prop_ids)
         trigger = ctx.triggered_id
         if trigger is not None and not isinstance(trigger, str):
@@ -195,7 +197,8 @@ def register(app) -> None:
                                               controls["steps"])
         controls.update(base, changes=changes, start=start, rows=_rows_from(
             {k: ctx.args_grouping["rows"][k] for k in row_keys}),
-            inspect=bool(inspect), scenario=scenario if _known(scenario) else None)
+            inspect=bool(inspect), check=bool(check),
+            scenario=scenario if _known(scenario) else None)
         try:
             background, main, side, meta, new_key, scene = compute(controls, key)
         except ControlError as e:

@@ -52,6 +52,7 @@ class ID:
     scenario, caption, url, applied = "scenario", "caption", "url", "applied"
     link_note = "link-note"
     formula, formula_box, formula_err = "formula", "formula-box", "formula-err"
+    check, gradcheck = "check", "gradcheck"
     live, live_store, inspect, query, pushed = "live", "live-store", "inspect", "query", "pushed"
     copy_link, equations, inspector = "copy-link", "equations", "inspector"
     csv, json, download, more_rows = "dl-csv", "dl-json", "download", "more-rows"
@@ -144,6 +145,8 @@ def _toolbar() -> html.Div:
             className="toggle"),
         dcc.Checklist(id=ID.inspect, options=[{"label": "inspect state", "value": "on"}],
                       value=[], className="toggle"),
+        dcc.Checklist(id=ID.check, options=[{"label": "gradient check", "value": "on"}],
+                      value=[], className="toggle"),
         # copied by assets/optviz.js in the click itself (browsers allow clipboard writes
         # only there), with a fallback for pages served over plain http
         html.Button("copy link", id=ID.copy_link, className="btn small",
@@ -220,6 +223,7 @@ def layout() -> html.Div:
                 ]),
                 _toolbar(),
                 html.Div(id=ID.inspector, className="inspector"),   # assets/optviz.js
+                html.Div(id=ID.gradcheck, className="inspector"),   # assets/optviz.js
                 html.Div(id=ID.status, className="status", role="alert"),
                 html.Div(className="side", children=[
                     dcc.Graph(id=ID.loss, className="side-graph",
