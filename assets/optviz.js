@@ -197,6 +197,7 @@
     ctx.restore();
     drawInspector(meta, k);
     drawGradCheck(meta, k);
+    drawData(meta, k);
     if (window.__optvizDrawn !== meta) {            // for tests and benchmarks
       window.__optvizDrawn = meta;
       window.__optvizDrawnAt = performance.now();
@@ -298,6 +299,31 @@
         fmt(e) + "</td></tr>";
     });
     box.innerHTML = html + "</tbody></table>";
+  }
+
+  /* a data surface: each row's model at frame k over the data (its weights are the
+   * row's position): a line, a decision boundary or the network's curve */
+  function sigmoid(z) { return 0.5 * (1 + Math.tanh(0.5 * z)); }
+  function drawData(meta, k) {
+    var d = meta.data, gd = plot("data-plot");
+    if (!d || !gd || !gd.data || gd.data.length < d.first + meta.rows.length) return;
+    var xs = [], ys = [], idx = [];
+    meta.rows.forEach(function (r, i) {
+      var px = decode(r.x), py = decode(r.y), n = Math.min(k, px.length - 1);
+      var w1 = px[n], w2 = py[n], fx = [], fy = [];
+      if (d.model === "logistic") {          // boundary w1 x1 + w2 x2 = 0
+        var len = Math.sqrt(w1 * w1 + w2 * w2) || 1, R = d.reach;
+        fx = [-R * w2 / len, R * w2 / len];
+        fy = [R * w1 / len, -R * w1 / len];
+      } else {
+        d.xs.forEach(function (x) {
+          fx.push(x);
+          fy.push(d.model === "linear" ? w1 * x + w2 : sigmoid(w2 * sigmoid(w1 * x)));
+        });
+      }
+      xs.push(fx); ys.push(fy); idx.push(d.first + i);
+    });
+    window.Plotly.restyle(gd, {x: xs, y: ys}, idx);
   }
 
   /* the camera button: the contour, the plot and the paths on the canvas, as one PNG */

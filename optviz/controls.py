@@ -53,7 +53,8 @@ REFERENCE_NOISE = 4.0
 SUGGESTED_LR = {"bowl": 0.03, "ill_conditioned": 0.03, "rotated_quadratic": 0.03,
                 "saddle": 0.003, "rosenbrock": 0.001, "beale": 0.003, "himmelblau": 0.01,
                 "three_hump_camel": 0.01, "rastrigin": 0.01, "ackley": 0.1,
-                "local_minimum": 0.01, "plateau_cliff": 0.03, "formula": 0.01}
+                "local_minimum": 0.01, "plateau_cliff": 0.03, "formula": 0.01,
+                "data_linear": 0.05, "data_logistic": 0.3, "data_sigmoid_net": 0.3}
 
 DEFAULTS = {"surface": "ill_conditioned", "beta1": 0.9, "beta2": 0.999, "noise": 0.0,
             "schedule": "constant", "gamma": 0.5, "step_size": 100, "warmup": 0,
@@ -83,7 +84,7 @@ def default_controls(surface: str | None = None) -> dict[str, Any]:
     surface = surface if surface in SURFACES or surface == FORMULA else DEFAULTS["surface"]
     return {**DEFAULTS, "surface": surface, "view": "2d", "formula": DEFAULT_FORMULA,
             "lr_log10": round(math.log10(SUGGESTED_LR.get(surface, 0.01)), 2),
-            "clip_norm": None, "start": None, "changes": [],
+            "clip_norm": None, "start": None, "changes": [], "batch_size": None,
             "rows": [{"uid": n, "on": True} for n in DEFAULT_OPTIMIZERS]}
 
 
@@ -213,7 +214,8 @@ def scene_from_controls(c: dict) -> Scene:
 
     ``c`` keys: surface (a name, or "formula" with the text in ``formula``), rows,
     lr_log10, beta1, beta2, noise, schedule, step_size, gamma, warmup, steps, seed,
-    start ([x, y] or None), clip_norm (None or a number), changes.
+    start ([x, y] or None), clip_norm (None or a number), changes, batch_size (None:
+    the full batch; data surfaces only).
     """
     if not isinstance(c, dict):
         raise ControlError("scene", "controls: expected an object")
@@ -247,6 +249,11 @@ def scene_from_controls(c: dict) -> Scene:
         params["gamma"] = _num("gamma", c.get("gamma"), *PAGE_LIMITS["gamma"])
     if schedule == "step":
         params["step_size"] = _int("step_size", c.get("step_size"), *PAGE_LIMITS["step_size"])
+    batch = c.get("batch_size")
+    if batch in (None, "") or surf.dataset is None:
+        batch = None                    # full batch (or a surface without samples)
+    else:
+        batch = _int("batch_size", batch, 1, surf.dataset.n)
     clip = c.get("clip_norm")
     clip = None if clip in (None, "", 0) else _num("clip_norm", clip, 1e-3, 1e3)
     start = c.get("start")
@@ -273,7 +280,8 @@ def scene_from_controls(c: dict) -> Scene:
     try:
         return Scene(surface, specs_for(lr, beta1, beta2), starts=[start], steps=steps,
                      schedule=ScheduleSpec(schedule, warmup=warmup, **params),
-                     noise=noise, seed=seed, clip_norm=clip, changes=changes)
+                     noise=noise, seed=seed, clip_norm=clip, changes=changes,
+                     batch_size=batch)
     except SceneError as e:             # the controls above should make this unreachable
         raise ControlError("scene", str(e)) from None
 

@@ -15,7 +15,9 @@ million starts cost no more per point than a thousand. The gradient noise for a 
 drawn from its own stream, ``default_rng(SeedSequence(seed, spawn_key=(0, block)))``, one
 ``(2, starts_in_block)`` draw per step shared by every row (common random numbers): the
 same start sees the same noise whichever optimizers are on, and the same scene and seed
-give the same Run on any machine.
+give the same Run on any machine. On a data surface with ``batch_size`` b the gradient
+is the mean over b samples drawn without replacement at every step from the stream
+``SeedSequence(seed, spawn_key=(2, block))``, again one draw shared by every row.
 
 Divergence. After every update a point outside ``|x|, |y| <= 1e6`` (or non-finite) is put
 back to its last finite position and frozen there; ``diverged_at`` records the update.
@@ -265,6 +267,11 @@ def _run_block(scene, surface, groups, plan, n_rows, starts, block, record_grad,
         np.random.SeedSequence(scene.seed, spawn_key=(1, block))))
     clip = scene.clip_norm
     grad_xy = surface.grad_xy
+    batch = scene.batch_size
+    if batch is not None:        # minibatches: one draw per step, shared by every row
+        batch_rng = np.random.default_rng(np.random.SeedSequence(scene.seed,
+                                                                 spawn_key=(2, block)))
+        n_samples = surface.dataset.n
     views = []
     for grp in groups:
         wv, gv = w[:, grp.lo:grp.hi], g[:, grp.lo:grp.hi]
@@ -282,7 +289,11 @@ def _run_block(scene, surface, groups, plan, n_rows, starts, block, record_grad,
                     view[3] = grp.changed(view[1], view[3], specs)
                 else:
                     view[5] = _hyper_namespace(specs, view[1].shape)
-        g[0], g[1] = grad_xy(w[0], w[1])
+        if batch is None:
+            g[0], g[1] = grad_xy(w[0], w[1])
+        else:
+            idx = batch_rng.choice(n_samples, batch, replace=False)
+            g[0], g[1] = surface.batch_grad_xy(w[0], w[1], idx)
         if noisy:
             g += noise * noise_rng.standard_normal((2, 1, n))
         if clip is not None:

@@ -7,10 +7,10 @@ A link is readable and short, e.g.::
 Keys: ``scenario``, ``surface``, ``f`` (the formula, with ``surface=formula``), ``view``
 (3d), ``lr`` (alpha, not its log), ``mu`` (mu / beta1), ``b2`` (beta2 / rho), ``sigma``
 (noise), ``sched``, ``gamma``, ``every`` (step size), ``warmup``, ``steps``, ``seed``,
-``clip``, ``start`` (x,y), ``rows`` (the rows that are on, comma-separated, each ``uid``
-followed by ``:key=value`` overrides among lr, mu, b2, sigma, wd and the flag ``const``)
-and ``live`` (mid-run changes, ``step:lr=..:mu=..:b2=..:sigma=..`` comma-separated).
-Missing keys take their defaults.
+``clip``, ``b`` (minibatch size), ``start`` (x,y), ``rows`` (the rows that are on, comma-
+separated, each ``uid`` followed by ``:key=value`` overrides among lr, mu, b2, sigma, wd
+and the flag ``const``) and ``live`` (mid-run changes, ``step:lr=..:mu=..:b2=..:sigma=..``
+comma-separated). Missing keys take their defaults.
 
 :func:`controls_from_query` trusts nothing: it only builds the dict the page's controls
 take; a value that is not even the right kind (text where a number goes, an unknown
@@ -36,7 +36,7 @@ MAX_QUERY = 4000
 
 _NUMBERS = {"mu": "beta1", "b2": "beta2", "sigma": "noise", "gamma": "gamma",
             "every": "step_size", "warmup": "warmup", "steps": "steps", "seed": "seed",
-            "clip": "clip_norm"}
+            "clip": "clip_norm", "b": "batch_size"}
 _ROW_KEYS = {"lr": "lr", "mu": "beta1", "b2": "beta2", "sigma": "noise", "wd": "weight_decay"}
 _LIVE_KEYS = {"lr": "lr_log10", "mu": "beta1", "b2": "beta2", "sigma": "noise"}
 

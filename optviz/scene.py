@@ -350,14 +350,14 @@ class Scene:
     """
 
     __slots__ = ("surface", "surface_params", "optimizers", "starts", "steps", "schedule",
-                 "noise", "seed", "clip_norm", "changes")
+                 "noise", "seed", "clip_norm", "changes", "batch_size")
 
     def __init__(self, surface: str = "rosenbrock",
                  optimizers: Iterable[OptimizerSpec | str] = DEFAULT_OPTIMIZERS,
                  starts=None, steps: int = 1000, schedule: ScheduleSpec | str | None = None,
                  noise: float = 0.0, seed: int = 0, clip_norm: float | None = None,
                  surface_params: Mapping[str, float] | None = None,
-                 changes: Iterable[Change] = ()):
+                 changes: Iterable[Change] = (), batch_size: int | None = None):
         set_ = object.__setattr__
         if isinstance(surface, str) and surface.startswith(PREFIX):
             try:                      # a formula: parsed by a whitelist, never run as code
@@ -417,6 +417,12 @@ class Scene:
             checked.append(c)
             after = c.step
         set_(self, "changes", tuple(checked))
+        dataset = self.get_surface().dataset
+        if batch_size is not None and dataset is None:
+            raise SceneError(f"batch_size: {surface} has no samples to draw minibatches from "
+                             "(only the data_* surfaces do); use noise instead")
+        set_(self, "batch_size", None if batch_size is None else
+             _integer("batch_size", batch_size, 1, dataset.n))
 
     def __setattr__(self, key, value):
         raise AttributeError("Scene is immutable; build a new one")
@@ -425,7 +431,7 @@ class Scene:
     def _key(self):
         return (self.surface, self.surface_params, self.optimizers, self.starts.shape,
                 self.starts.tobytes(), self.steps, self.schedule, self.noise, self.seed,
-                self.clip_norm, self.changes)
+                self.clip_norm, self.changes, self.batch_size)
 
     def __eq__(self, other):
         return isinstance(other, Scene) and self._key() == other._key()
@@ -440,7 +446,8 @@ class Scene:
                 f"noise={self.noise:g}, seed={self.seed}, clip_norm={self.clip_norm!r}"
                 + (f", surface_params={dict(self.surface_params)!r}" if self.surface_params
                    else "")
-                + (f", changes={list(self.changes)!r}" if self.changes else "") + ")")
+                + (f", changes={list(self.changes)!r}" if self.changes else "")
+                + (f", batch_size={self.batch_size}" if self.batch_size else "") + ")")
 
     def replace(self, **changes) -> Scene:
         """A new, validated Scene with some fields changed."""
@@ -469,6 +476,7 @@ class Scene:
             "seed": self.seed,
             "clip_norm": self.clip_norm,
             "changes": [c.to_dict() for c in self.changes],
+            "batch_size": self.batch_size,
         }
 
     def to_json(self) -> str:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -46,6 +47,13 @@ class Surface:
     params: Mapping[str, tuple[float, float, float]] = field(default_factory=dict)
     factory: Callable[..., Surface] | None = None
     bound: Mapping[str, float] = field(default_factory=dict)
+    #: the samples of a data surface (optviz.data.Dataset), None for a formula
+    dataset: Any = None
+
+    def batch_grad_xy(self, x: Array, y: Array, idx) -> tuple[Array, Array]:
+        """Gradient of the loss over the samples ``idx`` only (data surfaces)."""
+        gx, gy = self.dataset.grads(x, y, idx)
+        return gx.mean(-1), gy.mean(-1)
 
     # -- public (..., 2) convention -------------------------------------------------
     def value(self, w) -> Array:
@@ -379,6 +387,8 @@ def _build() -> dict[str, Surface]:
                  "step catapults the point far away, unless the gradient is clipped.",
                  _plateau_cliff(), (-4, 6, -3, 3), (-3.5, 2.0), minima=[(2, 0)]),
     ]
+    from .data import data_surfaces  # empirical risks of tiny models (optviz.data)
+    s += data_surfaces(_surface)
     return {surface.name: surface for surface in s}
 
 

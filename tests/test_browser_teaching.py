@@ -270,3 +270,37 @@ def test_the_gradient_check_panel_compares_analytic_and_numerical_gradients(page
     errors = [float(t) for t in page.locator("#gradcheck td.rel").all_inner_texts()]
     assert all(e < 1e-6 for e in errors), errors
     assert page.console_errors == []
+
+
+def test_a_data_surface_shows_its_samples_the_fits_and_takes_a_batch_size(browser, server_url):
+    page = open_at(browser, server_url, "surface=data_linear")
+    try:
+        page.wait_for_function("() => window.__optvizDrawn && window.__optvizDrawn.data")
+        page.wait_for_function("() => { const g = document.querySelector('#data-plot "
+                               ".js-plotly-plot'); return g && g.data && g.data.length === 7 "
+                               "&& g.data[1].x.length === 48; }")
+        assert page.locator("#data-box").is_visible() and page.locator("#batch").is_visible()
+        helpers(page)
+        scrub_to(page, 10)
+        # the GD row's line at step 10 is w1 x + w2 with that step's weights
+        fit = page.evaluate("""() => {
+            const g = document.querySelector('#data-plot .js-plotly-plot');
+            const r = window.__optvizDrawn.rows[0];
+            return {x: Array.from(g.data[1].x), y: Array.from(g.data[1].y),
+                    w: [__decode(r.x)[10], __decode(r.y)[10]]}; }""")
+        assert abs(fit["y"][5] - (fit["w"][0] * fit["x"][5] + fit["w"][1])) < 1e-4
+        full = ghosts(page)
+        page.locator("#batch").fill("4")
+        page.locator("#batch").press("Enter")
+        wait_changed(page, full)
+        page.wait_for_function("() => location.search.includes('b=4')")
+        noisy = ghosts(page)
+        assert noisy[0]["x"][:1] == full[0]["x"][:1] and noisy[0]["x"][50] != full[0]["x"][50]
+        page.locator("#batch").fill("65")                   # more than the 64 samples
+        page.locator("#batch").press("Enter")
+        page.wait_for_function("() => document.getElementById('batch-err').textContent"
+                               ".includes('[1, 64]')")
+        shot(page, "data-linear")
+        assert page.console_errors == []
+    finally:
+        page.close()

@@ -13,6 +13,7 @@ from optviz.scenarios import SCENARIOS, scenario_controls, scenario_scene
 MODS = [{}, {"steps": 300}, {"surface": "bowl", "lr_log10": -1.5, "start": None},
         {"start": [0.5, -0.25]}, {"view": "3d", "seed": 7, "noise": 0.35},
         {"schedule": "cosine", "warmup": 10},
+        {"surface": "data_linear", "batch_size": 8, "start": None},
         {"surface": "formula", "formula": "0.5*x**2 + 5*y**2 # & ? = ,:", "start": None},
         {"changes": [[20, {"lr_log10": -3.27, "beta1": 0.5, "beta2": 0.9, "noise": 0.0}],
                      [30, {"lr_log10": -2.0, "beta1": 0.9, "beta2": 0.99, "noise": 1.5}]]},

@@ -33,10 +33,11 @@ ERROR_SLOTS = {"lr": ID.lr_err, "beta1": ID.beta1_err, "beta2": ID.beta2_err,
                "noise": ID.noise_err, "schedule": ID.schedule_err, "gamma": ID.schedule_err,
                "step_size": ID.schedule_err, "warmup": ID.schedule_err,
                "steps": ID.steps_err, "seed": ID.seed_err, "clip_norm": ID.clip_err,
-               "formula": ID.formula_err}
+               "formula": ID.formula_err, "batch_size": ID.batch_err}
 #: Every error box next to a global control (row boxes are {"type": "row-err", "row": uid}).
 ERROR_BOXES = [ID.lr_err, ID.beta1_err, ID.beta2_err, ID.noise_err, ID.schedule_err,
-               ID.steps_err, ID.seed_err, ID.clip_err, ID.formula_err, ID.status]
+               ID.steps_err, ID.seed_err, ID.clip_err, ID.formula_err, ID.batch_err,
+               ID.status]
 
 
 def _rows_from(rows_grouping: dict[str, list]) -> list[dict]:
@@ -103,7 +104,7 @@ _EMPTY = {"data": [], "layout": {"xaxis": {"visible": False}, "yaxis": {"visible
 CONTROLS = {"surface": ID.surface, "view": ID.view, "lr_log10": ID.lr, "beta1": ID.beta1,
             "beta2": ID.beta2, "noise": ID.noise, "schedule": ID.schedule, "gamma": ID.gamma,
             "step_size": ID.step_size, "warmup": ID.warmup, "steps": ID.steps, "seed": ID.seed,
-            "clip_norm": ID.clip, "formula": ID.formula}
+            "clip_norm": ID.clip, "formula": ID.formula, "batch_size": ID.batch}
 #: Controls that only change how a run is shown: they keep the live changes.
 _DISPLAY = {ID.view, ID.inspect, ID.check}
 _LIVE_IDS = {ID.lr: "lr_log10", ID.beta1: "beta1", ID.beta2: "beta2", ID.noise: "noise"}
@@ -154,6 +155,8 @@ def register(app) -> None:
             lr=Output(ID.lr, "value"), teaches=Output(ID.teaches, "children"),
             errors=Output(ID.errors, "data"), query=Output(ID.query, "data"),
             live=Output(ID.live_store, "data"), equations=Output(ID.equations, "children"),
+            data=Output(ID.data_plot, "figure"), data_box=Output(ID.data_box, "style"),
+            batch_box=Output(ID.batch_box, "style"),
             scenario=Output(ID.scenario, "value", allow_duplicate=True),
             caption=Output(ID.caption, "children", allow_duplicate=True)),
         inputs=dict(
@@ -176,7 +179,7 @@ def register(app) -> None:
         from_link = f"{ID.applied}.data" in triggered
         out = dict.fromkeys(("background", "main", "side", "meta", "key", "start", "lr",
                              "teaches", "errors", "query", "live", "equations", "scenario",
-                             "caption"), no_update)
+                             "caption", "data", "data_box", "batch_box"), no_update)
         controls = dict(controls)
         surface = controls["surface"]
         if from_link:
@@ -208,8 +211,14 @@ def register(app) -> None:
             return {**out, "errors": {slot: str(e)}}
         if resume is not None:
             meta["resume"] = resume
+        surf = scene.get_surface()
         if trigger in (None, ID.surface, ID.formula, ID.applied):
-            out["teaches"] = scene.get_surface().teaches
+            out["teaches"] = surf.teaches
+        if new_key != key or trigger in (None, ID.applied, "row"):
+            fig = figures.data_figure(surf, _run(scene), [r["color"] for r in meta["rows"]])
+            out["data"] = fig if fig is not None else _EMPTY
+            out["data_box"] = {"display": "block" if fig is not None else "none"}
+            out["batch_box"] = {"display": "block" if surf.dataset is not None else "none"}
         return {**out, "background": background, "main": main, "side": side, "meta": meta,
                 "key": no_update if new_key == key else new_key, "errors": {},
                 "query": query_from_controls(controls), "equations": _equations(scene),

@@ -26,7 +26,7 @@ from ..surfaces import Surface, get_surface
 
 __all__ = ["typed", "PALETTE", "row_color", "background_figure", "main_figure",
            "moving_traces", "side_figures",
-           "meta", "gradient_check",
+           "meta", "gradient_check", "data_figure", "data_meta",
            "FIRST_ROW_TRACE", "surface_grid", "display_loss"]
 
 FIRST_ROW_TRACE = 4
@@ -282,7 +282,7 @@ def meta(run: Run, uids: list[str], colors: list[str], *, inspect: bool = False,
     finite = lambda v: float(v) if math.isfinite(v) else None
     surface = run.scene.get_surface()
     floor = _floor(surface)
-    out = {"steps": run.scene.steps, "loss_offset": floor or 0.0,
+    out = {"steps": run.scene.steps, "loss_offset": floor or 0.0, "data": data_meta(surface),
             "start": [float(v) for v in path[0, 0]],
             "rows": [{"uid": u, "label": lbl, "color": c, "diverged_at": int(d),
                       "final_loss": finite(loss[i, -1]),
@@ -303,3 +303,45 @@ def meta(run: Run, uids: list[str], colors: list[str], *, inspect: bool = False,
             for k in row["has"]:
                 row[k] = typed(run.state[k][i, 0])
     return out
+
+
+def data_figure(surface: Surface, run: Run, colors: list[str]) -> dict | None:
+    """A data surface's samples and each row's fit (None for other surfaces). Trace 0
+    (and 1: the second class) are the data; then one fit per row, which the browser
+    redraws at the current frame from the row's weights (meta["data"])."""
+    d = surface.dataset
+    if d is None:
+        return None
+    lay = {"margin": {"l": 45, "r": 10, "t": 30, "b": 35}, "showlegend": False,
+           "font": {"size": 13}, "paper_bgcolor": "white", "plot_bgcolor": "#fafafa",
+           "title": {"text": "data and each row's fit at this step", "font": {"size": 14},
+                     "x": 0.02}}
+    dots = {"type": "scatter", "mode": "markers", "hoverinfo": "skip",
+            "marker": {"size": 6, "color": "#555", "opacity": 0.7}}
+    if d.model == "logistic":
+        data = [{**dots, "x": d.x[d.y == c, 0].tolist(), "y": d.x[d.y == c, 1].tolist(),
+                 "marker": {**dots["marker"], "color": col, "symbol": sym}}
+                for c, col, sym in ((0, "#888", "circle-open"), (1, "#222", "x"))]
+        lo, hi = float(d.x.min()) - 0.5, float(d.x.max()) + 0.5
+        lay.update(xaxis={"range": [lo, hi], "title": {"text": "x₁"}},
+                   yaxis={"range": [lo, hi], "title": {"text": "x₂"}})
+    else:
+        data = [{**dots, "x": d.x.tolist(), "y": d.y.tolist()}]
+        pad = 0.1 * float(d.y.max() - d.y.min())
+        lay.update(xaxis={"title": {"text": "x"}},
+                   yaxis={"title": {"text": "y"}, "autorange": False,
+                          "range": [float(d.y.min()) - pad, float(d.y.max()) + pad]})
+    data += [{"type": "scatter", "mode": "lines", "x": [], "y": [], "hoverinfo": "skip",
+              "line": {"color": c, "width": 2.5}} for c in colors]
+    return {"data": data, "layout": lay}
+
+
+def data_meta(surface: Surface) -> dict | None:
+    """What the browser needs to draw the fits: the model and the x grid."""
+    d = surface.dataset
+    if d is None:
+        return None
+    if d.model == "logistic":
+        return {"model": "logistic", "reach": float(np.abs(d.x).max()) + 1, "first": 2}
+    xs = np.linspace(float(d.x.min()), float(d.x.max()), 48)
+    return {"model": d.model, "xs": xs.tolist(), "first": 1}

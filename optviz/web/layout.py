@@ -53,6 +53,8 @@ class ID:
     link_note = "link-note"
     formula, formula_box, formula_err = "formula", "formula-box", "formula-err"
     check, gradcheck = "check", "gradcheck"
+    batch, batch_box, batch_err, data_plot, data_box = (
+        "batch", "batch-box", "batch-err", "data-plot", "data-box")
     live, live_store, inspect, query, pushed = "live", "live-store", "inspect", "query", "pushed"
     copy_link, equations, inspector = "copy-link", "equations", "inspector"
     csv, json, download, more_rows = "dl-csv", "dl-json", "download", "more-rows"
@@ -233,6 +235,9 @@ def layout() -> html.Div:
                     dcc.Graph(id=ID.gnorm, className="side-graph",
                               config={"displayModeBar": False}),
                 ]),
+                html.Div(id=ID.data_box, className="data-box", style={"display": "none"},
+                         children=[dcc.Graph(id=ID.data_plot, className="data-graph",
+                                             config={"displayModeBar": False})]),
                 html.Section(className="equations-box", children=[
                     html.H2("Update rules"),
                     dcc.Markdown(id=ID.equations, mathjax=True, className="equations")]),
@@ -262,6 +267,12 @@ def layout() -> html.Div:
                               **{"data-reference": REFERENCE_NOISE}),
                     error_id=ID.noise_err,
                     hint=f"gradient + σ·N(0, I); as a batch size: ({REFERENCE_NOISE:g} / σ)²"),
+                html.Div(id=ID.batch_box, style={"display": "none"}, children=[
+                    _field("minibatch size", "b", dcc.Input(
+                        id=ID.batch, type="number", min=1, step=1, placeholder="full batch",
+                        debounce=True, className="num"), error_id=ID.batch_err,
+                        hint="real minibatches of the data, drawn without replacement, the "
+                             "same draw for every optimizer; empty = all samples")]),
                 _field("schedule", "α_t", dcc.Dropdown(
                     id=ID.schedule, value=DEFAULTS["schedule"], clearable=False,
                     options=[{"label": s.replace("_", " "), "value": s} for s in SCHEDULES]),
