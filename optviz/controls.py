@@ -220,10 +220,12 @@ def scene_from_controls(c: dict) -> Scene:
     if not isinstance(c, dict):
         raise ControlError("scene", "controls: expected an object")
     surface = c.get("surface")
+    view: dict[str, float] = {}
     if surface == FORMULA:              # the student's own: "formula:<text>", checked here
         text = c.get("formula")
+        view = _formula_view(c.get("formula_view"))
         try:
-            surf = formula_surface(text if isinstance(text, str) else "")
+            surf = formula_surface(text if isinstance(text, str) else "", **view)
         except FormulaError as e:
             raise ControlError("formula", str(e)) from None
         surface = surf.name
@@ -279,11 +281,25 @@ def scene_from_controls(c: dict) -> Scene:
                for step, v in parse_changes(c.get("changes"), steps)]
     try:
         return Scene(surface, specs_for(lr, beta1, beta2), starts=[start], steps=steps,
+                     surface_params=view,
                      schedule=ScheduleSpec(schedule, warmup=warmup, **params),
                      noise=noise, seed=seed, clip_norm=clip, changes=changes,
                      batch_size=batch)
     except SceneError as e:             # the controls above should make this unreachable
         raise ControlError("scene", str(e)) from None
+
+
+def _formula_view(text: Any) -> dict[str, float]:
+    """A formula's view box from "x_min, x_max, y_min, y_max" (empty: the default)."""
+    if text in (None, ""):
+        return {}
+    parts = text.split(",") if isinstance(text, str) else text
+    lim = PAGE_LIMITS["coord"]
+    if not isinstance(parts, (list, tuple)) or len(parts) != 4:
+        raise ControlError("formula", "view: expected four numbers x_min, x_max, y_min, y_max")
+    values = [_num("formula", p.strip() if isinstance(p, str) else p, -lim, lim,
+                   "a view coordinate") for p in parts]
+    return dict(zip(("x_min", "x_max", "y_min", "y_max"), values))
 
 
 def parse_changes(changes: Any, steps: int) -> list[tuple[int, dict]]:

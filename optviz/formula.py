@@ -16,10 +16,11 @@ built-in ones (Scene accepts ``surface="formula:<text>"``):
 3. **Evaluate.** :func:`evaluate` walks a tree with NumPy ufuncs on whole arrays: it is
    vectorized like every surface, and the only operations it can perform are the
    whitelisted ones.
-4. **Look around.** The view box is [-5, 5]^2; the minima are the grid points of an
-   81 x 81 grid lower than their eight neighbours, refined with Newton's method and kept
-   where the Hessian is positive definite, lowest first. The start lies 70 % of the way
-   from the lowest minimum to the farthest corner of the box.
+4. **Look around.** The view box is [-5, 5]^2 unless set (:data:`VIEW_PARAMS`); the
+   minima are the points of an 81 x 81 grid over it lower than their eight neighbours,
+   refined with Newton's method and kept where the Hessian is positive definite, lowest
+   first. The start lies 70 % of the way from the lowest minimum to the farthest corner
+   of the box.
 """
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ import math
 
 import numpy as np
 
-__all__ = ["FormulaError", "parse", "derivative", "evaluate", "formula_surface",
+__all__ = ["FormulaError", "parse", "derivative", "evaluate", "formula_surface", "VIEW_PARAMS",
            "FUNCTIONS", "MAX_LENGTH", "MAX_DEPTH", "MAX_EXPONENT", "PREFIX"]
 
 PREFIX = "formula:"
@@ -38,6 +39,10 @@ MAX_DEPTH = 20            # nested parentheses / calls / operators
 MAX_NUMBER = 1e6          # |constants|
 MAX_EXPONENT = 16         # |n| in a ** n (a number: x**y is refused)
 MAX_NODES = 120
+#: A formula's view box can be set (``Scene(surface_params=...)``): name -> (default,
+#: low, high). The minima are searched in that box.
+VIEW_PARAMS = {"x_min": (-5.0, -1e3, 1e3), "x_max": (5.0, -1e3, 1e3),
+               "y_min": (-5.0, -1e3, 1e3), "y_max": (5.0, -1e3, 1e3)}
 
 #: name -> (NumPy function, derivative as a function of the argument tree)
 FUNCTIONS = ("sin", "cos", "tan", "exp", "log", "sqrt", "abs", "tanh", "sinh", "cosh")
@@ -321,10 +326,16 @@ def _paren(t, prec) -> str:
 # -- 4. the surface ------------------------------------------------------------------------
 
 @functools.lru_cache(maxsize=64)
-def formula_surface(text: str):
-    """The Surface of formula ``text`` (FormulaError if refused)."""
+def formula_surface(text: str, x_min: float = -5.0, x_max: float = 5.0,
+                    y_min: float = -5.0, y_max: float = 5.0):
+    """The Surface of formula ``text`` on the view box [x_min, x_max] x [y_min, y_max]
+    (FormulaError if refused)."""
     from .surfaces import Surface
 
+    if not (x_min < x_max and y_min < y_max):
+        raise FormulaError(f"view: x from {x_min:g} to {x_max:g}, y from {y_min:g} to "
+                           f"{y_max:g} is empty; the minimum must be below the maximum")
+    box = (float(x_min), float(x_max), float(y_min), float(y_max))
     tree = parse(text)
     gx, gy = derivative(tree, "x"), derivative(tree, "y")
     hxx, hxy, hyy = derivative(gx, "x"), derivative(gx, "y"), derivative(gy, "y")
@@ -347,7 +358,7 @@ def formula_surface(text: str):
             return full(hxx, x, y), full(hxy, x, y), full(hyy, x, y)
 
     fns = (value_xy, grad_xy, hess_xy)
-    view, minima, saddles = _look_around(fns)
+    view, minima, saddles = _look_around(fns, box)
     x0, x1, y0, y1 = view
     low = minima[0] if minima else ((x0 + x1) / 2, (y0 + y1) / 2)
     # start: 70 % of the way from the lowest minimum to the farthest corner of the box
@@ -355,8 +366,9 @@ def formula_surface(text: str):
                  key=lambda c: (c[0] - low[0]) ** 2 + (c[1] - low[1]) ** 2)
     start = (low[0] + 0.7 * (corner[0] - low[0]), low[1] + 0.7 * (corner[1] - low[1]))
     short = text if len(text) <= 40 else text[:37] + "..."
+    bound = {} if box == (-5.0, 5.0, -5.0, 5.0) else dict(zip(VIEW_PARAMS, box))
     return Surface(
-        name=PREFIX + text, label=f"formula: {short}", latex=to_latex(tree),
+        name=PREFIX + text, label=f"formula: {short}", latex=to_latex(tree), bound=bound,
         teaches="Your own surface: its gradient and Hessian are differentiated from the "
                 "formula, its minima found by a grid search.",
         value_xy=value_xy, grad_xy=grad_xy, hess_xy=hess_xy, view=view,

@@ -4,13 +4,14 @@ A link is readable and short, e.g.::
 
     ?surface=saddle&lr=0.01&mu=0.9&steps=200&start=-1.8,0.001&rows=gd,sgd:mu=0:sigma=0.5,adam
 
-Keys: ``scenario``, ``surface``, ``f`` (the formula, with ``surface=formula``), ``view``
-(3d), ``lr`` (alpha, not its log), ``mu`` (mu / beta1), ``b2`` (beta2 / rho), ``sigma``
-(noise), ``sched``, ``gamma``, ``every`` (step size), ``warmup``, ``steps``, ``seed``,
-``clip``, ``b`` (minibatch size), ``start`` (x,y), ``rows`` (the rows that are on, comma-
-separated, each ``uid`` followed by ``:key=value`` overrides among lr, mu, b2, sigma, wd
-and the flag ``const``) and ``live`` (mid-run changes, ``step:lr=..:mu=..:b2=..:sigma=..``
-comma-separated). Missing keys take their defaults.
+Keys: ``scenario``, ``surface``, ``f`` and ``fv`` (the formula and its view box, with
+``surface=formula``), ``view`` (3d), ``lr`` (alpha, not its log), ``mu`` (mu / beta1),
+``b2`` (beta2 / rho), ``sigma`` (noise), ``sched``, ``gamma``, ``every`` (step size),
+``warmup``, ``steps``, ``seed``, ``clip``, ``b`` (minibatch size), ``start`` (x,y),
+``rows`` (the rows that are on, comma- separated, each ``uid`` followed by ``:key=value``
+overrides among lr, mu, b2, sigma, wd and the flag ``const``) and ``live`` (mid-run
+changes, ``step:lr=..:mu=..:b2=..:sigma=..`` comma-separated). Missing keys take their
+defaults.
 
 :func:`controls_from_query` trusts nothing: it only builds the dict the page's controls
 take; a value that is not even the right kind (text where a number goes, an unknown
@@ -86,6 +87,8 @@ def query_from_controls(c: dict[str, Any]) -> str:
         out["surface"] = c["surface"]
     if c["surface"] == FORMULA:
         out["f"] = c.get("formula") or ""
+        if c.get("formula_view"):
+            out["fv"] = str(c["formula_view"])
     if c.get("view") == "3d":
         out["view"] = "3d"
     if c.get("lr_log10") != ref["lr_log10"]:
@@ -131,6 +134,8 @@ def controls_from_query(search: str | None) -> tuple[dict[str, Any], list[str]]:
     c = _reference(name, q.get("surface"))
     if "f" in q:
         c["formula"] = q["f"][:300]          # checked where every control is checked
+    if "fv" in q:
+        c["formula_view"] = q["fv"][:80]
     if q.get("view") in ("2d", "3d"):
         c["view"] = q["view"]
 

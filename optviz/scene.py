@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from .formula import PREFIX, FormulaError, formula_surface
+from .formula import PREFIX, VIEW_PARAMS, FormulaError, formula_surface
 from .optimizers import OPTIMIZERS, HyperParam
 from .schedules import SCHEDULE_PARAMS, SCHEDULES, make_schedule
 from .surfaces import SURFACES, Surface, get_surface
@@ -359,21 +359,22 @@ class Scene:
                  surface_params: Mapping[str, float] | None = None,
                  changes: Iterable[Change] = (), batch_size: int | None = None):
         set_ = object.__setattr__
-        if isinstance(surface, str) and surface.startswith(PREFIX):
-            try:                      # a formula: parsed by a whitelist, never run as code
-                formula_surface(surface[len(PREFIX):])
-            except FormulaError as e:
-                raise SceneError(f"surface: {e}") from None
-        elif not isinstance(surface, str) or surface not in SURFACES:
+        formula = isinstance(surface, str) and surface.startswith(PREFIX)
+        if not formula and (not isinstance(surface, str) or surface not in SURFACES):
             raise SceneError(f"surface: unknown surface {str(surface)[:80]!r}; choose one of "
                              f"{', '.join(SURFACES)}, or formula:<expression in x and y>")
         params = {}
-        spec = SURFACES[surface].params if surface in SURFACES else {}
+        spec = VIEW_PARAMS if formula else SURFACES[surface].params
         for k, v in _mapping("surface_params", surface_params or {}).items():
             if k not in spec:
-                raise SceneError(f"surface_params.{k}: {surface} has no parameter {k!r}"
+                raise SceneError(f"surface_params.{k}: {surface[:40]} has no parameter {k!r}"
                                  + (f"; it takes {', '.join(spec)}" if spec else ""))
             params[k] = _number(f"surface_params.{k}", v, spec[k][1], spec[k][2])
+        if formula:
+            try:                      # a formula: parsed by a whitelist, never run as code
+                formula_surface(surface[len(PREFIX):], **params)
+            except FormulaError as e:
+                raise SceneError(f"surface: {e}") from None
         set_(self, "surface", surface)
         set_(self, "surface_params", tuple(sorted(params.items())))
         steps = _integer("steps", steps, 1, MAX_STEPS)

@@ -402,6 +402,6 @@ def get_surface(name: str, params: Mapping[str, float] | None = None) -> Surface
     the text is refused)."""
     if isinstance(name, str) and name.startswith("formula:"):
         from .formula import formula_surface
-        return formula_surface(name[len("formula:"):])
+        return formula_surface(name[len("formula:"):], **(params or {}))
     return SURFACES[name].with_params(**(params or {}))
 

@@ -244,6 +244,12 @@ def test_typing_a_formula_draws_its_contour_and_paths(page):
     assert page.evaluate("document.querySelector('#graph-bg .js-plotly-plot').data[0].type") \
         == "contour"
     shot(page, "formula")
+    # its view box can be set; the minima are searched there
+    drawn = ghosts(page)
+    page.locator("#formula-view").fill("0, 2, -0.5, 3")
+    page.locator("#formula-view").press("Enter")
+    wait_changed(page, drawn)
+    assert page.evaluate("() => __gd().layout.xaxis.range") == [0, 2]
     # a bad formula: the message says what and where, the picture stays
     drawn = ghosts(page)
     page.locator("#formula").fill("x + 3*z")

@@ -120,3 +120,17 @@ def test_a_formula_behaves_like_a_built_in_surface():
     assert r"0.5 \, x^{2} + 5 \, y^{2}" == q.latex
     with pytest.raises(SceneError, match="surface: formula: unknown name 'w'"):
         Scene("formula:w**2")
+
+
+def test_the_view_box_can_be_set_and_the_minima_are_searched_there():
+    s = formula_surface("(x - 10)**2 + y**2", x_min=5, x_max=15, y_min=-3, y_max=3)
+    assert s.view == (5.0, 15.0, -3.0, 3.0) and s.minima == ((10.0, 0.0),)
+    assert formula_surface("(x - 10)**2 + y**2").minima == ()      # not in [-5, 5]^2
+    scene = Scene("formula:(x - 10)**2 + y**2",
+                  surface_params={"x_min": 5, "x_max": 15, "y_min": -3, "y_max": 3})
+    assert scene.get_surface().minima == ((10.0, 0.0),)
+    assert Scene.from_json(scene.to_json()) == scene
+    with pytest.raises(SceneError, match="view: x from 5 to 1"):
+        Scene("formula:x**2", surface_params={"x_min": 5, "x_max": 1})
+    with pytest.raises(SceneError, match="has no parameter 'kappa'"):
+        Scene("formula:x**2", surface_params={"kappa": 5})

@@ -45,7 +45,8 @@ def envelope_with(values: dict):
 
 
 CONTROL_IDS = ["surface", "view", "lr", "beta1", "beta2", "noise", "schedule", "gamma",
-               "step-size", "warmup", "steps", "seed", "clip", "click-start", "formula", "batch"]
+               "step-size", "warmup", "steps", "seed", "clip", "click-start", "formula",
+               "formula-view", "batch"]
 
 def any_callback_request(output_prefix: str, values: list, changed: int):
     """A request to the callback whose output key starts with ``output_prefix``, every

@@ -15,6 +15,8 @@ MODS = [{}, {"steps": 300}, {"surface": "bowl", "lr_log10": -1.5, "start": None}
         {"schedule": "cosine", "warmup": 10},
         {"surface": "data_linear", "batch_size": 8, "start": None},
         {"surface": "formula", "formula": "0.5*x**2 + 5*y**2 # & ? = ,:", "start": None},
+        {"surface": "formula", "formula": "(x - 10)**2 + y**2", "formula_view": "5, 15, -3, 3",
+         "start": None},
         {"changes": [[20, {"lr_log10": -3.27, "beta1": 0.5, "beta2": 0.9, "noise": 0.0}],
                      [30, {"lr_log10": -2.0, "beta1": 0.9, "beta2": 0.99, "noise": 1.5}]]},
         {"rows": [{"uid": "gd", "on": True, "lr": 0.48}, {"uid": "adam~2", "on": True,

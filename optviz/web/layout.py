@@ -52,6 +52,7 @@ class ID:
     scenario, caption, url, applied = "scenario", "caption", "url", "applied"
     link_note = "link-note"
     formula, formula_box, formula_err = "formula", "formula-box", "formula-err"
+    formula_view = "formula-view"
     check, gradcheck = "check", "gradcheck"
     batch, batch_box, batch_err, data_plot, data_box = (
         "batch", "batch-box", "batch-err", "data-plot", "data-box")
@@ -180,6 +181,10 @@ def layout() -> html.Div:
                     id=ID.formula, type="text", value=DEFAULT_FORMULA, debounce=True,
                     maxLength=200, spellCheck=False, className="formula-input",
                     placeholder="e.g. x**2 + 3*sin(y)*x")]),
+                html.Label(["view ", dcc.Input(
+                    id=ID.formula_view, type="text", debounce=True, maxLength=80,
+                    placeholder="-5, 5, -5, 5", className="num view-input")],
+                    title="x_min, x_max, y_min, y_max; the minima are searched in this box"),
                 html.Span("numbers, x, y, pi, e, + − * / **, sin cos tan exp log sqrt abs "
                           "tanh sinh cosh; Enter to draw", className="hint"),
                 html.Div(id=ID.formula_err, className="error", role="alert")]),
