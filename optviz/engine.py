@@ -27,6 +27,7 @@ Its gradient is zeroed from then on so its optimizer state stays finite. A point
 from __future__ import annotations
 
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -37,7 +38,7 @@ from .fused import MAX_TABLE, FusedGroup, fusable
 from .optimizers import OPTIMIZERS, STATE, StepContext
 from .scene import COORD_LIMIT, Scene
 
-__all__ = ["Run", "simulate", "CHUNK_STARTS"]
+__all__ = ["Run", "FinalRun", "simulate", "simulate_final", "CHUNK_STARTS"]
 
 #: Starts per block (a fixed constant: it decides the noise streams, so it is part of
 #: what makes a Run reproducible). 2048 points x 8 bytes x 2 planes = 32 KB per buffer.
@@ -141,6 +142,21 @@ class _Group:
         self.lr = lr[0].tolist() if same else list(np.ascontiguousarray(lr.T)[:, :, None])
 
 
+@dataclass(frozen=True, eq=False)
+class FinalRun:
+    """The result of :func:`simulate_final`: where every row ended from every start."""
+
+    scene: Scene
+    position: np.ndarray      # float64 [rows, starts, 2] after the last update
+    loss: np.ndarray          # float64 [rows, starts]
+    diverged_at: np.ndarray   # int64 [rows, starts], -1 never (as Run.diverged_at)
+    settled_at: np.ndarray    # int64 [rows, starts]: last update that moved it > tol
+
+    @property
+    def labels(self) -> list[str]:
+        return self.scene.labels
+
+
 def simulate(scene: Scene, *, record_grad: bool = True, record_state: bool = False) -> Run:
     """Run every optimizer row from every start for ``scene.steps`` updates.
 
@@ -149,6 +165,21 @@ def simulate(scene: Scene, *, record_grad: bool = True, record_state: bool = Fal
     records each row's optimizer state after every update in ``Run.state`` (names in
     :data:`optviz.optimizers.STATE`): the page's state inspector.
     """
+    return _simulate(scene, record_grad=record_grad, record_state=record_state)
+
+
+def simulate_final(scene: Scene, *, tol: float = 1e-6, progress=None) -> FinalRun:
+    """Like :func:`simulate`, keeping only where each point ends: memory O(rows x starts)
+    instead of O(rows x starts x steps), for basin maps and sweeps of many runs. The
+    paths are the same as simulate's (same blocks, noise and divergence rule; a
+    diverging point is caught at the update it leaves the box). ``settled_at`` is the
+    last update that moved the point by more than ``tol`` in a coordinate (0: never
+    moved). ``progress(done, total)`` is called after each block of starts."""
+    return _simulate(scene, record_grad=False, record_state=False, final_tol=tol,
+                     progress=progress)
+
+
+def _simulate(scene, *, record_grad, record_state, final_tol=None, progress=None):
     if not isinstance(scene, Scene):
         raise TypeError(f"simulate() takes a Scene, not {type(scene).__name__}")
     surface = scene.get_surface()
@@ -182,15 +213,19 @@ def simulate(scene: Scene, *, record_grad: bool = True, record_state: bool = Fal
              [[seg_specs[i] for i in grp.rows] for grp in groups])
             for t0, seg_specs, noise in segments]
 
+    final = final_tol is not None
     out = _Outputs(
-        path=np.empty((n_rows, n_starts, steps + 1, 2)),
-        loss=np.empty((n_rows, n_starts, steps + 1)),
+        path=np.empty((n_rows, n_starts, 1 if final else steps + 1, 2)),
+        loss=np.empty((n_rows, n_starts, 1 if final else steps + 1)),
         grad=np.empty((n_rows, n_starts, steps, 2)) if record_grad else None,
         diverged_at=np.full((n_rows, n_starts), -1, dtype=np.int64),
         order=order,
         state={k: np.empty((n_rows, n_starts, steps, 2)) for k in STATE} if record_state
-        else None)
+        else None,
+        settled_at=np.zeros((n_rows, n_starts), dtype=np.int64) if final else None,
+        tol=final_tol)
     blocks = list(enumerate(range(0, n_starts, CHUNK_STARTS)))
+    lock, done = threading.Lock(), [0]
 
     def work(my_blocks):
         with np.errstate(all="ignore"):      # per thread: errstate is context-local
@@ -198,6 +233,10 @@ def simulate(scene: Scene, *, record_grad: bool = True, record_state: bool = Fal
                 c1 = min(c0 + CHUNK_STARTS, n_starts)
                 _run_block(scene, surface, groups, plan, n_rows, scene.starts[c0:c1], block,
                            record_grad, out, c0)
+                if progress is not None:
+                    with lock:
+                        done[0] += c1 - c0
+                        progress(done[0], n_starts)
 
     # Blocks are independent: large batches use both cores (NumPy releases the GIL
     # inside its loops). Small scenes, like every page request, stay on one thread.
@@ -208,6 +247,9 @@ def simulate(scene: Scene, *, record_grad: bool = True, record_state: bool = Fal
         with ThreadPoolExecutor(n_threads) as pool:
             list(pool.map(work, [blocks[i::n_threads] for i in range(n_threads)]))
     path, loss, grad, diverged_at = out.path, out.loss, out.grad, out.diverged_at
+    if final:
+        return FinalRun(scene=scene, position=path[:, :, 0], loss=loss[:, :, 0],
+                        diverged_at=diverged_at, settled_at=out.settled_at)
     return Run(scene=scene, path=path, loss=loss, lr=lrs, diverged_at=diverged_at, grad=grad,
                state=out.state)
 
@@ -220,8 +262,10 @@ class _Outputs:
     diverged_at: np.ndarray
     order: list[int]          # internal row -> user row
     state: dict[str, np.ndarray] | None
+    settled_at: np.ndarray | None = None      # final mode only
+    tol: float | None = None                  # final mode: None records whole paths
 
-    def store(self, c0, pathbuf, lossbuf, gradbuf, diverged, statebuf):
+    def store(self, c0, pathbuf, lossbuf, gradbuf, diverged, statebuf, settled=None):
         """Copy one block's internal buffers (time first) into the user-order outputs
         (time last), a tile of updates at a time: a whole-block transposing copy is ten
         times slower because it strides through memory."""
@@ -233,6 +277,8 @@ class _Outputs:
                 _store_tiled(self.grad[r, c0:c0 + n], gradbuf[:, :, i])
             for k, buf in (statebuf or {}).items():
                 _store_tiled(self.state[k][r, c0:c0 + n], buf[:, :, i])
+            if self.settled_at is not None:
+                self.settled_at[r, c0:c0 + n] = settled[i]
             self.diverged_at[r, c0:c0 + n] = diverged[i]
 
 
@@ -248,11 +294,15 @@ def _run_block(scene, surface, groups, plan, n_rows, starts, block, record_grad,
     grad and state ``[steps, 2, rows, C]``, diverged_at ``[rows, C]``. ``plan`` lists
     ``(first update, noise, specs of each group)`` per segment (see _segments)."""
     steps, n = scene.steps, len(starts)
-    pathbuf = np.empty((steps + 1, 2, n_rows, n))
+    final = out.tol is not None          # keep only the last position (simulate_final)
+    pathbuf = np.empty((1 if final else steps + 1, 2, n_rows, n))
     gradbuf = np.empty((steps, 2, n_rows, n)) if record_grad else None
     w = np.empty((2, n_rows, n))
     w[0], w[1] = starts[:, 0], starts[:, 1]
     pathbuf[0] = w
+    if final:
+        last = w.copy()
+        settled = np.zeros((n_rows, n), dtype=np.int64)
     g = np.empty_like(w)
     diverged = np.full((n_rows, n), -1, dtype=np.int64)
     frozen = frozen_w = None
@@ -311,6 +361,18 @@ def _run_block(scene, surface, groups, plan, n_rows, starts, block, record_grad,
                     statebuf[k][t, :, lo:hi] = v
         if frozen is not None:
             np.copyto(w, frozen_w, where=frozen)
+        if final:
+            bad = ~(np.abs(w) <= COORD_LIMIT).all(axis=0)           # [rows, C]
+            if bad.any():                    # freeze at the last position in the box
+                new = bad if frozen is None else bad & ~frozen
+                diverged[new] = t + 1
+                np.copyto(w, last, where=bad)
+                frozen = bad if frozen is None else frozen | bad
+                frozen_w = w.copy()
+            moved = (np.abs(w - last) > out.tol).any(axis=0)
+            settled[moved] = t + 1
+            last[...] = w
+            continue
         pathbuf[t + 1] = w
         # Divergence is looked for every CHECK_EVERY updates, not every update: points
         # are independent, so a late find is mended exactly by rewinding that point.
@@ -322,11 +384,13 @@ def _run_block(scene, surface, groups, plan, n_rows, starts, block, record_grad,
                 frozen_w = w.copy()
             checked = t + 1
 
+    if final:
+        pathbuf[0] = w
     lossbuf = surface.value_xy(pathbuf[:, 0], pathbuf[:, 1])
-    lossbuf = np.broadcast_to(lossbuf, (steps + 1, n_rows, n)).astype(float, copy=False)
+    lossbuf = np.broadcast_to(lossbuf, (len(pathbuf), n_rows, n)).astype(float, copy=False)
     if not np.isfinite(lossbuf).all():
         lossbuf = _freeze_nonfinite_loss(pathbuf, np.array(lossbuf), diverged)
-    out.store(c0, pathbuf, lossbuf, gradbuf, diverged, statebuf)
+    out.store(c0, pathbuf, lossbuf, gradbuf, diverged, statebuf, settled if final else None)
 
 
 def _freeze(window, before, diverged, frozen, t0):

@@ -8,7 +8,8 @@ filled in from the registry, labels are unique, so ``Scene.from_json(s.to_json()
 
 Limits (documented for the README and the web layer, which applies tighter ones):
 ``steps`` in [1, 20000]; start coordinates finite with ``|x|, |y| <= 1e6`` (the same box
-outside which a point counts as diverged); at most ``MAX_ROWS`` optimizer rows; and at
+outside which a point counts as diverged); at most ``MAX_ROWS`` = 10,000 optimizer rows
+(a 64 x 64 hyperparameter sweep is 4,096); and at
 most ``MAX_POINT_STEPS`` = 2e8 point-steps (rows x starts x steps) per scene, about
 8 GB of recorded path, loss and gradients.
 """
@@ -31,7 +32,7 @@ __all__ = ["Scene", "OptimizerSpec", "ScheduleSpec", "SceneError", "Change",
            "MAX_STEPS", "MAX_ROWS", "MAX_POINT_STEPS", "COORD_LIMIT", "DEFAULT_OPTIMIZERS"]
 
 MAX_STEPS = 20_000
-MAX_ROWS = 1_000
+MAX_ROWS = 10_000
 MAX_POINT_STEPS = 200_000_000
 COORD_LIMIT = 1e6
 MAX_NOISE = 1e3
@@ -237,13 +238,16 @@ def _unique_labels(specs: list[OptimizerSpec]) -> list[OptimizerSpec]:
     """Fill in labels; where two rows would share one, say what differs (the lr if it
     does, else a number)."""
     base = [s.label or OPTIMIZERS[s.name].label for s in specs]
+    groups: dict[str, list[int]] = {}
+    for i, b in enumerate(base):
+        groups.setdefault(b, []).append(i)
+    lr_sets = {b: {specs[j].hparams["lr"] for j in twins} for b, twins in groups.items()}
     out = []
     for i, s in enumerate(specs):
         label = base[i]
-        twins = [j for j, b in enumerate(base) if b == label]
+        twins = groups[label]
         if s.label is None and len(twins) > 1:
-            lrs = {specs[j].hparams["lr"] for j in twins}
-            label = (f"{label} (α={s.hparams['lr']:g})" if len(lrs) == len(twins)
+            label = (f"{label} (α={s.hparams['lr']:g})" if len(lr_sets[label]) == len(twins)
                      else f"{label} #{twins.index(i) + 1}")
         out.append(OptimizerSpec(s.name, label=label, schedule=s.schedule, noise=s.noise,
                                  **s.hparams))

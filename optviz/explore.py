@@ -1,0 +1,188 @@
+"""Thousands of runs at once: basin maps, learning-rate sweeps, lr x beta heatmaps and
+random search, each one :func:`~optviz.engine.simulate_final` call (rows and starts of a
+single Scene, stepped together in blocks of 2048 starts, so memory stays bounded).
+
+The lectures say "the optimizer determines which minimizer you converge to", tabulate
+error against learning rate, and recommend random search to start tuning; these are
+those pictures. Every function takes ``progress(done, total)`` for the page's progress
+bar, and returns a result with ``to_csv()``.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .engine import simulate_final
+from .scene import OptimizerSpec, Scene
+
+__all__ = ["BasinMap", "Sweep", "basin_map", "lr_sweep", "grid_sweep", "random_search",
+           "DIVERGED", "MOVING", "ELSEWHERE", "MAX_MAP", "MAX_SWEEP_ROWS"]
+
+#: basin labels besides the index of a known minimum
+DIVERGED, MOVING, ELSEWHERE = -1, -2, -3
+MAX_MAP = 256               # cells per side of a basin map
+MAX_SWEEP_ROWS = 4096       # 64 x 64 settings
+
+
+def _csv(header, rows) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(header)
+    w.writerows(rows)
+    return buf.getvalue()
+
+
+@dataclass(frozen=True, eq=False)
+class BasinMap:
+    """Per optimizer row and grid cell: the known minimum it ended near (index into
+    ``minima``) or DIVERGED / MOVING (still moving at the end) / ELSEWHERE (stopped away
+    from every known minimum: a saddle, a plateau), and the last update that moved it."""
+
+    scene: Scene
+    xs: np.ndarray            # [n] cell centres
+    ys: np.ndarray            # [n]
+    label: np.ndarray         # int [rows, n_y, n_x]
+    steps: np.ndarray         # int [rows, n_y, n_x]: settled_at
+    minima: tuple
+
+    def to_csv(self) -> str:
+        rows = []
+        for r, name in enumerate(self.scene.labels):
+            for i, y in enumerate(self.ys):
+                for j, x in enumerate(self.xs):
+                    rows.append([name, repr(float(x)), repr(float(y)), int(self.label[r, i, j]),
+                                 int(self.steps[r, i, j])])
+        return _csv(["row", "x0", "y0", "basin", "settled_at"], rows)
+
+
+def basin_map(surface: str, optimizers, *, n: int = 128, steps: int = 500,
+              box=None, noise: float = 0.0, seed: int = 0, progress=None,
+              surface_params=None) -> BasinMap:
+    """An ``n`` x ``n`` grid of starts over ``box`` (default: the surface's view) for every
+    optimizer row; each cell labelled by the minimum it ends near (within 2 % of the
+    box's diagonal)."""
+    if not 2 <= n <= MAX_MAP:
+        raise ValueError(f"n: {n} is outside [2, {MAX_MAP}]")
+    probe = Scene(surface, list(optimizers), steps=steps, surface_params=surface_params)
+    surf = probe.get_surface()
+    x0, x1, y0, y1 = box or surf.view
+    xs, ys = np.linspace(x0, x1, n), np.linspace(y0, y1, n)
+    X, Y = np.meshgrid(xs, ys)
+    starts = np.stack([X.ravel(), Y.ravel()], axis=1)
+    diag = math.hypot(x1 - x0, y1 - y0)
+    scene = probe.replace(starts=starts, noise=noise, seed=seed)
+    run = simulate_final(scene, tol=1e-6 * diag, progress=progress)
+    label = np.full(run.loss.shape, ELSEWHERE, dtype=np.int64)
+    minima = np.asarray(surf.minima, dtype=float).reshape(-1, 2)
+    if len(minima):
+        dist = np.linalg.norm(run.position[:, :, None, :] - minima, axis=-1)  # [r, s, m]
+        near = dist.min(axis=-1) < 0.02 * diag
+        label[near] = dist.argmin(axis=-1)[near]
+    else:
+        near = np.zeros(label.shape, dtype=bool)
+    label[~near & (run.settled_at >= steps)] = MOVING
+    label[run.diverged_at >= 0] = DIVERGED
+    shape = (len(scene.optimizers), n, n)
+    return BasinMap(scene, xs, ys, label.reshape(shape), run.settled_at.reshape(shape),
+                    tuple(map(tuple, minima)))
+
+
+@dataclass(frozen=True, eq=False)
+class Sweep:
+    """Final losses of a set of settings: ``loss`` and ``diverged`` are shaped like
+    the settings grid (``axes`` names its dimensions, ``values`` their values)."""
+
+    scene: Scene
+    axes: tuple               # e.g. ("optimizer", "lr") or ("beta", "lr") or ("trial",)
+    values: tuple             # one array per axis
+    loss: np.ndarray
+    diverged: np.ndarray      # bool
+    settings: np.ndarray | None = None   # random search: [trials, 2] (lr, beta)
+
+    @property
+    def best_so_far(self) -> np.ndarray:
+        """Random search: the lowest final loss among the first k trials, k = 1..N
+        (diverged trials count as +inf)."""
+        loss = np.where(self.diverged, np.inf, self.loss).ravel()
+        return np.minimum.accumulate(loss)
+
+    def to_csv(self) -> str:
+        if self.settings is not None:
+            return _csv(["trial", "lr", "beta", "final_loss", "diverged", "best_so_far"],
+                        [[i, repr(float(lr)), repr(float(b)), repr(float(loss)), bool(d),
+                          repr(float(best))]
+                         for i, ((lr, b), loss, d, best) in enumerate(zip(
+                             self.settings, self.loss, self.diverged, self.best_so_far))])
+        grid = np.meshgrid(*self.values, indexing="ij")
+        return _csv([*self.axes, "final_loss", "diverged"],
+                    [[*(g.flat[k] for g in grid), repr(float(self.loss.flat[k])),
+                      bool(self.diverged.flat[k])] for k in range(self.loss.size)])
+
+
+def _final(scene, progress):
+    run = simulate_final(scene, progress=progress)
+    return run.loss[:, 0], run.diverged_at[:, 0] >= 0
+
+
+def lr_sweep(surface: str, names, lrs, *, start=None, steps: int = 500, progress=None,
+             surface_params=None) -> Sweep:
+    """Final loss against the learning rate for each optimizer: the lectures' "error vs
+    step size" table. One scene: a row per (optimizer, lr)."""
+    names, lrs = list(names), np.asarray(lrs, dtype=float)
+    if len(names) * len(lrs) > MAX_SWEEP_ROWS:
+        raise ValueError(f"{len(names)} optimizers x {len(lrs)} rates is more than "
+                         f"{MAX_SWEEP_ROWS} rows")
+    rows = [OptimizerSpec(nm, lr=float(lr), label=f"{nm} {lr:g}") for nm in names for lr in lrs]
+    scene = Scene(surface, rows, starts=None if start is None else [start], steps=steps,
+                  surface_params=surface_params)
+    loss, div = _final(scene, progress)
+    shape = (len(names), len(lrs))
+    return Sweep(scene, ("optimizer", "lr"), (np.array(names), lrs), loss.reshape(shape),
+                 div.reshape(shape))
+
+
+def _with_beta(name: str, lr: float, beta: float, label: str) -> OptimizerSpec:
+    """``name`` at rate ``lr`` with its momentum / beta1 set to ``beta``."""
+    if name in ("sgd", "momentum", "nesterov", "rmsprop"):
+        return OptimizerSpec(name, lr=lr, momentum=beta, label=label)
+    return OptimizerSpec(name, lr=lr, betas=(beta, 0.999), label=label)
+
+
+def grid_sweep(surface: str, name: str, lrs, betas, *, start=None, steps: int = 1000,
+               progress=None, surface_params=None) -> Sweep:
+    """Final loss over lr x beta (momentum, or Adam's beta1) for one optimizer: the
+    stable / unstable boundary as a heatmap. ``loss[i, j]`` is betas[i], lrs[j]."""
+    lrs, betas = np.asarray(lrs, dtype=float), np.asarray(betas, dtype=float)
+    if len(lrs) * len(betas) > MAX_SWEEP_ROWS:
+        raise ValueError(f"{len(betas)} x {len(lrs)} settings is more than {MAX_SWEEP_ROWS}")
+    rows = [_with_beta(name, float(lr), float(b), f"{b:g} {lr:g}") for b in betas for lr in lrs]
+    scene = Scene(surface, rows, starts=None if start is None else [start], steps=steps,
+                  surface_params=surface_params)
+    loss, div = _final(scene, progress)
+    shape = (len(betas), len(lrs))
+    return Sweep(scene, ("beta", "lr"), (betas, lrs), loss.reshape(shape), div.reshape(shape))
+
+
+def random_search(surface: str, name: str, trials: int, *, seed: int = 0,
+                  lr_range=(1e-4, 1.0), beta_range=(0.0, 0.99), start=None,
+                  steps: int = 1000, progress=None, surface_params=None) -> Sweep:
+    """``trials`` settings drawn at random, lr log-uniformly and 1 - beta log-uniformly
+    (so momenta near 1 are tried as often as near 0.9), run as rows of one scene; the
+    same seed gives the same trials. ``best_so_far`` is the tuning curve."""
+    if not 1 <= trials <= MAX_SWEEP_ROWS:
+        raise ValueError(f"trials: {trials} is outside [1, {MAX_SWEEP_ROWS}]")
+    rng = np.random.default_rng(seed)
+    lr = np.exp(rng.uniform(np.log(lr_range[0]), np.log(lr_range[1]), trials))
+    lo, hi = 1 - beta_range[1], 1 - beta_range[0]
+    beta = 1 - np.exp(rng.uniform(np.log(lo), np.log(hi), trials))
+    rows = [_with_beta(name, float(a), float(b), f"trial {i}")
+            for i, (a, b) in enumerate(zip(lr, beta))]
+    scene = Scene(surface, rows, starts=None if start is None else [start], steps=steps,
+                  surface_params=surface_params)
+    loss, div = _final(scene, progress)
+    return Sweep(scene, ("trial",), (np.arange(trials),), loss, div,
+                 settings=np.stack([lr, beta], axis=1))

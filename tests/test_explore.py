@@ -1,0 +1,85 @@
+"""Basin maps, sweeps and random search against single runs and known answers."""
+import numpy as np
+import pytest
+
+from optviz import OptimizerSpec, Scene, simulate
+from optviz.engine import simulate_final
+from optviz.explore import DIVERGED, MOVING, basin_map, grid_sweep, lr_sweep, random_search
+
+
+def test_simulate_final_ends_where_simulate_ends():
+    starts = np.random.default_rng(0).uniform(-5, 5, (3000, 2))
+    rows = [OptimizerSpec("gd", lr=0.51), OptimizerSpec("adam", lr=0.05),
+            OptimizerSpec("rmsprop", lr=0.01)]
+    scene = Scene("ill_conditioned", rows, starts=starts, steps=300, noise=0.5, seed=4)
+    full, final = simulate(scene, record_grad=False), simulate_final(scene)
+    assert np.array_equal(full.path[:, :, -1], final.position)
+    assert np.array_equal(full.loss[:, :, -1], final.loss)
+    assert np.array_equal(full.diverged_at, final.diverged_at)
+    calls = []
+    simulate_final(scene, progress=lambda done, total: calls.append((done, total)))
+    assert calls[-1] == (3000, 3000) and len(calls) == 2
+
+
+def test_a_convex_bowl_has_one_basin():
+    m = basin_map("bowl", [OptimizerSpec("gd", lr=0.1)], n=32, steps=300)
+    assert (m.label == 0).all()
+    assert m.steps.max() <= 300 and m.steps.min() > 0
+
+
+def test_himmelblau_has_four_basins_each_checked_against_single_runs():
+    rows = [OptimizerSpec("gd", lr=0.01), OptimizerSpec("momentum", lr=0.01)]
+    m = basin_map("himmelblau", rows, n=40, steps=500)
+    for r in range(2):
+        found = set(np.unique(m.label[r])) - {DIVERGED, MOVING}
+        assert found == {0, 1, 2, 3}
+    rng = np.random.default_rng(5)
+    minima = np.array(m.minima)
+    for _ in range(25):
+        i, j = rng.integers(0, 40, 2)
+        single = simulate(Scene("himmelblau", rows, starts=[(m.xs[j], m.ys[i])], steps=500))
+        for r in range(2):
+            if m.label[r, i, j] >= 0:
+                end = single.path[r, 0, -1]
+                assert np.linalg.norm(minima - end, axis=1).argmin() == m.label[r, i, j]
+    # momentum changes where some starts end up
+    assert (m.label[0] != m.label[1]).any()
+
+
+def test_sweeps_equal_single_runs():
+    lrs = np.logspace(-3, 0, 12)
+    s = lr_sweep("ill_conditioned", ["gd", "adagrad"], lrs, steps=200)
+    for k, name in enumerate(["gd", "adagrad"]):
+        for j in (0, 5, 11):
+            one = simulate(Scene("ill_conditioned", [OptimizerSpec(name, lr=lrs[j])], steps=200))
+            assert s.loss[k, j] == one.loss[0, 0, -1]
+            assert s.diverged[k, j] == (one.diverged_at[0, 0] >= 0)
+    assert s.diverged[0, -1] and not s.diverged[0, 0]             # GD at lr 1 diverges
+    betas = np.linspace(0, 0.95, 6)
+    g = grid_sweep("ill_conditioned", "momentum", lrs, betas, steps=300)
+    one = simulate(Scene("ill_conditioned", [OptimizerSpec("momentum", lr=lrs[7],
+                                                           momentum=betas[3])], steps=300))
+    assert g.loss[3, 7] == one.loss[0, 0, -1] and g.loss.shape == (6, 12)
+    assert "beta,lr,final_loss,diverged" in g.to_csv().splitlines()[0]
+
+
+def test_random_search_is_reproducible_by_seed():
+    a = random_search("rosenbrock", "adam", 50, seed=7, steps=300)
+    b = random_search("rosenbrock", "adam", 50, seed=7, steps=300)
+    c = random_search("rosenbrock", "adam", 50, seed=8, steps=300)
+    assert np.array_equal(a.settings, b.settings) and np.array_equal(a.loss, b.loss)
+    assert not np.array_equal(a.settings, c.settings)
+    assert (np.diff(a.best_so_far) <= 0).all()
+    lr, beta = a.settings.T
+    assert (1e-4 <= lr).all() and (lr <= 1).all() and (0 <= beta).all() and (beta <= 0.99).all()
+    k = int(np.argmin(np.where(a.diverged, np.inf, a.loss)))
+    one = simulate(Scene("rosenbrock", [OptimizerSpec("adam", lr=lr[k], betas=(beta[k], 0.999))],
+                         steps=300))
+    assert a.best_so_far[-1] == one.loss[0, 0, -1]
+
+
+def test_limits_are_enforced():
+    with pytest.raises(ValueError, match="n: 300"):
+        basin_map("bowl", [OptimizerSpec("gd")], n=300)
+    with pytest.raises(ValueError, match="more than 4096"):
+        grid_sweep("bowl", "momentum", np.ones(65), np.ones(64))
