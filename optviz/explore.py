@@ -123,9 +123,24 @@ class Sweep:
                       bool(self.diverged.flat[k])] for k in range(self.loss.size)])
 
 
+#: rows per simulate_final call in a sweep: progress is reported after each
+SWEEP_CHUNK = 512
+
+
 def _final(scene, progress):
-    run = simulate_final(scene, progress=progress)
-    return run.loss[:, 0], run.diverged_at[:, 0] >= 0
+    """Final loss and divergence of every row (one start), in chunks of rows so that a
+    progress bar moves; the noise a row sees does not depend on the other rows."""
+    rows = scene.optimizers
+    loss, div = [], []
+    for r0 in range(0, len(rows), SWEEP_CHUNK):
+        part = scene if len(rows) <= SWEEP_CHUNK else \
+            scene.replace(optimizers=rows[r0:r0 + SWEEP_CHUNK])
+        run = simulate_final(part)
+        loss.append(run.loss[:, 0])
+        div.append(run.diverged_at[:, 0] >= 0)
+        if progress is not None:
+            progress(min(r0 + SWEEP_CHUNK, len(rows)), len(rows))
+    return np.concatenate(loss), np.concatenate(div)
 
 
 def lr_sweep(surface: str, names, lrs, *, start=None, steps: int = 500, progress=None,

@@ -5,6 +5,7 @@ import pathlib
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 
@@ -29,9 +30,12 @@ def server_proc():
     port = free_port()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     log = open(ARTIFACTS / "gunicorn.log", "w")
+    # a cache of background jobs of its own: a finished map is served from the cache
+    cache = tempfile.mkdtemp(prefix="optviz-test-cache-")
     proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "app:server", "-w", "2",
                              "--threads", "2", "-b", f"127.0.0.1:{port}", "--timeout", "60"],
-                            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+                            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                            env={**os.environ, "OPTVIZ_CACHE_DIR": cache})
     proc.url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90          # a loaded CI machine can be slow to import
     while True:

@@ -5,6 +5,7 @@ import csv
 import io
 import json
 import struct
+import time
 
 import pytest
 
@@ -307,6 +308,51 @@ def test_a_data_surface_shows_its_samples_the_fits_and_takes_a_batch_size(browse
         page.wait_for_function("() => document.getElementById('batch-err').textContent"
                                ".includes('[1, 64]')")
         shot(page, "data-linear")
+        assert page.console_errors == []
+    finally:
+        page.close()
+
+
+def test_a_basin_map_runs_in_the_background_with_progress_and_loads_a_start(browser,
+                                                                            server_url):
+    page = open_at(browser, server_url, "surface=himmelblau&rows=gd,momentum")
+    try:
+        page.locator(".explore summary").click()
+        page.locator("#ex-n").click()
+        page.get_by_role("option", name="256", exact=True).click()
+        page.wait_for_function("() => document.querySelector('#ex-n').textContent"
+                               ".includes('256')")
+        # a step count not used before in this server: finished maps are cached
+        page.locator("#ex-steps").fill(str(800 + int(time.time() * 1000) % 300))
+        page.locator("#ex-run").click()
+        seen = []
+        for _ in range(600):                 # up to a minute on a loaded machine
+            value, top, status = page.evaluate(
+                "() => { const e = document.getElementById('ex-progress'); return "
+                "[Number(e.value), Number(e.max), document.getElementById('ex-status')"
+                ".textContent]; }")
+            seen.append((value, top))
+            if status:
+                break
+            page.wait_for_timeout(100)
+        assert "basin map" in status, status
+        assert any(0 < v < t for v, t in seen), seen[-5:]   # the bar moved on its way
+        heatmaps = page.evaluate("() => document.querySelector('#ex-graph .js-plotly-plot')"
+                                 ".data.filter(d => d.type === 'heatmap').length")
+        assert heatmaps == 2
+        assert page.locator("#ex-cancel").is_disabled() and page.locator("#ex-run").is_enabled()
+        shot(page, "basin-map")
+        # a click on a cell starts the main plot there
+        page.locator("#ex-graph .nsewdrag").first.scroll_into_view_if_needed()
+        box = page.locator("#ex-graph .nsewdrag").first.bounding_box()
+        page.mouse.click(box["x"] + 0.25 * box["width"], box["y"] + 0.25 * box["height"])
+        try:
+            page.wait_for_function("() => window.__optvizDrawn.start[0] < -1 && "
+                                   "window.__optvizDrawn.start[1] > 1", timeout=30000)
+        except Exception:
+            raise AssertionError(page.evaluate(
+                "() => [window.__optvizDrawn.start, "
+                "document.getElementById('status').textContent]")) from None
         assert page.console_errors == []
     finally:
         page.close()

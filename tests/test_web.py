@@ -298,3 +298,16 @@ def test_gradient_check_finds_right_gradients_right_and_a_wrong_one_wrong():
                                                              ros.grad_xy(x, y)[1]))
     _, _, rel = gradient_check(wrong, pts)
     assert np.median(rel) > 1e-3          # a 1 % slip in one component shows
+
+
+def test_every_worker_can_serve_the_page_scripts_before_its_first_page():
+    """A worker that never rendered the index must still serve Dash's scripts (the page
+    itself may have come from another gunicorn worker)."""
+    from optviz.web import create_app
+    app = create_app()
+    assert {"dash"} <= set(app.registered_paths)
+    client = app.server.test_client()
+    paths = [p for p in app.registered_paths["dash"] if p.endswith(".js")]
+    assert paths
+    r = client.get("/_dash-component-suites/dash/dcc/dash_core_components.js")
+    assert r.status_code == 200

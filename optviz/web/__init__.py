@@ -8,7 +8,9 @@ from flask_compress import Compress
 
 from .. import __version__
 from .callbacks import register
-from .layout import layout
+from .explore_panel import background_manager
+from .explore_panel import register as register_explore
+from .layout import ID, layout
 from .server import harden
 
 __all__ = ["create_app"]
@@ -19,18 +21,28 @@ ASSETS = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
 
 def create_app() -> Dash:
     """The optviz page, ready for ``app.run()`` or gunicorn (``app.server``)."""
+    # long explorations run as background callbacks: Diskcache here, Celery on REDIS_URL
+    manager, celery_app = background_manager()
     app = Dash(__name__, title="optviz: optimizers racing on a loss surface",
                assets_folder=ASSETS, update_title=None,
+               background_callback_manager=manager,
                meta_tags=[{"name": "viewport",
                            "content": "width=device-width, initial-scale=1"}])
     # a static tree (not a function): Dash registers the component libraries when the
     # layout is assigned, in every gunicorn worker, before any script is requested
     app.layout = layout()
     register(app)
+    register_explore(app, ID)
+    app.celery_app = celery_app         # for `celery -A app:celery_app worker`
     # gzip at level 1: the base64 typed arrays barely compress further at higher levels
     # (measured: 31 KB at level 6, about the same at 1) and level 6 cost 8 ms a request
     app.server.config.update(COMPRESS_LEVEL=1, COMPRESS_BR_LEVEL=1)
     Compress(app.server)
     # /healthz, security headers, request size limit, callback envelopes checked
     harden(app.server, __version__, app.callback_map)
+    # Dash records which component scripts it may serve only while rendering the index
+    # page; a gunicorn worker that has not rendered it yet answers those scripts with a
+    # 500 (the page loads from another worker). Render it once here, in every worker.
+    with app.server.test_request_context("/"):
+        app.index()
     return app

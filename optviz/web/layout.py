@@ -18,6 +18,7 @@ from ..scenarios import SCENARIOS
 from ..scene import DEFAULT_OPTIMIZERS
 from ..schedules import SCHEDULES
 from ..surfaces import SURFACES
+from .explore_panel import panel as explore_panel
 from .figures import row_color
 
 __all__ = ["ID", "layout", "row_panel", "rows_children", "SUGGESTED_LR", "DEFAULTS",
@@ -243,6 +244,7 @@ def layout() -> html.Div:
                 html.Div(id=ID.data_box, className="data-box", style={"display": "none"},
                          children=[dcc.Graph(id=ID.data_plot, className="data-graph",
                                              config={"displayModeBar": False})]),
+                explore_panel(),
                 html.Section(className="equations-box", children=[
                     html.H2("Update rules"),
                     dcc.Markdown(id=ID.equations, mathjax=True, className="equations")]),
