@@ -120,3 +120,19 @@ def test_production_defaults_no_dev_tools_no_tracebacks(client):
     r = client.post("/_dash-update-component", json=body)
     assert r.status_code in (200, 400, 500)
     assert b"Traceback" not in r.data and b'File "' not in r.data
+
+
+def test_compose_file_runs_the_web_a_celery_worker_and_redis():
+    """docker-compose.yml, read (no Docker engine here): the worker runs the same Celery
+    app that tests/test_celery.py starts for real, on the same REDIS_URL as the web."""
+    import yaml
+    spec = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = spec["services"]
+    assert set(services) == {"web", "worker", "redis"}
+    url = services["web"]["environment"]["REDIS_URL"]
+    assert url == services["worker"]["environment"]["REDIS_URL"] == "redis://redis:6379/0"
+    assert services["worker"]["command"][:4] == ["celery", "-A", "app:celery_app", "worker"]
+    assert services["web"]["ports"] == ["8050:8050"]
+    assert services["web"]["build"] == services["worker"]["build"] == "."
+    import app
+    assert hasattr(app, "celery_app")       # the name the worker command imports
