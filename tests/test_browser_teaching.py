@@ -356,3 +356,29 @@ def test_a_basin_map_runs_in_the_background_with_progress_and_loads_a_start(brow
         assert page.console_errors == []
     finally:
         page.close()
+
+
+def test_the_html_export_plays_offline(browser, server_url, tmp_path):
+    with scenario_page(browser, server_url, "ill-conditioned") as page:
+        with page.expect_download() as dl:
+            page.locator("#dl-html").click()
+        target = tmp_path / "run.html"
+        dl.value.save_as(target)
+    context = browser.new_context(offline=True)           # slides: no network at all
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        page.goto(target.as_uri())
+        page.wait_for_function("() => { const g = document.querySelector('.js-plotly-plot');"
+                               " return g && g._transitionData && "
+                               "g._transitionData._frames.length > 100; }", timeout=30000)
+        length = "() => document.querySelector('.js-plotly-plot').data[3].x.length"
+        before = page.evaluate(length)
+        page.get_by_text("▶ play").click()
+        page.wait_for_function(f"() => ({length})() > {before} + 20", timeout=30000)
+        assert page.evaluate("document.querySelector('.js-plotly-plot').data[0].type") \
+            == "contour"
+        assert errors == []
+    finally:
+        context.close()

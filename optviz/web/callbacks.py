@@ -263,10 +263,11 @@ def register(app) -> None:
 
     @app.callback(
         Output(ID.download, "data"),
-        Input(ID.csv, "n_clicks"), Input(ID.json, "n_clicks"), State(ID.query, "data"),
+        Input(ID.csv, "n_clicks"), Input(ID.json, "n_clicks"), Input(ID.html, "n_clicks"),
+        State(ID.query, "data"),
         prevent_initial_call=True,
     )
-    def download(_csv, _json, query):
+    def download(_csv, _json, _html, query):
         """The run on the screen as CSV or JSON, recomputed from its link (trusted no more
         than any other input)."""
         setup, problems = controls_from_query(query if isinstance(query, str) else "")
@@ -278,6 +279,10 @@ def register(app) -> None:
         if ctx.triggered_id == ID.csv:
             return dict(content=exports.run_csv(run), filename="optviz-run.csv",
                         type="text/csv")
+        if ctx.triggered_id == ID.html:
+            colors = [figures.row_color(r["uid"]) for r in setup["rows"] if r.get("on")]
+            return dict(content=exports.run_html(run, colors), filename="optviz-run.html",
+                        type="text/html")
         return dict(content=exports.run_json(run), filename="optviz-run.json",
                     type="application/json")
 

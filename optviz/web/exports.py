@@ -10,7 +10,7 @@ import numpy as np
 
 from ..engine import Run
 
-__all__ = ["run_csv", "run_json", "CSV_COLUMNS"]
+__all__ = ["run_csv", "run_json", "run_html", "CSV_COLUMNS"]
 
 CSV_COLUMNS = ["row", "label", "optimizer", "settings", "step", "x", "y", "loss", "lr"]
 
@@ -50,3 +50,56 @@ def run_json(run: Run) -> str:
                      "loss": run.loss[i, 0].tolist(), "lr": run.lr[i].tolist()})
     return json.dumps({"scene": run.scene.to_dict(), "rows": rows}, allow_nan=False,
                       default=lambda o: o.tolist() if isinstance(o, np.ndarray) else str(o))
+
+
+def run_html(run: Run, colors: list[str], frames: int = 120) -> str:
+    """The run as one standalone HTML file (Plotly inlined: no network needed) whose
+    animation plays offline, for slides: the contour, every row's whole path (faint),
+    the path so far and its head, a play button and a step slider (at most ``frames``
+    frames, evenly spaced over the steps)."""
+    import plotly.io as pio
+
+    from . import figures
+
+    surface = run.scene.get_surface()
+    fig = figures.background_figure(surface)
+    data = list(fig["data"])
+    data.append(figures._markers(surface.minima, "star", "#FFD700", "minimum", 16))
+    first = len(data)
+    steps = run.scene.steps
+    ks = sorted(set(np.linspace(0, steps, min(frames, steps) + 1).round().astype(int)))
+    path = run.path[:, 0]
+    for i, (label, color) in enumerate(zip(run.labels, colors)):
+        xy = path[i]
+        data.append({"type": "scatter", "mode": "lines", "x": xy[:, 0].tolist(),
+                     "y": xy[:, 1].tolist(), "line": {"color": color, "width": 1.5},
+                     "opacity": 0.4, "hoverinfo": "skip", "showlegend": False})
+        data.append({"type": "scatter", "mode": "lines+markers", "name": label,
+                     "x": [float(xy[0, 0])], "y": [float(xy[0, 1])],
+                     "line": {"color": color, "width": 3.5},
+                     "marker": {"size": [10], "color": color}})
+    moving = [first + 2 * i + 1 for i in range(len(run.labels))]
+    frame_list = [{"name": str(k), "traces": moving,
+                   "data": [{"x": path[i, :k + 1, 0].tolist(), "y": path[i, :k + 1, 1].tolist(),
+                             "marker": {"size": [0] * k + [10]}}
+                            for i in range(len(run.labels))]} for k in ks]
+    layout = dict(fig["layout"])
+    layout.update(
+        showlegend=True, legend={"x": 1.02, "y": 1}, margin={"l": 50, "r": 10, "t": 40, "b": 80},
+        title={"text": f"{surface.label}: {', '.join(run.labels)}", "x": 0.02},
+        updatemenus=[{"type": "buttons", "x": 0, "y": -0.12, "xanchor": "left",
+                      "buttons": [{"label": "▶ play", "method": "animate",
+                                   "args": [None, {"frame": {"duration": 40, "redraw": False},
+                                                   "transition": {"duration": 0},
+                                                   "fromcurrent": True}]},
+                                  {"label": "⏸ pause", "method": "animate",
+                                   "args": [[None], {"mode": "immediate",
+                                                     "frame": {"duration": 0}}]}]}],
+        sliders=[{"x": 0.15, "y": -0.1, "len": 0.85, "currentvalue": {"prefix": "step "},
+                  "steps": [{"label": str(k), "method": "animate",
+                             "args": [[str(k)], {"mode": "immediate",
+                                                 "frame": {"duration": 0, "redraw": False}}]}
+                            for k in ks]}])
+    return pio.to_html({"data": data, "layout": layout, "frames": frame_list},
+                       include_plotlyjs=True, full_html=True, validate=False,
+                       auto_play=False, config={"displaylogo": False})

@@ -60,6 +60,7 @@ class ID:
     live, live_store, inspect, query, pushed = "live", "live-store", "inspect", "query", "pushed"
     copy_link, equations, inspector = "copy-link", "equations", "inspector"
     csv, json, download, more_rows = "dl-csv", "dl-json", "download", "more-rows"
+    html = "dl-html"
 
 
 #: Row controls (pattern-matching ids {"type": ..., "row": uid}).
@@ -157,6 +158,8 @@ def _toolbar() -> html.Div:
                     title="copy a link to this exact setup"),
         html.Button("CSV", id=ID.csv, className="btn small", title="download the run as CSV"),
         html.Button("JSON", id=ID.json, className="btn small", title="download the run as JSON"),
+        html.Button("HTML", id=ID.html, className="btn small",
+                    title="one HTML file whose animation plays offline (for slides)"),
         dcc.Download(id=ID.download),
         html.Span(id=ID.link_note, className="hint", role="status"),
     ])
