@@ -96,6 +96,15 @@ def _learning_rates(scene: Scene, segments) -> np.ndarray:
     return out
 
 
+def _path_chunk(steps: int, rows: int) -> int:
+    """Starts per block when whole paths are recorded and nothing random is drawn: as
+    many as keep a block's path, loss and gradient buffers near 64 MB, a multiple of
+    CHUNK_STARTS, at most 16384 (Adam, 1M starts x 100 steps: 14 M point-steps/s with
+    2048 a block, 31 M with 16384)."""
+    fit = 64_000_000 // (40 * (steps + 1) * rows)
+    return int(min(16384, max(CHUNK_STARTS, fit // CHUNK_STARTS * CHUNK_STARTS)))
+
+
 def _random(scene, plan) -> bool:
     """Whether a run draws random numbers (gradient noise, minibatches, random search),
     whose streams are tied to blocks of CHUNK_STARTS starts."""
@@ -236,7 +245,9 @@ def _simulate(scene, *, record_grad, record_state, final_tol=None, progress=None
     # End points of a run with no random numbers do not depend on the blocks: there,
     # bigger blocks cost fewer NumPy calls per point (measured on a 256 x 256 basin map:
     # 1.6 s with 2048 starts a block, 0.7 s with 8192).
-    chunk = FINAL_CHUNK_STARTS if final and not _random(scene, plan) else CHUNK_STARTS
+    chunk = CHUNK_STARTS
+    if not _random(scene, plan):
+        chunk = FINAL_CHUNK_STARTS if final else _path_chunk(steps, n_rows)
     blocks = list(enumerate(range(0, n_starts, chunk)))
     lock, done = threading.Lock(), [0]
 
