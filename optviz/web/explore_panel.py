@@ -142,10 +142,17 @@ def compute(kind, n, steps, trials, query, progress=None):
                                     progress=progress, surface_params=params)
         fig = _grid_figure(result, names[0])
     elif kind == "random":
+        # the trials over a coarse lr x beta heatmap of the same ranges (the lectures:
+        # random search samples the picture a full sweep would draw)
+        half = (lambda done, total: progress(done, 2 * total)) if progress else None
+        grid = explore.grid_sweep(surface, names[0], np.logspace(-5, 1, 32),
+                                  np.linspace(0, 0.99, 32), start=start, steps=steps,
+                                  progress=half, surface_params=params)
+        rest = (lambda done, total: progress(total + done, 2 * total)) if progress else None
         result = explore.random_search(surface, names[0], trials, seed=scene.seed,
                                        lr_range=(1e-5, 10.0), start=start, steps=steps,
-                                       progress=progress, surface_params=params)
-        fig = _random_figure(result, names[0])
+                                       progress=rest, surface_params=params)
+        fig = _random_figure(result, names[0], grid)
     else:
         raise ControlError("explore", "explore: choose a kind of map")
     seconds = time.perf_counter() - t0
@@ -254,28 +261,32 @@ def _grid_figure(s: explore.Sweep, name: str) -> dict:
         "paper_bgcolor": "white"}}
 
 
-def _random_figure(s: explore.Sweep, name: str) -> dict:
+def _random_figure(s: explore.Sweep, name: str, grid: explore.Sweep) -> dict:
     lr, beta = s.settings.T
     loss = np.where(s.diverged, np.nan, np.log10(np.maximum(s.loss, 1e-16)))
+    heat = {**_heat(grid), "showscale": False, "opacity": 0.85, "hoverinfo": "skip"}
+    heat.pop("hovertemplate")
     return {"data": [
+        heat,                                   # under the trials
         {"type": "scatter", "mode": "markers", "x": lr.tolist(), "y": beta.tolist(),
          "marker": {"color": [None if not math.isfinite(v) else float(v) for v in loss],
-                    "colorscale": "Viridis", "size": 8, "showscale": True,
+                    "colorscale": "Viridis", "size": 9, "showscale": True,
                     "colorbar": {"title": {"text": "log₁₀ loss"}, "x": 0.46},
-                    "line": {"width": 0.5, "color": "#333"}},
+                    "line": {"width": 1, "color": "white"}},
          "name": "trials", "hovertemplate": "α %{x:.3g}, β %{y:.3g}<extra></extra>"},
         {"type": "scatter", "mode": "lines", "x": list(range(1, len(lr) + 1)),
          "y": [None if not math.isfinite(v) else float(v) for v in s.best_so_far],
          "xaxis": "x2", "yaxis": "y2", "name": "best so far", "line": {"color": "#D55E00"}},
     ], "layout": {
-        "title": {"text": f"{name}: random search (left: trials; right: best so far)",
+        "title": {"text": f"{name}: random search (left: trials over a 32 × 32 sweep; "
+                          "right: best so far)",
                   "x": 0.02},
         "xaxis": {"type": "log", "domain": [0, 0.42], "title": {"text": "learning rate α"}},
         "yaxis": {"title": {"text": "β"}},
         "xaxis2": {"domain": [0.56, 1], "title": {"text": "trials"}, "anchor": "y2"},
         "yaxis2": {"type": "log", "anchor": "x2", "title": {"text": "best final loss"}},
         "showlegend": False, "margin": {"l": 60, "r": 10, "t": 40, "b": 45},
-        "paper_bgcolor": "white"}}
+        "paper_bgcolor": "white", "plot_bgcolor": "#222"}}
 
 
 # -- callbacks ---------------------------------------------------------------------------
@@ -342,7 +353,7 @@ def register(app, ids) -> None:
         if x <= 0 or shown not in ("lr", "grid", "random"):
             raise PreventUpdate
         lr = round(min(max(math.log10(x), -5.0), 1.0), 2)
-        if shown == "grid" or (shown == "random" and curve == 0):
+        if shown == "grid" or (shown == "random" and curve in (0, 1)):   # heatmap, trials
             return no_update, lr, round(min(max(y, 0.0), 0.999), 3)
         if shown == "random":                       # the best-so-far curve: nothing to load
             raise PreventUpdate
