@@ -271,7 +271,7 @@ def _random_figure(s: explore.Sweep, name: str, grid: explore.Sweep) -> dict:
         {"type": "scatter", "mode": "markers", "x": lr.tolist(), "y": beta.tolist(),
          "marker": {"color": [None if not math.isfinite(v) else float(v) for v in loss],
                     "colorscale": "Viridis", "size": 9, "showscale": True,
-                    "colorbar": {"title": {"text": "log₁₀ loss"}, "x": 0.46},
+                    "colorbar": {"title": {"text": "log₁₀ loss"}, "x": 0.44, "len": 0.9},
                     "line": {"width": 1, "color": "white"}},
          "name": "trials", "hovertemplate": "α %{x:.3g}, β %{y:.3g}<extra></extra>"},
         {"type": "scatter", "mode": "lines", "x": list(range(1, len(lr) + 1)),
@@ -283,7 +283,7 @@ def _random_figure(s: explore.Sweep, name: str, grid: explore.Sweep) -> dict:
                   "x": 0.02},
         "xaxis": {"type": "log", "domain": [0, 0.42], "title": {"text": "learning rate α"}},
         "yaxis": {"title": {"text": "β"}},
-        "xaxis2": {"domain": [0.56, 1], "title": {"text": "trials"}, "anchor": "y2"},
+        "xaxis2": {"domain": [0.64, 1], "title": {"text": "trials"}, "anchor": "y2"},
         "yaxis2": {"type": "log", "anchor": "x2", "title": {"text": "best final loss"}},
         "showlegend": False, "margin": {"l": 60, "r": 10, "t": 40, "b": 45},
         "paper_bgcolor": "white", "plot_bgcolor": "#222"}}
