@@ -47,7 +47,7 @@
     return text;
   }
 
-  var state = {k: null, meta: null};
+  var state = {k: null, meta: null, equations: null};
   /* the animation clock: speed is in steps per 1/30 s */
   var player = {playing: false, k: 0, steps: 0, speed: 1, last: 0, synced: 0, frames: 0};
   window.__optvizPlayer = player;
@@ -526,6 +526,19 @@
           set("gnorm-plot", {figure: figs[2]});
         }, 0);
         return [no_update(), no_update(), no_update()];
+      },
+
+      /* the update rules: typesetting them costs MathJax ~100 ms, so they are handed
+       * over once the new paths have been drawn, and only when they changed */
+      equationsLater: function (md) {
+        if (typeof md !== "string" || md === state.equations) return no_update();
+        state.equations = md;
+        var set = window.dash_clientside.set_props;
+        if (!set) return md;
+        requestAnimationFrame(function () {
+          setTimeout(function () { if (state.equations === md) set("equations", {children: md}); }, 30);
+        });
+        return no_update();
       },
 
       /* errors {box id or "row:uid": message} -> the boxes; unchanged boxes untouched */

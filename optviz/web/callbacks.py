@@ -155,7 +155,7 @@ def register(app) -> None:
             key=Output(ID.fig_key, "data"), start=Output(ID.start, "data"),
             lr=Output(ID.lr, "value"), teaches=Output(ID.teaches, "children"),
             errors=Output(ID.errors, "data"), query=Output(ID.query, "data"),
-            live=Output(ID.live_store, "data"), equations=Output(ID.equations, "children"),
+            live=Output(ID.live_store, "data"), equations=Output(ID.eq_store, "data"),
             data=Output(ID.data_plot, "figure"), data_box=Output(ID.data_box, "style"),
             batch_box=Output(ID.batch_box, "style"),
             scenario=Output(ID.scenario, "value", allow_duplicate=True),
@@ -351,6 +351,10 @@ def register(app) -> None:
     app.clientside_callback(
         ClientsideFunction("optviz", "pushLink"),
         Output(ID.pushed, "data"), Input(ID.query, "data"), prevent_initial_call=True)
+    # the equations are typeset (MathJax, ~100 ms) after the new paths are on the screen
+    app.clientside_callback(
+        ClientsideFunction("optviz", "equationsLater"),
+        Output(ID.equations, "children"), Input(ID.eq_store, "data"))
     app.clientside_callback(
         ClientsideFunction("optviz", "formulaField"),
         Output(ID.formula_box, "style"), Input(ID.surface, "value"))

@@ -54,7 +54,7 @@ class ID:
     link_note = "link-note"
     formula, formula_box, formula_err = "formula", "formula-box", "formula-err"
     formula_view = "formula-view"
-    check, gradcheck = "check", "gradcheck"
+    check, gradcheck, eq_store = "check", "gradcheck", "eq-store"
     batch, batch_box, batch_err, data_plot, data_box = (
         "batch", "batch-box", "batch-err", "data-plot", "data-box")
     live, live_store, inspect, query, pushed = "live", "live-store", "inspect", "query", "pushed"
@@ -317,6 +317,6 @@ def layout() -> html.Div:
         dcc.Store(id=ID.meta), dcc.Store(id=ID.start), dcc.Store(id=ID.fig_key),
         dcc.Store(id=ID.drawn), dcc.Store(id=ID.click), dcc.Store(id=ID.side),
         dcc.Store(id=ID.errors), dcc.Store(id=ID.applied), dcc.Store(id=ID.live_store),
-        dcc.Store(id=ID.query), dcc.Store(id=ID.pushed),
+        dcc.Store(id=ID.query), dcc.Store(id=ID.pushed), dcc.Store(id=ID.eq_store),
         dcc.Location(id=ID.url, refresh=False),
     ])
