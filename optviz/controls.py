@@ -223,7 +223,8 @@ def scene_from_controls(c: dict) -> Scene:
     view: dict[str, float] = {}
     if surface == FORMULA:              # the student's own: "formula:<text>", checked here
         text = c.get("formula")
-        view = _formula_view(c.get("formula_view"))
+        view = {**_formula_view(c.get("formula_view")),
+                **_formula_minima(c.get("formula_minima"))}
         try:
             surf = formula_surface(text if isinstance(text, str) else "", **view)
         except FormulaError as e:
@@ -300,6 +301,24 @@ def _formula_view(text: Any) -> dict[str, float]:
     values = [_num("formula", p.strip() if isinstance(p, str) else p, -lim, lim,
                    "a view coordinate") for p in parts]
     return dict(zip(("x_min", "x_max", "y_min", "y_max"), values))
+
+
+def _formula_minima(text: Any) -> dict[str, float]:
+    """A formula's minima from "x, y; x, y" (empty: found by the grid search)."""
+    if text in (None, ""):
+        return {}
+    points = text.split(";") if isinstance(text, str) else None
+    if not points or len(points) > 4:
+        raise ControlError("formula", "minima: expected up to four points x, y; x, y")
+    lim = PAGE_LIMITS["coord"]
+    out = {}
+    for i, point in enumerate(points, start=1):
+        parts = point.split(",")
+        if len(parts) != 2:
+            raise ControlError("formula", f"minima: point {i} {point.strip()[:20]!r} is not x, y")
+        out[f"min{i}_x"], out[f"min{i}_y"] = (
+            _num("formula", p.strip(), -lim, lim, "a coordinate") for p in parts)
+    return out
 
 
 def parse_changes(changes: Any, steps: int) -> list[tuple[int, dict]]:

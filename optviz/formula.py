@@ -31,6 +31,7 @@ import math
 import numpy as np
 
 __all__ = ["FormulaError", "parse", "derivative", "evaluate", "formula_surface", "VIEW_PARAMS",
+           "FORMULA_PARAMS",
            "FUNCTIONS", "MAX_LENGTH", "MAX_DEPTH", "MAX_EXPONENT", "PREFIX"]
 
 PREFIX = "formula:"
@@ -43,6 +44,12 @@ MAX_NODES = 120
 #: low, high). The minima are searched in that box.
 VIEW_PARAMS = {"x_min": (-5.0, -1e3, 1e3), "x_max": (5.0, -1e3, 1e3),
                "y_min": (-5.0, -1e3, 1e3), "y_max": (5.0, -1e3, 1e3)}
+#: ... and so can its minima, instead of the grid search's: up to four points
+#: ``min1_x, min1_y, ...`` (name -> (default, low, high); no default: given in pairs).
+MAX_GIVEN_MINIMA = 4
+MINIMA_PARAMS = {f"min{i}_{c}": (math.nan, -1e3, 1e3)
+                 for i in range(1, MAX_GIVEN_MINIMA + 1) for c in "xy"}
+FORMULA_PARAMS = {**VIEW_PARAMS, **MINIMA_PARAMS}
 
 #: name -> (NumPy function, derivative as a function of the argument tree)
 FUNCTIONS = ("sin", "cos", "tan", "exp", "log", "sqrt", "abs", "tanh", "sinh", "cosh")
@@ -327,9 +334,10 @@ def _paren(t, prec) -> str:
 
 @functools.lru_cache(maxsize=64)
 def formula_surface(text: str, x_min: float = -5.0, x_max: float = 5.0,
-                    y_min: float = -5.0, y_max: float = 5.0):
+                    y_min: float = -5.0, y_max: float = 5.0, **given_minima: float):
     """The Surface of formula ``text`` on the view box [x_min, x_max] x [y_min, y_max]
-    (FormulaError if refused)."""
+    (FormulaError if refused); ``min1_x=.., min1_y=.., ...`` give its minima instead of
+    the grid search (each polished by Newton's method when that converges nearby)."""
     from .surfaces import Surface
 
     if not (x_min < x_max and y_min < y_max):
@@ -358,7 +366,11 @@ def formula_surface(text: str, x_min: float = -5.0, x_max: float = 5.0,
             return full(hxx, x, y), full(hxy, x, y), full(hyy, x, y)
 
     fns = (value_xy, grad_xy, hess_xy)
-    view, minima, saddles = _look_around(fns, box)
+    given = _given_minima(given_minima)
+    if given:
+        view, minima, saddles = box, _polished(fns, given), []
+    else:
+        view, minima, saddles = _look_around(fns, box)
     x0, x1, y0, y1 = view
     low = minima[0] if minima else ((x0 + x1) / 2, (y0 + y1) / 2)
     # start: 70 % of the way from the lowest minimum to the farthest corner of the box
@@ -367,6 +379,7 @@ def formula_surface(text: str, x_min: float = -5.0, x_max: float = 5.0,
     start = (low[0] + 0.7 * (corner[0] - low[0]), low[1] + 0.7 * (corner[1] - low[1]))
     short = text if len(text) <= 40 else text[:37] + "..."
     bound = {} if box == (-5.0, 5.0, -5.0, 5.0) else dict(zip(VIEW_PARAMS, box))
+    bound.update(given_minima)
     return Surface(
         name=PREFIX + text, label=f"formula: {short}", latex=to_latex(tree), bound=bound,
         teaches="Your own surface: its gradient and Hessian are differentiated from the "
@@ -374,6 +387,33 @@ def formula_surface(text: str, x_min: float = -5.0, x_max: float = 5.0,
         value_xy=value_xy, grad_xy=grad_xy, hess_xy=hess_xy, view=view,
         default_start=(float(start[0]), float(start[1])),
         minima=tuple(minima), saddles=tuple(saddles))
+
+
+def _given_minima(params: dict) -> list[tuple[float, float]]:
+    """The points of ``min1_x, min1_y, ...`` (FormulaError for a half-given point)."""
+    for k in params:
+        if k not in MINIMA_PARAMS:
+            raise FormulaError(f"formula: no parameter {k!r}")
+    points = []
+    for i in range(1, MAX_GIVEN_MINIMA + 1):
+        x, y = params.get(f"min{i}_x"), params.get(f"min{i}_y")
+        if (x is None) != (y is None):
+            raise FormulaError(f"minima: point {i} needs both min{i}_x and min{i}_y")
+        if x is not None:
+            points.append((float(x), float(y)))
+    return points
+
+
+def _polished(fns, points):
+    """Given minima, each moved to the exact stationary point Newton's method finds
+    within 0.1 of it (else kept as given), lowest first."""
+    from .surfaces import _refine
+    value_xy = fns[0]
+    out = []
+    for (x, y), (rx, ry) in zip(points, _refine(fns, points)):
+        near = math.isfinite(rx) and math.isfinite(ry) and abs(rx - x) + abs(ry - y) < 0.1
+        out.append((rx, ry) if near else (x, y))
+    return sorted(out, key=lambda m: float(value_xy(np.float64(m[0]), np.float64(m[1]))))
 
 
 def _look_around(fns, box=(-5.0, 5.0, -5.0, 5.0), n=81):

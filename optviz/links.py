@@ -4,11 +4,11 @@ A link is readable and short, e.g.::
 
     ?surface=saddle&lr=0.01&mu=0.9&steps=200&start=-1.8,0.001&rows=gd,sgd:mu=0:sigma=0.5,adam
 
-Keys: ``scenario``, ``surface``, ``f`` and ``fv`` (the formula and its view box, with
-``surface=formula``), ``view`` (3d), ``lr`` (alpha, not its log), ``mu`` (mu / beta1),
-``b2`` (beta2 / rho), ``sigma`` (noise), ``sched``, ``gamma``, ``every`` (step size),
-``warmup``, ``steps``, ``seed``, ``clip``, ``b`` (minibatch size), ``start`` (x,y),
-``rows`` (the rows that are on, comma- separated, each ``uid`` followed by ``:key=value``
+Keys: ``scenario``, ``surface``, ``f``, ``fv`` and ``fm`` (the formula, its view box and
+minima, with ``surface=formula``), ``view`` (3d), ``lr`` (alpha, not its log), ``mu`` (mu
+/ beta1), ``b2`` (beta2 / rho), ``sigma`` (noise), ``sched``, ``gamma``, ``every`` (step
+size), ``warmup``, ``steps``, ``seed``, ``clip``, ``b`` (minibatch size), ``start`` (x,y),
+``rows`` (the rows that are on, comma-separated, each ``uid`` followed by ``:key=value``
 overrides among lr, mu, b2, sigma, wd and the flag ``const``) and ``live`` (mid-run
 changes, ``step:lr=..:mu=..:b2=..:sigma=..`` comma-separated). Missing keys take their
 defaults.
@@ -89,6 +89,8 @@ def query_from_controls(c: dict[str, Any]) -> str:
         out["f"] = c.get("formula") or ""
         if c.get("formula_view"):
             out["fv"] = str(c["formula_view"])
+        if c.get("formula_minima"):
+            out["fm"] = str(c["formula_minima"])
     if c.get("view") == "3d":
         out["view"] = "3d"
     if c.get("lr_log10") != ref["lr_log10"]:
@@ -136,6 +138,8 @@ def controls_from_query(search: str | None) -> tuple[dict[str, Any], list[str]]:
         c["formula"] = q["f"][:300]          # checked where every control is checked
     if "fv" in q:
         c["formula_view"] = q["fv"][:80]
+    if "fm" in q:
+        c["formula_minima"] = q["fm"][:120]
     if q.get("view") in ("2d", "3d"):
         c["view"] = q["view"]
 

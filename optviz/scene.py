@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from .formula import PREFIX, VIEW_PARAMS, FormulaError, formula_surface
+from .formula import FORMULA_PARAMS, PREFIX, FormulaError, formula_surface
 from .optimizers import OPTIMIZERS, HyperParam
 from .schedules import SCHEDULE_PARAMS, SCHEDULES, make_schedule
 from .surfaces import SURFACES, Surface, get_surface
@@ -368,7 +368,7 @@ class Scene:
             raise SceneError(f"surface: unknown surface {str(surface)[:80]!r}; choose one of "
                              f"{', '.join(SURFACES)}, or formula:<expression in x and y>")
         params = {}
-        spec = VIEW_PARAMS if formula else SURFACES[surface].params
+        spec = FORMULA_PARAMS if formula else SURFACES[surface].params
         for k, v in _mapping("surface_params", surface_params or {}).items():
             if k not in spec:
                 raise SceneError(f"surface_params.{k}: {surface[:40]} has no parameter {k!r}"

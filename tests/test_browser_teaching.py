@@ -251,6 +251,10 @@ def test_typing_a_formula_draws_its_contour_and_paths(page):
     page.locator("#formula-view").press("Enter")
     wait_changed(page, drawn)
     assert page.evaluate("() => __gd().layout.xaxis.range") == [0, 2]
+    # and its minima marked by hand (kept where put: not a stationary point)
+    page.locator("#formula-minima").fill("1.5, 2")
+    page.locator("#formula-minima").press("Enter")
+    page.wait_for_function("() => __gd().data[1].x[0] === 1.5 && __gd().data[1].y[0] === 2")
     # a bad formula: the message says what and where, the picture stays
     drawn = ghosts(page)
     page.locator("#formula").fill("x + 3*z")

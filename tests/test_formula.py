@@ -134,3 +134,15 @@ def test_the_view_box_can_be_set_and_the_minima_are_searched_there():
         Scene("formula:x**2", surface_params={"x_min": 5, "x_max": 1})
     with pytest.raises(SceneError, match="has no parameter 'kappa'"):
         Scene("formula:x**2", surface_params={"kappa": 5})
+
+
+def test_the_minima_can_be_given_instead_of_searched():
+    text = "formula:(x - 1)**2 * (x + 2)**2 + y**2"
+    scene = Scene(text, surface_params={"min1_x": 1.02, "min1_y": 0.01})
+    assert scene.get_surface().minima == ((1.0, 0.0),)          # polished by Newton
+    assert Scene.from_json(scene.to_json()) == scene
+    assert Scene(text).get_surface().minima == ((-2.0, 0.0), (1.0, 0.0))
+    far = Scene(text, surface_params={"min1_x": 3.0, "min1_y": 3.0})
+    assert far.get_surface().minima == ((3.0, 3.0),)             # kept where it was put
+    with pytest.raises(SceneError, match="minima: point 1 needs both"):
+        Scene(text, surface_params={"min1_x": 1.0})

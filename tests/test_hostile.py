@@ -46,7 +46,7 @@ def envelope_with(values: dict):
 
 CONTROL_IDS = ["surface", "view", "lr", "beta1", "beta2", "noise", "schedule", "gamma",
                "step-size", "warmup", "steps", "seed", "clip", "click-start", "formula",
-               "formula-view", "batch"]
+               "formula-view", "formula-minima", "batch"]
 
 def any_callback_request(output_prefix: str, values: list, changed: int):
     """A request to the callback whose output key starts with ``output_prefix``, every

@@ -17,6 +17,8 @@ MODS = [{}, {"steps": 300}, {"surface": "bowl", "lr_log10": -1.5, "start": None}
         {"surface": "formula", "formula": "0.5*x**2 + 5*y**2 # & ? = ,:", "start": None},
         {"surface": "formula", "formula": "(x - 10)**2 + y**2", "formula_view": "5, 15, -3, 3",
          "start": None},
+        {"surface": "formula", "formula": "(x - 1)**2 * (x + 2)**2 + y**2",
+         "formula_minima": "1, 0; -2, 0.1", "start": None},
         {"changes": [[20, {"lr_log10": -3.27, "beta1": 0.5, "beta2": 0.9, "noise": 0.0}],
                      [30, {"lr_log10": -2.0, "beta1": 0.9, "beta2": 0.99, "noise": 1.5}]]},
         {"rows": [{"uid": "gd", "on": True, "lr": 0.48}, {"uid": "adam~2", "on": True,

@@ -218,7 +218,8 @@ def _main_callback_request(lr_log10, steps=300, state=None):
               "beta2": 0.999, "noise": 0, "schedule": "constant", "gamma": 0.5,
               "step-size": 100, "warmup": 0, "steps": steps, "seed": 0, "clip": None,
               "click-start": None, "applied": None, "inspect": [], "check": [],
-              "formula": DEFAULT_FORMULA, "formula-view": None, "batch": None}
+              "formula": DEFAULT_FORMULA, "formula-view": None, "formula-minima": None,
+              "batch": None}
     inputs = []
     for dep in spec["inputs"]:
         if not dep["id"].startswith("{"):

@@ -105,6 +105,7 @@ CONTROLS = {"surface": ID.surface, "view": ID.view, "lr_log10": ID.lr, "beta1": 
             "beta2": ID.beta2, "noise": ID.noise, "schedule": ID.schedule, "gamma": ID.gamma,
             "step_size": ID.step_size, "warmup": ID.warmup, "steps": ID.steps, "seed": ID.seed,
             "clip_norm": ID.clip, "formula": ID.formula, "formula_view": ID.formula_view,
+            "formula_minima": ID.formula_minima,
             "batch_size": ID.batch}
 #: Controls that only change how a run is shown: they keep the live changes.
 _DISPLAY = {ID.view, ID.inspect, ID.check}
@@ -185,7 +186,8 @@ def register(app) -> None:
         surface = controls["surface"]
         if from_link:
             trigger = ID.applied
-        elif trigger in (ID.surface, ID.formula, ID.formula_view) and isinstance(surface, str) and \
+        elif trigger in (ID.surface, ID.formula, ID.formula_view, ID.formula_minima) and \
+                isinstance(surface, str) and \
                 (surface in SURFACES or surface == FORMULA):
             # a new surface: its own suggested rate and start; a scenario no longer applies
             start = out["start"] = key = None
@@ -213,7 +215,8 @@ def register(app) -> None:
         if resume is not None:
             meta["resume"] = resume
         surf = scene.get_surface()
-        if trigger in (None, ID.surface, ID.formula, ID.formula_view, ID.applied):
+        if trigger in (None, ID.surface, ID.formula, ID.formula_view, ID.formula_minima,
+                       ID.applied):
             out["teaches"] = surf.teaches
         if new_key != key or trigger in (None, ID.applied, "row"):
             fig = figures.data_figure(surf, _run(scene), [r["color"] for r in meta["rows"]])

@@ -53,7 +53,7 @@ class ID:
     scenario, caption, url, applied = "scenario", "caption", "url", "applied"
     link_note = "link-note"
     formula, formula_box, formula_err = "formula", "formula-box", "formula-err"
-    formula_view = "formula-view"
+    formula_view, formula_minima = "formula-view", "formula-minima"
     check, gradcheck, eq_store = "check", "gradcheck", "eq-store"
     batch, batch_box, batch_err, data_plot, data_box = (
         "batch", "batch-box", "batch-err", "data-plot", "data-box")
@@ -189,6 +189,10 @@ def layout() -> html.Div:
                     id=ID.formula_view, type="text", debounce=True, maxLength=80,
                     placeholder="-5, 5, -5, 5", className="num view-input")],
                     title="x_min, x_max, y_min, y_max; the minima are searched in this box"),
+                html.Label(["minima ", dcc.Input(
+                    id=ID.formula_minima, type="text", debounce=True, maxLength=120,
+                    placeholder="found for you", className="num view-input")],
+                    title="x, y; x, y: mark the minima yourself instead of the grid search"),
                 html.Span("numbers, x, y, pi, e, + − * / **, sin cos tan exp log sqrt abs "
                           "tanh sinh cosh; Enter to draw", className="hint"),
                 html.Div(id=ID.formula_err, className="error", role="alert")]),
