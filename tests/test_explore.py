@@ -83,3 +83,31 @@ def test_limits_are_enforced():
         basin_map("bowl", [OptimizerSpec("gd")], n=300)
     with pytest.raises(ValueError, match="more than 4096"):
         grid_sweep("bowl", "momentum", np.ones(65), np.ones(64))
+
+
+def test_background_jobs_wait_for_a_free_slot(tmp_path, monkeypatch):
+    """At most `slots` explorations run at once on one machine (Diskcache manager)."""
+    import threading
+    import time
+
+    from optviz.web.explore_panel import job_slot
+    monkeypatch.setenv("OPTVIZ_CACHE_DIR", str(tmp_path))
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    running, peak, lock = [0], [0], threading.Lock()
+
+    def job():
+        with job_slot(2):
+            with lock:
+                running[0] += 1
+                peak[0] = max(peak[0], running[0])
+            time.sleep(0.2)
+            with lock:
+                running[0] -= 1
+
+    threads = [threading.Thread(target=job) for _ in range(6)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert peak[0] == 2 and time.perf_counter() - t0 >= 0.55     # three rounds of two

@@ -9,6 +9,7 @@ does, and stays within MAX_WORK point-steps.
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import tempfile
@@ -23,7 +24,8 @@ from ..controls import ControlError, scene_from_controls
 from ..links import controls_from_query
 from .figures import row_color, typed
 
-__all__ = ["panel", "register", "background_manager", "EX", "MAX_WORK"]
+__all__ = ["panel", "register", "background_manager", "job_slot", "EX", "MAX_WORK",
+           "MAX_JOBS"]
 
 #: The most point-steps one exploration may cost (a 256 x 256 map of two rows x 1000
 #: steps is 1.3e8).
@@ -43,6 +45,33 @@ KINDS = {"basin": "basin map (where each start ends)", "lr": "learning-rate swee
          "grid": "lr × β heatmap", "random": "random search"}
 
 
+#: Explorations that may run at once on one machine with the Diskcache manager (which
+#: starts a process per job): more wait for a slot, so a class pressing "run" together
+#: cannot start hundreds of processes. With Celery the workers' concurrency bounds it.
+MAX_JOBS = max(1, int(os.environ.get("OPTVIZ_MAX_JOBS", os.cpu_count() or 1)))
+
+
+def _cache_dir() -> str:
+    return os.environ.get("OPTVIZ_CACHE_DIR") or os.path.join(tempfile.gettempdir(),
+                                                              "optviz-cache")
+
+
+@contextlib.contextmanager
+def job_slot(slots: int | None = None):
+    """Hold one of ``slots`` (default MAX_JOBS) machine-wide job slots while running
+    (a semaphore in the Diskcache directory, shared by every process); no-op on Celery."""
+    if os.environ.get("REDIS_URL"):
+        yield
+        return
+    import diskcache
+    from diskcache.recipes import BoundedSemaphore
+    with diskcache.Cache(_cache_dir()) as cache:
+        # expire: a job killed while holding a slot gives it back after 10 minutes
+        with BoundedSemaphore(cache, "optviz-explore-slots", value=slots or MAX_JOBS,
+                              expire=600):
+            yield
+
+
 def background_manager():
     """Celery on Redis if REDIS_URL is set (workers: ``celery -A app:celery_app worker``),
     else the embedded Diskcache manager in OPTVIZ_CACHE_DIR (default: a temp dir)."""
@@ -56,9 +85,7 @@ def background_manager():
         return CeleryManager(celery_app, cache_by=[lambda: "optviz"], expire=3600), celery_app
     import diskcache
     from dash import DiskcacheManager
-    path = os.environ.get("OPTVIZ_CACHE_DIR") or os.path.join(tempfile.gettempdir(),
-                                                              "optviz-cache")
-    return DiskcacheManager(diskcache.Cache(path), cache_by=[lambda: "optviz"],
+    return DiskcacheManager(diskcache.Cache(_cache_dir()), cache_by=[lambda: "optviz"],
                             expire=3600), None
 
 
@@ -318,7 +345,8 @@ def register(app, ids) -> None:
 
         set_progress(("0", "1"))
         try:
-            fig, text, message = compute(kind, n, steps, trials, query, progress)
+            with job_slot():             # waits while MAX_JOBS others are running
+                fig, text, message = compute(kind, n, steps, trials, query, progress)
         except ControlError as e:
             return no_update, no_update, str(e), no_update
         return fig, text, message, kind
