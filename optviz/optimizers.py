@@ -18,6 +18,7 @@ differs from a slide the docstring says so.
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -302,6 +303,14 @@ def radam_update(w, g, s, lr, t, hp, ctx):
     m_hat = s.m / (1 - hp.beta1 ** t)
     rho_inf = 2 / (1 - hp.beta2) - 1
     rho_t = rho_inf - 2 * t * (hp.beta2 ** t) / bc2
+    if isinstance(rho_t, float):       # one beta2 for every row: decide in Python
+        if rho_t > 5.0:
+            r_t = math.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf
+                            / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
+            w -= m_hat * lr * (math.sqrt(bc2) / (np.sqrt(s.v) + hp.eps)) * r_t
+        else:
+            w -= m_hat * lr
+        return
     rectified = np.asarray(rho_t > 5.0)
     if rectified.any():
         rho_ok = np.where(rectified, rho_t, 6.0)   # keeps the root real where unused
@@ -384,9 +393,13 @@ def newton_update(w, g, s, lr, t, hp, ctx):
     det = a * d - b * b
     scale = a * a + 2 * b * b + d * d
     ok = np.abs(det) > 1e-12 * scale
-    safe = np.where(ok, det, 1.0)
-    dx = np.where(ok, (d * g[0] - b * g[1]) / safe, g[0])
-    dy = np.where(ok, (a * g[1] - b * g[0]) / safe, g[1])
+    if ok.all():                       # the usual case: the same arithmetic, fewer calls
+        dx = (d * g[0] - b * g[1]) / det
+        dy = (a * g[1] - b * g[0]) / det
+    else:
+        safe = np.where(ok, det, 1.0)
+        dx = np.where(ok, (d * g[0] - b * g[1]) / safe, g[0])
+        dy = np.where(ok, (a * g[1] - b * g[0]) / safe, g[1])
     w[0] -= lr * dx
     w[1] -= lr * dy
 
