@@ -109,7 +109,9 @@ CONTROLS = {"surface": ID.surface, "view": ID.view, "lr_log10": ID.lr, "beta1": 
             "batch_size": ID.batch}
 #: Controls that only change how a run is shown: they keep the live changes.
 _DISPLAY = {ID.view, ID.inspect, ID.check}
-_LIVE_IDS = {ID.lr: "lr_log10", ID.beta1: "beta1", ID.beta2: "beta2", ID.noise: "noise"}
+_LIVE_IDS = {ID.lr, ID.beta1, ID.beta2, ID.noise}        # the LIVE_CONTROLS' sliders
+#: Controls that change the surface itself: its suggested rate and start come with it.
+_SURFACE_IDS = (ID.surface, ID.formula, ID.formula_view, ID.formula_minima)
 
 
 def _live_changes(trigger, live_on, live, hyper, frame, steps):
@@ -186,8 +188,7 @@ def register(app) -> None:
         surface = controls["surface"]
         if from_link:
             trigger = ID.applied
-        elif trigger in (ID.surface, ID.formula, ID.formula_view, ID.formula_minima) and \
-                isinstance(surface, str) and \
+        elif trigger in _SURFACE_IDS and isinstance(surface, str) and \
                 (surface in SURFACES or surface == FORMULA):
             # a new surface: its own suggested rate and start; a scenario no longer applies
             start = out["start"] = key = None
@@ -215,11 +216,10 @@ def register(app) -> None:
         if resume is not None:
             meta["resume"] = resume
         surf = scene.get_surface()
-        if trigger in (None, ID.surface, ID.formula, ID.formula_view, ID.formula_minima,
-                       ID.applied):
+        if trigger in (None, ID.applied, *_SURFACE_IDS):
             out["teaches"] = surf.teaches
         if new_key != key or trigger in (None, ID.applied, "row"):
-            fig = figures.data_figure(surf, _run(scene), [r["color"] for r in meta["rows"]])
+            fig = figures.data_figure(surf, [r["color"] for r in meta["rows"]])
             out["data"] = fig if fig is not None else _EMPTY
             out["data_box"] = {"display": "block" if fig is not None else "none"}
             out["batch_box"] = {"display": "block" if surf.dataset is not None else "none"}
@@ -273,7 +273,7 @@ def register(app) -> None:
     def download(_csv, _json, _html, query):
         """The run on the screen as CSV or JSON, recomputed from its link (trusted no more
         than any other input)."""
-        setup, problems = controls_from_query(query if isinstance(query, str) else "")
+        setup, _ = controls_from_query(query if isinstance(query, str) else "")
         try:
             scene = scene_from_controls(setup)
         except ControlError:

@@ -305,7 +305,7 @@ def meta(run: Run, uids: list[str], colors: list[str], *, inspect: bool = False,
     return out
 
 
-def data_figure(surface: Surface, run: Run, colors: list[str]) -> dict | None:
+def data_figure(surface: Surface, colors: list[str]) -> dict | None:
     """A data surface's samples and each row's fit (None for other surfaces). Trace 0
     (and 1: the second class) are the data; then one fit per row, which the browser
     redraws at the current frame from the row's weights (meta["data"])."""
