@@ -1,30 +1,41 @@
 r"""The engine's fast path for small batches: one update for many optimizer kinds.
 
 On a handful of points a NumPy call costs about a microsecond whatever it computes, so a
-step of the lecture's six optimizers (four kernels) costs ~45 calls. SGD (with momentum,
-dampening, Nesterov), AdaGrad, RMSProp and Adam/AdamW/"Adam, almost" are all one update
-with per-row coefficients:
+step of the lecture's six optimizers (four kernels) costs ~45 calls in the readable
+kernels. SGD (with momentum, dampening, Nesterov), AdaGrad, RMSProp and the Adam family
+(Adam, AdamW, "Adam, almost", NAdam, RAdam) are all one update with per-row, per-step
+coefficients:
 
 .. math::
-    m \leftarrow A_t m + B_t g \qquad v \leftarrow C v + D g^2 \qquad
-    w \leftarrow w - \eta_t \frac{P g + Q m}{\sqrt{v} / S_t + \epsilon}
+    m \leftarrow A m + B g \qquad v \leftarrow C v + D g^2 \qquad
+    w \leftarrow w - \eta_t \frac{Q_t m + P_t g}{\sqrt{v} / S_t + E_t}
 
-Per row (tau dampening, d lr_decay; "t=1: x" is the value at the first update):
+Per row (tau dampening, d lr_decay; "t=1: x" is the value at the first update; unlisted
+P, Q are 0, 1):
 
-- sgd: A = mu (t=1: 0), B = 1 - tau (t=1: 1), C = D = 0, P, Q = 0, 1 (Nesterov: 1, mu),
-  S = inf, eps = 1 (no denominator), eta = lr_t
-- adagrad: A = 0, B = 1, C = D = 1, P, Q = 0, 1, S = 1, eta = lr_t / (1 + (t-1) d)
-- rmsprop: A = 0, B = 1, C, D = rho, 1 - rho, P, Q = 0, 1, S = 1, eta = lr_t
-- adam, adamw: A, B = beta1, 1 - beta1, C, D = beta2, 1 - beta2, P, Q = 0, 1,
-  S = sqrt(1 - beta2^t), eta = lr_t / (1 - beta1^t)
-- adam_nobias: as adam with S = 1 and eta = lr_t
+- sgd: A = mu (t=1: 0), B = 1 - tau (t=1: 1), C = D = 0, S = inf, E = 1 (no
+  denominator), eta = lr_t; Nesterov: P, Q = 1, mu
+- adagrad: A = 0, B = 1, C = D = 1, S = 1, E = eps, eta = lr_t / (1 + (t-1) d)
+- rmsprop: A = 0, B = 1, C, D = rho, 1 - rho, S = 1, E = eps, eta = lr_t
+- adam, adamw: A, B = beta1, 1 - beta1, C, D = beta2, 1 - beta2, E = eps,
+  S = sqrt(1 - beta2^t), eta = lr_t / (1 - beta1^t); adam_nobias: S = 1, eta = lr_t
+- nadam: as adam with eta = lr_t, P = (1 - mu_t) / (1 - prod mu_i up to t),
+  Q = mu_{t+1} / (1 - prod up to t+1) (torch's momentum schedule mu_t)
+- radam: as adam with S = 1 and eta = lr_t r_t sqrt(1 - beta2^t) / (1 - beta1^t) while
+  rho_t > 5, else S = inf, E = 1, eta = lr_t / (1 - beta1^t) (a momentum step)
 
 Coupled weight decay adds :math:`\lambda w` to g first; AdamW's decoupled decay
-multiplies w by :math:`1 - \lambda \alpha_t`. The readable,
-one-optimizer-at-a-time definitions stay in :mod:`optviz.optimizers`; this module is
-checked against them (tests/test_fused.py) and against torch through the engine's parity
-tests. Rows with options outside the table (amsgrad, centered or momentum RMSProp) keep
-their own kernels.
+multiplies w by :math:`1 - \lambda \alpha_t`.
+
+How the calls are saved: m and v are one array ``[2, 2, rows, C]`` (and so are g, g^2 and
+their coefficients), so both moments take three calls: eleven calls a step in the usual
+case. The arithmetic is otherwise the readable kernels' own, in their order: near an
+unstable fixed point (RMSProp's effective rate alpha/eps at a minimum) round-off grows
+exponentially, and folding eta into the denominator made paths drift apart by 1e-3.
+The readable, one-optimizer-at-a-time definitions stay in :mod:`optviz.optimizers`; this
+module is checked against them (tests/test_fused.py, to 1e-10) and against torch through
+the engine's parity tests. Rows with options outside the table (amsgrad, centered or
+momentum RMSProp) keep their own kernels.
 """
 from __future__ import annotations
 
@@ -35,7 +46,7 @@ import numpy as np
 __all__ = ["FUSABLE", "fusable", "FusedGroup"]
 
 #: kernels this update covers
-FUSABLE = {"sgd", "adagrad", "rmsprop", "adam", "adamw", "adam_nobias"}
+FUSABLE = {"sgd", "adagrad", "rmsprop", "adam", "adamw", "adam_nobias", "nadam", "radam"}
 #: fuse only when the coefficient tables stay small (elements per table)
 MAX_TABLE = 2_000_000
 
@@ -69,100 +80,117 @@ class FusedGroup:
         """The state after a mid-run change to ``specs`` (same kernels): new coefficient
         tables, the same moments."""
         new = _init(w, specs, self.kernels, self.lrs)
-        new.m, new.v = state.m, state.v
+        new.mv[...] = state.mv
         return new
 
 
-def _column(values, shape):
-    return np.ascontiguousarray(np.broadcast_to(np.asarray(values, float)[None, :, None], shape))
+def _row_coefficients(kernel, hp, lr, t):
+    """One row's coefficients: ``(a, b, c, d, first_a, first_b, p, q, s, e, eta)``, the last
+    five scalars or ``ndarray[steps]``; ``lr`` is the row's scheduled rate per update and
+    ``t`` the update count 1..steps."""
+    p, q, s, e = 0.0, 1.0, np.inf, 1.0                        # sqrt(v)/inf + 1: no denominator
+    if kernel == "sgd":
+        mu = hp["momentum"]
+        b = 1.0 if mu == 0 else 1 - hp["dampening"]           # torch: no buffer at mu = 0
+        if hp["nesterov"] and mu:
+            p, q = 1.0, mu
+        # torch starts the buffer at the first gradient, undamped
+        return mu, b, 0.0, 0.0, 0.0, 1.0, p, q, s, e, lr
+    if kernel == "adagrad":
+        eta = lr / (1 + (t - 1) * hp["lr_decay"])
+        return 0.0, 1.0, 1.0, 1.0, 0.0, 1.0, p, q, 1.0, hp["eps"], eta
+    if kernel == "rmsprop":
+        rho = hp["alpha"]
+        return 0.0, 1.0, rho, 1 - rho, 0.0, 1.0, p, q, 1.0, hp["eps"], lr
+    b1, b2 = hp["betas"]
+    e, bc1, bc2 = hp["eps"], 1 - b1 ** t, 1 - b2 ** t
+    if kernel == "adam_nobias":
+        s, eta = 1.0, lr
+    elif kernel == "nadam":
+        mu = b1 * (1.0 - 0.5 * 0.96 ** (np.append(t, t[-1] + 1) * hp["momentum_decay"]))
+        prod = np.cumprod(mu)
+        p = (1.0 - mu[:-1]) / (1.0 - prod[:-1])
+        q = mu[1:] / (1.0 - prod[:-1] * mu[1:])
+        s, eta = np.sqrt(bc2), lr
+    elif kernel == "radam":
+        rho_inf = 2 / (1 - b2) - 1
+        rho_t = rho_inf - 2 * t * b2 ** t / bc2
+        on = rho_t > 5.0
+        rho_ok = np.where(on, rho_t, 6.0)                     # keeps the root real unused
+        r_t = np.sqrt((rho_ok - 4) * (rho_ok - 2) * rho_inf
+                      / ((rho_inf - 4) * (rho_inf - 2) * rho_ok))
+        s, e = np.where(on, 1.0, np.inf), np.where(on, e, 1.0)
+        eta = np.where(on, lr * r_t * np.sqrt(bc2), lr) / bc1
+    else:                                                     # adam, adamw
+        s, eta = np.sqrt(bc2), lr / bc1
+    return b1, 1 - b1, b2, 1 - b2, b1, 1 - b1, p, q, s, e, eta
 
 
 def _init(w, specs, kernels, lrs):
-    """Coefficient tables for rows ``specs`` on planes ``w`` [2, rows, C]."""
+    """State and coefficient tables for rows ``specs`` on planes ``w`` [2, rows, C]."""
     R, steps = lrs.shape
     shape = w.shape
-    t = np.arange(1, steps + 1, dtype=float)[:, None]         # [steps, 1]
-    A, B, C, D, P, Q, E, WDc, WDd = ([] for _ in range(9))
-    S = np.empty((steps, R))
-    eta = np.empty((steps, R))
-    first_A, first_B = [], []
-    for i, (spec, kernel) in enumerate(zip(specs, kernels)):
-        hp = spec.hparams
-        lr = lrs[i]
-        wd = hp.get("weight_decay", 0.0)
-        S[:, i] = np.inf                                     # sqrt(v)/inf = 0 ...
-        eps = 1.0                                             # ... + 1: no denominator
-        if kernel == "sgd":
-            mu = hp["momentum"]
-            a, b, c, d = mu, 1 - hp["dampening"], 0.0, 0.0
-            n = 1.0 if (hp["nesterov"] and mu) else 0.0
-            first_A.append(0.0)                               # torch: buf = g at t = 1
-            if mu == 0:
-                b = 1.0                                       # no buffer: plain g
-            eta[:, i] = lr
-        elif kernel == "adagrad":
-            a, b, c, d, n = 0.0, 1.0, 1.0, 1.0, 0.0
-            first_A.append(0.0)
-            S[:, i], eps = 1.0, hp["eps"]
-            eta[:, i] = lr / (1 + (t[:, 0] - 1) * hp["lr_decay"])
-        elif kernel == "rmsprop":
-            a, b, c, d, n = 0.0, 1.0, hp["alpha"], 1 - hp["alpha"], 0.0
-            first_A.append(0.0)
-            S[:, i], eps = 1.0, hp["eps"]
-            eta[:, i] = lr
-        else:                                                 # adam, adamw, adam_nobias
-            b1, b2 = hp["betas"]
-            a, b, c, d, n = b1, 1 - b1, b2, 1 - b2, 0.0
-            first_A.append(b1)
-            eps = hp["eps"]
-            if kernel == "adam_nobias":
-                S[:, i] = 1.0
-                eta[:, i] = lr
-            else:
-                S[:, i] = (1 - b2 ** t[:, 0]) ** 0.5
-                eta[:, i] = lr / (1 - b1 ** t[:, 0])
-        first_B.append(1.0 if kernel == "sgd" else b)   # torch: buf = g, undamped, at t = 1
-        A.append(a), B.append(b), C.append(c), D.append(d), E.append(eps)
-        P.append(n)
-        Q.append(hp["momentum"] if n else 1.0)
-        WDc.append(0.0 if kernel == "adamw" else wd)
-        WDd.append(wd if kernel == "adamw" else 0.0)
-    full = lambda v: _column(v, shape)
-    table = lambda tab: np.ascontiguousarray(
-        np.broadcast_to(tab[:, None, :, None], (steps,) + shape))
-    s = SimpleNamespace(
-        m=np.zeros(shape), v=np.array(full([spec.hparams.get("initial_accumulator_value", 0.0)
-                                             for spec in specs])),
-        tmp=np.empty(shape), A=full(A), A1=full(first_A), B=full(B), B1=full(first_B),
-        C=full(C), D=full(D),
-        P=full(P) if any(P) else None, Q=full(Q), E=full(E),
-        S=table(S), eta=table(eta),
-        WDc=full(WDc) if any(WDc) else None,
+    t = np.arange(1, steps + 1, dtype=float)
+    cols = [_row_coefficients(k, spec.hparams, lrs[i], t)
+            for i, (spec, k) in enumerate(zip(specs, kernels))]
+    a, b, c, d, a1, b1 = (np.array([col[j] for col in cols]) for j in range(6))
+    p, q, s, e, eta = (np.array([np.broadcast_to(col[j], (steps,)) for col in cols]).T
+                       for j in range(6, 11))                 # [steps, R] each
+    wd = np.array([spec.hparams.get("weight_decay", 0.0) for spec in specs])
+    decoupled = np.array([k == "adamw" for k in kernels])
+
+    def moments(for_m, for_v):                                # -> [2 (m, v), 2, R, C]
+        return np.ascontiguousarray(np.broadcast_to(
+            np.stack([for_m, for_v])[:, None, :, None], (2,) + shape))
+
+    def table(tab):                                           # [steps, R] -> steps x [2, R, C]
+        return list(np.ascontiguousarray(np.broadcast_to(tab[:, None, :, None],
+                                                         (steps,) + shape)))
+
+    def per_row(col):                                         # [R] -> [2, R, C]
+        return np.ascontiguousarray(np.broadcast_to(col[None, :, None], shape))
+    mv = moments(np.zeros(R), [spec.hparams.get("initial_accumulator_value", 0.0)
+                               for spec in specs])
+    gg = np.empty((2,) + shape)
+    nesterov_like = (p != 0).any()
+    return SimpleNamespace(
+        mv=mv, m=mv[0], v=mv[1], gg=gg, g_=gg[0], g2=gg[1],
+        tmp=np.empty(shape), tmp2=np.empty(shape),
+        ac=moments(a, c), ac1=moments(a1, c), bd=moments(b, d), bd1=moments(b1, d),
+        s=table(s), e=table(e), eta=table(eta),
+        p=table(p) if nesterov_like else None, q=table(q) if nesterov_like else None,
+        wdc=per_row(np.where(decoupled, 0.0, wd)) if (wd * ~decoupled).any() else None,
         # AdamW decays by the scheduled rate (not the bias-corrected one)
-        WDd=table(lrs.T * np.asarray(WDd)[None, :]) if any(WDd) else None)
-    return s
+        keep=table(1 - lrs.T * np.where(decoupled, wd, 0.0)) if (wd * decoupled).any()
+        else None)
 
 
 def _update(w, g, s, lr, t, hp, ctx):
-    """One step of every fused row (``t`` from 1; ``lr`` unused: ``s.eta`` has the rates)."""
+    """One step of every fused row (``t`` from 1; ``lr`` unused: the tables carry it)."""
     i = t - 1
-    if s.WDd is not None:
-        w *= 1 - s.WDd[i]                                     # AdamW, decoupled
-    if s.WDc is not None:
-        g = g + s.WDc * w                                     # coupled L2
-    m, v, tmp = s.m, s.v, s.tmp
-    first = t == 1
-    m *= s.A1 if first else s.A                               # m <- A m + B g
-    np.multiply(s.B1 if first else s.B, g, out=tmp)
-    m += tmp
-    v *= s.C                                                  # v <- C v + D g^2
-    np.multiply(g, g, out=tmp)
-    tmp *= s.D
-    v += tmp
-    np.sqrt(v, out=tmp)                                       # den = sqrt(v)/S + eps
-    tmp /= s.S[i]
-    tmp += s.E
-    num = m if s.P is None else m * s.Q + g * s.P             # Nesterov: g + mu m
-    np.divide(num, tmp, out=tmp)
-    tmp *= s.eta[i]
-    w -= tmp
+    if s.keep is not None:
+        w *= s.keep[i]                                        # AdamW, decoupled
+    if s.wdc is not None:                                     # coupled L2: g + lambda w
+        np.multiply(s.wdc, w, out=s.g_)
+        s.g_ += g
+    else:
+        np.copyto(s.g_, g)
+    g = s.g_
+    np.multiply(g, g, out=s.g2)
+    if s.p is not None:                                       # Nesterov, NAdam: P g, taken
+        pg = np.multiply(g, s.p[i], out=s.tmp2)               # before B scales g's buffer
+    s.mv *= s.ac1 if t == 1 else s.ac                         # m, v <- A m, C v
+    s.gg *= s.bd1 if t == 1 else s.bd                         # B g, D g^2
+    s.mv += s.gg
+    den = s.tmp                                               # sqrt(v) / S + E
+    np.sqrt(s.v, out=den)
+    den /= s.s[i]
+    den += s.e[i]
+    if s.p is None:
+        num = s.m
+    else:                                                     # Q m + P g (g's buffer is
+        num = np.multiply(s.m, s.q[i], out=s.g_)              # spent: reuse it)
+        num += pg
+    np.divide(num, den, out=den)
+    den *= s.eta[i]
+    w -= den

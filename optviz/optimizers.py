@@ -367,17 +367,33 @@ def normalized_update(w, g, s, lr, t, hp, ctx):
 
     Steps of length alpha along the gradient direction (no step where g = 0).
     """
-    norm = np.sqrt(g[0] * g[0] + g[1] * g[1])
-    w -= lr * np.divide(g, norm, out=np.zeros_like(g), where=norm > 0)
+    norm = np.hypot(g[0], g[1])
+    if norm.all():                     # the usual case: the same arithmetic, fewer calls
+        w -= g * (lr / norm)
+    else:
+        w -= lr * np.divide(g, norm, out=np.zeros_like(g), where=norm > 0)
+
+
+def random_search_init(w, hp):
+    return SimpleNamespace(loss=None)          # L(w), kept between updates
 
 
 def random_search_update(w, g, s, lr, t, hp, ctx):
     r"""Random search: try :math:`w' = w + \alpha z`, :math:`z \sim N(0, I)`; keep it if
     :math:`L(w') < L(w)`. Uses no gradient at all; alpha is the search radius.
     """
+    value = ctx.surface.value_xy
+    if s.loss is None:                         # afterwards L(w) is the last accepted L(w')
+        s.loss = np.broadcast_to(value(w[0], w[1]), w.shape[1:]).astype(float)
     cand = w + lr * ctx.rng.standard_normal(w.shape)
-    better = ctx.surface.value_xy(cand[0], cand[1]) < ctx.surface.value_xy(w[0], w[1])
+    cand_loss = value(cand[0], cand[1])
+    better = cand_loss < s.loss
     np.copyto(w, cand, where=better)
+    np.copyto(s.loss, cand_loss, where=better)
+
+
+def newton_init(w, hp):
+    return SimpleNamespace(step=np.empty_like(w), da=np.empty_like(w))
 
 
 def newton_update(w, g, s, lr, t, hp, ctx):
@@ -390,18 +406,20 @@ def newton_update(w, g, s, lr, t, hp, ctx):
     so near a saddle it is *attracted* to the saddle (Dauphin et al., 2014) - the lesson.
     """
     a, b, d = ctx.surface.hess_xy(w[0], w[1])
-    det = a * d - b * b
-    scale = a * a + 2 * b * b + d * d
+    bb = b * b
+    det = a * d - bb
+    scale = a * a + d * d + 2 * bb
     ok = np.abs(det) > 1e-12 * scale
     if ok.all():                       # the usual case: the same arithmetic, fewer calls
-        dx = (d * g[0] - b * g[1]) / det
-        dy = (a * g[1] - b * g[0]) / det
+        s.da[0], s.da[1] = d, a                                # H^-1 g = [d gx - b gy,
+        step = np.multiply(s.da, g, out=s.step)                #   a gy - b gx] / det
+        step -= b * g[::-1]
+        step *= lr / det
     else:
         safe = np.where(ok, det, 1.0)
-        dx = np.where(ok, (d * g[0] - b * g[1]) / safe, g[0])
-        dy = np.where(ok, (a * g[1] - b * g[0]) / safe, g[1])
-    w[0] -= lr * dx
-    w[1] -= lr * dy
+        step = np.where(ok, [(d * g[0] - b * g[1]) / safe, (a * g[1] - b * g[0]) / safe],
+                        g) * lr
+    w -= step
 
 
 # -- the state inspector -----------------------------------------------------------------
@@ -596,9 +614,10 @@ def _registry() -> dict[str, Optimizer]:
           r"w \leftarrow w - \alpha\, \mathrm{sign}(g)"),
         O("normalized", "Normalized GD", _no_state, normalized_update, {"lr": _lr(0.01)},
           r"w \leftarrow w - \alpha\, g / \lVert g \rVert"),
-        O("random_search", "Random search", _no_state, random_search_update, {"lr": _lr(0.1)},
+        O("random_search", "Random search", random_search_init, random_search_update,
+          {"lr": _lr(0.1)},
           r"w' = w + \alpha z;\; w \leftarrow w' \text{ if } L(w') < L(w)"),
-        O("newton", "Newton", _no_state, newton_update, {"lr": _lr(1.0)},
+        O("newton", "Newton", newton_init, newton_update, {"lr": _lr(1.0)},
           r"w \leftarrow w - \alpha H^{-1} g"),
     ]
     return {o.name: (o if o.kernel else _with_kernel(o)) for o in entries}

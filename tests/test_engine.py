@@ -155,6 +155,19 @@ def test_newton_is_attracted_to_the_saddle_and_exact_on_quadratics():
     np.testing.assert_allclose(r.path[0, 0, 1], (0, 0), atol=1e-12)
 
 
+def test_newton_falls_back_to_a_gradient_step_where_the_hessian_is_singular():
+    # x^4 + y^4: H = diag(12 x^2, 12 y^2) is singular on the axis x = 0
+    r = run("formula:x**4 + y**4", [O("newton", lr=0.5)], [(0.0, 1.0), (1.0, 1.0)], steps=1)
+    np.testing.assert_allclose(r.path[0, 0, 1], (0.0, 1.0 - 0.5 * 4), atol=1e-15)   # w - a g
+    np.testing.assert_allclose(r.path[0, 1, 1], (1 - 0.5 / 3, 1 - 0.5 / 3), atol=1e-15)
+
+
+def test_normalized_gd_steps_alpha_along_the_gradient_and_stops_where_it_vanishes():
+    r = run("formula:x**2 + y**2", [O("normalized", lr=0.25)], [(3.0, -4.0), (0.0, 0.0)], steps=1)
+    np.testing.assert_allclose(r.path[0, 0, 1], (3.0 - 0.15, -4.0 + 0.2), atol=1e-15)
+    np.testing.assert_array_equal(r.path[0, 1, 1], (0.0, 0.0))
+
+
 def test_random_search_never_goes_uphill():
     r = run("rastrigin", [O("random_search", lr=0.5)], [(2.3, 1.7), (-1.3, 0.8)], steps=300,
             seed=3)
