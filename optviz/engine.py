@@ -307,7 +307,11 @@ class _Outputs:
 
 
 def _store_tiled(dst, src, tile=16):
-    """``dst[C, T, k] = src[T, k, C]`` in tiles of T."""
+    """``dst[C, T, k] = src[T, k, C]``, in tiles of T where C is large (a few starts, as
+    on the page, take one call: the copy is small and calls are what cost)."""
+    if src.shape[2] <= 64:
+        dst[...] = src.transpose(2, 0, 1)
+        return
     for t0 in range(0, src.shape[0], tile):
         dst[:, t0:t0 + tile] = src[t0:t0 + tile].transpose(2, 0, 1)
 

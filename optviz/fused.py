@@ -134,8 +134,10 @@ def _init(w, specs, kernels, lrs):
     cols = [_row_coefficients(k, spec.hparams, lrs[i], t)
             for i, (spec, k) in enumerate(zip(specs, kernels))]
     a, b, c, d, a1, b1 = (np.array([col[j] for col in cols]) for j in range(6))
-    p, q, s, e, eta = (np.array([np.broadcast_to(col[j], (steps,)) for col in cols]).T
-                       for j in range(6, 11))                 # [steps, R] each
+    p, q, s, e, eta = per_step = np.empty((5, steps, R))      # [steps, R] each
+    for i, col in enumerate(cols):
+        for j, value in enumerate(col[6:]):
+            per_step[j, :, i] = value
     wd = np.array([spec.hparams.get("weight_decay", 0.0) for spec in specs])
     decoupled = np.array([k == "adamw" for k in kernels])
 
@@ -143,9 +145,8 @@ def _init(w, specs, kernels, lrs):
         return np.ascontiguousarray(np.broadcast_to(
             np.stack([for_m, for_v])[:, None, :, None], (2,) + shape))
 
-    def table(tab):                                           # [steps, R] -> steps x [2, R, C]
-        return list(np.ascontiguousarray(np.broadcast_to(tab[:, None, :, None],
-                                                         (steps,) + shape)))
+    def table(tab):                                           # [steps, R] -> [steps, 2, R, C]
+        return np.ascontiguousarray(np.broadcast_to(tab[:, None, :, None], (steps,) + shape))
 
     def per_row(col):                                         # [R] -> [2, R, C]
         return np.ascontiguousarray(np.broadcast_to(col[None, :, None], shape))
