@@ -50,6 +50,11 @@ FINAL_CHUNK_STARTS = 8192
 THREADS = max(1, int(os.environ.get("OPTVIZ_THREADS", min(4, os.cpu_count() or 1))))
 #: Updates between divergence checks (see _run_block).
 CHECK_EVERY = 16
+#: Points (rows x starts) from which a block computes the loss of every CHECK_EVERY
+#: updates as they are checked, in cache, rather than of the whole path at the end
+#: (Adam, 1M starts x 100 steps: the loss cost ~half as much; on a page-sized run the
+#: extra calls would cost more than they save).
+WINDOW_LOSS_POINTS = 2048
 
 
 @dataclass(frozen=True, eq=False)
@@ -306,12 +311,16 @@ class _Outputs:
             self.diverged_at[r, c0:c0 + n] = diverged[i]
 
 
-def _store_tiled(dst, src, tile=16):
+def _store_tiled(dst, src):
     """``dst[C, T, k] = src[T, k, C]``, in tiles of T where C is large (a few starts, as
-    on the page, take one call: the copy is small and calls are what cost)."""
+    on the page, take one call: the copy is small and calls are what cost). A tile fills
+    one 64-byte cache line of each start's row (4 updates of x, y; 8 of the loss): 1M
+    starts x 100 steps stored in 4.6 + 2.7 ns a point-step, against 8.9 + 4.1 in tiles of
+    16 updates (benchmarked alone)."""
     if src.shape[2] <= 64:
         dst[...] = src.transpose(2, 0, 1)
         return
+    tile = max(1, 64 // (8 * src.shape[1]))
     for t0 in range(0, src.shape[0], tile):
         dst[:, t0:t0 + tile] = src[t0:t0 + tile].transpose(2, 0, 1)
 
@@ -328,6 +337,10 @@ def _run_block(scene, surface, groups, plan, n_rows, starts, block, record_grad,
     w = np.empty((2, n_rows, n))
     w[0], w[1] = starts[:, 0], starts[:, 1]
     pathbuf[0] = w
+    lossbuf = None
+    if not final and n_rows * n >= WINDOW_LOSS_POINTS:
+        lossbuf = np.empty((steps + 1, n_rows, n))
+        lossbuf[0] = surface.value_xy(w[0], w[1])
     if final:
         last, step = w.copy(), np.empty_like(w)
         settled = np.zeros((n_rows, n), dtype=np.int64)
@@ -408,16 +421,21 @@ def _run_block(scene, surface, groups, plan, n_rows, starts, block, record_grad,
         # are independent, so a late find is mended exactly by rewinding that point.
         if (t + 1) % CHECK_EVERY == 0 or t + 1 == steps:
             window = pathbuf[checked + 1:t + 2]
-            if not np.abs(window).max() <= COORD_LIMIT:      # NaN fails this test too
+            # (NaN fails this test too)
+            if not (window.max() <= COORD_LIMIT and window.min() >= -COORD_LIMIT):
                 frozen = _freeze(window, pathbuf[checked], diverged, frozen, checked)
                 w[...] = pathbuf[t + 1]
                 frozen_w = w.copy()
+            if lossbuf is not None:     # big blocks: the window's loss while it is in cache
+                lossbuf[checked + 1:t + 2] = surface.value_xy(window[:, 0], window[:, 1])
             checked = t + 1
 
     if final:
         pathbuf[0] = w
-    lossbuf = surface.value_xy(pathbuf[:, 0], pathbuf[:, 1])
-    lossbuf = np.broadcast_to(lossbuf, (len(pathbuf), n_rows, n)).astype(float, copy=False)
+    if lossbuf is None:
+        lossbuf = surface.value_xy(pathbuf[:, 0], pathbuf[:, 1])
+        lossbuf = np.broadcast_to(lossbuf, (len(pathbuf), n_rows, n)).astype(float,
+                                                                             copy=False)
     if not np.isfinite(lossbuf).all():
         lossbuf = _freeze_nonfinite_loss(pathbuf, np.array(lossbuf), diverged)
     out.store(c0, pathbuf, lossbuf, gradbuf, diverged, statebuf, settled if final else None)

@@ -168,6 +168,32 @@ def test_normalized_gd_steps_alpha_along_the_gradient_and_stops_where_it_vanishe
     np.testing.assert_array_equal(r.path[0, 1, 1], (0.0, 0.0))
 
 
+@pytest.mark.parametrize("case", ["diverging", "overflowing loss"])
+def test_big_blocks_equal_the_same_starts_run_in_small_pieces(case):
+    # big blocks take the loss window by window and store in cache-line tiles
+    from optviz.engine import WINDOW_LOSS_POINTS
+    rng = np.random.default_rng(7)
+    n = WINDOW_LOSS_POINTS + 700
+    if case == "diverging":                  # GD at 2e-3 leaves the box from |x| ~ 3
+        surface, starts = "rosenbrock", rng.uniform(-3, 3, (n, 2))
+        rows = [O("gd", lr=2e-3), O("adam", lr=0.05), O("newton")]
+    else:                                    # overflows at x > 6.57: starts past it are
+        surface = "formula:-exp(exp(x)) + y**2"      # frozen at once, sign GD walks in
+        starts = np.c_[rng.uniform(6.3, 6.7, n), rng.uniform(-1, 1, n)]
+        rows = [O("sign", lr=0.01), O("gd", lr=1e-3)]
+    scene = Scene(surface, rows, starts=starts, steps=70)
+    big = simulate(scene)
+    pieces = [simulate(scene.replace(starts=starts[i:i + 300])) for i in range(0, n, 300)]
+    assert len(rows) * 300 < WINDOW_LOSS_POINTS
+    for name, axis in (("path", 1), ("loss", 1), ("grad", 1), ("diverged_at", 1)):
+        np.testing.assert_array_equal(getattr(big, name),
+                                      np.concatenate([getattr(p, name) for p in pieces], axis))
+    assert (big.diverged_at[0] > 0).sum() > 100
+    assert np.isfinite(big.path).all() and np.isfinite(big.loss).all()
+    if case == "overflowing loss":
+        assert (big.diverged_at[0] == 1).sum() > 100 and (big.diverged_at[0] > 1).sum() > 100
+
+
 def test_random_search_never_goes_uphill():
     r = run("rastrigin", [O("random_search", lr=0.5)], [(2.3, 1.7), (-1.3, 0.8)], steps=300,
             seed=3)
