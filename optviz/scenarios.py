@@ -41,7 +41,10 @@ def _LR(alpha: float) -> float:
     return round(math.log10(alpha), 6)
 
 
-_ALL = [(n, {"lr": OPTIMIZERS[n].hyper["lr"].default}) for n in OPTIMIZERS]
+# torch's default rates; SGD also keeps torch's default momentum, 0 (the global mu would
+# make it draw the Momentum row's path again)
+_ALL = [(n, {"lr": OPTIMIZERS[n].hyper["lr"].default, **({"beta1": 0.0} if n == "sgd" else {})})
+        for n in OPTIMIZERS]
 
 _LIST = [
     Scenario(

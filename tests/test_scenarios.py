@@ -110,3 +110,7 @@ def test_all_optimizers_race():
     assert len(run.labels) == 17 and len(set(run.labels)) == 17
     assert np.allclose(run.path[run.labels.index("Newton"), 0, -1], (1, 1), atol=1e-9)
     assert (run.diverged_at == -1).all()
+    # SGD has torch's defaults (momentum 0): GD's path, not Momentum's
+    sgd, gd, momentum = (run.path[run.labels.index(k), 0] for k in ("SGD", "GD", "Momentum"))
+    np.testing.assert_array_equal(sgd, gd)
+    assert np.abs(sgd - momentum).max() > 0.1
