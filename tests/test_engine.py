@@ -190,6 +190,9 @@ def test_big_blocks_equal_the_same_starts_run_in_small_pieces(case):
                                       np.concatenate([getattr(p, name) for p in pieces], axis))
     assert (big.diverged_at[0] > 0).sum() > 100
     assert np.isfinite(big.path).all() and np.isfinite(big.loss).all()
+    d = big.diverged_at[..., None]                         # frozen: no gradient recorded
+    after = (d >= 0) & (np.arange(scene.steps) >= d)
+    assert after.sum() > 1000 and (big.grad[after] == 0).all()
     if case == "overflowing loss":
         assert (big.diverged_at[0] == 1).sum() > 100 and (big.diverged_at[0] > 1).sum() > 100
 
