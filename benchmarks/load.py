@@ -12,8 +12,10 @@ import argparse
 import gzip
 import http.client
 import json
+import os
 import random
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -90,7 +92,7 @@ def main(argv=None):
     server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py",
                                "app:server"], cwd=ROOT, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL,
-                              env={**__import__("os").environ, "PORT": str(port),
+                              env={**os.environ, "PORT": str(port),
                                    "HOST": "127.0.0.1", "GUNICORN_ACCESSLOG": ""})
     try:
         for _ in range(200):
@@ -104,14 +106,17 @@ def main(argv=None):
                                                           errors))
                    for i in range(args.students)]
         t0 = time.perf_counter()
+        client0 = resource.getrusage(resource.RUSAGE_SELF)
         for t in threads:
             t.start()
         for t in threads:
             t.join()
         elapsed = time.perf_counter() - t0
+        client1 = resource.getrusage(resource.RUSAGE_SELF)
     finally:
         server.terminate()
         server.wait(10)
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN)     # gunicorn and its workers
     if len(results) < 2:
         raise SystemExit(f"no answers: {len(errors)} errors, e.g. {errors[:3]}")
     lat = sorted(1000 * r[0] for r in results)
@@ -119,6 +124,11 @@ def main(argv=None):
     print(f"{args.students} students, {args.seconds:.0f} s, gunicorn "
           f"(gunicorn.conf.py defaults): {len(results) / elapsed:.0f} callback requests/s "
           f"(target >= 100)")
+    cpu = lambda r: r.ru_utime + r.ru_stime
+    n = max(1, len(results) + len(errors))
+    print(f"CPU per request: server {1e3 * cpu(workers) / n:.1f} ms (start-up included), "
+          f"load client {1e3 * (cpu(client1) - cpu(client0)) / n:.1f} ms; both on the same "
+          f"{os.cpu_count()} cores")
     print(f"latency p50 {q[49]:.0f} ms, p95 {q[94]:.0f} ms (target <= 300), p99 {q[98]:.0f} ms;"
           f" errors {len(errors)} (target 0)" + (f": {errors[:3]}" if errors else ""))
 
