@@ -54,15 +54,28 @@ def row_color(uid: str) -> str:
         if name in PALETTE else _SPARE[k % len(_SPARE)]
 
 
-def typed(a) -> dict:
-    """Plotly's base64 typed array of ``a`` as float32. Values are clipped to +-1e30 first:
-    a loss or gradient just before a divergence can be finite in float64 and still too
-    large for float32, and the browser must never see inf or NaN."""
+def _float32(a) -> np.ndarray:
+    """``a`` as float32, clipped to +-1e30 first: a loss or gradient just before a
+    divergence can be finite in float64 and still too large for float32, and the browser
+    must never see inf or NaN."""
     a = np.asarray(a, dtype=float)
     if not np.isfinite(a).all():
         a = np.nan_to_num(a, nan=0.0)
-    a = np.clip(a, -1e30, 1e30).astype("<f4").ravel()
-    return {"dtype": "f4", "bdata": base64.b64encode(a.tobytes()).decode("ascii")}
+    return np.clip(a, -1e30, 1e30).astype("<f4")
+
+
+def _pack(a32) -> dict:
+    return {"dtype": "f4", "bdata": base64.b64encode(a32.tobytes()).decode("ascii")}
+
+
+def typed(a) -> dict:
+    """Plotly's base64 typed array of ``a`` (flattened) as float32 (see _float32)."""
+    return _pack(_float32(a))
+
+
+def typed_rows(a) -> list[dict]:
+    """``[typed(row) for row in a]``, converted in one pass (a response carries ~40)."""
+    return [_pack(row) for row in _float32(a)]
 
 
 def _floor(surface: Surface) -> float | None:
@@ -220,9 +233,9 @@ def _layout_figure(data, surface, view):
 
 
 def _side(title, ys, colors, labels, ytype, steps, x_start=0, yrange=None):
-    data = [{"type": "scatter", "mode": "lines", "x0": x_start, "dx": 1, "y": typed(y),
+    data = [{"type": "scatter", "mode": "lines", "x0": x_start, "dx": 1, "y": y,
              "line": {"color": c, "width": 2}, "name": label, "hoverinfo": "name+y"}
-            for y, c, label in zip(ys, colors, labels)]
+            for y, c, label in zip(typed_rows(ys), colors, labels)]
     layout = {"margin": {"l": 55, "r": 10, "t": 30, "b": 35}, "showlegend": False,
               "title": {"text": title, "font": {"size": 14}, "x": 0.02},
               "xaxis": {"title": {"text": "step"}, "range": [0, steps]},
@@ -285,11 +298,11 @@ def meta(run: Run, uids: list[str], colors: list[str], *, inspect: bool = False,
     out = {"steps": run.scene.steps, "loss_offset": floor or 0.0, "data": data_meta(surface),
             "start": [float(v) for v in path[0, 0]],
             "rows": [{"uid": u, "label": lbl, "color": c, "diverged_at": int(d),
-                      "final_loss": finite(loss[i, -1]),
-                      "x": typed(path[i, :, 0]), "y": typed(path[i, :, 1]),
-                      "loss": typed(loss[i])}
-                     for i, (u, lbl, c, d) in enumerate(zip(uids, run.labels, colors,
-                                                            run.diverged_at[:, 0]))]}
+                      "final_loss": finite(loss[i, -1]), "x": x, "y": y, "loss": lo}
+                     for i, (u, lbl, c, d, x, y, lo) in enumerate(zip(
+                         uids, run.labels, colors, run.diverged_at[:, 0],
+                         typed_rows(path[..., 0]), typed_rows(path[..., 1]),
+                         typed_rows(loss)))]}
     if check:
         out["check"] = True
         for i, row in enumerate(out["rows"]):
