@@ -286,6 +286,55 @@
         (gone ? "" : '<span class="legend-loss">L = ' + fmt(L) + "</span>") + note + "</div>";
     }
     legend.innerHTML = html;
+    legend.classList.toggle("legend-wide", rows.length > 8);
+    if (state.legendFor !== meta) {               // once per run: no jumping while it plays
+      state.legendFor = meta;
+      placeLegend(legend, meta);
+    }
+  }
+
+  /* The legend sits in the corner of the plot where it hides least: the start, the
+   * minima and saddles and each row's end weigh most, then every drawn path point. With
+   * 17 rows it is a third of the plot high, and in the top-right corner it hid
+   * Rosenbrock's minimum, where the race ends. Ties keep the top right. */
+  function placeLegend(legend, meta) {
+    var gd = plot("graph");
+    if (!gd || !gd._fullLayout || !gd._fullLayout.xaxis || gd._fullLayout.scene) {
+      legend.style.left = legend.style.bottom = "";
+      legend.style.right = legend.style.top = "";
+      return;
+    }
+    var xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, pad = 6;
+    var w = legend.offsetWidth, h = legend.offsetHeight;
+    var left = xa._offset + pad, right = xa._offset + xa._length - pad - w;
+    var top = ya._offset + pad, bottom = ya._offset + ya._length - pad - h;
+    var corners = [[right, top], [left, top], [right, bottom], [left, bottom]];
+    var score = [0, 0, 0, 0];
+    function weigh(x, y, weight) {
+      var px = xa._offset + xa.c2p(x), py = ya._offset + ya.c2p(y);
+      for (var c = 0; c < 4; c++) {
+        var cx = corners[c][0], cy = corners[c][1];
+        if (px >= cx - 8 && px <= cx + w + 8 && py >= cy - 8 && py <= cy + h + 8) score[c] += weight;
+      }
+    }
+    (meta.marks || []).forEach(function (m) { weigh(m[0], m[1], 1000); });
+    if (meta.start) weigh(meta.start[0], meta.start[1], 1000);
+    meta.rows.forEach(function (r) {
+      var gx = decode(r.x), gy = decode(r.y), n = gx.length;
+      if (!n) return;
+      weigh(gx[n - 1], gy[n - 1], 200);
+      var stride = Math.max(1, Math.floor(n / 200));
+      for (var j = 0; j < n; j += stride) weigh(gx[j], gy[j], 1);
+    });
+    var best = 0;
+    for (var c = 1; c < 4; c++) if (score[c] < score[best]) best = c;
+    var wrap = legend.parentNode;
+    legend.style.top = legend.style.bottom = legend.style.left = legend.style.right = "auto";
+    if (best % 2 === 0) legend.style.right = (wrap.clientWidth - (xa._offset + xa._length) + pad) + "px";
+    else legend.style.left = left + "px";
+    if (best < 2) legend.style.top = top + "px";
+    else legend.style.bottom = (wrap.clientHeight - (ya._offset + ya._length) + pad) + "px";
+    legend.dataset.corner = ["top-right", "top-left", "bottom-right", "bottom-left"][best];
   }
 
 

@@ -65,6 +65,33 @@ def test_each_scenario_loads_from_its_link_with_its_rows_and_caption(browser, se
         page.close()
 
 
+LEGEND_COVERS = """(points) => {
+  // which of these data points the legend box hides, in page pixels
+  const gd = document.getElementById('graph').querySelector('.js-plotly-plot')
+             || document.getElementById('graph');
+  const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+  const g = gd.getBoundingClientRect();
+  const box = document.getElementById('legend').getBoundingClientRect();
+  return points.map(([x, y]) => {
+    const px = g.left + xa._offset + xa.c2p(x), py = g.top + ya._offset + ya.c2p(y);
+    return px >= box.left && px <= box.right && py >= box.top && py <= box.bottom;
+  });
+}"""
+
+
+def test_a_long_legend_keeps_out_of_the_way_of_the_start_and_the_minimum(browser, server_url):
+    # 17 rows: in the top-right corner the legend hid Rosenbrock's minimum (1, 1), where
+    # the race ends; it now goes in two columns to the corner that hides least
+    with scenario_page(browser, server_url, "all-optimizers") as page:
+        scene = scenario_scene("all-optimizers")
+        start = [float(v) for v in scene.starts[0]]
+        assert page.evaluate(LEGEND_COVERS, [[1.0, 1.0], start]) == [False, False]
+        assert "legend-wide" in page.locator("#legend").get_attribute("class")
+        assert page.console_errors == []
+    with scenario_page(browser, server_url, "saddle") as page:      # a few rows: one column
+        assert "legend-wide" not in page.locator("#legend").get_attribute("class")
+
+
 def test_the_scenarios_menu_loads_a_scenario_and_puts_it_in_the_url(page):
     page.locator("#scenario").click()
     page.get_by_text("AdaGrad stalls, RMSProp does not").click()

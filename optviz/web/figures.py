@@ -297,6 +297,8 @@ def meta(run: Run, uids: list[str], colors: list[str], *, inspect: bool = False,
     floor = _floor(surface)
     out = {"steps": run.scene.steps, "loss_offset": floor or 0.0, "data": data_meta(surface),
             "start": [float(v) for v in path[0, 0]],
+            # minima and saddles: the legend keeps out of their way (assets/optviz.js)
+            "marks": [[float(a), float(b)] for a, b in (*surface.minima, *surface.saddles)],
             "rows": [{"uid": u, "label": lbl, "color": c, "diverged_at": int(d),
                       "final_loss": finite(loss[i, -1]), "x": x, "y": y, "loss": lo}
                      for i, (u, lbl, c, d, x, y, lo) in enumerate(zip(
