@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from optviz import OPTIMIZERS, Scene, ScheduleSpec, simulate
+from optviz.scene import Change
 from optviz import OptimizerSpec as O
 from optviz.engine import CHUNK_STARTS
 
@@ -255,3 +256,28 @@ def test_schedule_is_recorded_per_row():
 def test_record_grad_off():
     r = simulate(Scene(steps=10), record_grad=False)
     assert r.grad is None and r.path.shape == (6, 1, 11, 2)
+
+
+@pytest.mark.parametrize("own_noise", [None, 0.1])
+def test_noise_is_the_documented_stream_one_draw_per_noisy_update(own_noise):
+    # DESIGN: g = grad + level * z, z from default_rng(SeedSequence(seed, spawn_key=(0,
+    # block))), one (2, 1, starts) draw per update on which some row has noise, shared by
+    # every row; a change that turns the noise off draws nothing until it is back on
+    starts = [(0.5, -0.3), (1.0, 0.7), (-1.2, 0.4)]
+    rows = [O("gd", lr=0.005, noise=own_noise), O("adam", lr=0.05), O("nesterov", lr=0.002)]
+    scene = Scene("himmelblau", rows, starts=starts, steps=70, noise=0.3, seed=11,
+                  changes=[Change(20, noise=0.0), Change(45, noise=0.7)])
+    run = simulate(scene)
+    assert (run.diverged_at == -1).all()
+    rng = np.random.default_rng(np.random.SeedSequence(11, spawn_key=(0, 0)))
+    surface = scene.get_surface()
+    for t in range(scene.steps):
+        scene_level = 0.3 if t < 20 else 0.0 if t < 45 else 0.7
+        levels = [scene_level if o.noise is None else o.noise for o in rows]
+        z = rng.standard_normal((2, 1, len(starts))) if any(levels) else None
+        for r, level in enumerate(levels):
+            w = run.path[r, :, t]
+            seen = np.stack(surface.grad_xy(w[:, 0], w[:, 1]))            # [2, starts]
+            if z is not None:
+                seen = seen + level * z[:, 0]
+            np.testing.assert_array_equal(run.grad[r, :, t], seen.T)
