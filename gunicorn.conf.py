@@ -14,6 +14,12 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "5"))
 # slow networks with no reverse proxy in front.
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+# import the app once in the master and fork the workers from it: the import (~1.5 CPU-s)
+# is paid once instead of once per worker and per restart (max_requests below), and the
+# workers share its memory. Nothing at import holds a connection or a thread: the
+# Diskcache manager reconnects after a fork (it checks the pid), Celery and Redis connect
+# on first use. GUNICORN_PRELOAD=0 turns it off.
+preload_app = os.environ.get("GUNICORN_PRELOAD", "1") != "0"
 graceful_timeout = 10
 # restart workers now and then: bounded memory over a whole term
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))

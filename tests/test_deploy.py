@@ -51,6 +51,18 @@ def test_responses_are_gzipped(client):
     assert r.headers.get("Content-Encoding") == "gzip"
 
 
+def test_every_setting_the_server_reads_is_in_the_readme():
+    # an administrator learns the knobs from the README's table, so none may be missing
+    readme = (ROOT / "README.md").read_text()
+    names = set()
+    for source in ("gunicorn.conf.py", "app.py", *map(str, (ROOT / "optviz").rglob("*.py"))):
+        text = (ROOT / source).read_text()
+        names |= set(re.findall(r"os\.environ(?:\.get\(|\[)\s*[\"']([A-Z_]+)[\"']", text))
+    assert {"WEB_CONCURRENCY", "GUNICORN_PRELOAD", "OPTVIZ_FRAME_ANCESTORS"} <= names
+    missing = sorted(n for n in names if f"`{n}`" not in readme)
+    assert missing == []
+
+
 def test_dockerfile_lints_clean():
     assert shutil.which("hadolint"), "pip install -r requirements-dev.txt installs hadolint"
     r = subprocess.run(["hadolint", str(ROOT / "Dockerfile")], capture_output=True, text=True)

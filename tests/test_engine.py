@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 from optviz import OPTIMIZERS, Scene, ScheduleSpec, simulate
-from optviz.scene import Change
 from optviz import OptimizerSpec as O
 from optviz.engine import CHUNK_STARTS
+from optviz.scene import Change
 
 
 def run(surface, opts, starts=None, steps=200, **kw):
