@@ -136,8 +136,14 @@
     var gd = plot("graph");
     if (!state.meta || !gd || !gd._fullLayout) return;
     state.k = k;
-    if (gd._fullLayout.scene) draw3d(gd, state.meta.rows, k);
-    else draw2d(gd, state.meta, k);
+    var canvas = gd.parentNode.querySelector("canvas.optviz-frame");
+    if (gd._fullLayout.scene) {                     // 3-D: Plotly draws the paths; the
+      if (canvas) canvas.style.display = "none";    // 2-D overlay must not linger on top
+      draw3d(gd, state.meta.rows, k);
+    } else {
+      if (canvas) canvas.style.display = "";
+      draw2d(gd, state.meta, k);
+    }
     drawCursors(k);
     drawLegend(state.meta, k);
     var text = document.getElementById("frame-text");

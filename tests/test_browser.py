@@ -168,7 +168,12 @@ def test_3d_toggle_shows_a_surface(page):
                            ".data[0].type === 'surface'")
     assert page.evaluate("document.querySelector('#graph .js-plotly-plot').data[4].type") \
         == "scatter3d"
+    # the 2-D paths' canvas does not linger over the 3-D scene (it did), and comes back
+    overlay = "getComputedStyle(document.querySelector('canvas.optviz-frame')).display"
+    page.wait_for_function(f"() => {overlay} === 'none'")
     shot(page, "3d")
+    page.get_by_label("2-D").check()
+    page.wait_for_function(f"() => {overlay} !== 'none'")
     assert page.console_errors == []
 
 
