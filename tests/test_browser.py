@@ -162,10 +162,19 @@ def test_scrubbing_and_stepping_set_the_frame(page):
     assert page.console_errors == []
 
 
+GRID_ROWS = """(id) => { const z = document.querySelector('#' + id + ' .js-plotly-plot')
+  ._fullData[0].z; return [z.length, z[0] && z[0].length]; }"""
+
+
 def test_3d_toggle_shows_a_surface(page):
+    # Plotly reads the contour's and the surface's z as grids (it took them for one long
+    # row: a wrong contour, and no surface at all)
+    rows, cols = page.evaluate(GRID_ROWS, "graph-bg")
+    assert rows > 50 and cols == rows
     page.get_by_label("3-D").check()
     page.wait_for_function("() => document.querySelector('#graph .js-plotly-plot')"
                            ".data[0].type === 'surface'")
+    assert page.evaluate(GRID_ROWS, "graph") == [rows, cols]
     assert page.evaluate("document.querySelector('#graph .js-plotly-plot').data[4].type") \
         == "scatter3d"
     # the 2-D paths' canvas does not linger over the 3-D scene (it did), and comes back

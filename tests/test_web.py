@@ -123,6 +123,25 @@ def test_main_figure_structure(run):
     assert fig["layout"]["yaxis"]["range"] == list(surface.view[2:])
 
 
+@pytest.mark.parametrize("view", ["2d", "3d"])
+def test_the_surface_grid_is_sent_as_a_grid_with_its_minimum_in_place(view):
+    # without its shape Plotly read z as one long row: the contour was interpolated from
+    # the grid's diagonal (Rosenbrock's valley missed its minimum) and 3-D drew nothing
+    surface = Scene("rosenbrock").get_surface()
+    if view == "2d":
+        trace = figures.background_figure(surface)["data"][0]
+    else:
+        run = simulate(Scene("rosenbrock", [OptimizerSpec("gd")], steps=5))
+        trace = figures.main_figure(surface, run, ["#111111"], view="3d")["data"][0]
+    x, y = decode(trace["x"]), decode(trace["y"])
+    rows, cols = map(int, trace["z"]["shape"].split(","))
+    assert (rows, cols) == (len(y), len(x)) and rows > 50
+    z = decode(trace["z"]).reshape(rows, cols)
+    i, j = np.unravel_index(np.argmin(z), z.shape)          # z[row of y, column of x]
+    assert abs(x[j] - 1) < 0.1 and abs(y[i] - 1) < 0.1
+    np.testing.assert_array_less(z[i, j], z[rows // 2, 5])    # not flat
+
+
 def test_meta_carries_every_path_as_float32(run):
     m = figures.meta(run, ["gd", "adam", "gd~2"], ["#a", "#b", "#c"])
     for i, row in enumerate(m["rows"]):

@@ -194,11 +194,6 @@ _SPECIAL = {explore.DIVERGED: ("#111111", "diverged"), explore.MOVING: ("#9e9e9e
             explore.ELSEWHERE: ("#e8e8e8", "stopped elsewhere")}
 
 
-def typed2d(a) -> dict:
-    """A 2-D Plotly typed array (float32, base64): a quarter of a JSON list's size."""
-    a = np.asarray(a, dtype=float)
-    return {**typed(a), "shape": f"{a.shape[0]},{a.shape[1]}"}
-
 
 def _lighter(hex_color: str, f: float) -> str:
     r, g, b = (int(hex_color[i:i + 2], 16) for i in (1, 3, 5))
@@ -226,7 +221,7 @@ def _basin_figure(m: explore.BasinMap) -> dict:
         z = band + 0.999 * np.clip(m.steps[r] / steps, 0, 1)
         axis = "" if r == 0 else str(r + 1)
         data.append({"type": "heatmap", "x": m.xs.tolist(), "y": m.ys.tolist(),
-                     "z": typed2d(z), "zmin": 0, "zmax": bands, "colorscale": scale,
+                     "z": typed(z), "zmin": 0, "zmax": bands, "colorscale": scale,
                      "showscale": False, "xaxis": "x" + axis, "yaxis": "y" + axis,
                      "hovertemplate": "start (%{x:.3g}, %{y:.3g})<extra></extra>",
                      "name": label})

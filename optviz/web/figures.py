@@ -69,8 +69,14 @@ def _pack(a32) -> dict:
 
 
 def typed(a) -> dict:
-    """Plotly's base64 typed array of ``a`` (flattened) as float32 (see _float32)."""
-    return _pack(_float32(a))
+    """Plotly's base64 typed array of ``a`` as float32 (see _float32). A 2-D array says
+    its shape: without it Plotly reads a grid's z as one long row (the 3-D surface was not
+    drawn at all, and the 2-D contour was interpolated from the grid's diagonal)."""
+    a32 = _float32(a)
+    out = _pack(a32)
+    if a32.ndim == 2:
+        out["shape"] = f"{a32.shape[0]},{a32.shape[1]}"
+    return out
 
 
 def typed_rows(a) -> list[dict]:
