@@ -194,7 +194,6 @@ _SPECIAL = {explore.DIVERGED: ("#111111", "diverged"), explore.MOVING: ("#9e9e9e
             explore.ELSEWHERE: ("#e8e8e8", "stopped elsewhere")}
 
 
-
 def _lighter(hex_color: str, f: float) -> str:
     r, g, b = (int(hex_color[i:i + 2], 16) for i in (1, 3, 5))
     return "#" + "".join(f"{int(c + (255 - c) * f):02x}" for c in (r, g, b))
