@@ -21,17 +21,25 @@ lectures say: :math:`\operatorname{Var}[\bar g_B] = \frac{\sigma^2}{b}\frac{n-b}
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Dataset", "DATASETS", "N_SAMPLES", "data_surfaces"]
+__all__ = ["Dataset", "DATASETS", "N_SAMPLES", "data_surfaces", "sample_mean"]
 
 N_SAMPLES = 64
 
 
 def _sigmoid(z):
     return 0.5 * (1.0 + np.tanh(0.5 * z))        # no overflow for large |z|
+
+
+def sample_mean(a):
+    """``np.mean(a, -1)``, bit for bit, without its Python wrapper (~10 us a call: on the
+    engine's hot path, two calls a step were a third of a page request on these
+    surfaces)."""
+    return np.add.reduce(a, -1) / a.shape[-1]
 
 
 @dataclass(frozen=True)
@@ -73,6 +81,39 @@ class Dataset:
         o = _sigmoid(w2 * h)
         d = (o - y) * o * (1 - o)                 # dl/d(w2 h)
         return d * w2 * h * (1 - h) * x, d * h
+
+    def mean_grads(self, w1, w2):
+        """The full-batch gradient, :meth:`grads` averaged over every sample, with the
+        sums over samples done as matrix products: the engine's hot path (a page's six
+        rows: 2-3x faster than reducing the per-sample arrays; equal to round-off)."""
+        x, y, n = self.x, self.y, self.n
+        if self.model == "sigmoid_net":
+            w1, w2 = np.asarray(w1)[..., None], np.asarray(w2)[..., None]
+            h = _sigmoid(w1 * x)
+            o = _sigmoid(w2 * h)
+            d = (o - y) * o * (1 - o)
+            return (d * w2 * h * (1 - h)) @ x / n, np.add.reduce(d * h, -1) / n
+        features = self._features                                 # [n, 2]
+        if self.model == "linear":
+            r = np.asarray(w1)[..., None] * x + (np.asarray(w2)[..., None] - y)
+        else:                                                     # logistic: z = X w
+            w = np.concatenate((np.asarray(w1)[..., None], np.asarray(w2)[..., None]), -1)
+            r = _sigmoid(w @ self._inputs_t) - y
+        g = r @ features / n                                      # [..., 2]
+        return g[..., 0], g[..., 1]
+
+    @functools.cached_property
+    def _features(self) -> np.ndarray:
+        """Per-sample features ``[n, 2]``: ``[x_i, 1]`` for the linear model (its
+        gradient is ``r_i [x_i, 1]``), the inputs for the logistic one."""
+        if self.model == "linear":
+            return np.stack([self.x, np.ones_like(self.x)], -1)
+        return np.ascontiguousarray(self.x)
+
+    @functools.cached_property
+    def _inputs_t(self) -> np.ndarray:
+        """The logistic model's inputs transposed, ``[2, n]``: ``z = [w1, w2] @ X^T``."""
+        return np.ascontiguousarray(self.x.T)
 
     def hessian(self, w1, w2):
         """Mean Hessian (hxx, hxy, hyy) of the full loss."""
@@ -154,11 +195,10 @@ def data_surfaces(surface_factory) -> list:
         d = DATASETS[name]
 
         def value_xy(x, y, d=d):
-            return np.mean(d.losses(x, y), -1)
+            return sample_mean(d.losses(x, y))
 
         def grad_xy(x, y, d=d):
-            gx, gy = d.grads(x, y)
-            return np.mean(gx, -1), np.mean(gy, -1)
+            return d.mean_grads(x, y)
 
         def hess_xy(x, y, d=d):
             return d.hessian(x, y)

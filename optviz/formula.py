@@ -350,8 +350,10 @@ def formula_surface(text: str, x_min: float = -5.0, x_max: float = 5.0,
 
     def full(t, x, y):
         v = evaluate(t, x, y)
-        return v if np.shape(v) == np.broadcast_shapes(np.shape(x), np.shape(y)) else \
-            np.broadcast_to(v, np.broadcast_shapes(np.shape(x), np.shape(y))).copy()
+        shape = np.shape(x)
+        if shape != np.shape(y):                  # (the engine's x and y always agree)
+            shape = np.broadcast_shapes(shape, np.shape(y))
+        return v if np.shape(v) == shape else np.broadcast_to(v, shape).copy()
 
     def value_xy(x, y):
         with np.errstate(all="ignore"):

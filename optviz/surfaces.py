@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from .data import sample_mean
+
 __all__ = ["Surface", "SURFACES", "get_surface"]
 
 Array = np.ndarray
@@ -53,7 +55,7 @@ class Surface:
     def batch_grad_xy(self, x: Array, y: Array, idx) -> tuple[Array, Array]:
         """Gradient of the loss over the samples ``idx`` only (data surfaces)."""
         gx, gy = self.dataset.grads(x, y, idx)
-        return gx.mean(-1), gy.mean(-1)
+        return sample_mean(gx), sample_mean(gy)
 
     # -- public (..., 2) convention -------------------------------------------------
     def value(self, w) -> Array:
@@ -184,11 +186,12 @@ def _beale():
         return sum((ci - x + x * y ** k) ** 2 for k, ci in enumerate(c, 1))
 
     def grad(x, y):
-        gx = gy = 0
-        for k, ci in enumerate(c, 1):
-            r = ci - x + x * y ** k
-            gx = gx + 2 * r * (y ** k - 1)
-            gy = gy + 2 * r * k * x * y ** (k - 1)
+        # the arithmetic of sum_k 2 r_k (y^k - 1), 2 r_k k x y^(k-1) with each power
+        # computed once (the engine's hot path; x y^0 is x exactly)
+        y2, y3 = y ** 2, y ** 3
+        r1, r2, r3 = c[0] - x + x * y, c[1] - x + x * y2, c[2] - x + x * y3
+        gx = 2 * r1 * (y - 1) + 2 * r2 * (y2 - 1) + 2 * r3 * (y3 - 1)
+        gy = 2 * r1 * 1 * x + 2 * r2 * 2 * x * y + 2 * r3 * 3 * x * y2
         return gx, gy
 
     def hess(x, y):

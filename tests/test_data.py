@@ -10,6 +10,23 @@ NAMES = list(DATASETS)
 
 
 @pytest.mark.parametrize("name", NAMES)
+def test_the_full_batch_gradient_is_the_mean_of_the_per_sample_gradients(name):
+    """grad_xy sums over samples by matrix products (the engine's fast path); it must be
+    the plain mean of the per-sample gradients, for one point and for the engine's
+    [rows, starts] planes."""
+    surface, data = SURFACES[name], DATASETS[name]
+    x0, x1, y0, y1 = surface.view
+    rng = np.random.default_rng(1)
+    x, y = rng.uniform(x0, x1, (6, 3)), rng.uniform(y0, y1, (6, 3))
+    for px, py in ((x, y), (np.float64(x[0, 0]), np.float64(y[0, 0]))):
+        gx, gy = surface.grad_xy(px, py)
+        per_x, per_y = data.grads(px, py)
+        assert np.shape(gx) == np.shape(gy) == np.shape(px)
+        np.testing.assert_allclose(gx, per_x.mean(-1), rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(gy, per_y.mean(-1), rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("name", NAMES)
 def test_minibatch_gradients_are_unbiased_with_the_predicted_variance(name):
     surface, data = SURFACES[name], DATASETS[name]
     w = np.array([0.7, -0.4])
