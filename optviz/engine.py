@@ -367,6 +367,7 @@ def _run_block(scene, surface, groups, plan, n_rows, starts, block, record_grad,
         last, step = w.copy(), np.empty_like(w)
         settled = np.zeros((n_rows, n), dtype=np.int64)
     g = np.empty_like(w)
+    wx, wy, gxv, gyv = w[0], w[1], g[0], g[1]
     diverged = np.full((n_rows, n), -1, dtype=np.int64)
     frozen = frozen_w = None
     checked = 0
@@ -375,9 +376,12 @@ def _run_block(scene, surface, groups, plan, n_rows, starts, block, record_grad,
         if out.state is not None else None
     noise = plan[0][1]
     noisy = bool(np.any(noise))
-    noise_rng = np.random.default_rng(np.random.SeedSequence(scene.seed, spawn_key=(0, block)))
+    # the streams of this block (made only where used: ~20 us each, on every page request)
+    noise_rng = np.random.default_rng(np.random.SeedSequence(scene.seed, spawn_key=(0, block))) \
+        if any(np.any(nz) for _, nz, _ in plan) else None
     ctx = StepContext(surface=surface, rng=np.random.default_rng(
-        np.random.SeedSequence(scene.seed, spawn_key=(1, block))))
+        np.random.SeedSequence(scene.seed, spawn_key=(1, block)))
+        if any(o.name == "random_search" for o in scene.optimizers) else None)
     clip = scene.clip_norm
     grad_xy = surface.grad_xy
     batch = scene.batch_size
@@ -405,10 +409,11 @@ def _run_block(scene, surface, groups, plan, n_rows, starts, block, record_grad,
                 else:
                     view[5] = _hyper_namespace(specs, view[1].shape)
         if batch is None:
-            g[0], g[1] = grad_xy(w[0], w[1])
+            gx, gy = grad_xy(wx, wy)
         else:
             idx = batch_rng.choice(n_samples, batch, replace=False)
-            g[0], g[1] = surface.batch_grad_xy(w[0], w[1], idx)
+            gx, gy = surface.batch_grad_xy(wx, wy, idx)
+        gxv[...], gyv[...] = gx, gy      # (cheaper than g[0] = ...: a page step is ~50 calls)
         if noisy:                        # drawn for many updates at once (same stream)
             if t - tab_t0 >= len(noise_tab):
                 end = min([c for c in changes if c > t] + [steps])

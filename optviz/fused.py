@@ -141,15 +141,22 @@ def _init(w, specs, kernels, lrs):
     wd = np.array([spec.hparams.get("weight_decay", 0.0) for spec in specs])
     decoupled = np.array([k == "adamw" for k in kernels])
 
+    # (filled by broadcasting into np.empty: np.stack / broadcast_to / ascontiguousarray
+    # cost ~35 us a table, a tenth of a page request's simulation)
     def moments(for_m, for_v):                                # -> [2 (m, v), 2, R, C]
-        return np.ascontiguousarray(np.broadcast_to(
-            np.stack([for_m, for_v])[:, None, :, None], (2,) + shape))
+        out = np.empty((2,) + shape)
+        out[0], out[1] = np.asarray(for_m)[:, None], np.asarray(for_v)[:, None]
+        return out
 
     def table(tab):                                           # [steps, R] -> [steps, 2, R, C]
-        return np.ascontiguousarray(np.broadcast_to(tab[:, None, :, None], (steps,) + shape))
+        out = np.empty((steps,) + shape)
+        out[...] = tab[:, None, :, None]
+        return out
 
     def per_row(col):                                         # [R] -> [2, R, C]
-        return np.ascontiguousarray(np.broadcast_to(col[None, :, None], shape))
+        out = np.empty(shape)
+        out[...] = col[:, None]
+        return out
     mv = moments(np.zeros(R), [spec.hparams.get("initial_accumulator_value", 0.0)
                                for spec in specs])
     gg = np.empty((2,) + shape)
@@ -167,31 +174,35 @@ def _init(w, specs, kernels, lrs):
 
 
 def _update(w, g, s, lr, t, hp, ctx):
-    """One step of every fused row (``t`` from 1; ``lr`` unused: the tables carry it)."""
+    """One step of every fused row (``t`` from 1; ``lr`` unused: the tables carry it).
+    (Ufuncs with a positional ``out``, and a slice assignment for the copy: on arrays of a
+    few elements a call's overhead is the cost, and these forms are the cheapest.)"""
     i = t - 1
     if s.keep is not None:
-        w *= s.keep[i]                                        # AdamW, decoupled
+        _mul(w, s.keep[i], w)                                 # AdamW, decoupled
     if s.wdc is not None:                                     # coupled L2: g + lambda w
-        np.multiply(s.wdc, w, out=s.g_)
-        s.g_ += g
+        _mul(s.wdc, w, s.g_)
+        _add(s.g_, g, s.g_)
     else:
-        np.copyto(s.g_, g)
+        s.g_[...] = g
     g = s.g_
-    np.multiply(g, g, out=s.g2)
+    _mul(g, g, s.g2)
     if s.p is not None:                                       # Nesterov, NAdam: P g, taken
-        pg = np.multiply(g, s.p[i], out=s.tmp2)               # before B scales g's buffer
-    s.mv *= s.ac1 if t == 1 else s.ac                         # m, v <- A m, C v
-    s.gg *= s.bd1 if t == 1 else s.bd                         # B g, D g^2
-    s.mv += s.gg
-    den = s.tmp                                               # sqrt(v) / S + E
-    np.sqrt(s.v, out=den)
-    den /= s.s[i]
-    den += s.e[i]
+        pg = _mul(g, s.p[i], s.tmp2)                          # before B scales g's buffer
+    _mul(s.mv, s.ac1 if t == 1 else s.ac, s.mv)               # m, v <- A m, C v
+    _mul(s.gg, s.bd1 if t == 1 else s.bd, s.gg)               # B g, D g^2
+    _add(s.mv, s.gg, s.mv)
+    den = _sqrt(s.v, s.tmp)                                   # sqrt(v) / S + E
+    _div(den, s.s[i], den)
+    _add(den, s.e[i], den)
     if s.p is None:
         num = s.m
     else:                                                     # Q m + P g (g's buffer is
-        num = np.multiply(s.m, s.q[i], out=s.g_)              # spent: reuse it)
-        num += pg
-    np.divide(num, den, out=den)
-    den *= s.eta[i]
-    w -= den
+        num = _mul(s.m, s.q[i], s.g_)                         # spent: reuse it)
+        _add(num, pg, num)
+    _div(num, den, den)
+    _mul(den, s.eta[i], den)
+    _sub(w, den, w)
+
+
+_mul, _add, _sub, _div, _sqrt = np.multiply, np.add, np.subtract, np.divide, np.sqrt

@@ -36,7 +36,7 @@ class StepContext:
     """What a few optimizers need beyond the gradient."""
 
     surface: Any                     # optviz.surfaces.Surface
-    rng: np.random.Generator         # random search's own stream (not the gradient noise)
+    rng: np.random.Generator | None  # random search's own stream (None if no row searches)
 
 
 def _active(hp, name: str) -> bool:

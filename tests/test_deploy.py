@@ -1,6 +1,7 @@
 """The course server: health, headers, body limit, and the Docker image's steps replayed
 (its pip install in a fresh virtual environment, then its CMD) since no Docker engine runs
 here. The Dockerfile is also linted with hadolint."""
+import gzip
 import json
 import os
 import pathlib
@@ -13,8 +14,10 @@ import urllib.error
 import urllib.request
 
 import pytest
+from backports import zstd
 
 from .conftest import free_port
+from .test_web import _main_callback_request
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
@@ -49,6 +52,21 @@ def test_large_bodies_are_refused(client):
 def test_responses_are_gzipped(client):
     r = client.get("/", headers={"Accept-Encoding": "gzip"})
     assert r.headers.get("Content-Encoding") == "gzip"
+
+
+def test_a_browser_gets_zstd_and_the_same_answer(client):
+    """What Chromium sends on HTTPS and localhost: the cheapest codec wins, and the
+    callback's answer decodes to the same JSON as the gzip one."""
+    body = _main_callback_request(-1.2)
+    answers = {}
+    for accept in ("gzip", "gzip, deflate, br, zstd"):
+        r = client.post("/_dash-update-component", json=body,
+                        headers={"Accept-Encoding": accept})
+        assert r.status_code == 200
+        answers[r.headers.get("Content-Encoding")] = r.data
+    assert set(answers) == {"gzip", "zstd"}
+    assert json.loads(zstd.decompress(answers["zstd"])) == \
+        json.loads(gzip.decompress(answers["gzip"]))
 
 
 def test_every_setting_the_server_reads_is_in_the_readme():
