@@ -39,7 +39,8 @@ from .fused import MAX_TABLE, FusedGroup, fusable
 from .optimizers import OPTIMIZERS, STATE, StepContext
 from .scene import COORD_LIMIT, Scene
 
-__all__ = ["Run", "FinalRun", "simulate", "simulate_final", "CHUNK_STARTS"]
+__all__ = ["Run", "FinalRun", "simulate", "simulate_final", "draws_random_numbers",
+           "CHUNK_STARTS"]
 
 #: Starts per block (a fixed constant: it decides the noise streams, so it is part of
 #: what makes a Run reproducible). 2048 points x 8 bytes x 2 planes = 32 KB per buffer.
@@ -122,10 +123,13 @@ def _path_chunk(steps: int, rows: int) -> int:
     return int(min(16384, max(CHUNK_STARTS, fit // CHUNK_STARTS * CHUNK_STARTS)))
 
 
-def _random(scene, plan) -> bool:
-    """Whether a run draws random numbers (gradient noise, minibatches, random search),
-    whose streams are tied to blocks of CHUNK_STARTS starts."""
-    return (scene.batch_size is not None or any(np.any(noise) for _, noise, _ in plan)
+def draws_random_numbers(scene: Scene) -> bool:
+    """Whether simulating ``scene`` draws random numbers (gradient noise, minibatches,
+    random search), whose streams are tied to blocks of CHUNK_STARTS starts. If not, its
+    ``seed`` does not change the Run."""
+    return (scene.batch_size is not None
+            or any(noise if o.noise is None else o.noise
+                   for _, specs, noise in _segments(scene) for o in specs)
             or any(o.name == "random_search" for o in scene.optimizers))
 
 
@@ -264,7 +268,7 @@ def _simulate(scene, *, record_grad, record_state, final_tol=None, progress=None
     # bigger blocks cost fewer NumPy calls per point (measured on a 256 x 256 basin map:
     # 1.6 s with 2048 starts a block, 0.7 s with 8192).
     chunk = CHUNK_STARTS
-    if not _random(scene, plan):
+    if not draws_random_numbers(scene):
         chunk = FINAL_CHUNK_STARTS if final else _path_chunk(steps, n_rows)
     blocks = list(enumerate(range(0, n_starts, chunk)))
     lock, done = threading.Lock(), [0]

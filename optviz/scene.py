@@ -456,6 +456,12 @@ class Scene:
 
     def replace(self, **changes) -> Scene:
         """A new, validated Scene with some fields changed."""
+        if changes.keys() == {"seed"}:       # the rest is valid already: check the seed only
+            new = object.__new__(Scene)
+            for k in self.__slots__:
+                object.__setattr__(new, k, getattr(self, k))
+            object.__setattr__(new, "seed", _integer("seed", changes["seed"], 0, 2**63 - 1))
+            return new
         fields = {k: getattr(self, k) for k in self.__slots__}
         fields["surface_params"] = dict(self.surface_params)
         fields.update(changes)

@@ -5,7 +5,7 @@ import pytest
 
 from optviz import OPTIMIZERS, Scene, ScheduleSpec, simulate
 from optviz import OptimizerSpec as O
-from optviz.engine import CHUNK_STARTS
+from optviz.engine import CHUNK_STARTS, draws_random_numbers
 from optviz.scene import Change
 
 
@@ -281,3 +281,23 @@ def test_noise_is_the_documented_stream_one_draw_per_noisy_update(own_noise):
             if z is not None:
                 seen = seen + level * z[:, 0]
             np.testing.assert_array_equal(run.grad[r, :, t], seen.T)
+
+
+_PLAIN = Scene("bowl", [O("gd", lr=0.1), O("adam", lr=0.05)], steps=30)
+
+
+@pytest.mark.parametrize("scene, random", [
+    (_PLAIN, False),
+    (_PLAIN.replace(noise=0.3), True),
+    (_PLAIN.replace(optimizers=[O("gd", lr=0.1, noise=0.3), O("adam", lr=0.05)]), True),
+    (_PLAIN.replace(changes=[Change(10, noise=0.3)]), True),
+    (_PLAIN.replace(optimizers=[O("gd", lr=0.1), O("random_search", lr=0.1)]), True),
+    (Scene("data_linear", [O("gd", lr=0.01)], steps=30), False),
+    (Scene("data_linear", [O("gd", lr=0.01)], steps=30, batch_size=8), True),
+])
+def test_draws_random_numbers_says_whether_the_seed_matters(scene, random):
+    """The page's cache shares one entry among scenes that differ only in a seed that
+    draws nothing: the predicate must be exact."""
+    assert draws_random_numbers(scene) is random
+    a, b = simulate(scene.replace(seed=1)), simulate(scene.replace(seed=2))
+    assert np.array_equal(a.path, b.path) is not random

@@ -79,6 +79,13 @@ def test_json_round_trip_and_normalization():
     assert s.optimizers[1].hparams["betas"] == (0.8, 0.99)
     assert s != s.replace(seed=43)
     assert json.loads(text)["optimizers"][0]["label"] == "mine"
+    # a new seed alone is checked without rebuilding the rest, and is the same Scene
+    reseeded = s.replace(seed=43)
+    assert reseeded == Scene.from_json(text.replace('"seed":42', '"seed":43'))
+    assert hash(reseeded) == hash(Scene.from_json(reseeded.to_json()))
+    for bad in (-1, 2**63, 1.5, "7", None):
+        with pytest.raises(SceneError, match="seed"):
+            s.replace(seed=bad)
 
 
 @pytest.mark.parametrize("text, field", [

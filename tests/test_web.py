@@ -331,3 +331,20 @@ def test_every_worker_can_serve_the_page_scripts_before_its_first_page():
     assert paths
     r = client.get("/_dash-component-suites/dash/dcc/dash_core_components.js")
     assert r.status_code == 200
+
+
+def test_the_page_cache_shares_runs_whose_seed_draws_nothing():
+    """Students who moved the seed slider without noise on get the cached run (one
+    simulation), and each still gets a Run of the scene they asked for."""
+    from optviz.web import callbacks
+
+    callbacks._simulate_cached.cache_clear()
+    plain = Scene("bowl", [OptimizerSpec("gd", lr=0.1)], steps=40, seed=1)
+    a, b = callbacks._run(plain), callbacks._run(plain.replace(seed=2))
+    assert callbacks._simulate_cached.cache_info().misses == 1
+    assert (a.scene.seed, b.scene.seed) == (1, 2)
+    assert np.array_equal(b.path, simulate(plain.replace(seed=2)).path)
+    noisy = plain.replace(noise=0.5)
+    c, d = callbacks._run(noisy), callbacks._run(noisy.replace(seed=2))
+    assert callbacks._simulate_cached.cache_info().misses == 3
+    assert not np.array_equal(c.path, d.path)

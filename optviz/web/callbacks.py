@@ -2,6 +2,7 @@
 simulate, turn the Run into figures. Animation runs in the browser (assets/optviz.js)."""
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import time
@@ -18,7 +19,7 @@ from ..controls import (
     scene_from_controls,
     suggested_lr_log10,
 )
-from ..engine import simulate
+from ..engine import draws_random_numbers, simulate
 from ..equations import equation
 from ..links import controls_from_query, query_from_controls
 from ..scenarios import SCENARIOS, scenario_controls
@@ -62,10 +63,14 @@ def _simulate_cached(scene, record_state=False):
 def _run(scene, record_state=False):
     """simulate(), remembering recent small scenes: a class opening the same demo, or a
     student sliding back to a value, costs one simulation per worker. Bounded: 64 scenes of
-    at most 20,000 point-steps (about 1 MB each, 2 MB with the inspector's state)."""
-    small = len(scene.optimizers) * len(scene.starts) * scene.steps <= 20_000
-    return _simulate_cached(scene, record_state) if small else \
-        simulate(scene, record_state=record_state)
+    at most 20,000 point-steps (about 1 MB each, 2 MB with the inspector's state). Scenes
+    that differ only in a seed that draws nothing (no noise) share an entry; the Run
+    returned carries the scene asked for."""
+    if len(scene.optimizers) * len(scene.starts) * scene.steps > 20_000:
+        return simulate(scene, record_state=record_state)
+    key = scene if scene.seed == 0 or draws_random_numbers(scene) else scene.replace(seed=0)
+    run = _simulate_cached(key, record_state)
+    return run if key is scene else dataclasses.replace(run, scene=scene)
 
 
 def compute(controls: dict, previous_key: Any = None):
