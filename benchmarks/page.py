@@ -3,7 +3,8 @@
 1. slider change -> updated trajectories drawn: time from the key press on the learning-
    rate slider (performance.now() in the page) to the page having drawn the new run's
    paths, default scene; median over several moves                    (target <= 100 ms)
-2. the callback's response: bytes as sent (gzip) and uncompressed    (target <= 150 KB)
+2. the callback's response: bytes as sent (Chromium asks for zstd) and uncompressed
+                                                                      (target <= 150 KB)
 3. animation with 10 rows x 1000 steps: frames drawn per second      (target >= 30)
 
 Needs Debian's Chromium (CHROMIUM to point elsewhere) and the dev requirements.
@@ -78,7 +79,7 @@ def main(argv=None):
                         return                   # browser dropped its body unread
                     if b'"meta"' in body:
                         sizes.append((int(r.headers.get("content-length", len(body))),
-                                      len(body)))
+                                      len(body), r.headers.get("content-encoding", "none")))
             page.on("response", on_response)
             page.goto(url)
             page.wait_for_selector("#legend .legend-row")
@@ -95,7 +96,8 @@ def main(argv=None):
                   f"{max(times):.0f} over {len(times)} moves  (target <= 100 ms)")
             sent = statistics.median(s[0] for s in sizes)
             raw = statistics.median(s[1] for s in sizes)
-            print(f"callback response: median {sent / 1024:.0f} KB as sent (gzip), "
+            coding = ", ".join(sorted({s[2] for s in sizes}))
+            print(f"callback response: median {sent / 1024:.0f} KB as sent ({coding}), "
                   f"{raw / 1024:.0f} KB uncompressed  (target <= 150 KB)")
 
             # 10 rows x 1000 steps
