@@ -128,13 +128,13 @@ def _quadratic(a, b, c):
     def value(x, y):
         return a * x * x + b * x * y + c * y * y
 
-    a2, c2 = _consts(2 * a, 2 * c)
+    a2, b_, c2 = _consts(2 * a, b, 2 * c)
     if b == 0:                     # axis-aligned: half the work on the engine's hot path
         def grad(x, y):
             return a2 * x, c2 * y
     else:
         def grad(x, y):
-            return 2 * a * x + b * y, b * x + 2 * c * y
+            return a2 * x + b_ * y, b_ * x + c2 * y
 
     def hess(x, y):
         return 2.0 * a + 0 * x, b + 0 * x, 2.0 * c + 0 * x
