@@ -8,7 +8,7 @@ bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8050')}"
 # cores only take turns on the same caches. The 50-student load test on 2 cores
 # (2026-11-23, server CPU per request while serving, divided by the load client's to cancel
 # the machine's own swings): 3 workers 10.3-11.4 (four runs, mean 10.8), 5 workers
-# 11.0-12.1 (seven runs, mean 11.6); 104-112 req/s with either when the machine is not
+# 11.0-12.1 (seven runs, mean 11.6); 104-114 req/s with either when the machine is not
 # throttled, 93-99 when it is. Each worker takes
 # ~95 MB (plus its cache of at most 64 small runs). On a bigger host set WEB_CONCURRENCY
 # to its cores + 1.
