@@ -9,9 +9,8 @@ bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8050')}"
 # (2026-11-23, server CPU per request while serving, divided by the load client's to cancel
 # the machine's own swings): 3 workers 10.3-11.4 (four runs, mean 10.8), 5 workers
 # 11.0-12.1 (seven runs, mean 11.6); 104-114 req/s with either when the machine is not
-# throttled, 93-99 when it is. Each worker takes
-# ~95 MB (plus its cache of at most 64 small runs). On a bigger host set WEB_CONCURRENCY
-# to its cores + 1.
+# throttled, 93-99 when it is. Each worker takes ~95 MB (plus its cache of at most 64
+# small runs). On a bigger host set WEB_CONCURRENCY to its cores + 1.
 workers = int(os.environ.get("WEB_CONCURRENCY", "3"))
 # one thread per worker: threads share the GIL, and with 2 threads the 50-student load
 # test fell from 107 to 93 requests/s (p95 159 -> 386 ms). Raise it only for clients on
