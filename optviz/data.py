@@ -97,6 +97,8 @@ class Dataset:
         if self.model == "linear":
             r = np.asarray(w1)[..., None] * x + (np.asarray(w2)[..., None] - y)
         else:                                                     # logistic: z = X w
+            if np.shape(w1) != np.shape(w2):                      # (a grid's x and y)
+                w1, w2 = np.broadcast_arrays(w1, w2)
             w = np.concatenate((np.asarray(w1)[..., None], np.asarray(w2)[..., None]), -1)
             r = _sigmoid(w @ self._inputs_t) - y
         g = r @ features / n                                      # [..., 2]

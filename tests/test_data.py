@@ -18,10 +18,11 @@ def test_the_full_batch_gradient_is_the_mean_of_the_per_sample_gradients(name):
     x0, x1, y0, y1 = surface.view
     rng = np.random.default_rng(1)
     x, y = rng.uniform(x0, x1, (6, 3)), rng.uniform(y0, y1, (6, 3))
-    for px, py in ((x, y), (np.float64(x[0, 0]), np.float64(y[0, 0]))):
+    grid = (np.linspace(x0, x1, 5)[:, None], np.linspace(y0, y1, 4)[None, :])
+    for px, py in ((x, y), (np.float64(x[0, 0]), np.float64(y[0, 0])), grid):
         gx, gy = surface.grad_xy(px, py)
         per_x, per_y = data.grads(px, py)
-        assert np.shape(gx) == np.shape(gy) == np.shape(px)
+        assert np.shape(gx) == np.shape(gy) == np.broadcast_shapes(np.shape(px), np.shape(py))
         np.testing.assert_allclose(gx, per_x.mean(-1), rtol=1e-12, atol=1e-14)
         np.testing.assert_allclose(gy, per_y.mean(-1), rtol=1e-12, atol=1e-14)
 
