@@ -27,7 +27,7 @@ P, Q are 0, 1):
 Coupled weight decay adds :math:`\lambda w` to g first; AdamW's decoupled decay
 multiplies w by :math:`1 - \lambda \alpha_t`.
 
-How the calls are saved: m and v are one array ``[2, 2, rows, C]`` (and so are g, g^2 and
+How the calls are saved: m and v are one array ``[2, rows, 2, C]`` (and so are g, g^2 and
 their coefficients), so both moments take three calls: eleven calls a step in the usual
 case. The arithmetic is otherwise the readable kernels' own, in their order: near an
 unstable fixed point (RMSProp's effective rate alpha/eps at a minimum) round-off grows
@@ -75,6 +75,9 @@ class FusedGroup:
 
     def init(self, w, hp):
         return _init(w, self.specs, self.kernels, self.lrs)
+
+    def rates(self, shape):
+        return self.lr
 
     def changed(self, w, state, specs):
         """The state after a mid-run change to ``specs`` (same kernels): new coefficient
@@ -127,9 +130,9 @@ def _row_coefficients(kernel, hp, lr, t):
 
 
 def _init(w, specs, kernels, lrs):
-    """State and coefficient tables for rows ``specs`` on planes ``w`` [2, rows, C]."""
+    """State and coefficient tables for rows ``specs`` on points ``w`` [rows, 2, C]."""
     R, steps = lrs.shape
-    shape = w.shape
+    shape, C = w.shape, w.shape[2]
     t = np.arange(1, steps + 1, dtype=float)
     cols = [_row_coefficients(k, spec.hparams, lrs[i], t)
             for i, (spec, k) in enumerate(zip(specs, kernels))]
@@ -141,22 +144,16 @@ def _init(w, specs, kernels, lrs):
     wd = np.array([spec.hparams.get("weight_decay", 0.0) for spec in specs])
     decoupled = np.array([k == "adamw" for k in kernels])
 
-    # (filled by broadcasting into np.empty: np.stack / broadcast_to / ascontiguousarray
-    # cost ~35 us a table, a tenth of a page request's simulation)
-    def moments(for_m, for_v):                                # -> [2 (m, v), 2, R, C]
-        out = np.empty((2,) + shape)
-        out[0], out[1] = np.asarray(for_m)[:, None], np.asarray(for_v)[:, None]
-        return out
+    def spread(values):                   # [..., R] -> [..., R, 2, C], each row's value at
+        values = np.asarray(values, dtype=float)        # every coordinate of its points
+        # (np.repeat: np.stack / broadcast_to / ascontiguousarray cost ~35 us a table, a
+        # tenth of a page request's simulation, and filling np.empty by broadcasting
+        # goes two elements at a time in this layout)
+        return np.repeat(values, 2 * C).reshape(values.shape + (2, C))
 
-    def table(tab):                                           # [steps, R] -> [steps, 2, R, C]
-        out = np.empty((steps,) + shape)
-        out[...] = tab[:, None, :, None]
-        return out
+    def moments(for_m, for_v):                                # -> [2 (m, v), R, 2, C]
+        return spread([for_m, for_v])
 
-    def per_row(col):                                         # [R] -> [2, R, C]
-        out = np.empty(shape)
-        out[...] = col[:, None]
-        return out
     mv = moments(np.zeros(R), [spec.hparams.get("initial_accumulator_value", 0.0)
                                for spec in specs])
     gg = np.empty((2,) + shape)
@@ -165,11 +162,11 @@ def _init(w, specs, kernels, lrs):
         mv=mv, m=mv[0], v=mv[1], gg=gg, g_=gg[0], g2=gg[1],
         tmp=np.empty(shape), tmp2=np.empty(shape),
         ac=moments(a, c), ac1=moments(a1, c), bd=moments(b, d), bd1=moments(b1, d),
-        s=table(s), e=table(e), eta=table(eta),
-        p=table(p) if nesterov_like else None, q=table(q) if nesterov_like else None,
-        wdc=per_row(np.where(decoupled, 0.0, wd)) if (wd * ~decoupled).any() else None,
+        s=spread(s), e=spread(e), eta=spread(eta),
+        p=spread(p) if nesterov_like else None, q=spread(q) if nesterov_like else None,
+        wdc=spread(np.where(decoupled, 0.0, wd)) if (wd * ~decoupled).any() else None,
         # AdamW decays by the scheduled rate (not the bias-corrected one)
-        keep=table(1 - lrs.T * np.where(decoupled, wd, 0.0)) if (wd * decoupled).any()
+        keep=spread(1 - lrs.T * np.where(decoupled, wd, 0.0)) if (wd * decoupled).any()
         else None)
 
 

@@ -1,13 +1,14 @@
 r"""The optimizers, one ``(init, update)`` pair each, written the way the slides write them.
 
-Arrays. ``w`` and ``g`` are ``ndarray[2, rows, points]``: the x and y planes of every
-point of every row that uses this optimizer. A hyperparameter is either a Python scalar
-(all rows agree) or an ``ndarray[rows, 1]`` that broadcasts against the planes, so one
-call steps many configurations at once: a learning-rate sweep is just more rows.
+Arrays. ``w`` and ``g`` are ``ndarray[rows, 2, points]``: per row of this optimizer, the
+x and the y coordinates of its points (``w[:, :1]`` and ``w[:, 1:]`` are the x and y of
+every point, shaped to broadcast against ``w``). A hyperparameter is either a Python
+scalar (all rows agree) or an array with one value per row that broadcasts against ``w``,
+so one call steps many configurations at once: a learning-rate sweep is just more rows.
 
 Contract of ``update(w, g, state, lr, t, hp, ctx)``: ``t`` is the 1-based update count
 (torch's ``state["step"]`` after its increment), ``lr`` the scheduled rate for this update
-(scalar or ``ndarray[rows, 1]``), ``hp`` a namespace of hyperparameters, ``ctx`` the
+(scalar or ``ndarray[rows, 1, 1]``), ``hp`` a namespace of hyperparameters, ``ctx`` the
 :class:`StepContext` (surface and random stream, used only by Newton and random search).
 ``update`` moves ``w`` **in place** and updates the buffers in ``state`` in place:
 the engine's speed targets need it, and the buffers are private to one simulation.
@@ -367,7 +368,7 @@ def normalized_update(w, g, s, lr, t, hp, ctx):
 
     Steps of length alpha along the gradient direction (no step where g = 0).
     """
-    norm = np.hypot(g[0], g[1])
+    norm = np.hypot(g[:, :1], g[:, 1:])
     # the usual case (no zero norm; count_nonzero costs a third of .all()): the same
     # arithmetic, fewer calls
     if np.count_nonzero(norm) == norm.size:
@@ -386,9 +387,12 @@ def random_search_update(w, g, s, lr, t, hp, ctx):
     """
     value = ctx.surface.value_xy
     if s.loss is None:                         # afterwards L(w) is the last accepted L(w')
-        s.loss = np.broadcast_to(value(w[0], w[1]), w.shape[1:]).astype(float)
-    cand = w + lr * ctx.rng.standard_normal(w.shape)
-    cand_loss = value(cand[0], cand[1])
+        s.loss = np.broadcast_to(value(w[:, :1], w[:, 1:]), g[:, :1].shape).astype(float)
+    # z is drawn as x plane then y plane, ``[2, rows, points]``, the order of earlier
+    # versions: a saved scene keeps its random-search path
+    z = ctx.rng.standard_normal((2, len(w), w.shape[2])).transpose(1, 0, 2)
+    cand = w + lr * z
+    cand_loss = value(cand[:, :1], cand[:, 1:])
     better = cand_loss < s.loss
     np.copyto(w, cand, where=better)
     np.copyto(s.loss, cand_loss, where=better)
@@ -407,20 +411,21 @@ def newton_update(w, g, s, lr, t, hp, ctx):
     back: the Newton step jumps to the stationary point of the local quadratic model,
     so near a saddle it is *attracted* to the saddle (Dauphin et al., 2014) - the lesson.
     """
-    a, b, d = ctx.surface.hess_xy(w[0], w[1])
+    a, b, d = ctx.surface.hess_xy(w[:, :1], w[:, 1:])           # each [rows, 1, points]
     bb = b * b
     det = a * d - bb
     scale = a * a + d * d + 2 * bb
     ok = np.abs(det) > 1e-12 * scale
     if np.count_nonzero(ok) == ok.size:      # the usual case: the same arithmetic, fewer calls
-        s.da[0], s.da[1] = d, a                                # H^-1 g = [d gx - b gy,
+        s.da[:, :1], s.da[:, 1:] = d, a                        # H^-1 g = [d gx - b gy,
         step = np.multiply(s.da, g, out=s.step)                #   a gy - b gx] / det
-        step -= b * g[::-1]
+        step -= b * g[:, ::-1]
         step *= lr / det
     else:
         safe = np.where(ok, det, 1.0)
-        step = np.where(ok, [(d * g[0] - b * g[1]) / safe, (a * g[1] - b * g[0]) / safe],
-                        g) * lr
+        gx, gy = g[:, :1], g[:, 1:]
+        newton = np.concatenate([d * gx - b * gy, a * gy - b * gx], axis=1) / safe
+        step = np.where(ok, newton, g) * lr
     w -= step
 
 
@@ -480,7 +485,7 @@ def rate_only_inspect(s, g, lr, t, hp):
 
 
 def normalized_inspect(s, g, lr, t, hp):
-    norm = np.sqrt(g[0] * g[0] + g[1] * g[1])
+    norm = np.hypot(g[:, :1], g[:, 1:])
     return {"rate": lr / np.where(norm > 0, norm, np.inf)}
 
 
@@ -543,7 +548,7 @@ class Optimizer:
     @property
     def inspect(self) -> Callable:
         """``inspect(state, g, lr, t, hp) -> {name: array}``: the STATE quantities after
-        an update (arrays broadcast against the planes); {} where there are none."""
+        an update (arrays broadcast against w); {} where there are none."""
         return _INSPECT.get(self.kernel, no_inspect)
 
     @property

@@ -10,8 +10,9 @@ Two calling conventions, the same functions underneath:
 * public, array-of-points: ``value(w) -> ndarray[...]``, ``grad(w) -> ndarray[..., 2]``,
   ``hessian(w) -> ndarray[..., 2, 2]`` for ``w: ndarray[..., 2]``;
 * engine, coordinate planes: ``value_xy(x, y)``, ``grad_xy(x, y) -> (gx, gy)``,
-  ``hess_xy(x, y) -> (hxx, hxy, hyy)``. The engine keeps x and y in separate contiguous
-  planes so that every elementwise operation runs on contiguous memory.
+  ``hess_xy(x, y) -> (hxx, hxy, hyy)``, x and y arrays of any one shape. The engine
+  passes contiguous arrays of every point's x and y, so every elementwise operation
+  runs on contiguous memory.
 """
 from __future__ import annotations
 

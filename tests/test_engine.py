@@ -87,6 +87,23 @@ def test_chunking_is_invisible():
     np.testing.assert_allclose(r.path[:, -37:], tail.path, rtol=0, atol=0)
 
 
+def test_blocks_of_few_and_of_many_starts_take_the_same_paths():
+    # few points: gradient on contiguous copies, per-row rates spread to every coordinate;
+    # many: strided views and broadcast rates (engine.PLANE_COPY_BELOW, _Group.rates)
+    from optviz.engine import PLANE_COPY_BELOW
+    n = PLANE_COPY_BELOW + 44
+    starts = np.random.default_rng(5).uniform(-2, 2, (n, 2))
+    rows = [O("gd", lr=1e-3), O("gd", lr=3e-3), O("momentum", lr=2e-3, momentum=0.5),
+            O("sign", lr=0.01), O("newton", lr=0.5), O("adamax")]
+    scene = Scene("rosenbrock", rows, starts=starts, steps=60)
+    whole = simulate(scene)
+    pieces = [simulate(scene.replace(starts=starts[i:i + 10])) for i in range(0, n, 10)]
+    for name in ("path", "loss", "grad", "diverged_at"):
+        np.testing.assert_array_equal(getattr(whole, name),
+                                      np.concatenate([getattr(p, name) for p in pieces], 1))
+    assert (whole.diverged_at[1] > 0).any()          # GD at 3e-3 leaves from some starts
+
+
 # -- lecture claims ----------------------------------------------------------------------
 
 def test_lecture_learning_rate_diagnostics_on_ill_conditioned_quadratic():
