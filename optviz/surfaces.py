@@ -10,7 +10,8 @@ Two calling conventions, the same functions underneath:
 * public, array-of-points: ``value(w) -> ndarray[...]``, ``grad(w) -> ndarray[..., 2]``,
   ``hessian(w) -> ndarray[..., 2, 2]`` for ``w: ndarray[..., 2]``;
 * engine, coordinate planes: ``value_xy(x, y)``, ``grad_xy(x, y) -> (gx, gy)``,
-  ``hess_xy(x, y) -> (hxx, hxy, hyy)``, x and y arrays of any one shape. The engine
+  ``hess_xy(x, y) -> (hxx, hxy, hyy)``, x and y arrays of any one shape (an entry
+  that is the same everywhere may be a 0-d array: it broadcasts). The engine
   passes contiguous arrays of every point's x and y, so every elementwise operation
   runs on contiguous memory.
 """
@@ -73,7 +74,8 @@ class Surface:
     def hessian(self, w) -> Array:
         """``ndarray[..., 2, 2]``: the analytic Hessian at ``w: ndarray[..., 2]``."""
         w = np.asarray(w, dtype=float)
-        hxx, hxy, hyy = np.broadcast_arrays(*self.hess_xy(w[..., 0], w[..., 1]))
+        x = w[..., 0]
+        hxx, hxy, hyy, _ = np.broadcast_arrays(*self.hess_xy(x, w[..., 1]), x)
         return np.stack([np.stack([hxx, hxy], -1), np.stack([hxy, hyy], -1)], -2)
 
     def with_params(self, **params: float) -> Surface:
@@ -138,7 +140,7 @@ def _quadratic(a, b, c):
             return a2 * x + b_ * y, b_ * x + c2 * y
 
     def hess(x, y):
-        return 2.0 * a + 0 * x, b + 0 * x, 2.0 * c + 0 * x
+        return a2, b_, c2
     return value, grad, hess
 
 
@@ -164,7 +166,7 @@ def rotated_quadratic(kappa: float = 10.0, angle: float = 30.0) -> Surface:
 
 
 def _saddle():
-    two, minus_two = _consts(2, -2)
+    two, minus_two, zero = _consts(2, -2, 0)
 
     def value(x, y):
         return x * x - y * y
@@ -173,7 +175,7 @@ def _saddle():
         return two * x, minus_two * y
 
     def hess(x, y):
-        return 2.0 + 0 * x, 0 * x, -2.0 + 0 * x
+        return two, zero, minus_two
     return value, grad, hess
 
 
@@ -190,7 +192,7 @@ def _rosenbrock():
     three, c_400 = _consts(3, -400)
 
     def hess(x, y):
-        return two - c400 * (y - three * x * x), c_400 * x, c200 + 0 * x
+        return two - c400 * (y - three * x * x), c_400 * x, c200
     return value, grad, hess
 
 
@@ -244,7 +246,7 @@ def _camel():
         x2 = x * x
         return 2 * x2 - 1.05 * x2 * x2 + x2 * x2 * x2 / 6 + x * y + y * y
 
-    c2, c4, c4_2 = _consts(2, 4, 4.2)
+    c2, c4, c4_2, one = _consts(2, 4, 4.2, 1)
 
     def grad(x, y):
         x2 = x * x
@@ -252,7 +254,7 @@ def _camel():
 
     def hess(x, y):
         x2 = x * x
-        return 4 - 12.6 * x2 + 5 * x2 * x2, 1 + 0 * x, 2 + 0 * x
+        return 4 - 12.6 * x2 + 5 * x2 * x2, one, c2
     return value, grad, hess
 
 
@@ -262,14 +264,14 @@ def _rastrigin():
     def value(x, y):
         return 20 + x * x - 10 * np.cos(tau * x) + y * y - 10 * np.cos(tau * y)
 
-    two, k, tau_ = _consts(2, 10 * tau, tau)
+    two, k, tau_, zero = _consts(2, 10 * tau, tau, 0)
 
     def grad(x, y):
         return two * x + k * np.sin(tau_ * x), two * y + k * np.sin(tau_ * y)
 
     def hess(x, y):
         k = 10 * tau * tau
-        return 2 + k * np.cos(tau * x), 0 * x, 2 + k * np.cos(tau * y)
+        return 2 + k * np.cos(tau * x), zero, 2 + k * np.cos(tau * y)
     return value, grad, hess
 
 
@@ -319,13 +321,13 @@ def _local_minimum():
     def value(x, y):
         return 0.25 * x ** 4 - x * x + _LM_TILT * x + y * y
 
-    two, tilt = _consts(2, _LM_TILT)
+    two, tilt, zero = _consts(2, _LM_TILT, 0)
 
     def grad(x, y):
         return x ** 3 - two * x + tilt, two * y
 
     def hess(x, y):
-        return 3 * x * x - 2, 0 * x, 2 + 0 * x
+        return 3 * x * x - 2, zero, two
     return value, grad, hess
 
 
@@ -348,9 +350,11 @@ def _plateau_cliff():
         s = sig(-K * x)
         return -H * K * s * (1 - s) + 0.1 * (x - 2), 1.0 * y
 
+    zero, one = _consts(0, 1)
+
     def hess(x, y):
         s = sig(-K * x)
-        return H * K * K * s * (1 - s) * (1 - 2 * s) + 0.1, 0 * x, 1 + 0 * x
+        return H * K * K * s * (1 - s) * (1 - 2 * s) + 0.1, zero, one
     return value, grad, hess
 
 
