@@ -76,6 +76,11 @@ def test_page_loads_with_every_default_optimizer_and_no_console_errors(page):
         let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++;
         return n; }""")
     assert painted > 2000
+    # titles sent as entities (figures._text) are drawn as the characters
+    titles = page.evaluate("Array.from(document.querySelectorAll("
+                           "'text.xtitle, text.ytitle, text.gtitle'), e => e.textContent)")
+    assert {"x (w₁)", "y (w₂)", "learning rate α_t"} <= set(titles)
+    assert not any("&#" in t for t in titles)
     shot(page, "default")
     # the README's screenshot is the page as a student first sees it
     page.screenshot(path=str(ROOT / "docs" / "screenshot.png"))
@@ -180,6 +185,9 @@ def test_3d_toggle_shows_a_surface(page):
     # the 2-D paths' canvas does not linger over the 3-D scene (it did), and comes back
     overlay = "getComputedStyle(document.querySelector('canvas.optviz-frame')).display"
     page.wait_for_function(f"() => {overlay} === 'none'")
+    # 3-D axis titles are drawn as typed (no entities: WebGL labels would show "&#8321;")
+    assert page.evaluate("document.querySelector('#graph .js-plotly-plot')"
+                         ".layout.scene.xaxis.title.text") == "x (w₁)"
     shot(page, "3d")
     page.get_by_label("2-D").check()
     page.wait_for_function(f"() => {overlay} !== 'none'")

@@ -84,6 +84,15 @@ def typed_rows(a) -> list[dict]:
     return [_pack(row) for row in _float32(a)]
 
 
+def _text(s: str) -> str:
+    """Figure text with its non-ASCII characters as numeric entities (``w₁`` ->
+    ``w&#8321;``), which plotly.js draws as the characters. Why: Dash sends every response
+    through plotly's JSON encoder, which escapes characters in the whole text and does so
+    2.3x slower once a single character is not ASCII (0.44 against 0.19 ms on a
+    full page answer). Not for 3-D axis titles: plotly.js shows entities there as typed."""
+    return s.encode("ascii", "xmlcharrefreplace").decode("ascii")
+
+
 def _floor(surface: Surface) -> float | None:
     """L*: the lowest known value (global minimum), used to plot the loss gap on log axes;
     None where the surface has no minimum (saddle)."""
@@ -226,15 +235,17 @@ def _layout_figure(data, surface, view):
               "paper_bgcolor": "white", "plot_bgcolor": "white", "hovermode": "closest",
               "font": {"size": 15}}
     if three_d:
+        # (plain text: plotly's 3-D axis titles show entities as typed, see _text)
         layout["scene"] = {"xaxis": {"range": [x0, x1], "title": {"text": "x (w₁)"}},
                            "yaxis": {"range": [y0, y1], "title": {"text": "y (w₂)"}},
                            "zaxis": {"title": {"text": "log₁₀ L (shifted)"}},
                            "aspectmode": "manual", "aspectratio": {"x": 1, "y": 1, "z": 0.6}}
     else:
-        layout["xaxis"] = {"range": [x0, x1], "title": {"text": "x (w₁)"}, "fixedrange": False,
+        layout["xaxis"] = {"range": [x0, x1], "title": {"text": _text("x (w₁)")},
+                           "fixedrange": False, "showgrid": False, "zeroline": False,
+                           "autorange": False}
+        layout["yaxis"] = {"range": [y0, y1], "title": {"text": _text("y (w₂)")},
                            "showgrid": False, "zeroline": False, "autorange": False}
-        layout["yaxis"] = {"range": [y0, y1], "title": {"text": "y (w₂)"}, "showgrid": False,
-                           "zeroline": False, "autorange": False}
     return {"data": data, "layout": layout}
 
 
@@ -243,7 +254,7 @@ def _side(title, ys, colors, labels, ytype, steps, x_start=0, yrange=None):
              "line": {"color": c, "width": 2}, "name": label, "hoverinfo": "name+y"}
             for y, c, label in zip(typed_rows(ys), colors, labels)]
     layout = {"margin": {"l": 55, "r": 10, "t": 30, "b": 35}, "showlegend": False,
-              "title": {"text": title, "font": {"size": 14}, "x": 0.02},
+              "title": {"text": _text(title), "font": {"size": 14}, "x": 0.02},
               "xaxis": {"title": {"text": "step"}, "range": [0, steps]},
               "yaxis": {"type": ytype, "exponentformat": "power",
                         **({"range": yrange, "autorange": False} if yrange else {})},
