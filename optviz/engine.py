@@ -405,6 +405,7 @@ def _run_block(scene, surface, groups, plan, n_rows, starts, block, record_grad,
     # less on contiguous copies (~15 calls on strided views at up to 2x the cost of each
     # against 2 copies); on big blocks each row's run of points is long and contiguous
     px, py = (np.empty_like(wx), np.empty_like(wy)) if n < PLANE_COPY_BELOW else (None, None)
+    x_in, y_in = (wx, wy) if px is None else (px, py)          # what the gradient reads
     diverged = np.full((n_rows, n), -1, dtype=np.int64)
     # frozen points [rows, C]; pinned, the same mask at both coordinates [rows, 2, C] (a
     # mask broadcast across the coordinate axis makes NumPy loop two elements at a time)
@@ -447,15 +448,13 @@ def _run_block(scene, surface, groups, plan, n_rows, starts, block, record_grad,
                     view[3] = grp.changed(view[1], view[3], specs)
                 else:
                     view[5] = _hyper_namespace(specs, view[1].shape)
+        if px is not None:
+            px[...], py[...] = wx, wy
         if batch is None:
-            if px is not None:
-                px[...], py[...] = wx, wy
-                gx, gy = grad_xy(px, py)
-            else:
-                gx, gy = grad_xy(wx, wy)
+            gx, gy = grad_xy(x_in, y_in)
         else:
             idx = batch_rng.choice(n_samples, batch, replace=False)
-            gx, gy = surface.batch_grad_xy(wx, wy, idx)
+            gx, gy = surface.batch_grad_xy(x_in, y_in, idx)
         gxv[...], gyv[...] = gx, gy      # (cheaper than g[0] = ...: a page step is ~50 calls)
         if noisy:                        # drawn for many updates at once (same stream)
             if t - tab_t0 >= len(noise_tab):
