@@ -3,9 +3,9 @@ the lectures' claims as tests."""
 import numpy as np
 import pytest
 
-from optviz import OPTIMIZERS, Scene, ScheduleSpec, simulate
+from optviz import OPTIMIZERS, SURFACES, Scene, ScheduleSpec, simulate
 from optviz import OptimizerSpec as O
-from optviz.engine import CHUNK_STARTS, draws_random_numbers
+from optviz.engine import CHUNK_STARTS, PLANE_COPY_BELOW, draws_random_numbers
 from optviz.scene import Change
 
 
@@ -90,7 +90,6 @@ def test_chunking_is_invisible():
 def test_blocks_of_few_and_of_many_starts_take_the_same_paths():
     # few points: gradient on contiguous copies, per-row rates spread to every coordinate;
     # many: strided views and broadcast rates (engine.PLANE_COPY_BELOW, _Group.rates)
-    from optviz.engine import PLANE_COPY_BELOW
     n = PLANE_COPY_BELOW + 44
     starts = np.random.default_rng(5).uniform(-2, 2, (n, 2))
     rows = [O("gd", lr=1e-3), O("gd", lr=3e-3), O("momentum", lr=2e-3, momentum=0.5),
@@ -102,6 +101,20 @@ def test_blocks_of_few_and_of_many_starts_take_the_same_paths():
         np.testing.assert_array_equal(getattr(whole, name),
                                       np.concatenate([getattr(p, name) for p in pieces], 1))
     assert (whole.diverged_at[1] > 0).any()          # GD at 3e-3 leaves from some starts
+
+
+@pytest.mark.parametrize("surface", ["ill_conditioned", "saddle", "himmelblau"])
+def test_recorded_gradient_is_the_surfaces_gradient_at_the_path(surface):
+    # the one-multiply gradient (Surface.grad_scale) and the general one, bit for bit
+    starts = np.random.default_rng(3).uniform(-2, 2, (PLANE_COPY_BELOW + 9, 2))
+    rows = [O("gd", lr=0.05), O("adam", lr=0.1), O("newton", lr=0.5), O("sign", lr=0.02)]
+    for part in (starts[:3], starts):            # copies of x and y, then strided views
+        r = run(surface, rows, part, steps=40)
+        live = r.diverged_at[..., None] < 0
+        g = SURFACES[surface].grad(r.path[:, :, :-1])
+        assert live.any()
+        np.testing.assert_array_equal(np.where(live[..., None], r.grad, 0),
+                                      np.where(live[..., None], g, 0))
 
 
 # -- lecture claims ----------------------------------------------------------------------

@@ -63,6 +63,21 @@ def test_vectorized_over_leading_dimensions(surface):
     np.testing.assert_allclose(surface.value(w)[1, 2], surface.value(w[1, 2]))
 
 
+def test_grad_scale_is_the_gradient_where_it_is_declared():
+    # the engine computes these surfaces' gradient as one multiply by (sx, sy)
+    declared = [s for s in ALL + [get_surface("rotated_quadratic", {"angle": 0})]
+                if s.grad_scale is not None]
+    assert {s.name for s in declared} == {"bowl", "ill_conditioned", "saddle",
+                                          "rotated_quadratic"}
+    for surface in declared:
+        x, y = _sample(surface).T
+        gx, gy = surface.grad_xy(x, y)
+        sx, sy = surface.grad_scale
+        np.testing.assert_array_equal(gx, sx * x)
+        np.testing.assert_array_equal(gy, sy * y)
+    assert get_surface("rotated_quadratic").grad_scale is None        # (30 degrees)
+
+
 def test_at_least_twelve_surfaces_with_docs():
     assert len(SURFACES) >= 12
     for s in SURFACES.values():
