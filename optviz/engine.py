@@ -5,8 +5,8 @@ x run and a y run of the points, each contiguous, so every elementwise operation
 through memory, and the rows of one kernel (a slice of rows) are one contiguous block
 (on a page's handful of points a NumPy call on a strided view costs 2-5x one on a
 contiguous array: with this layout the all-optimizers scene takes 8.5 % fewer
-instructions, a single-kernel page scene 4 % more, for two copies a step, see
-PLANE_COPY_BELOW).
+instructions; the gradient reads x and y through two copies a step on small blocks, see
+PLANE_COPY_BELOW, or is one multiply of the points where Surface.grad_scale allows).
 Rows are regrouped by optimizer kernel (gd, momentum and nesterov are all ``sgd``), so a
 step is: one gradient evaluation for every point of every row, then one vectorized
 update per kernel, whatever the number of rows. On small batches, where NumPy's cost per
@@ -40,7 +40,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from .fused import MAX_TABLE, FusedGroup, fusable
+from .fused import MAX_TABLE, FusedGroup, fusable, spread_rows
 from .optimizers import OPTIMIZERS, STATE, StepContext
 from .scene import COORD_LIMIT, Scene
 
@@ -169,8 +169,7 @@ def _hyper_namespace(specs, shape) -> SimpleNamespace:
         if all(v == vals[0] for v in vals):
             setattr(ns, k, vals[0])
         else:
-            per_row = np.asarray(vals)[:, None, None]
-            setattr(ns, k, np.ascontiguousarray(np.broadcast_to(per_row, shape)))
+            setattr(ns, k, spread_rows(vals, shape[2]))
     return ns
 
 
@@ -200,14 +199,13 @@ class _Group:
 
 class _RowRates:
     """Rates that differ between rows (a learning-rate sweep) on blocks of few points,
-    spread at each update to the full shape ``[rows, 2, C]``: a ``[rows, 1, 1]`` rate
-    broadcast across the coordinate axis makes NumPy loop two elements at a time."""
+    spread at each update to the full shape ``[rows, 2, C]`` (see spread_rows)."""
 
     def __init__(self, table, shape):
-        self.table, self.shape, self.n = table, shape, shape[1] * shape[2]
+        self.table, self.C = table, shape[2]
 
     def __getitem__(self, t):
-        return np.repeat(self.table[t], self.n).reshape(self.shape)
+        return spread_rows(self.table[t], self.C)
 
 
 @dataclass(frozen=True, eq=False)

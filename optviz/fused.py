@@ -43,12 +43,22 @@ from types import SimpleNamespace
 
 import numpy as np
 
-__all__ = ["FUSABLE", "fusable", "FusedGroup"]
+__all__ = ["FUSABLE", "fusable", "FusedGroup", "spread_rows"]
 
 #: kernels this update covers
 FUSABLE = {"sgd", "adagrad", "rmsprop", "adam", "adamw", "adam_nobias", "nadam", "radam"}
 #: fuse only when the coefficient tables stay small (elements per table)
 MAX_TABLE = 2_000_000
+
+
+def spread_rows(values, C: int) -> np.ndarray:
+    """``[..., R] -> [..., R, 2, C]``: each row's value at both coordinates of its C
+    points, contiguous, in the engine's ``[rows, 2, points]`` layout. (np.repeat:
+    np.stack / broadcast_to / ascontiguousarray cost ~35 us a table, a tenth of a page
+    request's simulation, and filling np.empty by broadcasting, or broadcasting a
+    ``[rows, 1, 1]`` operand in a calculation, goes two elements at a time.)"""
+    values = np.asarray(values)
+    return np.repeat(values, 2 * C).reshape(values.shape + (2, C))
 
 
 def fusable(kernel: str, hp: dict) -> bool:
@@ -144,12 +154,8 @@ def _init(w, specs, kernels, lrs):
     wd = np.array([spec.hparams.get("weight_decay", 0.0) for spec in specs])
     decoupled = np.array([k == "adamw" for k in kernels])
 
-    def spread(values):                   # [..., R] -> [..., R, 2, C], each row's value at
-        values = np.asarray(values, dtype=float)        # every coordinate of its points
-        # (np.repeat: np.stack / broadcast_to / ascontiguousarray cost ~35 us a table, a
-        # tenth of a page request's simulation, and filling np.empty by broadcasting
-        # goes two elements at a time in this layout)
-        return np.repeat(values, 2 * C).reshape(values.shape + (2, C))
+    def spread(values):                                       # [..., R] -> [..., R, 2, C]
+        return spread_rows(np.asarray(values, dtype=float), C)
 
     def moments(for_m, for_v):                                # -> [2 (m, v), R, 2, C]
         return spread([for_m, for_v])

@@ -11,9 +11,9 @@ Two calling conventions, the same functions underneath:
   ``hessian(w) -> ndarray[..., 2, 2]`` for ``w: ndarray[..., 2]``;
 * engine, coordinate planes: ``value_xy(x, y)``, ``grad_xy(x, y) -> (gx, gy)``,
   ``hess_xy(x, y) -> (hxx, hxy, hyy)``, x and y arrays of any one shape (an entry
-  that is the same everywhere may be a 0-d array: it broadcasts). The engine
-  passes contiguous arrays of every point's x and y, so every elementwise operation
-  runs on contiguous memory.
+  that is the same everywhere may be a 0-d array: it broadcasts). The engine passes
+  every point's x and y as contiguous arrays (or, on big blocks, as long contiguous
+  runs), so every elementwise operation streams through memory.
 """
 from __future__ import annotations
 
