@@ -1,10 +1,12 @@
 """The real page in real Chromium against a real gunicorn: what a student sees."""
+import json
 import math
 import pathlib
 
 import pytest
 
 from .conftest import ARTIFACTS
+from .test_web import _page_rows_store
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
@@ -110,7 +112,9 @@ def test_each_checkbox_shows_and_hides_its_trace(page):
 
 def test_moving_the_lr_slider_changes_the_paths(page):
     before = ghosts(page)
-    handle = set_slider(page, "lr", "ArrowRight", 10)
+    with page.expect_request(lambda r: "_dash-update-component" in r.url
+                             and "graph-bg" in (r.post_data or "")) as sent:
+        handle = set_slider(page, "lr", "ArrowRight", 10)
     page.wait_for_function("() => document.querySelector('#lr [role=slider]')"
                            ".getAttribute('aria-valuenow') !== null")
     wait_changed(page, before)
@@ -118,6 +122,12 @@ def test_moving_the_lr_slider_changes_the_paths(page):
     assert after[0]["x"][5] != before[0]["x"][5]
     assert float(handle.get_attribute("aria-valuenow")) > -1.53
     assert "α = " in page.locator("#lr-text").inner_text()
+    # every row's controls travel in one store (assets/optviz.js rowsStore), exactly as
+    # the HTTP tests and the load benchmark build it from the layout
+    body = json.loads(sent.value.post_data)
+    assert not any(isinstance(i, list) for i in body["inputs"])
+    store = next(i["value"] for i in body["inputs"] if i["id"] == "rows-store")
+    assert store == _page_rows_store() and len(store) == 17
     assert page.console_errors == []
 
 

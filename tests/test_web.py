@@ -1,6 +1,7 @@
 """The web layer without a browser: control parsing, figure functions, and the main
 callback answered by the real Flask app (what the Dash renderer POSTs)."""
 import base64
+import functools
 import json
 
 import numpy as np
@@ -226,10 +227,42 @@ def client():
     return app.server.test_client()
 
 
-def _main_callback_request(lr_log10, steps=300, state=None):
-    """A main-callback request as the Dash renderer sends it: the six default rows on,
-    every control at its default except ``lr_log10`` and ``steps``; ``state`` values by
-    component id (start, fig-key, live, live-store, scrub, scenario)."""
+def _page_rows_store(rows=DEFAULT_ROWS):
+    """The rows store as the page's rowsStore (assets/optviz.js) fills it for ``rows``:
+    every row panel of the page (the setup's rows, then every other optimizer, off),
+    each control's type and value, read off the layout's own components. (A new copy
+    each call; the layout is read once per ``rows``: the load benchmark sends thousands.)"""
+    return json.loads(_rows_store_json(json.dumps(rows)))
+
+
+@functools.lru_cache(maxsize=16)
+def _rows_store_json(rows_json):
+    from optviz.web.callbacks import _ROW_KEYS
+    from optviz.web.layout import rows_children
+
+    store = {}
+
+    def walk(c):
+        cid = getattr(c, "id", None)
+        if isinstance(cid, dict) and cid.get("type") in _ROW_KEYS:
+            store.setdefault(cid["row"], {"row": cid["row"]})[cid["type"]] = \
+                getattr(c, "value", None)
+        kids = getattr(c, "children", None)
+        for k in kids if isinstance(kids, (list, tuple)) else [kids]:
+            if hasattr(k, "to_plotly_json"):
+                walk(k)
+
+    shown, more = rows_children(json.loads(rows_json))
+    for panel in shown + more:
+        walk(panel)
+    return json.dumps(list(store.values()))
+
+
+def _main_callback_request(lr_log10, steps=300, state=None, rows=DEFAULT_ROWS):
+    """A main-callback request as the Dash renderer sends it: every control at its default
+    except ``lr_log10`` and ``steps``, the rows store of a page showing ``rows`` (the six
+    default rows on, then the other optimizers off); ``state`` values by component id
+    (start, fig-key, live, live-store, scrub, scenario)."""
     from app import app
     output = next(k for k in app.callback_map if k.startswith("..graph-bg.figure"))
     spec = app.callback_map[output]
@@ -238,17 +271,9 @@ def _main_callback_request(lr_log10, steps=300, state=None):
               "step-size": 100, "warmup": 0, "steps": steps, "seed": 0, "clip": None,
               "click-start": None, "applied": None, "inspect": [], "check": [],
               "formula": DEFAULT_FORMULA, "formula-view": None, "formula-minima": None,
-              "batch": None}
-    inputs = []
-    for dep in spec["inputs"]:
-        if not dep["id"].startswith("{"):
-            inputs.append({"id": dep["id"], "property": dep["property"],
-                           "value": values[dep["id"]]})
-        else:                          # pattern-matching: the six default rows
-            kind = json.loads(dep["id"])["type"]
-            inputs.append([{"id": {"type": kind, "row": r["uid"]}, "property": dep["property"],
-                            "value": ["on"] if kind == "row-on" else None}
-                           for r in DEFAULT_ROWS])
+              "batch": None, "rows-store": _page_rows_store(rows)}
+    inputs = [{"id": dep["id"], "property": dep["property"], "value": values[dep["id"]]}
+              for dep in spec["inputs"]]
     outputs = []
     for part in output.strip(".").split("..."):
         cid, prop = part.rsplit(".", 1)
@@ -258,6 +283,37 @@ def _main_callback_request(lr_log10, steps=300, state=None):
             "state": [{"id": d["id"], "property": d["property"], "value": state.get(d["id"])}
                       for d in spec["state"]],
             "changedPropIds": ["lr.value"]}
+
+
+@pytest.mark.parametrize("store, where", [
+    ("all", "status"), (None, "status"), (5, "status"), ([1, 2], "status"),
+    ([{"row": 3, "row-on": ["on"]}], "status"), ([{"row": "gd", "row-on": True}] * 300, "status"),
+    ([{"row": "gd", "row-on": ["on"]}, {"row": "gd", "row-on": ["on"]}], "status"),
+    ([{"row": "gd", "row-on": ["on"], "row-lr": "x"}], "row:gd"),
+    ([{"row": "gd", "row-on": []}], "status")])
+def test_a_hostile_rows_store_gets_a_message_and_keeps_the_picture(client, store, where):
+    body = _main_callback_request(-1.5)
+    next(i for i in body["inputs"] if i["id"] == "rows-store")["value"] = store
+    r = client.post("/_dash-update-component", json=body)
+    assert r.status_code == 200
+    answer = r.get_json()["response"]
+    assert set(answer) == {"errors"}                          # nothing else redrawn
+    (slot, message), = answer["errors"]["data"].items()
+    assert slot == where and message
+
+
+def test_the_rows_store_reads_as_the_page_rows():
+    from optviz.controls import parse_rows
+    from optviz.web.callbacks import _rows_from
+    store = _page_rows_store()
+    assert [r["row"] for r in store[:6]] == [r["uid"] for r in DEFAULT_ROWS] and len(store) == 17
+    rows = _rows_from(store)
+    assert rows[0] == {"uid": "gd", "on": True, "lr": None, "noise": None,
+                       "weight_decay": None, "constant": False}
+    assert [r.uid for r in parse_rows(rows)] == [r["uid"] for r in DEFAULT_ROWS]
+    store[1]["row-b1"], store[7]["row-on"] = 0.5, ["on"]       # momentum's mu, AdamW on
+    on = parse_rows(_rows_from(store))
+    assert on[1].beta1 == 0.5 and [r.uid for r in on][-1] == store[7]["row"]
 
 
 def test_main_callback_over_http(client):

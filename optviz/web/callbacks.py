@@ -39,20 +39,30 @@ ERROR_SLOTS = {"lr": ID.lr_err, "beta1": ID.beta1_err, "beta2": ID.beta2_err,
 ERROR_BOXES = [ID.lr_err, ID.beta1_err, ID.beta2_err, ID.noise_err, ID.schedule_err,
                ID.steps_err, ID.seed_err, ID.clip_err, ID.formula_err, ID.batch_err,
                ID.status]
+#: The row controls gathered in the rows store: control type -> row key (parse_rows).
+_ROW_KEYS = {ROW_FIELDS[k]: k for k in ("on",) + ROW_NUMBERS + ("constant",)}
+#: Longer stores are refused unread (parse_rows' own limit is lower).
+_MAX_STORE_ROWS = 200
 
 
-def _rows_from(rows_grouping: dict[str, list]) -> list[dict]:
-    """Merge the pattern-matched row inputs (per field, a list of {id, value}) into row
-    dicts by uid, as optviz.controls.parse_rows reads them."""
-    rows: dict[Any, dict] = {}
-    for key, items in rows_grouping.items():
-        for item in items if isinstance(items, list) else []:
-            uid = (item.get("id") or {}).get("row") if isinstance(item, dict) else None
-            # (an untrusted id: anything that is not text is refused by parse_rows)
-            row = rows.setdefault(uid if isinstance(uid, str) else repr(uid)[:60], {"uid": uid})
-            value = item.get("value") if isinstance(item, dict) else None
-            row[key] = bool(value) if key in ("on", "constant") else value
-    return list(rows.values())
+def _rows_from(store) -> Any:
+    """The rows store (``rowsStore`` in assets/optviz.js: ``[{row: uid, <control type>:
+    value}]``, page order) as the row dicts optviz.controls.parse_rows validates
+    (``[{uid, on, lr, ...}]``). Untrusted: anything that is not a short list of objects
+    is passed on as it is, for parse_rows to refuse with its message."""
+    if not isinstance(store, list) or len(store) > _MAX_STORE_ROWS:
+        return store
+    rows = []
+    for item in store:
+        if not isinstance(item, dict):
+            rows.append(item)
+            continue
+        row = {"uid": item.get("row")}
+        for kind, key in _ROW_KEYS.items():
+            if kind in item:
+                row[key] = bool(item[kind]) if key in ("on", "constant") else item[kind]
+        rows.append(row)
+    return rows
 
 
 @functools.lru_cache(maxsize=64)
@@ -154,7 +164,6 @@ def _equations(scene) -> str:
 
 def register(app) -> None:
     row = lambda kind: {"type": ROW_FIELDS[kind], "row": ALL}
-    row_keys = ("on",) + ROW_NUMBERS + ("constant",)
 
     @app.callback(
         output=dict(
@@ -171,7 +180,7 @@ def register(app) -> None:
         inputs=dict(
             controls={k: Input(i, "value") for k, i in CONTROLS.items()},
             click=Input(ID.click, "data"),
-            rows={k: Input(row(k), "value") for k in row_keys},
+            rows=Input(ID.rows_store, "data"),
             applied=Input(ID.applied, "data"), inspect=Input(ID.inspect, "value"),
             check=Input(ID.check, "value")),
         state=dict(start=State(ID.start, "data"), key=State(ID.fig_key, "data"),
@@ -183,8 +192,8 @@ def register(app) -> None:
                frame, scenario):
         triggered = set(ctx.triggered_prop_ids)
         trigger = ctx.triggered_id
-        if trigger is not None and not isinstance(trigger, str):
-            trigger = "row"                  # a pattern-matched row control
+        if trigger == ID.rows_store or (trigger is not None and not isinstance(trigger, str)):
+            trigger = "row"                  # a row control (or an id no control has)
         from_link = f"{ID.applied}.data" in triggered
         out = dict.fromkeys(("background", "main", "side", "meta", "key", "start", "lr",
                              "teaches", "errors", "query", "live", "equations", "scenario",
@@ -207,10 +216,9 @@ def register(app) -> None:
         hyper = {k: controls[k] for k in LIVE_CONTROLS}
         base, changes, resume = _live_changes(trigger, bool(live_on), live, hyper, frame,
                                               controls["steps"])
-        controls.update(base, changes=changes, start=start, rows=_rows_from(
-            {k: ctx.args_grouping["rows"][k] for k in row_keys}),
-            inspect=bool(inspect), check=bool(check),
-            scenario=scenario if _known(scenario) else None)
+        controls.update(base, changes=changes, start=start, rows=_rows_from(rows),
+                        inspect=bool(inspect), check=bool(check),
+                        scenario=scenario if _known(scenario) else None)
         try:
             background, main, side, meta, new_key, scene = compute(controls, key)
         except ControlError as e:
@@ -324,6 +332,10 @@ def register(app) -> None:
     # -- clientside: side plots, animation, legend, small read-outs ----------------------
     # The side plots arrive in a store and are drawn one callback later, so that the
     # main plot, the one a student watches, is redrawn first.
+    app.clientside_callback(
+        ClientsideFunction("optviz", "rowsStore"),
+        Output(ID.rows_store, "data"),
+        [Input(row(k), "value") for k in _ROW_KEYS.values()])
     app.clientside_callback(
         ClientsideFunction("optviz", "sidePlots"),
         Output(ID.loss, "figure"), Output(ID.lr_plot, "figure"), Output(ID.gnorm, "figure"),

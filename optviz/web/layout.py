@@ -61,6 +61,7 @@ class ID:
     copy_link, equations, inspector = "copy-link", "equations", "inspector"
     csv, json, download, more_rows = "dl-csv", "dl-json", "download", "more-rows"
     html = "dl-html"
+    rows_store = "rows-store"          # every row control, gathered in the browser
 
 
 #: Row controls (pattern-matching ids {"type": ..., "row": uid}).
@@ -322,5 +323,6 @@ def layout() -> html.Div:
         dcc.Store(id=ID.drawn), dcc.Store(id=ID.click), dcc.Store(id=ID.side),
         dcc.Store(id=ID.errors), dcc.Store(id=ID.applied), dcc.Store(id=ID.live_store),
         dcc.Store(id=ID.query), dcc.Store(id=ID.pushed), dcc.Store(id=ID.eq_store),
+        dcc.Store(id=ID.rows_store),
         dcc.Location(id=ID.url, refresh=False),
     ])
