@@ -314,7 +314,18 @@
     var w = legend.offsetWidth, h = legend.offsetHeight;
     var left = xa._offset + pad, right = xa._offset + xa._length - pad - w;
     var top = ya._offset + pad, bottom = ya._offset + ya._length - pad - h;
-    var corners = [[right, top], [left, top], [right, bottom], [left, bottom]];
+    var wrap = legend.parentNode;
+    // Plotly's modebar (zoom, pan, download: shown while the pointer is over the plot,
+    // and on touch screens) sits on the plot's top right: a legend in a top corner that
+    // would reach under it goes just below it
+    var below = top, modebar = gd.querySelector(".modebar"), barLeft = Infinity;
+    if (modebar && modebar.offsetWidth) {
+      var box = modebar.getBoundingClientRect(), origin = wrap.getBoundingClientRect();
+      barLeft = box.left - origin.left;
+      below = Math.max(top, box.bottom - origin.top + 2);
+    }
+    var corners = [[right, right + w > barLeft ? below : top], [left, left + w > barLeft ? below : top],
+                   [right, bottom], [left, bottom]];
     var score = [0, 0, 0, 0];
     function weigh(x, y, weight) {
       var px = xa._offset + xa.c2p(x), py = ya._offset + ya.c2p(y);
@@ -334,11 +345,10 @@
     });
     var best = 0;
     for (var c = 1; c < 4; c++) if (score[c] < score[best]) best = c;
-    var wrap = legend.parentNode;
     legend.style.top = legend.style.bottom = legend.style.left = legend.style.right = "auto";
     if (best % 2 === 0) legend.style.right = (wrap.clientWidth - (xa._offset + xa._length) + pad) + "px";
     else legend.style.left = left + "px";
-    if (best < 2) legend.style.top = top + "px";
+    if (best < 2) legend.style.top = corners[best][1] + "px";
     else legend.style.bottom = (wrap.clientHeight - (ya._offset + ya._length) + pad) + "px";
     legend.dataset.corner = ["top-right", "top-left", "bottom-right", "bottom-left"][best];
   }

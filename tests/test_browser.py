@@ -40,6 +40,17 @@ def legend(page):
     return page.locator("#legend").inner_text()
 
 
+def legend_clears_the_modebar(page):
+    """Whether the legend and Plotly's modebar (shown while the pointer is over the plot,
+    and on touch screens) do not overlap."""
+    page.locator("#legend").wait_for()
+    return page.evaluate("""() => {
+        const a = document.querySelector('#graph .modebar').getBoundingClientRect();
+        const b = document.querySelector('#legend').getBoundingClientRect();
+        return a.width > 0 && b.width > 0 && (a.right <= b.left || b.right <= a.left
+                                              || a.bottom <= b.top || b.bottom <= a.top); }""")
+
+
 def shot(page, name):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
@@ -83,6 +94,7 @@ def test_page_loads_with_every_default_optimizer_and_no_console_errors(page):
                            "'text.xtitle, text.ytitle, text.gtitle'), e => e.textContent)")
     assert {"x (w₁)", "y (w₂)", "learning rate α_t"} <= set(titles)
     assert not any("&#" in t for t in titles)
+    assert legend_clears_the_modebar(page)
     shot(page, "default")
     # the README's screenshot is the page as a student first sees it
     page.screenshot(path=str(ROOT / "docs" / "screenshot.png"))
@@ -257,6 +269,7 @@ def test_phone_viewport_still_shows_the_plot(phone):
     controls = phone.locator(".controls").bounding_box()
     assert graph["width"] > 330 and graph["height"] > 300
     assert controls["y"] >= graph["y"] + graph["height"]   # controls stack under the plot
+    assert legend_clears_the_modebar(phone)
     shot(phone, "phone")
     assert phone.console_errors == []
 
@@ -271,5 +284,9 @@ def test_projector_size_shows_plot_and_main_controls_without_scrolling(browser, 
             box = pg.locator(sel).bounding_box()
             assert box["y"] + box["height"] <= size[1], sel
         assert pg.locator("#graph").bounding_box()["height"] > 380
+        # the toolbar under the animation controls is one row, not two
+        tops = pg.evaluate("Array.from(document.querySelectorAll('.toolbar > *:not(:empty)'),"
+                           " e => e.getBoundingClientRect().top)")
+        assert len(tops) >= 7 and max(tops) - min(tops) < 10
     finally:
         pg.close()

@@ -145,10 +145,13 @@ def rows_children(rows: list[dict]) -> tuple[list, list]:
 def _toolbar() -> html.Div:
     """Live tweaks, state inspector, link and downloads: under the animation controls."""
     return html.Div(className="toolbar", children=[
+        # (a short hint, the rest in its title: the toolbar fits one row on a 1280 px
+        # projector)
         dcc.Checklist(id=ID.live, options=[{"label": html.Span(
-            ["live", html.Span(" (a change applies from the current frame on)",
-                               className="hint")]), "value": "on"}], value=[],
-            className="toggle"),
+            ["live", html.Span(" (from this frame on)", className="hint")],
+            title="With live on, a change to the learning rate, momentum or noise applies "
+                  "from the frame the animation is at, not from the start"),
+            "value": "on"}], value=[], className="toggle"),
         dcc.Checklist(id=ID.inspect, options=[{"label": "inspect state", "value": "on"}],
                       value=[], className="toggle"),
         dcc.Checklist(id=ID.check, options=[{"label": "gradient check", "value": "on"}],
