@@ -270,6 +270,12 @@ def test_phone_viewport_still_shows_the_plot(phone):
     assert graph["width"] > 330 and graph["height"] > 300
     assert controls["y"] >= graph["y"] + graph["height"]   # controls stack under the plot
     assert legend_clears_the_modebar(phone)
+    # the knobs right under the plot: the plot and the learning-rate slider fit on one
+    # screen, and the settings come before the optimizer list and the side plots
+    lr = phone.locator("#lr").bounding_box()
+    assert lr["y"] + lr["height"] - graph["y"] <= 844
+    assert lr["y"] < phone.locator("#rows").bounding_box()["y"]
+    assert lr["y"] < phone.locator("#loss-plot").bounding_box()["y"]
     shot(phone, "phone")
     assert phone.console_errors == []
 

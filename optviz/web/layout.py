@@ -261,7 +261,7 @@ def layout() -> html.Div:
                     dcc.Markdown(id=ID.equations, mathjax=True, className="equations")]),
             ]),
             html.Aside(className="controls", children=[
-                html.H2("Optimizers"),
+                html.H2("Optimizers", className="optimizers-head"),
                 html.Div(id=ID.rows, className="rows", children=shown),
                 html.Details(className="more", children=[
                     html.Summary("more optimizers"),
