@@ -315,11 +315,12 @@
     var left = xa._offset + pad, right = xa._offset + xa._length - pad - w;
     var top = ya._offset + pad, bottom = ya._offset + ya._length - pad - h;
     var wrap = legend.parentNode;
-    // Plotly's modebar (zoom, pan, download: shown while the pointer is over the plot,
-    // and on touch screens) sits on the plot's top right: a legend in a top corner that
-    // would reach under it goes just below it
+    // Plotly's modebar (zoom, pan, download) sits on the plot's top right. On a touch
+    // screen it is always shown: there a legend in a top corner that would reach under it
+    // goes just below it. (With a mouse it shows only while the pointer is over the plot;
+    // making room for it there moved 17 rows to the valley floor of the Rosenbrock race.)
     var below = top, modebar = gd.querySelector(".modebar"), barLeft = Infinity;
-    if (modebar && modebar.offsetWidth) {
+    if (modebar && modebar.offsetWidth && window.matchMedia("(hover: none)").matches) {
       var box = modebar.getBoundingClientRect(), origin = wrap.getBoundingClientRect();
       barLeft = box.left - origin.left;
       below = Math.max(top, box.bottom - origin.top + 2);

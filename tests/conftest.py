@@ -75,8 +75,10 @@ def browser():
         b.close()
 
 
-def _open(browser, server_url, width, height):
-    page = browser.new_page(viewport={"width": width, "height": height})
+def _open(browser, server_url, width, height, **context):
+    """The page in a new tab of ``width`` x ``height`` (``context``: Playwright's
+    browser-context options, e.g. a phone's is_mobile and has_touch)."""
+    page = browser.new_page(viewport={"width": width, "height": height}, **context)
     errors = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
@@ -104,6 +106,6 @@ def page(browser, server_url):
 
 @pytest.fixture
 def phone(browser, server_url):
-    pg = _open(browser, server_url, 390, 844)
+    pg = _open(browser, server_url, 390, 844, is_mobile=True, has_touch=True)
     yield pg
     pg.close()

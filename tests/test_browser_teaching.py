@@ -79,7 +79,8 @@ LEGEND_COVERS = """(points) => {
 }"""
 
 
-@pytest.mark.parametrize("size", [(1280, 900), (390, 844)], ids=["laptop", "phone"])
+@pytest.mark.parametrize("size", [(1280, 900), (1280, 720), (390, 844)],
+                         ids=["laptop", "projector", "phone"])
 def test_a_long_legend_keeps_out_of_the_way_of_the_start_and_the_minimum(browser, server_url,
                                                                          size):
     # 17 rows: in the top-right corner the legend hid Rosenbrock's minimum (1, 1), where
@@ -91,6 +92,8 @@ def test_a_long_legend_keeps_out_of_the_way_of_the_start_and_the_minimum(browser
         wait_labels(page, scene.labels)
         start = [float(v) for v in scene.starts[0]]
         assert page.evaluate(LEGEND_COVERS, [[1.0, 1.0], start]) == [False, False]
+        if size[0] > 900:        # nor the valley floor the race follows (y = x^2)
+            assert page.evaluate(LEGEND_COVERS, [[0.0, 0.0], [0.5, 0.25]]) == [False, False]
         assert "legend-wide" in page.locator("#legend").get_attribute("class")
         assert page.console_errors == []
     finally:
