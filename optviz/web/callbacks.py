@@ -329,13 +329,15 @@ def register(app) -> None:
         patch.append(row_panel(uid, True))
         return patch
 
-    # -- clientside: side plots, animation, legend, small read-outs ----------------------
-    # The side plots arrive in a store and are drawn one callback later, so that the
-    # main plot, the one a student watches, is redrawn first.
+    # -- clientside: the rows store, side plots, animation, legend, small read-outs -------
+    # Every row control, gathered into the one store the main callback reads (Dash's
+    # server-side handling of seven pattern-matched lists was a fifth of a request).
     app.clientside_callback(
         ClientsideFunction("optviz", "rowsStore"),
         Output(ID.rows_store, "data"),
         [Input(row(k), "value") for k in _ROW_KEYS.values()])
+    # The side plots arrive in a store and are drawn one callback later, so that the
+    # main plot, the one a student watches, is redrawn first.
     app.clientside_callback(
         ClientsideFunction("optviz", "sidePlots"),
         Output(ID.loss, "figure"), Output(ID.lr_plot, "figure"), Output(ID.gnorm, "figure"),
