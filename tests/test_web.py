@@ -408,3 +408,27 @@ def test_the_page_cache_shares_runs_whose_seed_draws_nothing():
     c, d = callbacks._run(noisy), callbacks._run(noisy.replace(seed=2))
     assert callbacks._simulate_cached.cache_info().misses == 3
     assert not np.array_equal(c.path, d.path)
+
+
+def test_the_layout_starts_where_a_link_without_settings_does():
+    # (the page applies the bare link's settings on load; the layout's own values must
+    # be the same, or the first picture would depend on which came first)
+    from optviz.links import controls_from_query
+    from optviz.web.callbacks import CONTROLS
+    from optviz.web.layout import layout
+
+    found = {}
+
+    def walk(c):
+        if isinstance(getattr(c, "id", None), str):
+            found[c.id] = c
+        kids = getattr(c, "children", None)
+        for k in kids if isinstance(kids, (list, tuple)) else [kids]:
+            if hasattr(k, "to_plotly_json"):
+                walk(k)
+
+    walk(layout())
+    setup, problems = controls_from_query("")
+    assert problems == []
+    for key in ("lr_log10", "beta1", "beta2", "noise", "steps", "seed", "surface"):
+        assert getattr(found[CONTROLS[key]], "value", None) == setup[key], key

@@ -1,8 +1,6 @@
 """The page: component ids (in one place) and the layout."""
 from __future__ import annotations
 
-import math
-
 from dash import dcc, html
 
 from ..controls import (
@@ -12,6 +10,7 @@ from ..controls import (
     PAGE_LIMITS,
     REFERENCE_NOISE,
     SUGGESTED_LR,
+    suggested_lr_log10,
 )
 from ..optimizers import OPTIMIZERS
 from ..scenarios import SCENARIOS
@@ -171,7 +170,8 @@ def _toolbar() -> html.Div:
 
 def layout() -> html.Div:
     lo, hi = PAGE_LIMITS["lr_log10"]
-    lr0 = math.log10(SUGGESTED_LR[DEFAULTS["surface"]])
+    # on the slider's 0.01 grid, the value a link without settings gives (links.py)
+    lr0 = suggested_lr_log10(DEFAULTS["surface"])
     surface_options = [{"label": s.label, "value": n} for n, s in SURFACES.items()] + [
         {"label": "✎ your own formula…", "value": FORMULA}]
     shown, rest = rows_children([{"uid": n, "on": True} for n in DEFAULT_OPTIMIZERS])
