@@ -31,13 +31,16 @@ from .surfaces import SURFACES
 __all__ = ["ControlError", "scene_from_controls", "PAGE_LIMITS", "row_uid", "row_name",
            "REFERENCE_NOISE", "batch_size_for", "parse_changes", "LIVE_CONTROLS",
            "ROW_OVERRIDES", "DEFAULTS", "SUGGESTED_LR", "default_controls", "FORMULA",
-           "suggested_lr_log10"]
+           "suggested_lr_log10", "MAX_ROWS_SENT"]
 
 #: The page's budget: small enough that any request answers in well under a second.
 PAGE_LIMITS = {"steps": (1, 5000), "rows": 24, "lr_log10": (-5.0, 1.0), "beta": (0.0, 0.999),
                "noise": (0.0, 20.0), "seed": (0, 2**31 - 1), "warmup": (0, 4999),
                "step_size": (1, 5000), "gamma": (0.01, 1.0), "coord": 1e3,
                "weight_decay": (0.0, 10.0), "changes": 20}
+#: Rows a page may send (on or off): at most PAGE_LIMITS["rows"] copies plus one panel
+#: per optimizer; a longer list is refused unread.
+MAX_ROWS_SENT = PAGE_LIMITS["rows"] + len(OPTIMIZERS)
 #: The global controls a live change may turn (see scene_from_controls).
 LIVE_CONTROLS = ("lr_log10", "beta1", "beta2", "noise")
 #: The surface menu's entry for the student's own formula (text in the "formula" control)
@@ -181,7 +184,7 @@ def parse_rows(rows: Any) -> list[Row]:
     """Validate the rows the page sent: ``[{uid, on, lr, beta1, beta2, noise,
     weight_decay, constant}]``; returns the enabled rows (overrides None where the row
     follows the global control)."""
-    if not isinstance(rows, list) or len(rows) > PAGE_LIMITS["rows"] + len(OPTIMIZERS):
+    if not isinstance(rows, list) or len(rows) > MAX_ROWS_SENT:
         raise ControlError("rows", "rows: expected a short list of optimizer rows")
     out, seen = [], set()
     for r in rows:

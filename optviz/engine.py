@@ -492,7 +492,7 @@ def _run_block(scene, surface, groups, plan, n_rows, starts, block, record_grad,
                 diverged[new] = t + 1
                 np.copyto(w, last, where=bad[:, None])
                 frozen = bad if frozen is None else frozen | bad
-                pinned, frozen_w = np.repeat(frozen[:, None], 2, axis=1), w.copy()
+                pinned, frozen_w = _pin(frozen, w)
             np.subtract(w, last, out=step)        # settled_at: the last update that
             np.abs(step, out=step)                # moved it by more than tol
             # (the larger of |dx|, |dy|: elementwise, as a reduction over the coordinate
@@ -509,7 +509,7 @@ def _run_block(scene, surface, groups, plan, n_rows, starts, block, record_grad,
             if not (window.max() <= COORD_LIMIT and window.min() >= -COORD_LIMIT):
                 frozen = _freeze(window, pathbuf[checked], diverged, frozen, checked)
                 w[...] = pathbuf[t + 1]
-                pinned, frozen_w = np.repeat(frozen[:, None], 2, axis=1), w.copy()
+                pinned, frozen_w = _pin(frozen, w)
             if lossbuf is not None:     # big blocks: the window's loss while it is in cache
                 lossbuf[checked + 1:t + 2] = surface.value_xy(window[:, :, 0], window[:, :, 1])
             checked = t + 1
@@ -525,6 +525,12 @@ def _run_block(scene, surface, groups, plan, n_rows, starts, block, record_grad,
         after = (np.arange(steps)[:, None, None] >= diverged) & (diverged >= 0)
         np.copyto(gradbuf, 0.0, where=after[:, :, None])
     out.store(c0, pathbuf, lossbuf, gradbuf, diverged, statebuf, settled if final else None)
+
+
+def _pin(frozen, w):
+    """``(pinned, frozen_w)`` for the frozen points ``frozen`` [rows, C]: the mask at both
+    coordinates [rows, 2, C] (see _run_block) and the positions they keep."""
+    return np.repeat(frozen[:, None], 2, axis=1), w.copy()
 
 
 def _noise_table(rng, level, updates, n_rows, n):

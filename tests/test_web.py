@@ -241,21 +241,21 @@ def _rows_store_json(rows_json):
     from optviz.web.layout import rows_children
 
     store = {}
-
-    def walk(c):
+    shown, more = rows_children(json.loads(rows_json))
+    for c in _components(shown + more):
         cid = getattr(c, "id", None)
         if isinstance(cid, dict) and cid.get("type") in _ROW_KEYS:
             store.setdefault(cid["row"], {"row": cid["row"]})[cid["type"]] = \
                 getattr(c, "value", None)
-        kids = getattr(c, "children", None)
-        for k in kids if isinstance(kids, (list, tuple)) else [kids]:
-            if hasattr(k, "to_plotly_json"):
-                walk(k)
-
-    shown, more = rows_children(json.loads(rows_json))
-    for panel in shown + more:
-        walk(panel)
     return json.dumps(list(store.values()))
+
+
+def _components(roots):
+    """Every Dash component in the trees ``roots`` (a component or a list), roots
+    included, in page order."""
+    for root in roots if isinstance(roots, list) else [roots]:
+        yield root
+        yield from (c for c in root._traverse() if hasattr(c, "to_plotly_json"))
 
 
 def _main_callback_request(lr_log10, steps=300, state=None, rows=DEFAULT_ROWS):
@@ -417,17 +417,7 @@ def test_the_layout_starts_where_a_link_without_settings_does():
     from optviz.web.callbacks import CONTROLS
     from optviz.web.layout import layout
 
-    found = {}
-
-    def walk(c):
-        if isinstance(getattr(c, "id", None), str):
-            found[c.id] = c
-        kids = getattr(c, "children", None)
-        for k in kids if isinstance(kids, (list, tuple)) else [kids]:
-            if hasattr(k, "to_plotly_json"):
-                walk(k)
-
-    walk(layout())
+    found = {c.id: c for c in _components(layout()) if isinstance(getattr(c, "id", None), str)}
     setup, problems = controls_from_query("")
     assert problems == []
     for key in ("lr_log10", "beta1", "beta2", "noise", "steps", "seed", "surface"):

@@ -14,6 +14,7 @@ from dash.exceptions import PreventUpdate
 from ..controls import (
     FORMULA,
     LIVE_CONTROLS,
+    MAX_ROWS_SENT,
     ControlError,
     row_name,
     scene_from_controls,
@@ -41,8 +42,6 @@ ERROR_BOXES = [ID.lr_err, ID.beta1_err, ID.beta2_err, ID.noise_err, ID.schedule_
                ID.status]
 #: The row controls gathered in the rows store: control type -> row key (parse_rows).
 _ROW_KEYS = {ROW_FIELDS[k]: k for k in ("on",) + ROW_NUMBERS + ("constant",)}
-#: Longer stores are refused unread (parse_rows' own limit is lower).
-_MAX_STORE_ROWS = 200
 
 
 def _rows_from(store) -> Any:
@@ -50,7 +49,7 @@ def _rows_from(store) -> Any:
     value}]``, page order) as the row dicts optviz.controls.parse_rows validates
     (``[{uid, on, lr, ...}]``). Untrusted: anything that is not a short list of objects
     is passed on as it is, for parse_rows to refuse with its message."""
-    if not isinstance(store, list) or len(store) > _MAX_STORE_ROWS:
+    if not isinstance(store, list) or len(store) > MAX_ROWS_SENT:
         return store
     rows = []
     for item in store:
