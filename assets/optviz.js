@@ -480,14 +480,22 @@
         return "σ = " + v + " ≈ batch size " + (b >= 1 ? Math.round(b) : "< 1");
       },
 
-      /* the setup's link -> the address bar (a new history entry), unless it is there */
+      /* the setup's link -> the address bar, through dcc.Location (which pushes a new
+         history entry when it differs), so that Location knows what is there and Back
+         to any earlier address, the bare one included, is seen as a change */
       pushLink: function (query) {
-        if (typeof query !== "string") return no_update();
-        var search = query ? "?" + query : "";
-        if (search !== window.location.search) {
-          window.history.pushState(null, "", window.location.pathname + search);
-        }
-        return search;
+        return typeof query === "string" ? (query ? "?" + query : "") : no_update();
+      },
+
+      /* the address -> the link callback, only when it is not the setup on the screen
+         (shown: its link, null before the first run): a plain load of the bare address
+         and the page's own pushes cost no request; Back / Forward and a pasted link do */
+      linkIn: function (search, shown) {
+        if (typeof search !== "string") return no_update();
+        var plain = function (s) {
+          try { return decodeURIComponent(s.replace(/^\?/, "")); } catch (e) { return s; }
+        };
+        return plain(search) === plain(shown || "") ? no_update() : search;
       },
 
       resample: function () {

@@ -10,6 +10,7 @@ import time
 import pytest
 
 from optviz.scenarios import SCENARIOS, scenario_scene
+from optviz.surfaces import SURFACES
 
 from .conftest import _open
 from .test_browser import ghosts, helpers, set_slider, shot, wait_changed
@@ -223,6 +224,41 @@ def test_a_copied_link_reproduces_the_page_and_back_forward_work(browser, server
         assert errors == []
     finally:
         context.close()
+
+
+def test_a_plain_load_runs_once_and_back_to_the_bare_address_resets(browser, server_url):
+    """The bare address shows the layout's defaults as they are: one run from the server
+    (the link callback answers "nothing to do", no row panels re-rendered); going back
+    to it from a changed setup still resets every control."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    answered = []
+    page.on("response", lambda r: answered.append((r.status, r.request.post_data or ""))
+            if "_dash-update-component" in r.url else None)
+    try:
+        page.goto(server_url)
+        page.wait_for_function("() => window.__optvizDrawn", timeout=60000)
+        page.wait_for_load_state("networkidle")
+        outputs = [(status, json.loads(body)["output"]) for status, body in answered]
+        runs = [out for status, out in outputs if status == 200]
+        assert len(runs) == 1 and "...graph.figure..." in runs[0]
+        assert "rows.children" not in [out for _, out in outputs]
+        assert page.locator("#teaches").inner_text() == SURFACES["ill_conditioned"].teaches
+        first = ghosts(page)
+        lr0 = page.locator("#lr [role=slider]").get_attribute("aria-valuenow")
+        set_slider(page, "lr", "ArrowRight", 5)
+        wait_changed(page, first)
+        page.wait_for_function("() => location.search.includes('lr=')")
+        changed = ghosts(page)
+        same = "(b) => JSON.stringify(__ghosts()) === JSON.stringify(b)"
+        page.go_back()
+        page.wait_for_function("() => location.search === ''")
+        page.wait_for_function(same, arg=first)
+        assert page.locator("#lr [role=slider]").get_attribute("aria-valuenow") == lr0
+        page.go_forward()
+        page.wait_for_function(same, arg=changed)
+        assert page.locator("#lr [role=slider]").get_attribute("aria-valuenow") != lr0
+    finally:
+        page.close()
 
 
 def test_downloads_csv_and_json_match_the_plotted_run(browser, server_url):

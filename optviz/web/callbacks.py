@@ -228,8 +228,8 @@ def register(app) -> None:
         if resume is not None:
             meta["resume"] = resume
         surf = scene.get_surface()
-        if trigger in (None, ID.applied, *_SURFACE_IDS):
-            out["teaches"] = surf.teaches
+        if key is None or trigger in (None, ID.applied, *_SURFACE_IDS):   # (None: the
+            out["teaches"] = surf.teaches                                    # first run)
         if new_key != key or trigger in (None, ID.applied, "row"):
             fig = figures.data_figure(surf, [r["color"] for r in meta["rows"]])
             out["data"] = fig if fig is not None else _EMPTY
@@ -249,21 +249,20 @@ def register(app) -> None:
             live=Output(ID.live_store, "data", allow_duplicate=True),
             scenario=Output(ID.scenario, "value"), caption=Output(ID.caption, "children"),
             applied=Output(ID.applied, "data"), note=Output(ID.link_note, "children")),
-        inputs=dict(search=Input(ID.url, "search"), scenario=Input(ID.scenario, "value")),
-        prevent_initial_call="initial_duplicate",
+        inputs=dict(link=Input(ID.link, "data"), scenario=Input(ID.scenario, "value")),
+        prevent_initial_call=True,
     )
-    def apply(search, scenario):
-        """A link (on load, back / forward) or a scenario from the menu -> every control."""
+    def apply(link, scenario):
+        """A link (on load, back / forward; it arrives only when it differs from the setup
+        on the screen, see linkIn in assets/optviz.js) or a scenario from the menu -> every
+        control. A plain load of the bare address never gets here: the layout is already
+        the bare link's setup."""
         if ctx.triggered_id == ID.scenario:
             if not _known(scenario):
                 raise PreventUpdate
             setup, problems = scenario_controls(scenario), []
         else:
-            if not isinstance(search, str) or search.lstrip("?") == "":
-                if ctx.triggered_id is None:
-                    raise PreventUpdate          # a plain page load: the layout's defaults
-                search = ""
-            setup, problems = controls_from_query(search)
+            setup, problems = controls_from_query(link if isinstance(link, str) else "")
         changes = setup.get("changes") or []
         hyper = {k: setup[k] for k in LIVE_CONTROLS}
         shown = {**setup, **(changes[-1][1] if changes else {})}   # the sliders: latest
@@ -371,7 +370,10 @@ def register(app) -> None:
         Output(ID.seed, "value"), Input(ID.resample, "n_clicks"), prevent_initial_call=True)
     app.clientside_callback(
         ClientsideFunction("optviz", "pushLink"),
-        Output(ID.pushed, "data"), Input(ID.query, "data"), prevent_initial_call=True)
+        Output(ID.url, "search"), Input(ID.query, "data"), prevent_initial_call=True)
+    app.clientside_callback(
+        ClientsideFunction("optviz", "linkIn"),
+        Output(ID.link, "data"), Input(ID.url, "search"), State(ID.query, "data"))
     # the equations are typeset (MathJax, ~100 ms) after the new paths are on the screen
     app.clientside_callback(
         ClientsideFunction("optviz", "equationsLater"),

@@ -56,7 +56,7 @@ class ID:
     check, gradcheck, eq_store = "check", "gradcheck", "eq-store"
     batch, batch_box, batch_err, data_plot, data_box = (
         "batch", "batch-box", "batch-err", "data-plot", "data-box")
-    live, live_store, inspect, query, pushed = "live", "live-store", "inspect", "query", "pushed"
+    live, live_store, inspect, query, link = "live", "live-store", "inspect", "query", "link"
     copy_link, equations, inspector = "copy-link", "equations", "inspector"
     csv, json, download, more_rows = "dl-csv", "dl-json", "download", "more-rows"
     html = "dl-html"
@@ -325,7 +325,7 @@ def layout() -> html.Div:
         dcc.Store(id=ID.meta), dcc.Store(id=ID.start), dcc.Store(id=ID.fig_key),
         dcc.Store(id=ID.drawn), dcc.Store(id=ID.click), dcc.Store(id=ID.side),
         dcc.Store(id=ID.errors), dcc.Store(id=ID.applied), dcc.Store(id=ID.live_store),
-        dcc.Store(id=ID.query), dcc.Store(id=ID.pushed), dcc.Store(id=ID.eq_store),
+        dcc.Store(id=ID.query), dcc.Store(id=ID.link), dcc.Store(id=ID.eq_store),
         dcc.Store(id=ID.rows_store),
         dcc.Location(id=ID.url, refresh=False),
     ])
