@@ -6,6 +6,10 @@
 2. the callback's response: bytes as sent (Chromium asks for zstd) and uncompressed
                                                                       (target <= 150 KB)
 3. animation with 10 rows x 1000 steps: frames drawn per second      (target >= 30)
+4. opening the page: the server's CPU time for everything one open asks for (the
+   scripts, the layout, the one run), for a new visitor (a fresh browser profile) and a
+   reload, as a browser on HTTPS or localhost asks (zstd) and on plain HTTP (gzip); and
+   the time to the first picture                                       (no target)
 
 Needs Debian's Chromium (CHROMIUM to point elsewhere) and the dev requirements.
 """
@@ -19,6 +23,7 @@ import sys
 import time
 import urllib.request
 
+import psutil
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import sync_playwright
 
@@ -55,6 +60,41 @@ def serve():
         except Exception:
             time.sleep(0.1)
     raise SystemExit("the server did not start")
+
+
+def server_cpu(proc) -> float:
+    """CPU seconds used so far by gunicorn and its workers."""
+    procs = [psutil.Process(proc.pid)]
+    procs += procs[0].children(recursive=True)
+    return sum(sum(p.cpu_times()[:2]) for p in procs)
+
+
+def opening(browser, url, proc, opens=10):
+    """Figure 4: server CPU a page open costs, new visitor and reload."""
+    ready = "() => window.__optvizDrawn && document.querySelector('#legend .legend-row')"
+    for codec, accept in (("zstd", None), ("gzip", "gzip, deflate")):
+        fresh, again, first = [], [], []
+        for _ in range(opens):
+            context = browser.new_context(viewport={"width": 1280, "height": 720},
+                                          extra_http_headers={"Accept-Encoding": accept}
+                                          if accept else None)
+            page = context.new_page()
+            for cpu in (fresh, again):
+                c0, t0 = server_cpu(proc), time.perf_counter()
+                if cpu is fresh:
+                    page.goto(url)
+                else:
+                    page.reload()
+                page.wait_for_function(ready, timeout=60000)
+                if cpu is fresh:
+                    first.append(time.perf_counter() - t0)
+                page.wait_for_load_state("networkidle")
+                cpu.append(server_cpu(proc) - c0)
+            context.close()
+        # (means: the kernel counts CPU time in 10 ms ticks, too coarse for a median)
+        print(f"opening the page ({codec}): server CPU {1e3 * statistics.mean(fresh):.0f} ms "
+              f"a new visitor, {1e3 * statistics.mean(again):.0f} ms a reload (means of "
+              f"{opens}); first picture median {1e3 * statistics.median(first):.0f} ms")
 
 
 def main(argv=None):
@@ -114,8 +154,11 @@ def main(argv=None):
             page.wait_for_timeout(3000)
             f1, t1 = page.evaluate("[window.__optvizPlayer.frames, performance.now()]")
             page.locator("#play").click()
+            page.close()
             print(f"animation, 10 rows x 1000 steps: {(f1 - f0) / (t1 - t0) * 1000:.0f} frames/s "
                   f"(target >= 30; headless Chromium caps requestAnimationFrame near 60)")
+            if proc:
+                opening(browser, url, proc)
             browser.close()
     finally:
         if proc:

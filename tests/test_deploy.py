@@ -69,6 +69,63 @@ def test_a_browser_gets_zstd_and_the_same_answer(client):
         json.loads(gzip.decompress(answers["gzip"]))
 
 
+def test_the_page_scripts_and_layout_are_made_once_and_stay_exact():
+    """Each script is compressed once per encoding and the layout serialized once per
+    worker (optviz.web.server.serve_static_once); every answer still decodes to the
+    file itself, a revalidation gets 304, and a callback's answer is never kept."""
+    import pkgutil
+
+    from dash._utils import to_json
+
+    from optviz.web import create_app
+    app = create_app()
+    client = app.server.test_client()
+    plotly_js = pkgutil.get_data("plotly", "package_data/plotly.min.js")
+    url = "/_dash-component-suites/plotly/package_data/plotly.min.js"
+    decode = {"gzip": gzip.decompress, "zstd": zstd.decompress}
+    for accept, codec in (("gzip, deflate", "gzip"), ("gzip, deflate, br, zstd", "zstd")):
+        first, again = (client.get(url, headers={"Accept-Encoding": accept}) for _ in "12")
+        assert first.headers["Content-Encoding"] == codec == again.headers["Content-Encoding"]
+        assert decode[codec](first.data) == plotly_js and again.data == first.data
+        check = client.get(url, headers={"Accept-Encoding": accept,
+                                         "If-None-Match": first.headers["ETag"]})
+        assert check.status_code == 304 and check.data == b""
+        layouts = [client.get("/_dash-layout", headers={"Accept-Encoding": accept})
+                   for _ in "12"]
+        assert [decode[codec](r.data) for r in layouts] == [to_json(app.layout).encode()] * 2
+    answers = {client.post("/_dash-update-component", json=_main_callback_request(lr),
+                           headers={"Accept-Encoding": "gzip"}).data for lr in (-1.2, -1.0)}
+    assert len(answers) == 2
+
+
+def test_the_static_cache_keys_only_the_page_parts_and_is_bounded():
+    from flask import Flask
+
+    from optviz.web.server import MAX_STATIC_BODIES, StaticBodies, static_key
+    server = Flask(__name__)
+
+    def key(path, method="GET"):
+        with server.test_request_context(path, method=method):
+            from flask import request
+            return static_key(request)
+    # any version fingerprint or query names the same script: no unbounded growth
+    plain = key("/_dash-component-suites/dash/dcc/async-graph.js")
+    assert plain == key("/_dash-component-suites/dash/dcc/async-graph.v9_9m1234.js?x=1")
+    assert plain == "suites:dash/dcc/async-graph.js"
+    assert key("/_dash-layout") == "/_dash-layout"
+    for other in ("/", "/healthz", "/assets/optviz.js"):
+        assert key(other) == ""
+    assert key("/_dash-update-component", "POST") == ""
+    assert key("/_dash-component-suites/dash/dcc/async-graph.js", "HEAD") == ""
+    bodies = StaticBodies()
+    bodies.set("gzip;", b"a callback answer")
+    assert bodies.get("gzip;") is None
+    for i in range(3 * MAX_STATIC_BODIES):
+        bodies.set(f"zstd;suites:{i}", b"x")
+    assert bodies.get("zstd;suites:0") == b"x"
+    assert bodies.get(f"zstd;suites:{MAX_STATIC_BODIES}") is None
+
+
 def test_every_setting_the_server_reads_is_in_the_readme():
     # an administrator learns the knobs from the README's table, so none may be missing
     readme = (ROOT / "README.md").read_text()

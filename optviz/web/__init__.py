@@ -11,7 +11,7 @@ from .callbacks import register
 from .explore_panel import background_manager
 from .explore_panel import register as register_explore
 from .layout import ID, layout
-from .server import harden
+from .server import harden, serve_static_once
 
 __all__ = ["create_app"]
 
@@ -39,6 +39,7 @@ def create_app() -> Dash:
     # and gets zstd: a 69 KB page answer in 0.14 ms at level 1 (31 KB), against 1.15 ms for
     # gzip at level 1 (40 KB), which plain-HTTP clients still get (level 6: 8 ms)
     app.server.config.update(COMPRESS_LEVEL=1, COMPRESS_BR_LEVEL=1, COMPRESS_ZSTD_LEVEL=1)
+    serve_static_once(app)          # the scripts compressed, the layout serialized, once
     Compress(app.server)
     # /healthz, security headers, request size limit, callback envelopes checked
     harden(app.server, __version__, app.callback_map)
