@@ -355,6 +355,21 @@
   }
 
 
+  /* Links and history. The page pushes an entry for every new setup (pushLink) and
+   * hears Back / Forward itself: dcc.Location never saw those pushes, so it took the
+   * address as unchanged when Back returned to the bare one. Only an address that is
+   * not the setup on the screen goes to the link callback (one request). */
+  var shownLink = null;              // the link (query) of the setup on the screen
+  function linkPart(search) {
+    var s = String(search || "").replace(/^\?/, "");
+    try { return decodeURIComponent(s); } catch (e) { return s; }
+  }
+  window.addEventListener("popstate", function () {
+    var search = window.location.search;
+    if (shownLink !== null && linkPart(search) === linkPart(shownLink)) return;
+    window.dash_clientside.set_props("link", {data: search});
+  });
+
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     optviz: {
       /* play / pause / step / restart -> [frame, max, play label]. Playing runs a
@@ -480,22 +495,21 @@
         return "σ = " + v + " ≈ batch size " + (b >= 1 ? Math.round(b) : "< 1");
       },
 
-      /* the setup's link -> the address bar, through dcc.Location (which pushes a new
-         history entry when it differs), so that Location knows what is there and Back
-         to any earlier address, the bare one included, is seen as a change */
+      /* the setup's link -> the address bar (a new history entry), unless it is there */
       pushLink: function (query) {
-        return typeof query === "string" ? (query ? "?" + query : "") : no_update();
+        if (typeof query !== "string") return no_update();
+        shownLink = query;
+        var search = query ? "?" + query : "";
+        if (search !== window.location.search) {
+          window.history.pushState(null, "", window.location.pathname + search);
+        }
+        return search;
       },
 
-      /* the address -> the link callback, only when it is not the setup on the screen
-         (shown: its link, null before the first run): a plain load of the bare address
-         and the page's own pushes cost no request; Back / Forward and a pasted link do */
-      linkIn: function (search, shown) {
-        if (typeof search !== "string") return no_update();
-        var plain = function (s) {
-          try { return decodeURIComponent(s.replace(/^\?/, "")); } catch (e) { return s; }
-        };
-        return plain(search) === plain(shown || "") ? no_update() : search;
+      /* the address at load -> the link callback, read from the address bar itself (a
+         plain load of the bare address: nothing to apply, the layout is that setup) */
+      linkAtLoad: function () {
+        return linkPart(window.location.search) ? window.location.search : no_update();
       },
 
       resample: function () {

@@ -226,22 +226,28 @@ def test_a_copied_link_reproduces_the_page_and_back_forward_work(browser, server
         context.close()
 
 
-def test_a_plain_load_runs_once_and_back_to_the_bare_address_resets(browser, server_url):
-    """The bare address shows the layout's defaults as they are: one run from the server
-    (the link callback answers "nothing to do", no row panels re-rendered); going back
-    to it from a changed setup still resets every control."""
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
+def _answers(page):
+    """The callback requests ``page`` makes from now on: [(status, output), ...]."""
     answered = []
-    page.on("response", lambda r: answered.append((r.status, r.request.post_data or ""))
-            if "_dash-update-component" in r.url else None)
+    page.on("response", lambda r: answered.append(
+        (r.status, json.loads(r.request.post_data)["output"]))
+        if "_dash-update-component" in r.url else None)
+    return answered
+
+
+def test_a_plain_load_runs_once_and_back_to_the_bare_address_resets(browser, server_url):
+    """The bare address shows the layout's defaults as they are: one request, the run (no
+    link callback, no row panels re-rendered); a link with the default rows adds only
+    the link callback; going back to the bare address from a changed setup still resets
+    every control, and back to a link restores that link's setup."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    answered = _answers(page)
     try:
         page.goto(server_url)
         page.wait_for_function("() => window.__optvizDrawn", timeout=60000)
         page.wait_for_load_state("networkidle")
-        outputs = [(status, json.loads(body)["output"]) for status, body in answered]
-        runs = [out for status, out in outputs if status == 200]
-        assert len(runs) == 1 and "...graph.figure..." in runs[0]
-        assert "rows.children" not in [out for _, out in outputs]
+        assert len(answered) == 1 and answered[0][0] == 200
+        assert "...graph.figure..." in answered[0][1]
         assert page.locator("#teaches").inner_text() == SURFACES["ill_conditioned"].teaches
         first = ghosts(page)
         lr0 = page.locator("#lr [role=slider]").get_attribute("aria-valuenow")
@@ -257,6 +263,23 @@ def test_a_plain_load_runs_once_and_back_to_the_bare_address_resets(browser, ser
         page.go_forward()
         page.wait_for_function(same, arg=changed)
         assert page.locator("#lr [role=slider]").get_attribute("aria-valuenow") != lr0
+    finally:
+        page.close()
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    answered = _answers(page)
+    try:
+        page.goto(server_url + "?lr=0.1&steps=200")
+        page.wait_for_function("() => window.__optvizDrawn && window.__optvizMeta.steps === 200",
+                               timeout=60000)
+        page.wait_for_load_state("networkidle")
+        assert [status for status, _ in answered] == [200, 200]      # the link, the run
+        assert "rows.children" not in [out for _, out in answered]
+        linked = ghosts(page)
+        set_slider(page, "lr", "ArrowRight", 3)
+        wait_changed(page, linked)
+        page.go_back()                               # the same link as the one loaded
+        page.wait_for_function("() => location.search === '?lr=0.1&steps=200'")
+        page.wait_for_function(same, arg=linked)
     finally:
         page.close()
 

@@ -316,6 +316,29 @@ def test_the_rows_store_reads_as_the_page_rows():
     assert on[1].beta1 == 0.5 and [r.uid for r in on][-1] == store[7]["row"]
 
 
+def test_a_link_draws_the_row_panels_again_only_when_they_differ():
+    """_shows_rows: the page's own store for a setup's rows is those rows (no re-render);
+    any difference, or junk, means drawing them again."""
+    from optviz.links import controls_from_query
+    from optviz.web.callbacks import _shows_rows
+    rows = controls_from_query("lr=0.1&steps=200")[0]["rows"]      # the default rows
+    assert _shows_rows(_page_rows_store(), rows)
+    other = controls_from_query("rows=gd,sgd:mu=0:sigma=0.5,adam")[0]["rows"]
+    assert _shows_rows(_page_rows_store(other), other)
+    assert not _shows_rows(_page_rows_store(), other)
+    store = _page_rows_store()
+    store[0]["row-lr"] = 0.5                                      # GD's own alpha
+    assert not _shows_rows(store, rows)
+    store = _page_rows_store()
+    store[2]["row-on"] = []                                       # Nesterov off
+    assert not _shows_rows(store, rows)
+    store = _page_rows_store()
+    store[0], store[1] = store[1], store[0]                       # order
+    assert not _shows_rows(store, rows)
+    for junk in (None, "x", [1, 2], [{"row": "gd"}] * 300, {}):
+        assert not _shows_rows(junk, rows)
+
+
 def test_main_callback_over_http(client):
     r = client.post("/_dash-update-component", json=_main_callback_request(-1.5))
     assert r.status_code == 200

@@ -26,7 +26,7 @@ from ..links import controls_from_query, query_from_controls
 from ..scenarios import SCENARIOS, scenario_controls
 from ..surfaces import SURFACES
 from . import exports, figures
-from .layout import ID, ROW_FIELDS, ROW_NUMBERS, row_panel, rows_children
+from .layout import ID, ROW_FIELDS, ROW_NUMBERS, page_rows, row_panel, rows_children
 
 __all__ = ["register", "compute", "ERROR_SLOTS"]
 
@@ -42,6 +42,25 @@ ERROR_BOXES = [ID.lr_err, ID.beta1_err, ID.beta2_err, ID.noise_err, ID.schedule_
                ID.status]
 #: The row controls gathered in the rows store: control type -> row key (parse_rows).
 _ROW_KEYS = {ROW_FIELDS[k]: k for k in ("on",) + ROW_NUMBERS + ("constant",)}
+
+
+def _shows_rows(store, rows: list[dict]) -> bool:
+    """Whether the page's row panels (its rows store) already are what the setup's
+    ``rows`` would draw (page_rows: the same panels in the same order, the same ones on,
+    the same overrides): then a link leaves them as they are rather than drawing all 17
+    again (a 55 KB answer, the browser's re-render and one more request). Anything
+    unexpected in the store answers False: drawing them again is always right."""
+    page = _rows_from(store)
+    if not isinstance(page, list) or not all(isinstance(r, dict) for r in page):
+        return False
+
+    def shown(row):
+        def number(v):
+            ok = isinstance(v, (int, float)) and not isinstance(v, bool)
+            return float(v) if ok else None
+        return (row.get("uid"), bool(row.get("on")), bool(row.get("constant")),
+                *(number(row.get(k)) for k in ROW_NUMBERS))
+    return [shown(r) for r in page] == [shown(r) for r in page_rows(rows)]
 
 
 def _rows_from(store) -> Any:
@@ -250,13 +269,13 @@ def register(app) -> None:
             scenario=Output(ID.scenario, "value"), caption=Output(ID.caption, "children"),
             applied=Output(ID.applied, "data"), note=Output(ID.link_note, "children")),
         inputs=dict(link=Input(ID.link, "data"), scenario=Input(ID.scenario, "value")),
+        state=dict(page=State(ID.rows_store, "data")),
         prevent_initial_call=True,
     )
-    def apply(link, scenario):
+    def apply(link, scenario, page):
         """A link (on load, back / forward; it arrives only when it differs from the setup
-        on the screen, see linkIn in assets/optviz.js) or a scenario from the menu -> every
-        control. A plain load of the bare address never gets here: the layout is already
-        the bare link's setup."""
+        on the screen, see assets/optviz.js) or a scenario from the menu -> every control.
+        A plain load of the bare address asks nothing: the layout is that setup."""
         if ctx.triggered_id == ID.scenario:
             if not _known(scenario):
                 raise PreventUpdate
@@ -266,7 +285,8 @@ def register(app) -> None:
         changes = setup.get("changes") or []
         hyper = {k: setup[k] for k in LIVE_CONTROLS}
         shown = {**setup, **(changes[-1][1] if changes else {})}   # the sliders: latest
-        rows, more = rows_children(setup["rows"])
+        rows, more = (no_update, no_update) if _shows_rows(page, setup["rows"]) \
+            else rows_children(setup["rows"])
         name = setup.get("scenario")
         return dict(
             controls={k: shown.get(k) for k in CONTROLS} | {"view": setup.get("view") or "2d"},
@@ -370,10 +390,11 @@ def register(app) -> None:
         Output(ID.seed, "value"), Input(ID.resample, "n_clicks"), prevent_initial_call=True)
     app.clientside_callback(
         ClientsideFunction("optviz", "pushLink"),
-        Output(ID.url, "search"), Input(ID.query, "data"), prevent_initial_call=True)
+        Output(ID.pushed, "data"), Input(ID.query, "data"), prevent_initial_call=True)
+    # (Back / Forward set ID.link from a popstate listener in assets/optviz.js)
     app.clientside_callback(
-        ClientsideFunction("optviz", "linkIn"),
-        Output(ID.link, "data"), Input(ID.url, "search"), State(ID.query, "data"))
+        ClientsideFunction("optviz", "linkAtLoad"),
+        Output(ID.link, "data"), Input(ID.link, "id"))
     # the equations are typeset (MathJax, ~100 ms) after the new paths are on the screen
     app.clientside_callback(
         ClientsideFunction("optviz", "equationsLater"),

@@ -49,7 +49,7 @@ class ID:
     meta, start, fig_key, drawn, side = "meta", "start", "fig-key", "drawn", "side"
     errors = "errors"
     # scenarios, links, live tweaks, inspector, equations, downloads
-    scenario, caption, url, applied = "scenario", "caption", "url", "applied"
+    scenario, caption, applied = "scenario", "caption", "applied"
     link_note = "link-note"
     formula, formula_box, formula_err = "formula", "formula-box", "formula-err"
     formula_view, formula_minima = "formula-view", "formula-minima"
@@ -57,6 +57,7 @@ class ID:
     batch, batch_box, batch_err, data_plot, data_box = (
         "batch", "batch-box", "batch-err", "data-plot", "data-box")
     live, live_store, inspect, query, link = "live", "live-store", "inspect", "query", "link"
+    pushed = "pushed"
     copy_link, equations, inspector = "copy-link", "equations", "inspector"
     csv, json, download, more_rows = "dl-csv", "dl-json", "download", "more-rows"
     html = "dl-html"
@@ -132,13 +133,18 @@ def row_panel(uid: str, on: bool, values: dict | None = None) -> html.Div:
     ])
 
 
+def page_rows(rows: list[dict]) -> list[dict]:
+    """Every row panel of the page, in order, for the setup's ``rows`` (each {uid, on,
+    ...}): the setup's rows first, then every other optimizer, off."""
+    listed = {r["uid"] for r in rows}
+    return list(rows) + [{"uid": n, "on": False} for n in OPTIMIZERS if n not in listed]
+
+
 def rows_children(rows: list[dict]) -> tuple[list, list]:
-    """The two row lists of the page for the setup's ``rows`` (each {uid, on, ...}):
-    the setup's rows first, then every other optimizer, off, under "more optimizers"."""
-    listed = [r["uid"] for r in rows]
-    shown = [row_panel(r["uid"], bool(r.get("on")), r) for r in rows]
-    rest = [row_panel(n, False) for n in OPTIMIZERS if n not in listed]
-    return shown, rest
+    """The two row lists of the page for the setup's ``rows``: those rows, then the other
+    optimizers under "more optimizers" (see page_rows)."""
+    panels = [row_panel(r["uid"], bool(r.get("on")), r) for r in page_rows(rows)]
+    return panels[:len(rows)], panels[len(rows):]
 
 
 def _toolbar() -> html.Div:
@@ -325,7 +331,7 @@ def layout() -> html.Div:
         dcc.Store(id=ID.meta), dcc.Store(id=ID.start), dcc.Store(id=ID.fig_key),
         dcc.Store(id=ID.drawn), dcc.Store(id=ID.click), dcc.Store(id=ID.side),
         dcc.Store(id=ID.errors), dcc.Store(id=ID.applied), dcc.Store(id=ID.live_store),
-        dcc.Store(id=ID.query), dcc.Store(id=ID.link), dcc.Store(id=ID.eq_store),
+        dcc.Store(id=ID.query), dcc.Store(id=ID.link), dcc.Store(id=ID.pushed),
+        dcc.Store(id=ID.eq_store),
         dcc.Store(id=ID.rows_store),
-        dcc.Location(id=ID.url, refresh=False),
     ])
