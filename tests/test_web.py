@@ -434,14 +434,16 @@ def test_the_page_cache_shares_runs_whose_seed_draws_nothing():
 
 
 def test_the_layout_starts_where_a_link_without_settings_does():
-    # (the page applies the bare link's settings on load; the layout's own values must
-    # be the same, or the first picture would depend on which came first)
+    # (a plain load of the bare address applies no link: the layout must be that setup,
+    # its teaching sentence included, there before the first run so nothing moves)
     from optviz.links import controls_from_query
+    from optviz.surfaces import SURFACES
     from optviz.web.callbacks import CONTROLS
-    from optviz.web.layout import layout
+    from optviz.web.layout import ID, layout
 
     found = {c.id: c for c in _components(layout()) if isinstance(getattr(c, "id", None), str)}
     setup, problems = controls_from_query("")
     assert problems == []
     for key in ("lr_log10", "beta1", "beta2", "noise", "steps", "seed", "surface"):
         assert getattr(found[CONTROLS[key]], "value", None) == setup[key], key
+    assert found[ID.teaches].children == SURFACES[setup["surface"]].teaches

@@ -247,8 +247,8 @@ def register(app) -> None:
         if resume is not None:
             meta["resume"] = resume
         surf = scene.get_surface()
-        if key is None or trigger in (None, ID.applied, *_SURFACE_IDS):   # (None: the
-            out["teaches"] = surf.teaches                                    # first run)
+        if trigger in (None, ID.applied, *_SURFACE_IDS):
+            out["teaches"] = surf.teaches
         if new_key != key or trigger in (None, ID.applied, "row"):
             fig = figures.data_figure(surf, [r["color"] for r in meta["rows"]])
             out["data"] = fig if fig is not None else _EMPTY

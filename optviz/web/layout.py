@@ -214,7 +214,9 @@ def layout() -> html.Div:
                                          for i, (n, sc) in enumerate(SCENARIOS.items())],
                 placeholder="lecture demos…", className="scenario-dd")],
                 className="scenario-pick"),
-            html.Span(id=ID.teaches, className="teaches"),
+            # the first surface's sentence from the start: arriving with the first run, it
+            # pushed the plot 92 px down on a phone while the page was loading
+            html.Span(SURFACES[DEFAULTS["surface"]].teaches, id=ID.teaches, className="teaches"),
         ]),
         html.Div(id=ID.caption, className="caption", role="note"),
         html.Main(className="main", children=[
