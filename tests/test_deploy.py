@@ -84,14 +84,14 @@ def test_the_page_scripts_and_layout_are_made_once_and_stay_exact():
     url = "/_dash-component-suites/plotly/package_data/plotly.min.js"
     decode = {"gzip": gzip.decompress, "zstd": zstd.decompress}
     for accept, codec in (("gzip, deflate", "gzip"), ("gzip, deflate, br, zstd", "zstd")):
-        first, again = (client.get(url, headers={"Accept-Encoding": accept}) for _ in "12")
+        first, again = (client.get(url, headers={"Accept-Encoding": accept}) for _ in range(2))
         assert first.headers["Content-Encoding"] == codec == again.headers["Content-Encoding"]
         assert decode[codec](first.data) == plotly_js and again.data == first.data
         check = client.get(url, headers={"Accept-Encoding": accept,
                                          "If-None-Match": first.headers["ETag"]})
         assert check.status_code == 304 and check.data == b""
         layouts = [client.get("/_dash-layout", headers={"Accept-Encoding": accept})
-                   for _ in "12"]
+                   for _ in range(2)]
         assert [decode[codec](r.data) for r in layouts] == [to_json(app.layout).encode()] * 2
     answers = {client.post("/_dash-update-component", json=_main_callback_request(lr),
                            headers={"Accept-Encoding": "gzip"}).data for lr in (-1.2, -1.0)}

@@ -14,6 +14,7 @@ again on every reload, since those scripts are revalidated, not cached, by the b
 """
 from __future__ import annotations
 
+import functools
 import os
 
 from dash.fingerprint import check_fingerprint
@@ -133,12 +134,13 @@ def serve_static_once(app) -> None:
     server = app.server
     server.config.update(COMPRESS_CACHE_KEY=static_key, COMPRESS_CACHE_BACKEND=StaticBodies)
     layout_path = app.config.routes_pathname_prefix + "_dash-layout"
-    layout_json: list[bytes] = []
+
+    @functools.cache
+    def layout_json() -> bytes:
+        return app.serve_layout().get_data()
 
     @server.before_request
     def layout_once():
         if request.method == "GET" and request.path == layout_path:
-            if not layout_json:
-                layout_json.append(app.serve_layout().get_data())
-            return Response(layout_json[0], mimetype="application/json")
+            return Response(layout_json(), mimetype="application/json")
         return None
