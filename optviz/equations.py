@@ -26,6 +26,12 @@ def number(v: float) -> str:
     return (f"{mant:.3g}\\times " if abs(mant - 1) > 1e-9 else "") + f"10^{{{e}}}"
 
 
+def _times(coefficient: str) -> str:
+    """``coefficient`` as a factor before a symbol: ``0.03\\,`` but nothing for 1 (the
+    slide writes :math:`w - H^{-1} g`, not :math:`w - 1\\,H^{-1} g`)."""
+    return "" if coefficient == "1" else coefficient + r"\,"
+
+
 def _one_minus(b: float) -> str:
     return number(round(1 - b, 12))
 
@@ -45,31 +51,31 @@ def equation(spec: OptimizerSpec, scheduled: bool = False) -> str:
     if name in ("sgd", "gd", "momentum", "nesterov"):
         mu = hp["momentum"]
         if mu == 0:
-            body = rf"w_{{t+1}} = w_t - {lr}\,{g}"
+            body = rf"w_{{t+1}} = w_t - {_times(lr)}{g}"
         elif hp["nesterov"]:
-            body = (rf"b_{{t+1}} = {number(mu)}\,b_t + {g},\quad "
-                    rf"w_{{t+1}} = w_t - {lr}\,({g} + {number(mu)}\,b_{{t+1}})")
+            body = (rf"b_{{t+1}} = {_times(number(mu))}b_t + {g},\quad "
+                    rf"w_{{t+1}} = w_t - {_times(lr)}({g} + {_times(number(mu))}b_{{t+1}})")
         else:
-            body = (rf"m_{{t+1}} = {number(mu)}\,m_t - {lr}\,{g},\quad "
+            body = (rf"m_{{t+1}} = {_times(number(mu))}m_t - {_times(lr)}{g},\quad "
                     rf"w_{{t+1}} = w_t + m_{{t+1}}")
     elif name == "adagrad":
         body = (rf"v_{{t+1}} = v_t + {g}^2,\quad w_{{t+1}} = w_t - "
                 rf"\frac{{{lr}}}{{\sqrt{{v_{{t+1}}}} + {number(hp['eps'])}}} \odot {g}")
     elif name == "rmsprop":
         rho = hp["alpha"]
-        body = (rf"v_{{t+1}} = {number(rho)}\,v_t + {_one_minus(rho)}\,{g}^2,\quad "
+        body = (rf"v_{{t+1}} = {_times(number(rho))}v_t + {_times(_one_minus(rho))}{g}^2,\quad "
                 rf"w_{{t+1}} = w_t - \frac{{{lr}}}{{\sqrt{{v_{{t+1}}}} + {number(hp['eps'])}}}"
                 rf" \odot {g}")
     elif name in ("adam", "adamw", "adam_nobias", "nadam", "radam", "adamax"):
         b1, b2 = hp["betas"]
         eps = number(hp["eps"])
-        m = rf"m_{{t+1}} = {number(b1)}\,m_t + {_one_minus(b1)}\,{g}"
+        m = rf"m_{{t+1}} = {_times(number(b1))}m_t + {_times(_one_minus(b1))}{g}"
         if name == "adamax":
-            v = rf"u_{{t+1}} = \max({number(b2)}\,u_t,\ |{g}| + {eps})"
+            v = rf"u_{{t+1}} = \max({_times(number(b2))}u_t,\ |{g}| + {eps})"
             step = (rf"w_{{t+1}} = w_t - \frac{{{lr}}}{{1 - {number(b1)}^t}}\,"
                     r"\frac{m_{t+1}}{u_{t+1}}")
         else:
-            v = rf"v_{{t+1}} = {number(b2)}\,v_t + {_one_minus(b2)}\,{g}^2"
+            v = rf"v_{{t+1}} = {_times(number(b2))}v_t + {_times(_one_minus(b2))}{g}^2"
             if name == "adam_nobias":
                 step = (rf"w_{{t+1}} = w_t - \frac{{{lr}}}{{\sqrt{{v_{{t+1}}}} + {eps}}}"
                         rf" \odot m_{{t+1}}")
@@ -86,20 +92,20 @@ def equation(spec: OptimizerSpec, scheduled: bool = False) -> str:
         body = rf"{m},\quad {v},\quad {step}"
     elif name == "adadelta":
         rho, eps = number(hp["rho"]), number(hp["eps"])
-        body = (rf"v_{{t+1}} = {rho}\,v_t + {_one_minus(hp['rho'])}\,{g}^2,\quad "
+        body = (rf"v_{{t+1}} = {_times(rho)}v_t + {_times(_one_minus(hp['rho']))}{g}^2,\quad "
                 rf"\Delta_t = \frac{{\sqrt{{u_t + {eps}}}}}"
                 rf"{{\sqrt{{v_{{t+1}} + {eps}}}}}\,{g},\quad "
-                rf"u_{{t+1}} = {rho}\,u_t + {_one_minus(hp['rho'])}\,\Delta_t^2,\quad "
-                rf"w_{{t+1}} = w_t - {lr}\,\Delta_t")
+                rf"u_{{t+1}} = {_times(rho)}u_t + {_times(_one_minus(hp['rho']))}\Delta_t^2,\quad "
+                rf"w_{{t+1}} = w_t - {_times(lr)}\Delta_t")
     elif name == "sign":
-        body = rf"w_{{t+1}} = w_t - {lr}\,\mathrm{{sign}}({g})"
+        body = rf"w_{{t+1}} = w_t - {_times(lr)}\mathrm{{sign}}({g})"
     elif name == "normalized":
-        body = rf"w_{{t+1}} = w_t - {lr}\,\frac{{{g}}}{{\lVert {g} \rVert}}"
+        body = rf"w_{{t+1}} = w_t - {_times(lr)}\frac{{{g}}}{{\lVert {g} \rVert}}"
     elif name == "random_search":
-        body = (rf"w' = w_t + {lr}\,z,\ z \sim N(0, I),\quad "
+        body = (rf"w' = w_t + {_times(lr)}z,\ z \sim N(0, I),\quad "
                 r"w_{t+1} = w' \text{ if } L(w') < L(w_t) \text{ else } w_t")
     elif name == "newton":
-        body = rf"w_{{t+1}} = w_t - {lr}\,H(w_t)^{{-1}}\,{g}"
+        body = rf"w_{{t+1}} = w_t - {_times(lr)}H(w_t)^{{-1}}\,{g}"
     else:                                    # a registry entry without a formula here
         body = rf"\text{{{name}}}"
     if scheduled:

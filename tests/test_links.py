@@ -5,6 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from optviz import OptimizerSpec, Scene
 from optviz.controls import default_controls, scene_from_controls
 from optviz.equations import equation
 from optviz.links import MAX_QUERY, controls_from_query, query_from_controls
@@ -73,3 +74,18 @@ def test_equations_substitute_the_rows_numbers():
     assert r"0.9\,m_t + 0.1\,g_t" in tex and r"0.999\,v_t + 0.001\,g_t^2" in tex
     assert r"\frac{0.1}{\sqrt{\hat v} + 10^{-8}}" in tex
     assert r"\alpha_t\;(\alpha = 0.1)" in equation(adam, scheduled=True)
+    # a coefficient of 1 is not written: the slide's w - H^-1 g, not w - 1 H^-1 g
+    newton, adadelta, half = Scene(optimizers=[      # Newton and Adadelta default to lr 1
+        "newton", "adadelta", OptimizerSpec("newton", lr=0.5)]).optimizers
+    assert equation(newton) == r"w_{t+1} = w_t - H(w_t)^{-1}\,g_t"
+    assert equation(adadelta).endswith(r"w_{t+1} = w_t - \Delta_t")
+    assert equation(half) == r"w_{t+1} = w_t - 0.5\,H(w_t)^{-1}\,g_t"
+
+
+def test_the_equation_panel_puts_each_equation_on_its_own_line_flush_left():
+    from optviz.web.callbacks import _equations
+    scene = Scene(optimizers=["momentum", "gd"])
+    momentum, gd = _equations(scene).split("\n\n**")
+    assert momentum == ("**Momentum**\n\n$$\\begin{aligned}&m_{t+1} = 0.9\\,m_t - 0.001\\,g_t"
+                        " \\\\ &w_{t+1} = w_t + m_{t+1}\\end{aligned}$$")
+    assert gd.endswith("$$\\begin{aligned}&w_{t+1} = w_t - 0.001\\,g_t\\end{aligned}$$")

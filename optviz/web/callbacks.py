@@ -175,8 +175,9 @@ def _equations(scene) -> str:
     for o in scene.optimizers:
         sched = o.schedule or scene.schedule
         scheduled = sched is not None and (sched.name != "constant" or sched.warmup > 0)
-        tex = equation(o, scheduled).replace(r",\quad ", r" \\ ")
-        parts.append(f"**{o.label}**\n\n$$\\begin{{gathered}}{tex}\\end{{gathered}}$$")
+        # one line per equation, all flush left (gathered would centre each line)
+        tex = equation(o, scheduled).replace(r",\quad ", r" \\ &")
+        parts.append(f"**{o.label}**\n\n$$\\begin{{aligned}}&{tex}\\end{{aligned}}$$")
     return "\n\n".join(parts)
 
 
