@@ -352,6 +352,10 @@ def test_typing_a_formula_draws_its_contour_and_paths(page):
     page.locator("#formula-minima").fill("1.5, 2")
     page.locator("#formula-minima").press("Enter")
     page.wait_for_function("() => __gd().data[1].x[0] === 1.5 && __gd().data[1].y[0] === 2")
+    # (the paths are drawn from the run's meta a moment after the figure: wait for the
+    # meta with these minima, or the picture to keep below would be the previous one)
+    page.wait_for_function("() => (window.__optvizDrawn.marks || [])"
+                           ".some(m => m[0] === 1.5 && m[1] === 2)")
     # a bad formula: the message says what and where, the picture stays
     drawn = ghosts(page)
     page.locator("#formula").fill("x + 3*z")
