@@ -186,6 +186,25 @@ def test_loss_plot_is_linear_without_a_minimum():
     assert loss["layout"]["yaxis"]["type"] == "linear"
 
 
+def test_a_linear_loss_plot_keeps_to_the_contour_plots_range():
+    # the saddle demo: momentum escapes to L ~ -2e11, GD stalls near 0, Adam reaches
+    # about -9; the y axis stops at the box's lowest loss, -4, so GD's and Adam's lines
+    # stay apart instead of one flat line at 0
+    from optviz.scenarios import scenario_scene
+    scene = scenario_scene("saddle")
+    r = simulate(scene)
+    gd, momentum = scene.labels.index("GD"), scene.labels.index("Momentum")
+    assert r.loss[momentum, 0].min() < -1e6 and r.loss[gd, 0, -1] > -0.01
+    loss, _, _ = figures.side_figures(scene.get_surface(), r, ["#000"] * len(scene.labels))
+    lo, hi = loss["layout"]["yaxis"]["range"]
+    assert -4.5 < lo < -4 and 3.24 < hi < 3.7       # L(start) = 3.24, box min -4
+    assert loss["layout"]["yaxis"]["autorange"] is False
+    # a path that stays in the box: the range is its own losses, start included
+    r = simulate(Scene("saddle", [OptimizerSpec("gd", lr=0.1)], starts=[(0.5, 0.0)], steps=50))
+    lo, hi = figures.side_figures(r.scene.get_surface(), r, ["#000"])[0]["layout"]["yaxis"]["range"]
+    assert lo < r.loss.min() < r.loss.max() < hi < 0.25 + 0.1
+
+
 def test_meta(run):
     m = figures.meta(run, ["gd", "adam", "gd~2"], ["#a", "#b", "#c"])
     assert m["steps"] == 80 and m["loss_offset"] == 0.0

@@ -262,14 +262,33 @@ def _side(title, ys, colors, labels, ytype, steps, x_start=0, yrange=None):
     return {"data": data, "layout": layout}
 
 
+def _loss_range(surface: Surface, loss: np.ndarray) -> list[float]:
+    """The y range of a linear loss plot (a surface without a minimum, like the saddle,
+    whose loss falls without bound): the losses, but no further than the loss over the
+    contour plot's box, so a path that leaves the box leaves this plot too and the
+    others stay readable (on the saddle, one escaping row at L = -2e11 squashed GD's
+    stall at 0 and Adam's descent to -9 into one flat line). The starts always show."""
+    z = _grid(surface)[2]
+    z = z[np.isfinite(z)]                        # (a formula may be undefined in places)
+    lo, hi = float(loss.min()), float(loss.max())
+    if z.size:
+        lo, hi = max(lo, float(z.min())), min(hi, float(z.max()))
+    lo, hi = min(lo, float(loss[:, 0].min())), max(hi, float(loss[:, 0].max()))
+    pad = 0.05 * (hi - lo) or 1.0
+    return [lo - pad, hi + pad]
+
+
 def side_figures(surface: Surface, run: Run, colors: list[str]) -> tuple[dict, dict, dict]:
-    """Loss (gap to the minimum, log), learning rate and gradient norm against the step."""
+    """Loss (gap to the minimum, log; else L itself, see _loss_range), learning rate and
+    gradient norm against the step."""
     steps = run.scene.steps
     loss, loss_title, loss_axis = display_loss(surface, run.loss[:, 0])
+    loss_range = _loss_range(surface, loss) if loss_axis == "linear" else None
     g = np.clip(run.grad[:, 0], -1e150, 1e150)          # the norm must not overflow
     gnorm = np.sqrt(g[..., 0] ** 2 + g[..., 1] ** 2)
     labels = run.labels
-    return (_side(f"loss {loss_title}", loss, colors, labels, loss_axis, steps),
+    return (_side(f"loss {loss_title}", loss, colors, labels, loss_axis, steps,
+                  yrange=loss_range),
             _side("learning rate α_t", run.lr, colors, labels, "linear", steps,
                   yrange=[0, 1.08 * float(run.lr.max())]),
             _side("gradient norm ‖g‖ (as seen, noise included)", np.maximum(gnorm, 1e-16),
