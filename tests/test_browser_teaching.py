@@ -423,6 +423,10 @@ def test_a_basin_map_runs_in_the_background_with_progress_and_loads_a_start(brow
     page = open_at(browser, server_url, "surface=himmelblau&rows=gd,momentum")
     try:
         page.locator(".explore summary").click()
+        # before a run: a word on what to do, not empty axes
+        assert page.locator("#ex-graph").inner_text().strip().startswith("Choose a map")
+        assert page.evaluate("() => document.querySelector('#ex-graph .js-plotly-plot')"
+                             ".layout.xaxis.visible") is False
         page.locator("#ex-n").click()
         page.get_by_role("option", name="256", exact=True).click()
         page.wait_for_function("() => document.querySelector('#ex-n').textContent"

@@ -51,6 +51,15 @@ KINDS = {"basin": "basin map (where each start ends)", "lr": "learning-rate swee
 MAX_JOBS = max(1, int(os.environ.get("OPTVIZ_MAX_JOBS", os.cpu_count() or 1)))
 
 
+
+#: The result box before the first run (a bare dcc.Graph would draw empty axes from -1 to 6).
+WAITING = {"data": [], "layout": {
+    "xaxis": {"visible": False}, "yaxis": {"visible": False},
+    "paper_bgcolor": "white", "plot_bgcolor": "white",
+    "annotations": [{"text": "Choose a map above and press <b>run</b>.", "showarrow": False,
+                     "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.6,
+                     "font": {"size": 15, "color": "#555"}}]}}
+
 def _cache_dir() -> str:
     return os.environ.get("OPTVIZ_CACHE_DIR") or os.path.join(tempfile.gettempdir(),
                                                               "optviz-cache")
@@ -116,7 +125,8 @@ def panel() -> html.Details:
             dcc.Download(id=EX.download),
         ]),
         html.Div(id=EX.status, className="hint", role="status"),
-        dcc.Graph(id=EX.graph, className="ex-graph", config={"displaylogo": False}),
+        dcc.Graph(id=EX.graph, className="ex-graph", figure=WAITING,
+                  config={"displaylogo": False}),
         dcc.Store(id=EX.result), dcc.Store(id=EX.shown),
     ])
 
