@@ -17,9 +17,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from .engine import simulate_final
+from .optimizers import OPTIMIZERS
 from .scene import OptimizerSpec, Scene
 
 __all__ = ["BasinMap", "Sweep", "basin_map", "lr_sweep", "grid_sweep", "random_search",
+           "has_beta",
            "DIVERGED", "MOVING", "ELSEWHERE", "MAX_MAP", "MAX_SWEEP_ROWS"]
 
 #: basin labels besides the index of a known minimum
@@ -160,17 +162,34 @@ def lr_sweep(surface: str, names, lrs, *, start=None, steps: int = 500, progress
                  div.reshape(shape))
 
 
+def has_beta(name: str) -> bool:
+    """Whether optimizer ``name`` has a momentum (the SGD family, RMSProp) or a beta1 (the
+    Adam family) for :func:`grid_sweep` and :func:`random_search` to vary."""
+    hyper = OPTIMIZERS[name].hyper if name in OPTIMIZERS else {}
+    return "momentum" in hyper or "betas" in hyper
+
+
 def _with_beta(name: str, lr: float, beta: float, label: str) -> OptimizerSpec:
-    """``name`` at rate ``lr`` with its momentum / beta1 set to ``beta``."""
-    if name in ("sgd", "momentum", "nesterov", "rmsprop"):
+    """``name`` at rate ``lr`` with its momentum, or its beta1 (its own beta2 kept), set
+    to ``beta``; GD, an SGD preset, becomes heavy-ball momentum."""
+    if "momentum" in OPTIMIZERS[name].hyper:
         return OptimizerSpec(name, lr=lr, momentum=beta, label=label)
-    return OptimizerSpec(name, lr=lr, betas=(beta, 0.999), label=label)
+    beta2 = OPTIMIZERS[name].defaults["betas"][1]
+    return OptimizerSpec(name, lr=lr, betas=(beta, beta2), label=label)
+
+
+def _check_beta(name: str) -> None:
+    if not has_beta(name):
+        with_beta = ", ".join(n for n in OPTIMIZERS if has_beta(n))
+        raise ValueError(f"optimizer: {name!r} has no momentum or beta1 to vary; "
+                         f"one of {with_beta}")
 
 
 def grid_sweep(surface: str, name: str, lrs, betas, *, start=None, steps: int = 1000,
                progress=None, surface_params=None) -> Sweep:
     """Final loss over lr x beta (momentum, or Adam's beta1) for one optimizer: the
     stable / unstable boundary as a heatmap. ``loss[i, j]`` is betas[i], lrs[j]."""
+    _check_beta(name)
     lrs, betas = np.asarray(lrs, dtype=float), np.asarray(betas, dtype=float)
     if len(lrs) * len(betas) > MAX_SWEEP_ROWS:
         raise ValueError(f"{len(betas)} x {len(lrs)} settings is more than {MAX_SWEEP_ROWS}")
@@ -188,6 +207,7 @@ def random_search(surface: str, name: str, trials: int, *, seed: int = 0,
     """``trials`` settings drawn at random, lr log-uniformly and 1 - beta log-uniformly
     (so momenta near 1 are tried as often as near 0.9), run as rows of one scene; the
     same seed gives the same trials. ``best_so_far`` is the tuning curve."""
+    _check_beta(name)
     if not 1 <= trials <= MAX_SWEEP_ROWS:
         raise ValueError(f"trials: {trials} is outside [1, {MAX_SWEEP_ROWS}]")
     rng = np.random.default_rng(seed)

@@ -111,3 +111,38 @@ def test_background_jobs_wait_for_a_free_slot(tmp_path, monkeypatch):
     for t in threads:
         t.join()
     assert peak[0] == 2 and time.perf_counter() - t0 >= 0.55     # three rounds of two
+
+
+def test_a_heatmap_or_random_search_varies_whatever_momentum_or_beta1_the_optimizer_has():
+    lrs, betas = np.logspace(-3, -1, 4), np.array([0.0, 0.5, 0.9])
+    # GD (an SGD preset) at momentum beta is heavy-ball momentum: the same runs
+    gd = grid_sweep("ill_conditioned", "gd", lrs, betas, steps=100)
+    heavy = grid_sweep("ill_conditioned", "momentum", lrs, betas, steps=100)
+    assert np.array_equal(gd.loss, heavy.loss) and not np.array_equal(gd.loss[0], gd.loss[2])
+    # RMSProp's is torch's momentum; Adamax keeps its own beta2 (torch's 0.999 default)
+    rms = grid_sweep("rosenbrock", "rmsprop", lrs, betas, steps=50)
+    one = simulate(Scene("rosenbrock", [OptimizerSpec("rmsprop", lr=lrs[2], momentum=0.5)],
+                         steps=50))
+    assert rms.loss[1, 2] == one.loss[0, 0, -1]
+    assert {o.hparams["betas"][1] for o in
+            random_search("rosenbrock", "adamax", 5, steps=20).scene.optimizers} == {0.999}
+    # an optimizer without either is refused by name, with the ones that have one
+    for sweep in (lambda: grid_sweep("bowl", "adagrad", lrs, betas),
+                  lambda: random_search("bowl", "newton", 5)):
+        with pytest.raises(ValueError, match="'(adagrad|newton)' has no momentum or beta1.*"
+                                             "gd, momentum, nesterov, rmsprop, adam"):
+            sweep()
+
+
+def test_the_explore_panel_heatmap_runs_for_the_default_rows_and_explains_otherwise():
+    # the default rows start with GD: a heatmap of GD with momentum, not a server error
+    from optviz.controls import ControlError
+    from optviz.web.explore_panel import compute
+    for kind in ("grid", "random"):
+        fig, text, message = compute(kind, 8, 30, 10, "")
+        assert fig["layout"]["title"]["text"].startswith("GD with momentum β:")
+        assert text.count("\n") > 8 and message.endswith(" s")
+    assert compute("grid", 8, 30, 10, "rows=adagrad,adam")[0]["layout"]["title"]["text"] \
+        .startswith("Adam:")                           # the first row that has a beta1
+    with pytest.raises(ControlError, match="turn on an optimizer that has one"):
+        compute("random", 8, 30, 10, "rows=adagrad,sign,newton")

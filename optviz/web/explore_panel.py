@@ -22,6 +22,7 @@ from dash.exceptions import PreventUpdate
 from .. import explore
 from ..controls import ControlError, scene_from_controls
 from ..links import controls_from_query
+from ..optimizers import OPTIMIZERS
 from .figures import row_color, typed
 
 __all__ = ["panel", "register", "background_manager", "job_slot", "EX", "MAX_WORK",
@@ -103,7 +104,8 @@ def panel() -> html.Details:
         html.Summary("Explore: basin maps, sweeps, random search"),
         html.P("Thousands of runs at once on this surface, with the optimizers that are on "
                "(a basin map compares the first two; a heatmap and random search use the "
-               "first). Click a cell to load its start or setting above.", className="hint"),
+               "first with a momentum or β₁). Click a cell to load its start or setting "
+               "above.", className="hint"),
         html.Div(className="inline", children=[
             dcc.RadioItems(id=EX.kind, options=[{"label": v, "value": k}
                                                 for k, v in KINDS.items()],
@@ -145,6 +147,24 @@ def _number(value, low, high, default):
     return min(max(v, low), high)
 
 
+def _tunable(names) -> str:
+    """The optimizer a heatmap or random search varies: the first row with a momentum or
+    beta1 (GD counts: at beta > 0 it is heavy-ball momentum)."""
+    for name in names:
+        if explore.has_beta(name):
+            return name
+    raise ControlError("explore", "explore: the lr × β heatmap and random search vary a "
+                                  "momentum or β₁: turn on an optimizer that has one (GD, "
+                                  "Momentum, Nesterov, RMSProp, the Adam family)")
+
+
+def _swept(name: str) -> str:
+    """The varied optimizer as a title names it: GD, SGD and RMSProp, whose momentum is 0
+    by default, are run with momentum beta."""
+    o = OPTIMIZERS[name]
+    return f"{o.label} with momentum β" if o.defaults.get("momentum") == 0 else o.label
+
+
 def compute(kind, n, steps, trials, query, progress=None):
     """(figure, csv, message) for an exploration of the main setup (``query``)."""
     scene = _setup(query)
@@ -173,23 +193,25 @@ def compute(kind, n, steps, trials, query, progress=None):
                                   progress=progress, surface_params=params)
         fig = _lr_figure(result, colors)
     elif kind == "grid":
+        name = _tunable(names)
         side = min(n, 64)
-        result = explore.grid_sweep(surface, names[0], np.logspace(-5, 1, side),
+        result = explore.grid_sweep(surface, name, np.logspace(-5, 1, side),
                                     np.linspace(0, 0.99, side), start=start, steps=steps,
                                     progress=progress, surface_params=params)
-        fig = _grid_figure(result, names[0])
+        fig = _grid_figure(result, _swept(name))
     elif kind == "random":
+        name = _tunable(names)
         # the trials over a coarse lr x beta heatmap of the same ranges (the lectures:
         # random search samples the picture a full sweep would draw)
         half = (lambda done, total: progress(done, 2 * total)) if progress else None
-        grid = explore.grid_sweep(surface, names[0], np.logspace(-5, 1, 32),
+        grid = explore.grid_sweep(surface, name, np.logspace(-5, 1, 32),
                                   np.linspace(0, 0.99, 32), start=start, steps=steps,
                                   progress=half, surface_params=params)
         rest = (lambda done, total: progress(total + done, 2 * total)) if progress else None
-        result = explore.random_search(surface, names[0], trials, seed=scene.seed,
+        result = explore.random_search(surface, name, trials, seed=scene.seed,
                                        lr_range=(1e-5, 10.0), start=start, steps=steps,
                                        progress=rest, surface_params=params)
-        fig = _random_figure(result, names[0], grid)
+        fig = _random_figure(result, _swept(name), grid)
     else:
         raise ControlError("explore", "explore: choose a kind of map")
     seconds = time.perf_counter() - t0
@@ -351,7 +373,7 @@ def register(app, ids) -> None:
         try:
             with job_slot():             # waits while MAX_JOBS others are running
                 fig, text, message = compute(kind, n, steps, trials, query, progress)
-        except ControlError as e:
+        except ValueError as e:       # ControlError, or a setting a Scene refuses
             return no_update, no_update, str(e), no_update
         return fig, text, message, kind
 
