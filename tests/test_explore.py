@@ -1,4 +1,6 @@
 """Basin maps, sweeps and random search against single runs and known answers."""
+import os
+
 import numpy as np
 import pytest
 
@@ -113,6 +115,39 @@ def test_background_jobs_wait_for_a_free_slot(tmp_path, monkeypatch):
     assert peak[0] == 2 and time.perf_counter() - t0 >= 0.55     # three rounds of two
 
 
+def test_a_cancelled_job_gives_its_slot_back(tmp_path, monkeypatch):
+    """Cancel kills a job with SIGKILL (Dash's DiskcacheManager): no ``finally`` runs, yet
+    its slot must be free for the next job at once, not after minutes."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import diskcache
+
+    from optviz.web.explore_panel import job_slot
+    monkeypatch.setenv("OPTVIZ_CACHE_DIR", str(tmp_path))
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import time\nfrom optviz.web.explore_panel import job_slot\n"
+         "with job_slot(1):\n    print('in', flush=True)\n    time.sleep(600)"],
+        env={**os.environ, "OPTVIZ_CACHE_DIR": str(tmp_path)}, stdout=subprocess.PIPE,
+        text=True)
+    try:
+        assert holder.stdout.readline().strip() == "in"
+        with diskcache.Cache(str(tmp_path)) as cache:        # the slot is taken
+            assert cache.get("optviz-explore-slot-0")[0] == holder.pid
+        os.kill(holder.pid, signal.SIGKILL)          # not reaped yet: a zombie, as under Dash
+        time.sleep(0.2)
+        t0 = time.perf_counter()
+        with job_slot(1):
+            waited = time.perf_counter() - t0
+        assert waited < 1.0, waited
+    finally:
+        holder.kill()
+        holder.wait()
+
+
 def test_a_heatmap_or_random_search_varies_whatever_momentum_or_beta1_the_optimizer_has():
     lrs, betas = np.logspace(-3, -1, 4), np.array([0.0, 0.5, 0.9])
     # GD (an SGD preset) at momentum beta is heavy-ball momentum: the same runs
@@ -140,9 +175,24 @@ def test_the_explore_panel_heatmap_runs_for_the_default_rows_and_explains_otherw
     from optviz.web.explore_panel import compute
     for kind in ("grid", "random"):
         fig, text, message = compute(kind, 8, 30, 10, "")
-        assert fig["layout"]["title"]["text"].startswith("GD with momentum β:")
+        assert fig["layout"]["title"]["text"].startswith("GD with momentum β<br>")
         assert text.count("\n") > 8 and message.endswith(" s")
     assert compute("grid", 8, 30, 10, "rows=adagrad,adam")[0]["layout"]["title"]["text"] \
-        .startswith("Adam:")                           # the first row that has a beta1
+        .startswith("Adam<br>")                        # the first row that has a beta1
     with pytest.raises(ControlError, match="turn on an optimizer that has one"):
         compute("random", 8, 30, 10, "rows=adagrad,sign,newton")
+
+
+def test_cached_explorations_are_keyed_by_the_code_that_drew_them(tmp_path):
+    # a result kept on disk or Redis must not outlive an upgrade of the code
+    from optviz.web.explore_panel import PACKAGE, background_manager, code_digest
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "a.py").write_text("x = 1\n")
+    (tmp_path / "sub" / "b.py").write_text("y = 2\n")
+    before = code_digest(tmp_path)
+    code_digest.cache_clear()
+    (tmp_path / "sub" / "b.py").write_text("y = 3\n")
+    assert code_digest(tmp_path) != before
+    code_digest.cache_clear()
+    manager, _ = background_manager()
+    assert [f() for f in manager.cache_by] == [code_digest(PACKAGE)]

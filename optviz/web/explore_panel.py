@@ -10,10 +10,14 @@ does, and stays within MAX_WORK point-steps.
 from __future__ import annotations
 
 import contextlib
+import functools
+import hashlib
 import math
 import os
 import tempfile
+import threading
 import time
+from pathlib import Path
 
 import numpy as np
 from dash import Input, Output, State, dcc, html, no_update
@@ -66,20 +70,72 @@ def _cache_dir() -> str:
                                                               "optviz-cache")
 
 
+#: How often a job waiting for a slot looks again (seconds).
+SLOT_POLL = 0.05
+
+
+def _me() -> tuple:
+    """This job's identity as a slot's owner: (pid, process start time, thread)."""
+    import psutil
+    return os.getpid(), psutil.Process().create_time(), threading.get_ident()
+
+
+def _alive(owner) -> bool:
+    """Whether the process that took a slot still runs (not a zombie, not a reused pid)."""
+    import psutil
+    try:
+        pid, started = owner[0], owner[1]
+        p = psutil.Process(pid)
+        return p.create_time() == started and p.status() != psutil.STATUS_ZOMBIE
+    except (psutil.Error, TypeError, IndexError, ValueError):
+        return False
+
+
 @contextlib.contextmanager
 def job_slot(slots: int | None = None):
-    """Hold one of ``slots`` (default MAX_JOBS) machine-wide job slots while running
-    (a semaphore in the Diskcache directory, shared by every process); no-op on Celery."""
+    """Hold one of ``slots`` (default MAX_JOBS) machine-wide job slots while running; no-op
+    on Celery. Slot k is a key in the Diskcache directory (shared by every process) naming
+    its owner. A slot whose owner process is gone counts as free: **cancel** kills a job
+    with SIGKILL, so its ``finally`` never runs (a counting semaphore lost a slot at every
+    cancel, and after two the explorations of the whole machine waited ten minutes)."""
     if os.environ.get("REDIS_URL"):
         yield
         return
     import diskcache
-    from diskcache.recipes import BoundedSemaphore
+    me, keys = _me(), [f"optviz-explore-slot-{k}" for k in range(slots or MAX_JOBS)]
     with diskcache.Cache(_cache_dir()) as cache:
-        # expire: a job killed while holding a slot gives it back after 10 minutes
-        with BoundedSemaphore(cache, "optviz-explore-slots", value=slots or MAX_JOBS,
-                              expire=600):
+        mine = None
+        while mine is None:
+            with cache.transact():
+                for key in keys:
+                    owner = cache.get(key)
+                    if owner is None or not _alive(owner):
+                        cache.set(key, me)
+                        mine = key
+                        break
+            if mine is None:
+                time.sleep(SLOT_POLL)
+        try:
             yield
+        finally:
+            with cache.transact():
+                if cache.get(mine) == me:
+                    cache.delete(mine)
+
+
+#: the optviz package's directory
+PACKAGE = Path(__file__).resolve().parents[1]
+
+
+@functools.cache
+def code_digest(root: Path = PACKAGE) -> str:
+    """A digest of the optviz package's source (``root``), part of every cached result's
+    key: results are kept for an hour in a cache directory or on Redis, either of which
+    can outlive an upgrade, and a new version must not serve a map the old code drew."""
+    h = hashlib.sha256()
+    for f in sorted(root.rglob("*.py")):
+        h.update(f.relative_to(root).as_posix().encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()[:16]
 
 
 def background_manager():
@@ -92,10 +148,10 @@ def background_manager():
         celery_app = Celery("optviz", broker=url, backend=url)
         celery_app.conf.update(result_expires=3600, task_acks_late=True,
                                worker_prefetch_multiplier=1)
-        return CeleryManager(celery_app, cache_by=[lambda: "optviz"], expire=3600), celery_app
+        return CeleryManager(celery_app, cache_by=[code_digest], expire=3600), celery_app
     import diskcache
     from dash import DiskcacheManager
-    return DiskcacheManager(diskcache.Cache(_cache_dir()), cache_by=[lambda: "optviz"],
+    return DiskcacheManager(diskcache.Cache(_cache_dir()), cache_by=[code_digest],
                             expire=3600), None
 
 
@@ -128,7 +184,9 @@ def panel() -> html.Details:
         ]),
         html.Div(id=EX.status, className="hint", role="status"),
         dcc.Graph(id=EX.graph, className="ex-graph", figure=WAITING,
-                  config={"displaylogo": False}),
+                  config={"displaylogo": False,      # (a short modebar: see _title)
+                          "modeBarButtonsToRemove": ["select2d", "lasso2d", "zoomIn2d",
+                                                     "zoomOut2d", "autoScale2d"]}),
         dcc.Store(id=EX.result), dcc.Store(id=EX.shown),
     ])
 
@@ -269,10 +327,16 @@ def _basin_figure(m: explore.BasinMap) -> dict:
         data.append({"type": "scatter", "x": [None], "y": [None], "mode": "markers",
                      "marker": {"symbol": "square", "size": 12, "color": color},
                      "name": name, "hoverinfo": "skip"})
-    layout["title"] = {"text": "where each start ends (lighter: took longer)", "x": 0.02,
-                       "y": 0.98}
-    layout["margin"]["t"] = 60
+    layout["title"] = _title("Where each start ends", "lighter: took longer")
+    layout["margin"]["t"] = 80
     return {"data": data, "layout": layout}
+
+
+def _title(head: str, note: str) -> dict:
+    """A figure title: ``head`` short, so that on a phone it clears Plotly's modebar (shown
+    at the top right on touch screens), and a smaller ``note`` on a second line."""
+    return {"text": f"{head}<br><span style='font-size:12px;color:#555'>{note}</span>",
+            "x": 0.02, "xanchor": "left", "y": 0.97, "yanchor": "top"}
 
 
 def _lr_figure(s: explore.Sweep, colors) -> dict:
@@ -291,10 +355,10 @@ def _lr_figure(s: explore.Sweep, colors) -> dict:
                          "y": [top] * len(div), "showlegend": False, "name": f"{name} diverged",
                          "marker": {"symbol": "x", "size": 9, "color": colors[k % len(colors)]}})
     return {"data": data, "layout": {
-        "title": {"text": "final loss against the learning rate (x: diverged)", "x": 0.02},
+        "title": _title("Final loss against α", "x: diverged"),
         "xaxis": {"type": "log", "title": {"text": "learning rate α"}},
         "yaxis": {"type": "log", "title": {"text": "final loss"}, "exponentformat": "power"},
-        "margin": {"l": 60, "r": 10, "t": 40, "b": 45}, "paper_bgcolor": "white"}}
+        "margin": {"l": 60, "r": 10, "t": 64, "b": 45}, "paper_bgcolor": "white"}}
 
 
 def _heat(s: explore.Sweep) -> dict:
@@ -307,10 +371,10 @@ def _heat(s: explore.Sweep) -> dict:
 
 def _grid_figure(s: explore.Sweep, name: str) -> dict:
     return {"data": [_heat(s)], "layout": {
-        "title": {"text": f"{name}: final loss over α × β (blank: diverged)", "x": 0.02},
+        "title": _title(name, "final loss over α × β; blank: diverged"),
         "xaxis": {"type": "log", "title": {"text": "learning rate α"}},
         "yaxis": {"title": {"text": "β (momentum / β₁)"}},
-        "plot_bgcolor": "#222", "margin": {"l": 60, "r": 10, "t": 40, "b": 45},
+        "plot_bgcolor": "#222", "margin": {"l": 60, "r": 10, "t": 64, "b": 45},
         "paper_bgcolor": "white"}}
 
 
@@ -331,14 +395,12 @@ def _random_figure(s: explore.Sweep, name: str, grid: explore.Sweep) -> dict:
          "y": [None if not math.isfinite(v) else float(v) for v in s.best_so_far],
          "xaxis": "x2", "yaxis": "y2", "name": "best so far", "line": {"color": "#D55E00"}},
     ], "layout": {
-        "title": {"text": f"{name}: random search (left: trials over a 32 × 32 sweep; "
-                          "right: best so far)",
-                  "x": 0.02},
+        "title": _title(name, "random trials on a 32 × 32 sweep | best so far"),
         "xaxis": {"type": "log", "domain": [0, 0.42], "title": {"text": "learning rate α"}},
         "yaxis": {"title": {"text": "β"}},
         "xaxis2": {"domain": [0.64, 1], "title": {"text": "trials"}, "anchor": "y2"},
         "yaxis2": {"type": "log", "anchor": "x2", "title": {"text": "best final loss"}},
-        "showlegend": False, "margin": {"l": 60, "r": 10, "t": 40, "b": 45},
+        "showlegend": False, "margin": {"l": 60, "r": 10, "t": 64, "b": 45},
         "paper_bgcolor": "white", "plot_bgcolor": "#222"}}
 
 
