@@ -388,7 +388,12 @@ def _random_figure(s: explore.Sweep, name: str, grid: explore.Sweep) -> dict:
         {"type": "scatter", "mode": "markers", "x": lr.tolist(), "y": beta.tolist(),
          "marker": {"color": [None if not math.isfinite(v) else float(v) for v in loss],
                     "colorscale": "Viridis", "size": 9, "showscale": True,
-                    "colorbar": {"title": {"text": "log₁₀ loss"}, "x": 0.44, "len": 0.9},
+                    # under the left plot, across it: between the two plots a vertical
+                    # bar ran into the right plot's axis on a phone
+                    "colorbar": {"title": {"text": "log₁₀ loss", "side": "top"},
+                                 "orientation": "h", "x": 0.21, "xanchor": "center",
+                                 "len": 0.42, "y": -0.28, "yanchor": "top",
+                                 "thickness": 10, "nticks": 4},
                     "line": {"width": 1, "color": "white"}},
          "name": "trials", "hovertemplate": "α %{x:.3g}, β %{y:.3g}<extra></extra>"},
         {"type": "scatter", "mode": "lines", "x": list(range(1, len(lr) + 1)),
@@ -398,9 +403,10 @@ def _random_figure(s: explore.Sweep, name: str, grid: explore.Sweep) -> dict:
         "title": _title(name, "random trials on a 32 × 32 sweep | best so far"),
         "xaxis": {"type": "log", "domain": [0, 0.42], "title": {"text": "learning rate α"}},
         "yaxis": {"title": {"text": "β"}},
-        "xaxis2": {"domain": [0.64, 1], "title": {"text": "trials"}, "anchor": "y2"},
-        "yaxis2": {"type": "log", "anchor": "x2", "title": {"text": "best final loss"}},
-        "showlegend": False, "margin": {"l": 60, "r": 10, "t": 64, "b": 45},
+        "xaxis2": {"domain": [0.6, 1], "title": {"text": "trials"}, "anchor": "y2"},
+        "yaxis2": {"type": "log", "anchor": "x2", "title": {"text": "best final loss"},
+                   "exponentformat": "power"},
+        "showlegend": False, "margin": {"l": 60, "r": 10, "t": 64, "b": 110},
         "paper_bgcolor": "white", "plot_bgcolor": "#222"}}
 
 
