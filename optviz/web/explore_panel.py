@@ -55,8 +55,6 @@ KINDS = {"basin": "basin map (where each start ends)", "lr": "learning-rate swee
 #: cannot start hundreds of processes. With Celery the workers' concurrency bounds it.
 MAX_JOBS = max(1, int(os.environ.get("OPTVIZ_MAX_JOBS", os.cpu_count() or 1)))
 
-
-
 #: The result box before the first run (a bare dcc.Graph would draw empty axes from -1 to 6).
 WAITING = {"data": [], "layout": {
     "xaxis": {"visible": False}, "yaxis": {"visible": False},
@@ -64,6 +62,7 @@ WAITING = {"data": [], "layout": {
     "annotations": [{"text": "Choose a map above and press <b>run</b>.", "showarrow": False,
                      "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.6,
                      "font": {"size": 15, "color": "#555"}}]}}
+
 
 def _cache_dir() -> str:
     return os.environ.get("OPTVIZ_CACHE_DIR") or os.path.join(tempfile.gettempdir(),
