@@ -187,10 +187,11 @@ def _saddle():
 
 
 def _rosenbrock():
-    def value(x, y):
-        return (1 - x) ** 2 + 100 * (y - x * x) ** 2
+    one, two, c400, c200, c100 = _consts(1, 2, 400, 200, 100)
 
-    one, two, c400, c200 = _consts(1, 2, 400, 200)
+    def value(x, y):                  # (1 - x)^2 + 100 (y - x^2)^2, random search's hot path
+        a, r = one - x, y - x * x
+        return a * a + c100 * (r * r)
 
     def grad(x, y):
         r = y - x * x
