@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from optviz import OPTIMIZERS, OptimizerSpec, Scene, simulate
+from optviz import OPTIMIZERS, OptimizerSpec, Scene, buffers, simulate
 from optviz.engine import THREADS, _path_chunk
 from optviz.surfaces import SURFACES
 
@@ -76,12 +76,13 @@ def lean_numpy_adam(starts: np.ndarray, steps: int, lr: float, chunk: int, threa
                     b1=0.9, b2=0.999, eps=1e-8) -> None:
     """Workload 3 as lean as NumPy allows: Adam on Rosenbrock in the fewest in-place
     passes (moments kept scaled, m / (1 - b1) and v / (1 - b2), two or three passes each;
-    the gradient's constants folded), the path stored and its loss computed once a block,
+    the gradient's constants folded), the path stored (in outputs taken as simulate takes
+    its, optviz.buffers) and its loss computed once a block,
     in the engine's blocks and threads, and nothing else: no divergence checks, no
     recorded gradient, not torch's arithmetic (its paths differ from the engine's by
     round-off). What a careful hand-written NumPy loop reaches on this machine."""
     n = len(starts)
-    path, loss = np.empty((steps + 1, 2, n)), np.empty((steps + 1, n))
+    path, loss = buffers.empty((steps + 1, 2, n)), buffers.empty((steps + 1, n))  # as simulate's
     path[0] = starts.T
 
     def block(c0):
@@ -159,10 +160,14 @@ def main(argv=None) -> None:
     scene = Scene("rosenbrock", [OptimizerSpec("adam", lr=0.01)], starts=starts, steps=steps)
     work = n * steps
     chunk = _path_chunk(steps, 1)          # the engine's blocks for this scene
-    # one untimed run of each first: the first multi-GB allocation in a process can stall
-    # for seconds in the kernel (transparent huge pages compacting memory on first touch;
-    # 5.7 s against 0.28 s for 1.6 GB measured here), which is the machine, not the loop
-    simulate(scene)
+    # one run of each first, timed apart: the first multi-GB allocation in a process can
+    # stall for seconds in the kernel (transparent huge pages compacting memory on first
+    # touch; 5.7 s against 0.28 s for 1.6 GB measured here), which is the machine, not the
+    # loop; the later runs of simulate reuse the outputs of the discarded ones
+    # (optviz.buffers), as a notebook's or a sweep's next run does
+    cold = median_ms(lambda: simulate(scene, record_grad=False), 1)
+    print(f"adam {n:,} starts x {steps} steps, path+loss, first run in the process: "
+          f"{cold:8.0f} ms = {work / cold / 1e3:6.1f} M point-steps/s")
     plain_numpy_adam(starts, steps, 0.01)
     for record_grad in (False, True):
         ms = median_ms(lambda: simulate(scene, record_grad=record_grad), args.repeats)

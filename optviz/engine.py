@@ -40,6 +40,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from . import buffers
 from .fused import MAX_TABLE, FusedGroup, fusable, spread_rows
 from .optimizers import OPTIMIZERS, STATE, StepContext
 from .scene import COORD_LIMIT, Scene
@@ -281,13 +282,15 @@ def _simulate(scene, *, record_grad, record_state, final_tol=None, progress=None
 
     final = final_tol is not None
     n_points = 1 if final else steps + 1
-    out = _Outputs(              # time-major, as the blocks compute them (see Run)
-        path=np.empty((n_points, n_rows, 2, n_starts)),
-        loss=np.empty((n_points, n_rows, n_starts)),
-        grad=np.empty((steps, n_rows, 2, n_starts)) if record_grad else None,
+    # time-major, as the blocks compute them (see Run); large ones from buffers that
+    # discarded Runs used (optviz.buffers: fresh memory costs more than the loop)
+    out = _Outputs(
+        path=buffers.empty((n_points, n_rows, 2, n_starts)),
+        loss=buffers.empty((n_points, n_rows, n_starts)),
+        grad=buffers.empty((steps, n_rows, 2, n_starts)) if record_grad else None,
         diverged_at=np.full((n_rows, n_starts), -1, dtype=np.int64),
         order=order,
-        state={k: np.empty((steps, n_rows, 2, n_starts)) for k in STATE} if record_state
+        state={k: buffers.empty((steps, n_rows, 2, n_starts)) for k in STATE} if record_state
         else None,
         settled_at=np.zeros((n_rows, n_starts), dtype=np.int64) if final else None,
         tol=final_tol)
