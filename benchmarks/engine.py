@@ -4,8 +4,8 @@
    1000 steps on Rosenbrock                                          (target <= 30 ms)
 2. every optimizer in the registry, 1 start, 1000 steps               (target <= 60 ms)
 3. Adam on 1,000,000 starts x 100 steps, as point-steps per second, against a plain
-   allocating NumPy Adam loop over the same points, measured in the same run, each after
-   one untimed run                          (targets >= 100 M point-steps/s and >= 4x)
+   allocating NumPy Adam loop over the same points, measured in the same run, in turn
+   round by round after one untimed run each  (targets >= 100 M point-steps/s and >= 4x)
 
 and, for scale, what NumPy itself allows on this machine: the cost of one call on a few
 elements (what small scenes pay per operation), and workload 3 written by hand as lean
@@ -135,7 +135,7 @@ def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--starts", type=int, default=1_000_000)
     ap.add_argument("--steps", type=int, default=100)
-    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--quick", action="store_true", help="50,000 starts, 3 repeats")
     args = ap.parse_args(argv)
     if args.quick:
@@ -160,34 +160,38 @@ def main(argv=None) -> None:
     scene = Scene("rosenbrock", [OptimizerSpec("adam", lr=0.01)], starts=starts, steps=steps)
     work = n * steps
     chunk = _path_chunk(steps, 1)          # the engine's blocks for this scene
-    # one run of each first, timed apart: the first multi-GB allocation in a process can
-    # stall for seconds in the kernel (transparent huge pages compacting memory on first
-    # touch; 5.7 s against 0.28 s for 1.6 GB measured here), which is the machine, not the
-    # loop; the later runs of simulate reuse the outputs of the discarded ones
+    # one run of simulate first, timed apart: the first multi-GB allocation in a process
+    # can stall for seconds in the kernel (transparent huge pages compacting memory on
+    # first touch; 5.7 s against 0.28 s for 1.6 GB measured here), which is the machine,
+    # not the loop; the later runs of simulate reuse the outputs of the discarded ones
     # (optviz.buffers), as a notebook's or a sweep's next run does
     cold = median_ms(lambda: simulate(scene, record_grad=False), 1)
     print(f"adam {n:,} starts x {steps} steps, path+loss, first run in the process: "
           f"{cold:8.0f} ms = {work / cold / 1e3:6.1f} M point-steps/s")
     plain_numpy_adam(starts, steps, 0.01)
-    for record_grad in (False, True):
-        ms = median_ms(lambda: simulate(scene, record_grad=record_grad), args.repeats)
-        label = "path+loss+grad" if record_grad else "path+loss     "
-        print(f"adam {n:,} starts x {steps} steps, {label}: {ms:8.0f} ms = "
-              f"{work / ms / 1e3:6.1f} M point-steps/s  (target >= 100)")
-        if not record_grad:
-            engine_ms = ms
-    base_ms = median_ms(lambda: plain_numpy_adam(starts, steps, 0.01), args.repeats)
-    print(f"plain allocating NumPy Adam loop, same work:    {base_ms:8.0f} ms = "
-          f"{work / base_ms / 1e3:6.1f} M point-steps/s")
-    print(f"speed-up of simulate (path+loss) over the plain loop: {base_ms / engine_ms:.2f}x  "
-          f"(target >= 4)")
     lean_numpy_adam(starts, steps, 0.01, chunk, THREADS)
-    lean_ms = median_ms(lambda: lean_numpy_adam(starts, steps, 0.01, chunk, THREADS),
-                        args.repeats)
-    print(f"for scale, the same work as lean as NumPy allows (fewest in-place passes, no "
-          f"checks; same blocks, {THREADS} threads): {lean_ms:6.0f} ms = "
-          f"{work / lean_ms / 1e3:6.1f} M point-steps/s (simulate: {engine_ms / lean_ms:.2f}x "
-          f"its time)")
+    # then the four timed in turn, round by round (the machine's phases, 2-3x apart
+    # within minutes here, fall on all of them alike), each ratio taken within a round
+    engine, with_grad, plain, lean = interleaved_ms(
+        [lambda: simulate(scene, record_grad=False),
+         lambda: simulate(scene, record_grad=True),
+         lambda: plain_numpy_adam(starts, steps, 0.01),
+         lambda: lean_numpy_adam(starts, steps, 0.01, chunk, THREADS)], args.repeats)
+
+    def figure(label, times, target=""):
+        q1, med, q3 = statistics.quantiles(times, n=4)
+        print(f"{label + ':':53s} {med:7.0f} ms = {work / med / 1e3:6.1f} M point-steps/s "
+              f"(quartiles {work / q3 / 1e3:.1f}-{work / q1 / 1e3:.1f}){target}")
+
+    figure(f"adam {n:,} starts x {steps} steps, path+loss", engine, "  target >= 100")
+    figure("    the same, recording the gradient too", with_grad, "  target >= 100")
+    figure("plain allocating NumPy Adam loop, same work", plain)
+    print(f"speed-up of simulate (path+loss) over the plain loop, median of the rounds' "
+          f"ratios: {statistics.median(b / a for a, b in zip(engine, plain)):.2f}x  "
+          f"(target >= 4)")
+    figure(f"for scale, as lean as NumPy allows ({THREADS} threads)", lean)
+    print(f"    (fewest in-place passes, no checks, same blocks) simulate takes "
+          f"{statistics.median(a / b for a, b in zip(engine, lean)):.2f}x its time")
     print(f"for scale, one NumPy call on a few elements: {call_cost_us():.2f} us")
     check, _ = plain_numpy_adam(starts[:1000], steps, 0.01)
     ours = simulate(scene.replace(starts=starts[:1000])).path[0]
