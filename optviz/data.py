@@ -172,9 +172,16 @@ def _make() -> dict[str, Dataset]:
 DATASETS: dict[str, Dataset] = _make()
 
 
-def data_surfaces(surface_factory) -> list:
+#: SurfaceCost of each data surface (all 64 samples, on arrays too large for the cache;
+#: see optviz.surfaces.SurfaceCost)
+_COSTS = {"data_linear": (360, 5, 420, 19, 260, 6), "data_logistic": (540, 9, 830, 28, 1400, 8),
+          "data_sigmoid_net": (1900, 18, 2750, 48, 630, 11)}
+
+
+def data_surfaces(surface_factory, cost) -> list:
     """The three data surfaces, built by ``surface_factory(name, label, latex, teaches,
-    fns, view, start, minima, saddles, dataset)`` (optviz.surfaces._surface)."""
+    fns, view, start, minima, saddles, dataset, cost)`` (optviz.surfaces._surface), with
+    ``cost(...)`` their SurfaceCost."""
     out = []
     specs = {
         "data_linear": ("Data: linear regression", r"\frac1n\sum_i \tfrac12(w_1x_i+w_2-y_i)^2",
@@ -204,7 +211,8 @@ def data_surfaces(surface_factory) -> list:
 
         minima = _minimum(value_xy, grad_xy, hess_xy, view)
         out.append(surface_factory(name, label, latex, teaches, (value_xy, grad_xy, hess_xy),
-                                   view, start, minima=minima, dataset=d))
+                                   view, start, minima=minima, dataset=d,
+                                   cost=cost(*_COSTS[name])))
     return out
 
 

@@ -41,6 +41,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from . import buffers
+from .cost import Deadline
 from .fused import MAX_TABLE, FusedGroup, fusable, spread_rows
 from .optimizers import OPTIMIZERS, STATE, StepContext
 from .scene import COORD_LIMIT, Scene
@@ -224,29 +225,36 @@ class FinalRun:
         return self.scene.labels
 
 
-def simulate(scene: Scene, *, record_grad: bool = True, record_state: bool = False) -> Run:
+def simulate(scene: Scene, *, record_grad: bool = True, record_state: bool = False,
+             deadline: Deadline | None = None) -> Run:
     """Run every optimizer row from every start for ``scene.steps`` updates.
 
     ``record_grad=False`` skips recording the gradients (``Run.grad`` is then None) for
     very large batches where only paths and losses are wanted. ``record_state=True``
     records each row's optimizer state after every update in ``Run.state`` (names in
-    :data:`optviz.optimizers.STATE`): the page's state inspector.
+    :data:`optviz.optimizers.STATE`): the page's state inspector. ``deadline``
+    (:class:`optviz.cost.Deadline`) is checked every CHECK_EVERY steps; past it the run
+    stops with :class:`optviz.cost.CostError`.
     """
-    return _simulate(scene, record_grad=record_grad, record_state=record_state)
+    return _simulate(scene, record_grad=record_grad, record_state=record_state,
+                     deadline=deadline)
 
 
-def simulate_final(scene: Scene, *, tol: float = 1e-6, progress=None) -> FinalRun:
+def simulate_final(scene: Scene, *, tol: float = 1e-6, progress=None,
+                   deadline: Deadline | None = None) -> FinalRun:
     """Like :func:`simulate`, keeping only where each point ends: memory O(rows x starts)
     instead of O(rows x starts x steps), for basin maps and sweeps of many runs. The
     paths are the same as simulate's (same blocks, noise and divergence rule; a
     diverging point is caught at the update it leaves the box). ``settled_at`` is the
     last update that moved the point by more than ``tol`` in a coordinate (0: never
-    moved). ``progress(done, total)`` is called after each block of starts."""
+    moved). ``progress(done, total)`` is called after each block of starts; ``deadline``
+    as for simulate."""
     return _simulate(scene, record_grad=False, record_state=False, final_tol=tol,
-                     progress=progress)
+                     progress=progress, deadline=deadline)
 
 
-def _simulate(scene, *, record_grad, record_state, final_tol=None, progress=None):
+def _simulate(scene, *, record_grad, record_state, final_tol=None, progress=None,
+              deadline=None):
     if not isinstance(scene, Scene):
         raise TypeError(f"simulate() takes a Scene, not {type(scene).__name__}")
     surface = scene.get_surface()
@@ -308,7 +316,7 @@ def _simulate(scene, *, record_grad, record_state, final_tol=None, progress=None
             for block, c0 in my_blocks:
                 c1 = min(c0 + chunk, n_starts)
                 _run_block(scene, surface, groups, plan, n_rows, scene.starts[c0:c1], block,
-                           record_grad, out, c0)
+                           record_grad, out, c0, deadline)
                 if progress is not None:
                     with lock:
                         done[0] += c1 - c0
@@ -376,7 +384,8 @@ class _Outputs:
             self.diverged_at[r, cols] = diverged[i]
 
 
-def _run_block(scene, surface, groups, plan, n_rows, starts, block, record_grad, out, c0):
+def _run_block(scene, surface, groups, plan, n_rows, starts, block, record_grad, out, c0,
+               deadline=None):
     """All steps for one block of starts, stored into ``out`` at start offset ``c0``.
     Internal buffers: path ``[steps+1, rows, 2, C]``, loss ``[steps+1, rows, C]``,
     grad and state ``[steps, rows, 2, C]``, diverged_at ``[rows, C]``. ``plan`` lists
@@ -447,6 +456,8 @@ def _run_block(scene, surface, groups, plan, n_rows, starts, block, record_grad,
     noise_tab, tab_t0 = (), 0
 
     for t in range(steps):
+        if deadline is not None and t % CHECK_EVERY == 0:
+            deadline.check()
         if t in changes:                 # a knob turned: new noise and hyperparameters
             noise, group_specs = changes[t]
             noisy = bool(np.any(noise))

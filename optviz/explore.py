@@ -5,7 +5,9 @@ single Scene, stepped together in blocks of 2048 starts, so memory stays bounded
 The lectures say "the optimizer determines which minimizer you converge to", tabulate
 error against learning rate, and recommend random search to start tuning; these are
 those pictures. Every function takes ``progress(done, total)`` for the page's progress
-bar, and returns a result with ``to_csv()``.
+bar, and returns a result with ``to_csv()``; ``budget`` (seconds, as optviz.cost
+prices the work) refuses a costlier one before it starts, and ``deadline``
+(optviz.cost.Deadline) stops one that runs long, both with CostError.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .cost import check
 from .engine import simulate_final
 from .optimizers import OPTIMIZERS
 from .scene import OptimizerSpec, Scene
@@ -63,7 +66,7 @@ class BasinMap:
 
 def basin_map(surface: str, optimizers, *, n: int = 128, steps: int = 500,
               box=None, noise: float = 0.0, seed: int = 0, progress=None,
-              surface_params=None) -> BasinMap:
+              surface_params=None, budget=None, deadline=None) -> BasinMap:
     """An ``n`` x ``n`` grid of starts over ``box`` (default: the surface's view) for every
     optimizer row; each cell labelled by the minimum it ends near (within 2 % of the
     box's diagonal)."""
@@ -77,7 +80,8 @@ def basin_map(surface: str, optimizers, *, n: int = 128, steps: int = 500,
     starts = np.stack([X.ravel(), Y.ravel()], axis=1)
     diag = math.hypot(x1 - x0, y1 - y0)
     scene = probe.replace(starts=starts, noise=noise, seed=seed)
-    run = simulate_final(scene, tol=1e-6 * diag, progress=progress)
+    _priced(scene, budget, ("a smaller grid",))
+    run = simulate_final(scene, tol=1e-6 * diag, progress=progress, deadline=deadline)
     label = np.full(run.loss.shape, ELSEWHERE, dtype=np.int64)
     minima = np.asarray(surf.minima, dtype=float).reshape(-1, 2)
     if len(minima):
@@ -129,15 +133,23 @@ class Sweep:
 SWEEP_CHUNK = 512
 
 
-def _final(scene, progress):
+def _priced(scene, budget, reduce=("fewer settings",)) -> None:
+    """CostError (optviz.cost) if ``scene`` costs more than ``budget`` seconds (None: any)."""
+    if budget is not None:
+        check(scene, budget, what="this exploration", reduce=reduce, final=True,
+              record_grad=False)
+
+
+def _final(scene, progress, budget=None, deadline=None):
     """Final loss and divergence of every row (one start), in chunks of rows so that a
     progress bar moves; the noise a row sees does not depend on the other rows."""
+    _priced(scene, budget)
     rows = scene.optimizers
     loss, div = [], []
     for r0 in range(0, len(rows), SWEEP_CHUNK):
         part = scene if len(rows) <= SWEEP_CHUNK else \
             scene.replace(optimizers=rows[r0:r0 + SWEEP_CHUNK])
-        run = simulate_final(part)
+        run = simulate_final(part, deadline=deadline)
         loss.append(run.loss[:, 0])
         div.append(run.diverged_at[:, 0] >= 0)
         if progress is not None:
@@ -146,7 +158,7 @@ def _final(scene, progress):
 
 
 def lr_sweep(surface: str, names, lrs, *, start=None, steps: int = 500, progress=None,
-             surface_params=None) -> Sweep:
+             surface_params=None, budget=None, deadline=None) -> Sweep:
     """Final loss against the learning rate for each optimizer: the lectures' "error vs
     step size" table. One scene: a row per (optimizer, lr)."""
     names, lrs = list(names), np.asarray(lrs, dtype=float)
@@ -156,7 +168,7 @@ def lr_sweep(surface: str, names, lrs, *, start=None, steps: int = 500, progress
     rows = [OptimizerSpec(nm, lr=float(lr), label=f"{nm} {lr:g}") for nm in names for lr in lrs]
     scene = Scene(surface, rows, starts=None if start is None else [start], steps=steps,
                   surface_params=surface_params)
-    loss, div = _final(scene, progress)
+    loss, div = _final(scene, progress, budget, deadline)
     shape = (len(names), len(lrs))
     return Sweep(scene, ("optimizer", "lr"), (np.array(names), lrs), loss.reshape(shape),
                  div.reshape(shape))
@@ -186,7 +198,7 @@ def _check_beta(name: str) -> None:
 
 
 def grid_sweep(surface: str, name: str, lrs, betas, *, start=None, steps: int = 1000,
-               progress=None, surface_params=None) -> Sweep:
+               progress=None, surface_params=None, budget=None, deadline=None) -> Sweep:
     """Final loss over lr x beta (momentum, or Adam's beta1) for one optimizer: the
     stable / unstable boundary as a heatmap. ``loss[i, j]`` is betas[i], lrs[j]."""
     _check_beta(name)
@@ -196,14 +208,15 @@ def grid_sweep(surface: str, name: str, lrs, betas, *, start=None, steps: int = 
     rows = [_with_beta(name, float(lr), float(b), f"{b:g} {lr:g}") for b in betas for lr in lrs]
     scene = Scene(surface, rows, starts=None if start is None else [start], steps=steps,
                   surface_params=surface_params)
-    loss, div = _final(scene, progress)
+    loss, div = _final(scene, progress, budget, deadline)
     shape = (len(betas), len(lrs))
     return Sweep(scene, ("beta", "lr"), (betas, lrs), loss.reshape(shape), div.reshape(shape))
 
 
 def random_search(surface: str, name: str, trials: int, *, seed: int = 0,
                   lr_range=(1e-4, 1.0), beta_range=(0.0, 0.99), start=None,
-                  steps: int = 1000, progress=None, surface_params=None) -> Sweep:
+                  steps: int = 1000, progress=None, surface_params=None, budget=None,
+                  deadline=None) -> Sweep:
     """``trials`` settings drawn at random, lr log-uniformly and 1 - beta log-uniformly
     (so momenta near 1 are tried as often as near 0.9), run as rows of one scene; the
     same seed gives the same trials. ``best_so_far`` is the tuning curve."""
@@ -218,6 +231,6 @@ def random_search(surface: str, name: str, trials: int, *, seed: int = 0,
             for i, (a, b) in enumerate(zip(lr, beta))]
     scene = Scene(surface, rows, starts=None if start is None else [start], steps=steps,
                   surface_params=surface_params)
-    loss, div = _final(scene, progress)
+    loss, div = _final(scene, progress, budget, deadline)
     return Sweep(scene, ("trial",), (np.arange(trials),), loss, div,
                  settings=np.stack([lr, beta], axis=1))

@@ -27,6 +27,7 @@ from __future__ import annotations
 import ast
 import functools
 import math
+import time
 
 import numpy as np
 
@@ -330,49 +331,347 @@ def _paren(t, prec) -> str:
     return rf"\left({s}\right)" if p < prec else s
 
 
-# -- 4. the surface ------------------------------------------------------------------------
+# -- 4. compile: one graph of shared subexpressions, flat tapes of NumPy calls ---------
 
-@functools.lru_cache(maxsize=64)
+#: Most distinct operations in a formula's value, gradient and Hessian together (shared
+#: subexpressions counted once). A tape runs one NumPy call per operation, so this bounds
+#: what one evaluation costs; building stops as soon as it is passed.
+MAX_OPS = 1500
+#: Work per element of each operation, in units of one elementwise add on large arrays
+#: (the fresh array every operation writes included), measured with NumPy 2.4 on the
+#: reference machine (benchmarks.abuse prints the estimate beside the time).
+OP_COST = {"+": 2.0, "-": 2.0, "*": 2.0, "neg": 2.0, "/": 2.0, "sq": 2.0, "**": 5.0,
+           "sin": 14.0, "cos": 14.0, "tan": 4.0, "exp": 3.0, "log": 3.0, "sqrt": 3.0,
+           "abs": 2.0, "tanh": 4.0, "sinh": 4.0, "cosh": 4.0, "sign": 2.0}
+#: Microseconds per operation of a tape on a page's few points (one NumPy call and the
+#: loop's bookkeeping).
+CALL_US = 0.8
+_ARITH = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide}
+
+
+class _Graph:
+    """Hash-consed expression graph: node i is a tuple whose operands are node ids, and the
+    same expression is never stored twice, so derivatives share every subexpression (the
+    gradient of a 19-level continued fraction is a few hundred nodes, not a tree of
+    thousands). The simplifications are those of the tree form (_make): constants folded,
+    0 and 1 dropped; ``a + b`` and ``a * b`` are stored with sorted operands, which
+    changes no result (IEEE addition and multiplication commute exactly)."""
+
+    def __init__(self, limit: int = MAX_OPS):
+        self.nodes: list[tuple] = []
+        self.index: dict[tuple, int] = {}
+        self.limit = limit
+        self._d: dict[tuple[int, str], int] = {}
+
+    def add(self, key: tuple) -> int:
+        i = self.index.get(key)
+        if i is None:
+            if len(self.nodes) >= self.limit:
+                raise FormulaError(f"formula: its derivatives take more than {self.limit} "
+                                   "operations; write a shorter formula")
+            i = self.index[key] = len(self.nodes)
+            self.nodes.append(key)
+        return i
+
+    def num(self, v: float) -> int:
+        return self.add(("num", float(v)))
+
+    def value(self, i: int):
+        n = self.nodes[i]
+        return n[1] if n[0] == "num" else None
+
+    def neg(self, a: int) -> int:
+        n = self.nodes[a]
+        if n[0] == "num":
+            return self.num(-n[1])
+        if n[0] == "neg":
+            return n[1]
+        return self.add(("neg", a))
+
+    def op(self, kind: str, a: int, b: int) -> int:
+        va, vb = self.value(a), self.value(b)
+        if va is not None and vb is not None:
+            with np.errstate(all="ignore"):
+                v = {"+": va + vb, "-": va - vb, "*": va * vb,
+                     "/": va / vb if vb != 0 else math.nan}[kind]
+            if math.isfinite(v):
+                return self.num(v)
+        if kind == "+":
+            if va == 0:
+                return b
+            if vb == 0:
+                return a
+        elif kind == "-":
+            if vb == 0:
+                return a
+            if va == 0:
+                return self.neg(b)
+        elif kind == "*":
+            if va == 0 or vb == 0:
+                return self.num(0.0)
+            if va == 1:
+                return b
+            if vb == 1:
+                return a
+        elif kind == "/" and vb == 1:
+            return a
+        if kind in ("+", "*") and b < a:
+            a, b = b, a
+        return self.add((kind, a, b))
+
+    def power(self, a: int, n: float) -> int:
+        return self.add(("**", a, float(n)))
+
+    def call(self, f: str, a: int) -> int:
+        return self.add(("call", f, a))
+
+    def from_tree(self, t: tuple) -> int:
+        kind = t[0]
+        if kind == "num":
+            return self.num(t[1])
+        if kind == "var":
+            return self.add(t)
+        if kind == "neg":
+            return self.neg(self.from_tree(t[1]))
+        if kind == "call":
+            return self.call(t[1], self.from_tree(t[2]))
+        if kind == "**":
+            return self.power(self.from_tree(t[1]), t[2])
+        return self.op(kind, self.from_tree(t[1]), self.from_tree(t[2]))
+
+    def d(self, i: int, var: str) -> int:
+        """d node_i / d var (memoized: each node is differentiated once per variable)."""
+        key = (i, var)
+        out = self._d.get(key)
+        if out is None:
+            out = self._d[key] = self._derive(i, var)
+        return out
+
+    def _derive(self, i: int, var: str) -> int:
+        n = self.nodes[i]
+        kind = n[0]
+        if kind == "num":
+            return self.num(0.0)
+        if kind == "var":
+            return self.num(1.0 if n[1] == var else 0.0)
+        if kind == "neg":
+            return self.neg(self.d(n[1], var))
+        if kind in ("+", "-"):
+            return self.op(kind, self.d(n[1], var), self.d(n[2], var))
+        if kind == "*":
+            a, b = n[1], n[2]
+            return self.op("+", self.op("*", self.d(a, var), b), self.op("*", a, self.d(b, var)))
+        if kind == "/":
+            a, b = n[1], n[2]
+            num = self.op("-", self.op("*", self.d(a, var), b), self.op("*", a, self.d(b, var)))
+            return self.op("/", num, self.power(b, 2.0))
+        if kind == "**":
+            a, p = n[1], n[2]
+            if p == 0:
+                return self.num(0.0)
+            inner = self.num(1.0) if p == 1 else self.power(a, p - 1)
+            return self.op("*", self.op("*", self.num(p), inner), self.d(a, var))
+        f, a = n[1], n[2]                                     # a call
+        da = self.d(a, var)
+        if self.value(da) == 0:
+            return self.num(0.0)
+        one = self.num(1.0)
+        outer = {
+            "sin": lambda: self.call("cos", a),
+            "cos": lambda: self.neg(self.call("sin", a)),
+            "tan": lambda: self.op("/", one, self.power(self.call("cos", a), 2.0)),
+            "exp": lambda: i,
+            "log": lambda: self.op("/", one, a),
+            "sqrt": lambda: self.op("/", self.num(0.5), i),
+            "abs": lambda: self.call("sign", a),              # 0 at 0, as NumPy's sign
+            "tanh": lambda: self.op("-", one, self.power(i, 2.0)),
+            "sinh": lambda: self.call("cosh", a),
+            "cosh": lambda: self.call("sinh", a),
+            "sign": lambda: self.num(0.0),
+        }[f]()
+        return self.op("*", outer, da)
+
+
+def _square(a):
+    return a * a
+
+
+class Tape:
+    """The operations that compute some nodes of a :class:`_Graph`, in order, each one
+    NumPy call on whole arrays; every shared subexpression is computed once, and each
+    intermediate array is let go after its last use (a basin map's 65,536 points at a
+    time hold a few arrays, not one per operation)."""
+
+    def __init__(self, graph: _Graph, outputs: tuple[int, ...]):
+        needed, stack = set(), list(outputs)
+        while stack:                                  # the nodes the outputs read
+            i = stack.pop()
+            if i not in needed:
+                needed.add(i)
+                stack += _operands(graph.nodes[i])
+        order = sorted(needed)                        # ids are topological: operands first
+        self.size = len(graph.nodes)
+        self.outputs = outputs
+        self.constants = {i: graph.nodes[i][1] for i in order if graph.nodes[i][0] == "num"}
+        self.variables = {i: graph.nodes[i][1] for i in order if graph.nodes[i][0] == "var"}
+        last = {}
+        code = []
+        for i in order:
+            n = graph.nodes[i]
+            kind = n[0]
+            if kind in ("num", "var"):
+                continue
+            if kind in _ARITH:
+                fn, args, name = _ARITH[kind], (n[1], n[2]), kind
+            elif kind == "neg":
+                fn, args, name = np.negative, (n[1],), "neg"
+            elif kind == "**":
+                p = n[2]
+                fn = _square if p == 2 else functools.partial(_power, p=p)
+                args, name = (n[1],), "sq" if p == 2 else "**"
+            else:
+                fn, args, name = _UFUNCS[n[1]], (n[2],), n[1]
+            for a in args:
+                last[a] = len(code)
+            code.append([i, fn, args, name, ()])
+        keep = set(outputs)
+        drops: dict[int, list[int]] = {}
+        for a, k in last.items():
+            if a not in keep and a not in self.constants and a not in self.variables:
+                drops.setdefault(k, []).append(a)
+        for k, ids in drops.items():
+            code[k][4] = tuple(ids)
+        self.code = [tuple(c) for c in code]
+        #: NumPy calls per evaluation, and the summed relative cost per point (OP_COST)
+        self.calls = len(self.code)
+        self.cost = float(sum(OP_COST[c[3]] for c in self.code))
+
+    def __call__(self, x, y) -> list:
+        vals = [None] * self.size
+        for i, v in self.constants.items():
+            vals[i] = v
+        for i, v in self.variables.items():
+            vals[i] = x if v == "x" else y
+        for i, fn, args, _, drop in self.code:
+            vals[i] = fn(*[vals[a] for a in args])
+            for a in drop:
+                vals[a] = None
+        return [vals[o] for o in self.outputs]
+
+
+def _operands(n: tuple) -> tuple[int, ...]:
+    """The node ids a graph node reads."""
+    kind = n[0]
+    if kind in _ARITH:
+        return n[1], n[2]
+    if kind in ("neg", "**"):
+        return (n[1],)
+    if kind == "call":
+        return (n[2],)
+    return ()
+
+
+def _power(a, p):
+    return np.power(a, p)
+
+
+class Compiled:
+    """A formula's value, gradient and Hessian as three tapes over one graph, and what an
+    evaluation costs: ``calls`` (NumPy calls) and ``cost`` (relative work per point) of
+    the gradient, and of the Hessian for second-order methods."""
+
+    def __init__(self, tree: tuple, limit: int = MAX_OPS):
+        g = _Graph(limit)
+        f = g.from_tree(tree)
+        gx, gy = g.d(f, "x"), g.d(f, "y")
+        hxx, hxy, hyy = g.d(gx, "x"), g.d(gx, "y"), g.d(gy, "y")
+        self.ops = sum(1 for n in g.nodes if n[0] not in ("num", "var"))
+        self.value = Tape(g, (f,))
+        self.grad = Tape(g, (gx, gy))
+        self.hess = Tape(g, (hxx, hxy, hyy))
+
+
+def compile_formula(text: str) -> Compiled:
+    """The checked, compiled form of ``text`` (FormulaError if refused)."""
+    return Compiled(parse(text))
+
+
+# -- 5. the surface ------------------------------------------------------------------------
+
+#: Longest a formula's minima search may take (seconds); past it the candidates refined
+#: so far are kept.
+SEARCH_SECONDS = 0.3
+
+
+@functools.lru_cache(maxsize=256)
+def _formula_cached(text, x_min, x_max, y_min, y_max, minima_items):
+    """formula_surface's work, its refusals cached like its results (a link to a refused
+    formula, opened by a whole class, is parsed once per worker)."""
+    try:
+        return _formula_surface(text, x_min, x_max, y_min, y_max, dict(minima_items))
+    except FormulaError as e:
+        return e
+
+
 def formula_surface(text: str, x_min: float = -5.0, x_max: float = 5.0,
                     y_min: float = -5.0, y_max: float = 5.0, **given_minima: float):
     """The Surface of formula ``text`` on the view box [x_min, x_max] x [y_min, y_max]
     (FormulaError if refused); ``min1_x=.., min1_y=.., ...`` give its minima instead of
-    the grid search (each polished by Newton's method when that converges nearby)."""
-    from .surfaces import Surface
+    the grid search (each polished by Newton's method when that converges nearby).
+    Results and refusals are both cached (256 formulas)."""
+    try:
+        key = (text, float(x_min), float(x_max), float(y_min), float(y_max),
+               tuple(sorted((k, float(v)) for k, v in given_minima.items())))
+        hash(key)
+    except (TypeError, ValueError):
+        return _formula_surface(text, x_min, x_max, y_min, y_max, given_minima)
+    out = _formula_cached(*key)
+    if isinstance(out, FormulaError):
+        raise FormulaError(str(out))
+    return out
+
+
+formula_surface.__wrapped__ = lambda text, x_min=-5.0, x_max=5.0, y_min=-5.0, y_max=5.0, \
+    **given: _formula_surface(text, x_min, x_max, y_min, y_max, given)
+formula_surface.cache_clear = _formula_cached.cache_clear
+
+
+def _formula_surface(text, x_min, x_max, y_min, y_max, given_minima):
+    from .surfaces import Surface, SurfaceCost
 
     if not (x_min < x_max and y_min < y_max):
         raise FormulaError(f"view: x from {x_min:g} to {x_max:g}, y from {y_min:g} to "
                            f"{y_max:g} is empty; the minimum must be below the maximum")
     box = (float(x_min), float(x_max), float(y_min), float(y_max))
     tree = parse(text)
-    gx, gy = derivative(tree, "x"), derivative(tree, "y")
-    hxx, hxy, hyy = derivative(gx, "x"), derivative(gx, "y"), derivative(gy, "y")
+    given = _given_minima(given_minima)
+    compiled = Compiled(tree)
 
-    def full(t, x, y):
-        v = evaluate(t, x, y)
+    def full(values, x, y):
         shape = np.shape(x)
         if shape != np.shape(y):                  # (the engine's x and y always agree)
             shape = np.broadcast_shapes(shape, np.shape(y))
-        return v if np.shape(v) == shape else np.broadcast_to(v, shape).copy()
+        return [v if np.shape(v) == shape else np.broadcast_to(v, shape).copy()
+                for v in values]
 
     def value_xy(x, y):
         with np.errstate(all="ignore"):
-            return full(tree, x, y)
+            return full(compiled.value(x, y), x, y)[0]
 
     def grad_xy(x, y):
         with np.errstate(all="ignore"):
-            return full(gx, x, y), full(gy, x, y)
+            return tuple(full(compiled.grad(x, y), x, y))
 
     def hess_xy(x, y):
         with np.errstate(all="ignore"):
-            return full(hxx, x, y), full(hxy, x, y), full(hyy, x, y)
+            return tuple(full(compiled.hess(x, y), x, y))
 
     fns = (value_xy, grad_xy, hess_xy)
-    given = _given_minima(given_minima)
+    deadline = time.monotonic() + SEARCH_SECONDS
     if given:
-        view, minima, saddles = box, _polished(fns, given), []
+        view, minima, saddles = box, _polished(fns, given, deadline), []
     else:
-        view, minima, saddles = _look_around(fns, box)
+        view, minima, saddles = _look_around(fns, box, deadline=deadline)
     x0, x1, y0, y1 = view
     low = minima[0] if minima else ((x0 + x1) / 2, (y0 + y1) / 2)
     # start: 70 % of the way from the lowest minimum to the farthest corner of the box
@@ -388,7 +687,11 @@ def formula_surface(text: str, x_min: float = -5.0, x_max: float = 5.0,
                 "formula, its minima found by a grid search.",
         value_xy=value_xy, grad_xy=grad_xy, hess_xy=hess_xy, view=view,
         default_start=(float(start[0]), float(start[1])),
-        minima=tuple(minima), saddles=tuple(saddles))
+        minima=tuple(minima), saddles=tuple(saddles),
+        cost=SurfaceCost(
+            grad=compiled.grad.cost, grad_us=CALL_US * (compiled.grad.calls + 1),
+            hess=compiled.hess.cost, hess_us=CALL_US * (compiled.hess.calls + 1),
+            value=compiled.value.cost, value_us=CALL_US * (compiled.value.calls + 1)))
 
 
 def _given_minima(params: dict) -> list[tuple[float, float]]:
@@ -406,24 +709,47 @@ def _given_minima(params: dict) -> list[tuple[float, float]]:
     return points
 
 
-def _polished(fns, points):
+def _refine_all(fns, points, deadline, iters=50):
+    """Newton's method on every point at once (the same arithmetic, point by point, as
+    surfaces._refine): a point stops where its Hessian is singular or its step is below
+    1e-15; all stop at ``deadline`` (time.monotonic) wherever they are."""
+    _, grad_xy, hess_xy = fns
+    if not points:
+        return ()
+    x = np.array([p[0] for p in points], dtype=float)
+    y = np.array([p[1] for p in points], dtype=float)
+    active = np.ones(len(points), dtype=bool)
+    with np.errstate(all="ignore"):
+        for _ in range(iters):
+            if not active.any() or time.monotonic() > deadline:
+                break
+            gx, gy = grad_xy(x, y)
+            a, b, d = hess_xy(x, y)
+            det = a * d - b * b
+            active &= det != 0
+            dx = (d * gx - b * gy) / det
+            dy = (a * gy - b * gx) / det
+            x = np.where(active, x - dx, x)
+            y = np.where(active, y - dy, y)
+            active &= ~(np.abs(dx) + np.abs(dy) < 1e-15)
+    return tuple((float(a), float(b)) for a, b in zip(x, y))
+
+
+def _polished(fns, points, deadline=math.inf):
     """Given minima, each moved to the exact stationary point Newton's method finds
     within 0.1 of it (else kept as given), lowest first."""
-    from .surfaces import _refine
     value_xy = fns[0]
     out = []
-    for (x, y), (rx, ry) in zip(points, _refine(fns, points)):
+    for (x, y), (rx, ry) in zip(points, _refine_all(fns, points, deadline)):
         near = math.isfinite(rx) and math.isfinite(ry) and abs(rx - x) + abs(ry - y) < 0.1
         out.append((rx, ry) if near else (x, y))
     return sorted(out, key=lambda m: float(value_xy(np.float64(m[0]), np.float64(m[1]))))
 
 
-def _look_around(fns, box=(-5.0, 5.0, -5.0, 5.0), n=81):
+def _look_around(fns, box=(-5.0, 5.0, -5.0, 5.0), n=81, deadline=math.inf):
     """(view box, minima lowest first, approximate saddles) from a grid search: grid
     points lower than their 8 neighbours, refined by Newton's method, kept if they stay
     in the box with a positive definite Hessian."""
-    from .surfaces import _refine
-
     value_xy, grad_xy, hess_xy = fns
     xs, ys = np.linspace(box[0], box[1], n), np.linspace(box[2], box[3], n)
     X, Y = np.meshgrid(xs, ys)
@@ -438,8 +764,14 @@ def _look_around(fns, box=(-5.0, 5.0, -5.0, 5.0), n=81):
     idx = np.argwhere(lower & np.isfinite(core))[:20]
     candidates = [(float(X[i + 1, j + 1]), float(Y[i + 1, j + 1])) for i, j in idx]
     minima = []
-    for x, y in _refine(fns, candidates):
-        a, b, d = (float(v) for v in hess_xy(np.float64(x), np.float64(y)))
+    refined = _refine_all(fns, candidates, deadline)
+    if refined:
+        rx = np.array([p[0] for p in refined])
+        ry = np.array([p[1] for p in refined])
+        with np.errstate(all="ignore"):
+            ha, hb, hd = (np.broadcast_to(v, rx.shape) for v in hess_xy(rx, ry))
+    for k, (x, y) in enumerate(refined):
+        a, b, d = float(ha[k]), float(hb[k]), float(hd[k])
         inside = box[0] <= x <= box[1] and box[2] <= y <= box[3]
         if inside and a > 0 and a * d - b * b > 0 and \
                 all(abs(x - mx) + abs(y - my) > 1e-6 for mx, my in minima):

@@ -617,6 +617,10 @@ class Optimizer:
     latex: str
     #: presets of one kernel (gd, momentum, nesterov are sgd) share one call per step
     kernel: str = ""
+    #: what one update of a group of its rows costs on a page's few points, in
+    #: microseconds on the reference machine (optviz.cost; benchmarks.abuse checks it);
+    #: a kernel's rows share it, whatever their number
+    step_us: float = 8.0
 
     @property
     def inspect(self) -> Callable:
@@ -648,63 +652,67 @@ _ADAM_TEX = (r"m \leftarrow \beta_1 m + (1-\beta_1) g,\; v \leftarrow \beta_2 v 
 def _registry() -> dict[str, Optimizer]:
     O = Optimizer
     entries = [
-        O("sgd", "SGD", sgd_init, sgd_update, _sgd_hyper(), _SGD_TEX),
+        O("sgd", "SGD", sgd_init, sgd_update, _sgd_hyper(), _SGD_TEX, step_us=6),
         # the presets keep torch's SGD default rate, 1e-3
         O("gd", "GD", sgd_init, sgd_update, _sgd_hyper(),
-          r"w \leftarrow w - \alpha g", kernel="sgd"),
+          r"w \leftarrow w - \alpha g", kernel="sgd", step_us=6),
         O("momentum", "Momentum", sgd_init, sgd_update, _sgd_hyper(momentum=0.9),
-          r"m \leftarrow \mu m - \alpha g,\; w \leftarrow w + m", kernel="sgd"),
+          r"m \leftarrow \mu m - \alpha g,\; w \leftarrow w + m", kernel="sgd", step_us=6),
         O("nesterov", "Nesterov", sgd_init, sgd_update,
           _sgd_hyper(momentum=0.9, nesterov=True),
-          r"b \leftarrow \mu b + g,\; w \leftarrow w - \alpha (g + \mu b)", kernel="sgd"),
+          r"b \leftarrow \mu b + g,\; w \leftarrow w - \alpha (g + \mu b)", kernel="sgd",
+          step_us=6),
         O("adagrad", "AdaGrad", adagrad_init, adagrad_update,
           {"lr": _lr(1e-2), "lr_decay": HyperParam(0.0, 0.0, 10.0),
            "weight_decay": _WD,
            "initial_accumulator_value": HyperParam(0.0, 0.0, 1e3),
            "eps": HyperParam(1e-10, 0.0, 1.0, symbol="ε", low_open=True)},
-          r"v \leftarrow v + g^2,\; w \leftarrow w - \alpha g / (\sqrt{v} + \epsilon)"),
+          r"v \leftarrow v + g^2,\; w \leftarrow w - \alpha g / (\sqrt{v} + \epsilon)", step_us=6),
         O("rmsprop", "RMSProp", rmsprop_init, rmsprop_update,
           {"lr": _lr(1e-2), "alpha": HyperParam(0.99, 0.0, 1.0, symbol="ρ", high_open=True),
            "eps": _EPS, "weight_decay": _WD,
            "momentum": HyperParam(0.0, 0.0, 1.0, symbol="μ", high_open=True),
            "centered": _FLAG},
           r"v \leftarrow \rho v + (1-\rho) g^2,\;"
-          r" w \leftarrow w - \alpha g / (\sqrt{v} + \epsilon)"),
-        O("adam", "Adam", adam_init, adam_update, _adam_hyper(), _ADAM_TEX),
+          r" w \leftarrow w - \alpha g / (\sqrt{v} + \epsilon)", step_us=7),
+        O("adam", "Adam", adam_init, adam_update, _adam_hyper(), _ADAM_TEX, step_us=10),
         O("adamw", "AdamW", adam_init, adamw_update, _adam_hyper(weight_decay=1e-2),
-          r"w \leftarrow w (1 - \alpha\lambda),\; \text{then Adam}"),
+          r"w \leftarrow w (1 - \alpha\lambda),\; \text{then Adam}", step_us=10),
         O("adam_nobias", "Adam (no bias correction)", adam_nobias_init, adam_nobias_update,
           {"lr": _lr(1e-3), "betas": _BETAS, "eps": _EPS},
-          r"w \leftarrow w - \alpha m / (\sqrt{v} + \epsilon)"),
+          r"w \leftarrow w - \alpha m / (\sqrt{v} + \epsilon)", step_us=8),
         O("adamax", "Adamax", adamax_init, adamax_update,
           {"lr": _lr(2e-3), "betas": _BETAS, "eps": _EPS, "weight_decay": _WD},
-          r"u \leftarrow \max(\beta_2 u, |g| + \epsilon),\; w \leftarrow w - \alpha \hat m / u"),
+          r"u \leftarrow \max(\beta_2 u, |g| + \epsilon),\; w \leftarrow w - \alpha \hat m / u",
+          step_us=8),
         O("nadam", "NAdam", nadam_init, nadam_update,
           {"lr": _lr(2e-3), "betas": _BETAS, "eps": _EPS, "weight_decay": _WD,
            "momentum_decay": HyperParam(4e-3, 0.0, 1.0, symbol="ψ")},
-          r"\text{Adam with a Nesterov look-ahead on } m"),
+          r"\text{Adam with a Nesterov look-ahead on } m", step_us=12),
         O("radam", "RAdam", adam_nobias_init, radam_update,
           {"lr": _lr(1e-3), "betas": _BETAS, "eps": _EPS, "weight_decay": _WD},
-          r"\text{Adam, rectified: momentum steps until } \rho_t > 5"),
+          r"\text{Adam, rectified: momentum steps until } \rho_t > 5", step_us=12),
         O("adadelta", "Adadelta", adadelta_init, adadelta_update,
           {"lr": _lr(1.0), "rho": HyperParam(0.9, 0.0, 1.0, symbol="ρ", high_open=True),
            "eps": HyperParam(1e-6, 0.0, 1.0, symbol="ε", low_open=True), "weight_decay": _WD},
-          r"\Delta = \sqrt{u+\epsilon} / \sqrt{v+\epsilon}\, g,\; w \leftarrow w - \alpha\Delta"),
+          r"\Delta = \sqrt{u+\epsilon} / \sqrt{v+\epsilon}\, g,\; w \leftarrow w - \alpha\Delta",
+          step_us=9),
         O("sign", "Sign GD", _no_state, sign_update, {"lr": _lr(0.01)},
-          r"w \leftarrow w - \alpha\, \mathrm{sign}(g)"),
+          r"w \leftarrow w - \alpha\, \mathrm{sign}(g)", step_us=3),
         O("normalized", "Normalized GD", _no_state, normalized_update, {"lr": _lr(0.01)},
-          r"w \leftarrow w - \alpha\, g / \lVert g \rVert"),
+          r"w \leftarrow w - \alpha\, g / \lVert g \rVert", step_us=6),
         O("random_search", "Random search", random_search_init, random_search_update,
           {"lr": _lr(0.1)},
-          r"w' = w + \alpha z;\; w \leftarrow w' \text{ if } L(w') < L(w)"),
+          r"w' = w + \alpha z;\; w \leftarrow w' \text{ if } L(w') < L(w)", step_us=10),
         O("newton", "Newton", newton_init, newton_update, {"lr": _lr(1.0)},
-          r"w \leftarrow w - \alpha H^{-1} g"),
+          r"w \leftarrow w - \alpha H^{-1} g", step_us=10),
     ]
     return {o.name: (o if o.kernel else _with_kernel(o)) for o in entries}
 
 
 def _with_kernel(o: Optimizer) -> Optimizer:
-    return Optimizer(o.name, o.label, o.init, o.update, o.hyper, o.latex, kernel=o.name)
+    return Optimizer(o.name, o.label, o.init, o.update, o.hyper, o.latex, kernel=o.name,
+                     step_us=o.step_us)
 
 
 #: Every optimizer by name. Presets (gd, momentum, nesterov) share the ``sgd`` kernel.

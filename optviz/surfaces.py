@@ -26,10 +26,26 @@ import numpy as np
 
 from .data import sample_mean
 
-__all__ = ["Surface", "SURFACES", "get_surface"]
+__all__ = ["Surface", "SurfaceCost", "SURFACES", "get_surface"]
 
 Array = np.ndarray
 XY = Callable[[Array, Array], Array]
+
+
+@dataclass(frozen=True)
+class SurfaceCost:
+    """What one evaluation of a surface costs, for budgets in cost rather than in counts
+    (optviz.cost): ``*_us``, microseconds per evaluation on a page's few points (its
+    NumPy calls), and ``grad``, ``hess``, ``value``, the work per point in units of one
+    elementwise add (what it costs on many points). A data surface's figures are for all
+    its samples; a minibatch costs its share. benchmarks.abuse checks them."""
+
+    grad: float = 8.0
+    grad_us: float = 8.0
+    hess: float = 8.0
+    hess_us: float = 8.0
+    value: float = 8.0
+    value_us: float = 8.0
 
 
 @dataclass(frozen=True)
@@ -57,6 +73,8 @@ class Surface:
     #: saddle): the engine then takes it in one multiply instead of ~6 calls (a page
     #: step is ~20). Set from ``grad_xy.scale``; None elsewhere.
     grad_scale: tuple[float, float] | None = None
+    #: what its value, gradient and Hessian cost to evaluate (see SurfaceCost)
+    cost: SurfaceCost = field(default_factory=SurfaceCost)
 
     def batch_grad_xy(self, x: Array, y: Array, idx) -> tuple[Array, Array]:
         """Gradient of the loss over the samples ``idx`` only (data surfaces)."""
@@ -168,7 +186,8 @@ def rotated_quadratic(kappa: float = 10.0, angle: float = 30.0) -> Surface:
         "RMSProp, Adam) lose their edge when the ill-conditioning is rotated.",
         _quadratic(a, b, d), (-4, 4, -4, 4), (-3.0, -1.0), minima=[(0, 0)],
         params={"kappa": (10.0, 1.0, 1000.0), "angle": (30.0, -90.0, 90.0)},
-        factory=rotated_quadratic, bound={"kappa": float(kappa), "angle": float(angle)})
+        factory=rotated_quadratic, bound={"kappa": float(kappa), "angle": float(angle)},
+        cost=SurfaceCost(5, 2, 1, 1, 4, 3))
 
 
 def _saddle():
@@ -371,25 +390,30 @@ def _build() -> dict[str, Surface]:
         _surface("bowl", "Well-conditioned bowl", r"L = w_1^2 + 2 w_2^2",
                  "Similar curvature in both directions: plain gradient descent heads "
                  "almost straight for the minimum.",
-                 _quadratic(1.0, 0.0, 2.0), (-4, 4, -4, 4), (-3.5, 3.0), minima=[(0, 0)]),
+                 _quadratic(1.0, 0.0, 2.0), (-4, 4, -4, 4), (-3.5, 3.0), minima=[(0, 0)],
+                 cost=SurfaceCost(2, 1, 1, 1, 4, 3)),
         _surface("ill_conditioned", "Ill-conditioned quadratic", r"L = 0.1 w_1^2 + 2 w_2^2",
                  "Much steeper in w2 than in w1: one learning rate is too slow for w1 and "
                  "too fast for w2 (GD: slow at 0.01, oscillating at 0.48, unstable at 0.51).",
-                 _quadratic(0.1, 0.0, 2.0), (-10, 10, -5, 5), (-9.0, 3.0), minima=[(0, 0)]),
+                 _quadratic(0.1, 0.0, 2.0), (-10, 10, -5, 5), (-9.0, 3.0), minima=[(0, 0)],
+                 cost=SurfaceCost(2, 1, 1, 1, 4, 3)),
         rotated_quadratic(),
         _surface("saddle", "Saddle", r"L = x^2 - y^2",
                  "Zero gradient without a minimum: from the ridge gradient descent stalls "
                  "near the saddle, while noise, momentum and Adam slide off it.",
-                 _saddle(), (-2, 2, -2, 2), (-1.8, 0.001), saddles=[(0, 0)]),
+                 _saddle(), (-2, 2, -2, 2), (-1.8, 0.001), saddles=[(0, 0)],
+                 cost=SurfaceCost(2, 1, 1, 1, 2, 1)),
         _surface("rosenbrock", "Rosenbrock", r"L = (1 - x)^2 + 100 (y - x^2)^2",
                  "A curved, narrow valley: finding it is easy, following it to the "
                  "minimum is slow without momentum or adaptive steps.",
-                 _rosenbrock(), (-2, 2, -1, 3), (-1.5, 2.0), minima=[(1, 1)]),
+                 _rosenbrock(), (-2, 2, -1, 3), (-1.5, 2.0), minima=[(1, 1)],
+                 cost=SurfaceCost(8, 3, 3, 2, 4, 2)),
         _surface("beale", "Beale",
                  r"L = (1.5 - x + xy)^2 + (2.25 - x + xy^2)^2 + (2.625 - x + xy^3)^2",
                  "Flat plateaus next to very steep walls: gradient scales vary by orders "
                  "of magnitude, which adaptive methods handle and plain GD does not.",
-                 _beale(), (-4.5, 4.5, -4.5, 4.5), (-1.0, 1.5), minima=[(3, 0.5)]),
+                 _beale(), (-4.5, 4.5, -4.5, 4.5), (-1.0, 1.5), minima=[(3, 0.5)],
+                 cost=SurfaceCost(36, 20, 60, 45, 13, 9)),
         _surface("himmelblau", "Himmelblau", r"L = (x^2 + y - 11)^2 + (x + y^2 - 7)^2",
                  "Four equally good minima: which one you reach depends on where you "
                  "start and on the optimizer.",
@@ -397,39 +421,45 @@ def _build() -> dict[str, Surface]:
                  minima=[(3, 2), (-2.805118, 3.131312), (-3.779310, -3.283186),
                          (3.584428, -1.848126)],
                  saddles=[(0.086677, 2.884254), (-3.073025, -0.081353),
-                          (3.385154, 0.073852), (-0.127961, -1.953715)]),
+                          (3.385154, 0.073852), (-0.127961, -1.953715)],
+                 cost=SurfaceCost(8, 5, 11, 10, 5, 4)),
         _surface("three_hump_camel", "Three-hump camel",
                  r"L = 2x^2 - 1.05x^4 + \tfrac{x^6}{6} + xy + y^2",
                  "One global and two local minima separated by saddles: a small step "
                  "stays in the nearest basin, momentum can hop across.",
                  _camel(), (-2.5, 2.5, -2.5, 2.5), (2.2, -2.0),
                  minima=[(0, 0), (1.7476, -0.8738), (-1.7476, 0.8738)],
-                 saddles=[(1.0705, -0.5352), (-1.0705, 0.5352)]),
+                 saddles=[(1.0705, -0.5352), (-1.0705, 0.5352)],
+                 cost=SurfaceCost(6, 4, 4, 3, 8, 5)),
         _surface("rastrigin", "Rastrigin",
                  r"L = 20 + \sum_{z \in \{x, y\}} \left(z^2 - 10 \cos 2\pi z\right)",
                  "A bowl covered in ripples: hundreds of local minima trap gradient "
                  "descent; noise and large steps see the bowl underneath.",
-                 _rastrigin(), (-3, 3, -3, 3), (2.3, 1.7), minima=[(0, 0)]),
+                 _rastrigin(), (-3, 3, -3, 3), (2.3, 1.7), minima=[(0, 0)],
+                 cost=SurfaceCost(40, 4, 30, 5, 30, 6)),
         _surface("ackley", "Ackley",
                  r"L = -20 e^{-0.2\sqrt{(x^2+y^2)/2}} - e^{(\cos 2\pi x + \cos 2\pi y)/2}"
                  r" + e + 20",
                  "A nearly flat outer region full of small dimples around one deep hole: "
                  "local gradients say little about where the global minimum is.",
-                 _ackley(), (-4, 4, -4, 4), (2.6, 2.2), minima=[(0, 0)]),
+                 _ackley(), (-4, 4, -4, 4), (2.6, 2.2), minima=[(0, 0)],
+                 cost=SurfaceCost(80, 11, 115, 30, 32, 9)),
         _surface("local_minimum", "Gradient descent with local minimum",
                  r"L = \tfrac14 x^4 - x^2 + \tfrac12 x + y^2",
                  "A shallow local minimum beside the global one: gradient descent from the "
                  "right settles in the shallow well, momentum rolls through to the deeper one.",
                  _local_minimum(), (-2.5, 3.0, -1.5, 1.5), (2.5, 1.0),
-                 minima=[(-1.6, 0), (1.1, 0)], saddles=[(0.26, 0)]),
+                 minima=[(-1.6, 0), (1.1, 0)], saddles=[(0.26, 0)],
+                 cost=SurfaceCost(5, 3, 2, 2, 7, 4)),
         _surface("plateau_cliff", "Plateau and cliff",
                  r"L = 4\,\sigma(-25x) + 0.05 (x-2)^2 + \tfrac12 y^2",
                  "A flat plateau ends in a steep cliff: the gradient there explodes and one "
                  "step catapults the point far away, unless the gradient is clipped.",
-                 _plateau_cliff(), (-4, 6, -3, 3), (-3.5, 2.0), minima=[(2, 0)]),
+                 _plateau_cliff(), (-4, 6, -3, 3), (-3.5, 2.0), minima=[(2, 0)],
+                 cost=SurfaceCost(6, 7, 10, 7, 9, 7)),
     ]
     from .data import data_surfaces  # empirical risks of tiny models (optviz.data)
-    s += data_surfaces(_surface)
+    s += data_surfaces(_surface, SurfaceCost)
     return {surface.name: surface for surface in s}
 
 

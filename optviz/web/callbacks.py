@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
+import os
 import time
 from typing import Any
 
@@ -20,6 +21,8 @@ from ..controls import (
     scene_from_controls,
     suggested_lr_log10,
 )
+from ..cost import CostError, Deadline
+from ..cost import check as check_cost
 from ..engine import draws_random_numbers, simulate
 from ..equations import equation
 from ..links import controls_from_query, query_from_controls
@@ -83,21 +86,39 @@ def _rows_from(store) -> Any:
     return rows
 
 
+#: The most one page request's run may cost, in seconds of the engine on the reference
+#: machine as optviz.cost prices it (OPTVIZ_PAGE_BUDGET). With the figures and Dash, a
+#: request within it takes at most about a second of CPU (benchmarks.abuse); a costlier
+#: setup is refused at once with a message naming what to reduce.
+PAGE_BUDGET = float(os.environ.get("OPTVIZ_PAGE_BUDGET", "0.7"))
+#: ... and the deadline inside the engine's step loop that backs the price (wall-clock
+#: seconds, OPTVIZ_REQUEST_SECONDS; generous, for a machine busy with a whole class).
+REQUEST_SECONDS = float(os.environ.get("OPTVIZ_REQUEST_SECONDS", "4"))
+
+
 @functools.lru_cache(maxsize=64)
 def _simulate_cached(scene, record_state=False):
-    return simulate(scene, record_state=record_state)
+    return simulate(scene, record_state=record_state, deadline=Deadline(REQUEST_SECONDS))
 
 
 def _run(scene, record_state=False):
-    """simulate(), remembering recent small scenes: a class opening the same demo, or a
-    student sliding back to a value, costs one simulation per worker. Bounded: 64 scenes of
-    at most 20,000 point-steps (about 1 MB each, 2 MB with the inspector's state). Scenes
-    that differ only in a seed that draws nothing (no noise) share an entry; the Run
-    returned carries the scene asked for."""
-    if len(scene.optimizers) * len(scene.starts) * scene.steps > 20_000:
-        return simulate(scene, record_state=record_state)
-    key = scene if scene.seed == 0 or draws_random_numbers(scene) else scene.replace(seed=0)
-    run = _simulate_cached(key, record_state)
+    """simulate() within the page's budget (ControlError on "steps" if over it: priced
+    before it runs, and stopped at the deadline if it runs long), remembering recent small
+    scenes: a class opening the same demo, or a student sliding back to a value, costs
+    one simulation per worker. Bounded: 64 scenes of at most 20,000 point-steps (about
+    1 MB each, 2 MB with the inspector's state). Scenes that differ only in a seed that
+    draws nothing (no noise) share an entry; the Run returned carries the scene asked
+    for."""
+    try:
+        check_cost(scene, PAGE_BUDGET, record_state=record_state)
+        if len(scene.optimizers) * len(scene.starts) * scene.steps > 20_000:
+            return simulate(scene, record_state=record_state,
+                            deadline=Deadline(REQUEST_SECONDS))
+        key = scene if scene.seed == 0 or draws_random_numbers(scene) else \
+            scene.replace(seed=0)
+        run = _simulate_cached(key, record_state)
+    except CostError as e:
+        raise ControlError(e.control, str(e)) from None
     return run if key is scene else dataclasses.replace(run, scene=scene)
 
 
@@ -307,10 +328,9 @@ def register(app) -> None:
         than any other input)."""
         setup, _ = controls_from_query(query if isinstance(query, str) else "")
         try:
-            scene = scene_from_controls(setup)
+            run = _run(scene_from_controls(setup))       # within the page's budget
         except ControlError:
             raise PreventUpdate from None
-        run = _run(scene)
         if ctx.triggered_id == ID.csv:
             return dict(content=exports.run_csv(run), filename="optviz-run.csv",
                         type="text/csv")
