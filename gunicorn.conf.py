@@ -26,6 +26,6 @@ preload_app = os.environ.get("GUNICORN_PRELOAD", "1") != "0"
 graceful_timeout = 10
 # restart workers now and then: bounded memory over a whole term
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
-max_requests_jitter = 200
+max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "200"))
 # "-" is stdout; an empty value turns the access log off
 accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-") or None

@@ -516,6 +516,13 @@
         return Math.floor(Math.random() * 1000000);
       },
 
+      /* this tab's random id, for the server's one-exploration-per-browser rule */
+      clientId: function (_id, known) {
+        if (known) return no_update();
+        if (window.crypto && window.crypto.randomUUID) return window.crypto.randomUUID();
+        return String(Math.random()).slice(2) + String(Date.now());
+      },
+
       formulaField: function (surface) {
         return surface === "formula" ? {display: "flex"} : {display: "none"};
       },

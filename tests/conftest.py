@@ -37,6 +37,7 @@ def server_proc():
                             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
                             env={**os.environ, "OPTVIZ_CACHE_DIR": cache})
     proc.url = f"http://127.0.0.1:{port}"
+    proc.cache = cache
     deadline = time.monotonic() + 90          # a loaded CI machine can be slow to import
     while True:
         try:

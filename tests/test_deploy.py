@@ -32,7 +32,8 @@ def test_healthz(client):
     r = client.get("/healthz")
     assert r.status_code == 200
     from optviz import __version__
-    assert r.get_json() == {"status": "ok", "version": __version__}
+    assert r.get_json() == {"status": "ok", "version": __version__,
+                            "jobs": {"backend": "diskcache", "ok": True}}
 
 
 def test_security_headers_on_every_answer(client):
@@ -40,7 +41,9 @@ def test_security_headers_on_every_answer(client):
         h = client.get(path).headers
         assert h["X-Content-Type-Options"] == "nosniff"
         assert h["Referrer-Policy"] == "strict-origin-when-cross-origin"
-        assert h["Content-Security-Policy"] == "frame-ancestors 'self'"
+        csp = dict(d.strip().split(" ", 1) for d in h["Content-Security-Policy"].split(";"))
+        assert csp["frame-ancestors"] == "'self'"
+        assert csp["script-src"].startswith("'self' 'sha256-")
 
 
 def test_large_bodies_are_refused(client):

@@ -92,7 +92,7 @@ def test_background_jobs_wait_for_a_free_slot(tmp_path, monkeypatch):
     import threading
     import time
 
-    from optviz.web.explore_panel import job_slot
+    from optviz.web.jobs import job_slot
     monkeypatch.setenv("OPTVIZ_CACHE_DIR", str(tmp_path))
     monkeypatch.delenv("REDIS_URL", raising=False)
     running, peak, lock = [0], [0], threading.Lock()
@@ -125,11 +125,11 @@ def test_a_cancelled_job_gives_its_slot_back(tmp_path, monkeypatch):
 
     import diskcache
 
-    from optviz.web.explore_panel import job_slot
+    from optviz.web.jobs import job_slot
     monkeypatch.setenv("OPTVIZ_CACHE_DIR", str(tmp_path))
     monkeypatch.delenv("REDIS_URL", raising=False)
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import time\nfrom optviz.web.explore_panel import job_slot\n"
+        [sys.executable, "-c", "import time\nfrom optviz.web.jobs import job_slot\n"
          "with job_slot(1):\n    print('in', flush=True)\n    time.sleep(600)"],
         env={**os.environ, "OPTVIZ_CACHE_DIR": str(tmp_path)}, stdout=subprocess.PIPE,
         text=True)
@@ -185,7 +185,7 @@ def test_the_explore_panel_heatmap_runs_for_the_default_rows_and_explains_otherw
 
 def test_cached_explorations_are_keyed_by_the_code_that_drew_them(tmp_path):
     # a result kept on disk or Redis must not outlive an upgrade of the code
-    from optviz.web.explore_panel import PACKAGE, background_manager, code_digest
+    from optviz.web.jobs import PACKAGE, background_manager, code_digest
     (tmp_path / "sub").mkdir()
     (tmp_path / "a.py").write_text("x = 1\n")
     (tmp_path / "sub" / "b.py").write_text("y = 2\n")

@@ -10,7 +10,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from .test_web import _main_callback_request
+from benchmarks.server import post as post_to
+
+from .conftest import ARTIFACTS
+from .test_web import _main_callback_request, _page_rows_store
 
 junk = st.recursive(
     st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=12),
@@ -24,15 +27,8 @@ COUNT = {"n": 0}
 
 
 def post(url, body: bytes, timeout=10):
-    req = urllib.request.Request(url + "/_dash-update-component", data=body, method="POST",
-                                 headers={"Content-Type": "application/json"})
-    t0 = time.perf_counter()
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:
-            status, data = r.status, r.read()
-    except urllib.error.HTTPError as e:
-        status, data = e.code, e.read()
-    return status, data, time.perf_counter() - t0
+    """(status, answer, seconds) of a callback request to the server at ``url``."""
+    return post_to(url + "/_dash-update-component", body, timeout)
 
 
 def envelope_with(values: dict):
@@ -59,7 +55,7 @@ def any_callback_request(output_prefix: str, values: list, changed: int):
                "property": d["property"], "value": values[i % len(values)] if values else None}
               for i, d in enumerate(deps)]
     n_in = len(spec["inputs"])
-    outputs = [{"id": part.rsplit(".", 1)[0], "property": part.rsplit(".", 1)[1].split("@")[0]}
+    outputs = [{"id": part.rsplit(".", 1)[0], "property": part.rsplit(".", 1)[1]}
                for part in output.strip(".").split("...")]
     changed_dep = deps[changed % n_in]
     return {"output": output, "outputs": outputs if output.startswith("..") else outputs[0],
@@ -132,6 +128,64 @@ def test_named_hostile_values(live, values, expect):
         assert status == 200
         errors = json.loads(data)["response"]["errors"]["data"]
         assert any(expect in msg for msg in errors.values()), errors
+
+
+def _get(url):
+    try:
+        with urllib.request.urlopen(url, timeout=10) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+def test_a_body_nested_100000_deep_gets_400(live):
+    status, data, seconds = post(live, b"[" * 100_000 + b"]" * 100_000)
+    assert status == 400 and b"nested too deeply" in data and seconds < TIME_LIMIT
+
+
+def test_a_path_out_of_the_script_folders_gets_404_and_lists_nothing(live, server_proc):
+    log = ARTIFACTS / "gunicorn.log"
+    before = log.stat().st_size
+    for path in ("/_dash-component-suites/dash/../../../../etc/passwd",
+                 "/_dash-component-suites/dash/%2e%2e/%2e%2e/etc/passwd",
+                 "/_dash-component-suites/dash/no-such-file.js"):
+        status, data = _get(live + path)
+        assert status == 404, (path, status)
+        assert b"root:" not in data and b"registered" not in data
+    with open(log, "rb") as f:
+        f.seek(before)
+        assert b"registered paths" not in f.read()
+
+
+def test_outputs_that_do_not_match_the_callback_get_400(live):
+    from app import app
+    output = next(k for k in app.callback_map if k.startswith("..click-start.data"))
+    body = any_callback_request("click-start.data", [None], 0)
+    assert body["output"] == output
+    body["outputs"] = [{"id": "graph", "property": "figure"}] * len(body["outputs"])
+    status, data, _ = post(live, json.dumps(body).encode())
+    assert status == 400 and b"do not match" in data
+
+
+CONTINUED_FRACTION = "x*y"
+for _ in range(19):
+    CONTINUED_FRACTION = f"1/(1+{CONTINUED_FRACTION})"
+
+
+@pytest.mark.parametrize("text, rows", [
+    (CONTINUED_FRACTION, ["gd", "newton"]), ("*".join(["sin(x+y)"] * 22), ["newton"])])
+def test_formulas_that_hung_a_worker_answer_at_once(live, text, rows):
+    """(They answered 500 after 30 s: a WORKER TIMEOUT, every time.)"""
+    for steps in (300, 5000):
+        values = {"surface": "formula", "formula": text, "steps": steps,
+                  "rows-store": _page_rows_store([{"uid": r, "on": True} for r in rows])}
+        status, data, seconds = post(live, json.dumps(envelope_with(values)).encode())
+        assert status == 200 and seconds < TIME_LIMIT, (steps, status, seconds)
+        errors = json.loads(data)["response"].get("errors", {}).get("data", {})
+        if steps == 5000:            # Newton on its compiled Hessian costs too much here
+            assert any("at most" in m and "steps" in m for m in errors.values()), errors
+        else:
+            assert errors == {}, errors
 
 
 def test_ten_megabyte_body_is_refused_quickly(live):

@@ -296,7 +296,8 @@ def _main_callback_request(lr_log10, steps=300, state=None, rows=DEFAULT_ROWS):
     outputs = []
     for part in output.strip(".").split("..."):
         cid, prop = part.rsplit(".", 1)
-        outputs.append({"id": cid.split("@")[0], "property": prop.split("@")[0]})
+        # as Chromium sends them: a duplicate output's property keeps its "@<hash>"
+        outputs.append({"id": cid, "property": prop})
     state = state or {}
     return {"output": output, "outputs": outputs, "inputs": inputs,
             "state": [{"id": d["id"], "property": d["property"], "value": state.get(d["id"])}

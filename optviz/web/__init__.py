@@ -8,8 +8,8 @@ from flask_compress import Compress
 
 from .. import __version__
 from .callbacks import register
-from .explore_panel import background_manager
 from .explore_panel import register as register_explore
+from .jobs import background_manager, jobs_health
 from .layout import ID, layout
 from .server import harden, serve_static_once
 
@@ -42,7 +42,7 @@ def create_app() -> Dash:
     serve_static_once(app)          # the scripts compressed, the layout serialized, once
     Compress(app.server)
     # /healthz, security headers, request size limit, callback envelopes checked
-    harden(app.server, __version__, app.callback_map)
+    harden(app.server, __version__, app.callback_map, app.csp_hashes(), jobs_health)
     # Dash records which component scripts it may serve only while rendering the index
     # page; a gunicorn worker that has not rendered it yet answers those scripts with a
     # 500 (the page loads from another worker). Render it once here, in every worker.

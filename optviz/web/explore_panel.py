@@ -1,40 +1,29 @@
 """The "Explore" panel: basin maps, sweeps and random search as Dash background
 callbacks (a progress bar, a cancel button), on the main page's surface, rows and start.
 
-Long jobs never run in a web worker: they go to the background callback manager
-(:func:`background_manager`): the embedded DiskcacheManager on one machine (nothing to
-start), or Celery workers on Redis when ``REDIS_URL`` is set. The job reads the main
-setup from its link (``optviz.links``), so it trusts the request no more than the page
-does, and stays within MAX_WORK point-steps.
+Long jobs never run in a web worker: they go to the background jobs (optviz.web.jobs:
+where they run, how many, for how long). The job reads the main setup from its link
+(``optviz.links``), so it trusts the request no more than the page does, is priced
+before it starts and stopped at its time limit (jobs.JOB_SECONDS).
 """
 from __future__ import annotations
 
-import contextlib
-import functools
-import hashlib
 import math
-import os
-import tempfile
-import threading
 import time
-from pathlib import Path
 
 import numpy as np
-from dash import Input, Output, State, dcc, html, no_update
+from dash import ClientsideFunction, Input, Output, State, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from .. import explore
 from ..controls import ControlError, scene_from_controls
+from ..cost import Deadline
 from ..links import controls_from_query
 from ..optimizers import OPTIMIZERS
 from .figures import row_color, typed
+from .jobs import JOB_SECONDS, install_admission, job_slot
 
-__all__ = ["panel", "register", "background_manager", "job_slot", "EX", "MAX_WORK",
-           "MAX_JOBS"]
-
-#: The most point-steps one exploration may cost (a 256 x 256 map of two rows x 1000
-#: steps is 1.3e8).
-MAX_WORK = 150_000_000
+__all__ = ["panel", "register", "compute", "EX"]
 
 
 class EX:
@@ -44,16 +33,12 @@ class EX:
     run, cancel, progress, status = "ex-run", "ex-cancel", "ex-progress", "ex-status"
     graph, result, csv, download = "ex-graph", "ex-result", "ex-csv", "ex-download"
     shown = "ex-shown"            # which kind of map is on the screen (for clicks)
+    client = "ex-client"          # this browser's random id (jobs.Admission: one job each)
 
 
 KINDS = {"basin": "basin map (where each start ends)", "lr": "learning-rate sweep",
          "grid": "lr × β heatmap", "random": "random search"}
 
-
-#: Explorations that may run at once on one machine with the Diskcache manager (which
-#: starts a process per job): more wait for a slot, so a class pressing "run" together
-#: cannot start hundreds of processes. With Celery the workers' concurrency bounds it.
-MAX_JOBS = max(1, int(os.environ.get("OPTVIZ_MAX_JOBS", os.cpu_count() or 1)))
 
 #: The result box before the first run (a bare dcc.Graph would draw empty axes from -1 to 6).
 WAITING = {"data": [], "layout": {
@@ -62,96 +47,6 @@ WAITING = {"data": [], "layout": {
     "annotations": [{"text": "Choose a map above and press <b>run</b>.", "showarrow": False,
                      "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.6,
                      "font": {"size": 15, "color": "#555"}}]}}
-
-
-def _cache_dir() -> str:
-    return os.environ.get("OPTVIZ_CACHE_DIR") or os.path.join(tempfile.gettempdir(),
-                                                              "optviz-cache")
-
-
-#: How often a job waiting for a slot looks again (seconds).
-SLOT_POLL = 0.05
-
-
-def _me() -> tuple:
-    """This job's identity as a slot's owner: (pid, process start time, thread)."""
-    import psutil
-    return os.getpid(), psutil.Process().create_time(), threading.get_ident()
-
-
-def _alive(owner) -> bool:
-    """Whether the process that took a slot still runs (not a zombie, not a reused pid)."""
-    import psutil
-    try:
-        pid, started = owner[0], owner[1]
-        p = psutil.Process(pid)
-        return p.create_time() == started and p.status() != psutil.STATUS_ZOMBIE
-    except (psutil.Error, TypeError, IndexError, ValueError):
-        return False
-
-
-@contextlib.contextmanager
-def job_slot(slots: int | None = None):
-    """Hold one of ``slots`` (default MAX_JOBS) machine-wide job slots while running; no-op
-    on Celery. Slot k is a key in the Diskcache directory (shared by every process) naming
-    its owner. A slot whose owner process is gone counts as free: **cancel** kills a job
-    with SIGKILL, so its ``finally`` never runs (a counting semaphore lost a slot at every
-    cancel, and after two the explorations of the whole machine waited ten minutes)."""
-    if os.environ.get("REDIS_URL"):
-        yield
-        return
-    import diskcache
-    me, keys = _me(), [f"optviz-explore-slot-{k}" for k in range(slots or MAX_JOBS)]
-    with diskcache.Cache(_cache_dir()) as cache:
-        mine = None
-        while mine is None:
-            with cache.transact():
-                for key in keys:
-                    owner = cache.get(key)
-                    if owner is None or not _alive(owner):
-                        cache.set(key, me)
-                        mine = key
-                        break
-            if mine is None:
-                time.sleep(SLOT_POLL)
-        try:
-            yield
-        finally:
-            with cache.transact():
-                if cache.get(mine) == me:
-                    cache.delete(mine)
-
-
-#: the optviz package's directory
-PACKAGE = Path(__file__).resolve().parents[1]
-
-
-@functools.cache
-def code_digest(root: Path = PACKAGE) -> str:
-    """A digest of the optviz package's source (``root``), part of every cached result's
-    key: results are kept for an hour in a cache directory or on Redis, either of which
-    can outlive an upgrade, and a new version must not serve a map the old code drew."""
-    h = hashlib.sha256()
-    for f in sorted(root.rglob("*.py")):
-        h.update(f.relative_to(root).as_posix().encode() + b"\0" + f.read_bytes())
-    return h.hexdigest()[:16]
-
-
-def background_manager():
-    """Celery on Redis if REDIS_URL is set (workers: ``celery -A app:celery_app worker``),
-    else the embedded Diskcache manager in OPTVIZ_CACHE_DIR (default: a temp dir)."""
-    url = os.environ.get("REDIS_URL")
-    if url:
-        from celery import Celery
-        from dash import CeleryManager
-        celery_app = Celery("optviz", broker=url, backend=url)
-        celery_app.conf.update(result_expires=3600, task_acks_late=True,
-                               worker_prefetch_multiplier=1)
-        return CeleryManager(celery_app, cache_by=[code_digest], expire=3600), celery_app
-    import diskcache
-    from dash import DiskcacheManager
-    return DiskcacheManager(diskcache.Cache(_cache_dir()), cache_by=[code_digest],
-                            expire=3600), None
 
 
 def panel() -> html.Details:
@@ -187,6 +82,7 @@ def panel() -> html.Details:
                           "modeBarButtonsToRemove": ["select2d", "lasso2d", "zoomIn2d",
                                                      "zoomOut2d", "autoScale2d"]}),
         dcc.Store(id=EX.result), dcc.Store(id=EX.shown),
+        dcc.Store(id=EX.client, storage_type="session"),
     ])
 
 
@@ -235,26 +131,25 @@ def compute(kind, n, steps, trials, query, progress=None):
     names = [o.name for o in rows]
     colors = [row_color(o.name) for o in rows]
     t0 = time.perf_counter()
+    # priced before it starts, stopped at the time limit (CostError, a ValueError)
+    params = dict(surface_params=params, budget=JOB_SECONDS,
+                  deadline=Deadline(JOB_SECONDS, "this exploration"))
     if kind == "basin":
         rows = rows[:2]
-        work = len(rows) * n * n * steps
-        if work > MAX_WORK:
-            raise ControlError("explore", f"explore: {work:.3g} point-steps; at most "
-                                          f"{MAX_WORK:.3g} (fewer cells or steps)")
         result = explore.basin_map(surface, rows, n=n, steps=steps, progress=progress,
-                                   surface_params=params)
+                                   **params)
         fig = _basin_figure(result)
     elif kind == "lr":
         lrs = np.logspace(-5, 1, max(n, 8))
         result = explore.lr_sweep(surface, names, lrs, start=start, steps=steps,
-                                  progress=progress, surface_params=params)
+                                  progress=progress, **params)
         fig = _lr_figure(result, colors)
     elif kind == "grid":
         name = _tunable(names)
         side = min(n, 64)
         result = explore.grid_sweep(surface, name, np.logspace(-5, 1, side),
                                     np.linspace(0, 0.99, side), start=start, steps=steps,
-                                    progress=progress, surface_params=params)
+                                    progress=progress, **params)
         fig = _grid_figure(result, _swept(name))
     elif kind == "random":
         name = _tunable(names)
@@ -263,11 +158,11 @@ def compute(kind, n, steps, trials, query, progress=None):
         half = (lambda done, total: progress(done, 2 * total)) if progress else None
         grid = explore.grid_sweep(surface, name, np.logspace(-5, 1, 32),
                                   np.linspace(0, 0.99, 32), start=start, steps=steps,
-                                  progress=half, surface_params=params)
+                                  progress=half, **params)
         rest = (lambda done, total: progress(total + done, 2 * total)) if progress else None
         result = explore.random_search(surface, name, trials, seed=scene.seed,
                                        lr_range=(1e-5, 10.0), start=start, steps=steps,
-                                       progress=rest, surface_params=params)
+                                       progress=rest, **params)
         fig = _random_figure(result, _swept(name), grid)
     else:
         raise ControlError("explore", "explore: choose a kind of map")
@@ -419,7 +314,7 @@ def register(app, ids) -> None:
         Output(EX.shown, "data"),
         Input(EX.run, "n_clicks"),
         State(EX.kind, "value"), State(EX.n, "value"), State(EX.steps, "value"),
-        State(EX.trials, "value"), State(ids.query, "data"),
+        State(EX.trials, "value"), State(ids.query, "data"), State(EX.client, "data"),
         background=True, interval=250,      # poll for progress 4 times a second
         running=[(Output(EX.run, "disabled"), True, False),
                  (Output(EX.cancel, "disabled"), False, True)],
@@ -427,7 +322,7 @@ def register(app, ids) -> None:
         progress=[Output(EX.progress, "value"), Output(EX.progress, "max")],
         prevent_initial_call=True,
     )
-    def run(set_progress, _clicks, kind, n, steps, trials, query):
+    def run(set_progress, _clicks, kind, n, steps, trials, query, _client):
         last = [0.0]
 
         def progress(done, total):
@@ -444,6 +339,12 @@ def register(app, ids) -> None:
             return no_update, no_update, str(e), no_update
         return fig, text, message, kind
 
+    # admitted before it starts (jobs.Admission): one per browser, MAX_QUEUE in all
+    output = next(k for k in app.callback_map if k.startswith(f"..{EX.graph}.figure"))
+    install_admission(app.server, output, EX.client, EX.status)
+    app.clientside_callback(
+        ClientsideFunction("optviz", "clientId"),
+        Output(EX.client, "data"), Input(EX.client, "id"), State(EX.client, "data"))
     app.clientside_callback(
         """function (n, text) {
             if (!n || !text) return window.dash_clientside.no_update;

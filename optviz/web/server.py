@@ -17,10 +17,11 @@ from __future__ import annotations
 import functools
 import os
 
+from dash.exceptions import DependencyException
 from dash.fingerprint import check_fingerprint
 from flask import Flask, Response, jsonify, request
 
-__all__ = ["harden", "envelope_error", "serve_static_once", "static_key"]
+__all__ = ["harden", "envelope_error", "serve_static_once", "static_key", "csp"]
 
 DEFAULT_MAX_BODY = 256 * 1024
 #: Most compressed bodies a worker keeps (a page needs ~20; a bound whatever is asked).
@@ -62,14 +63,46 @@ def envelope_error(body, callback_map) -> str | None:
             return f"outputs must list the callback's {n_out} outputs"
     elif not is_out(outputs):
         return "outputs must be {id, property}"
+    named = output[2:-2].split("...") if multi else [output]
+    for part, o in zip(named, outputs if multi else [outputs]):
+        # "id.property" (a duplicate output's property ends in "@<hash>" on both sides);
+        # pattern-matching ids are objects
+        if isinstance(o, dict) and isinstance(o["id"], str) and \
+                part != f"{o['id']}.{o['property']}":
+            return f"outputs do not match the callback's ({part.split('@')[0]})"
     changed = body.get("changedPropIds", [])
     if not isinstance(changed, list) or not all(isinstance(c, str) for c in changed):
         return "changedPropIds must be a list of strings"
     return None
 
 
-def harden(server: Flask, version: str, callback_map=None) -> None:
-    """Add /healthz, the security headers, the body limit and the envelope check."""
+def csp(ancestors: str, script_hashes=()) -> str:
+    """The Content-Security-Policy: scripts only from this server (and Dash's inline
+    bootstrap, by its hash), no plugins, no base-URI or form tricks. Styles may be inline
+    (Dash and Plotly set style attributes); images and workers may be data: and blob:
+    (Plotly's image export, MathJax)."""
+    return "; ".join([
+        "default-src 'self'",
+        "script-src 'self' " + " ".join(script_hashes),
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data: blob:",
+        "font-src 'self' data:",
+        "connect-src 'self'",
+        "worker-src 'self' blob:",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        f"frame-ancestors {ancestors}",
+    ])
+
+
+def harden(server: Flask, version: str, callback_map=None, script_hashes=(),
+           jobs_health=None) -> None:
+    """Add /healthz, the security headers (``script_hashes``: the CSP hashes of the
+    page's inline scripts, ``Dash.csp_hashes()``), the body limit, the envelope check
+    and quiet 4xx answers where stock Dash answers 500. ``jobs_health()`` says whether
+    the background jobs' backend answers: /healthz then reports it, and says "degraded"
+    (still 200: the page itself works) when it does not."""
     server.config["MAX_CONTENT_LENGTH"] = int(os.environ.get("OPTVIZ_MAX_BODY",
                                                              DEFAULT_MAX_BODY))
     ancestors = os.environ.get("OPTVIZ_FRAME_ANCESTORS", "'self'").strip() or "'self'"
@@ -78,21 +111,33 @@ def harden(server: Flask, version: str, callback_map=None) -> None:
     def check_envelope():
         if request.method == "POST" and request.path.endswith("/_dash-update-component") \
                 and callback_map is not None:
-            reason = envelope_error(request.get_json(silent=True), callback_map)
+            try:
+                body = request.get_json(silent=True)
+            except RecursionError:                 # (a body nested 100,000 deep)
+                return jsonify(error="the request body is nested too deeply"), 400
+            reason = envelope_error(body, callback_map)
             if reason:
                 return jsonify(error=reason), 400
         return None
 
+    @server.errorhandler(DependencyException)
+    def unknown_script(_e):
+        # a script Dash does not serve (a typo, "../../etc/passwd"): stock Dash answers
+        # 500 and writes every script it serves to the log
+        return jsonify(error="no such file"), 404
+
     @server.get("/healthz")
     def healthz():
-        return jsonify(status="ok", version=version)
+        jobs = jobs_health() if jobs_health is not None else None
+        status = "ok" if jobs is None or jobs.get("ok") else "degraded"
+        return jsonify(status=status, version=version, jobs=jobs)
 
     @server.after_request
     def headers(response):
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
         response.headers.setdefault("Content-Security-Policy",
-                                    f"frame-ancestors {ancestors}")
+                                    csp(ancestors, script_hashes))
         return response
 
 

@@ -1,0 +1,352 @@
+"""Background jobs (Explore's maps and sweeps): where they run, how many, for how long,
+and what happens when something breaks.
+
+* **Where.** Dash background callbacks, through :func:`background_manager`: on one
+  machine the embedded Diskcache manager (a process per job, results in a cache
+  directory shared by every web worker; nothing to start), or Celery workers on Redis
+  when ``REDIS_URL`` is set.
+* **How many.** At most MAX_JOBS run at once on a machine (:func:`job_slot`; Celery: the
+  workers' concurrency), and at most MAX_QUEUE wait or run, one per browser
+  (:class:`Admission`): past that a click is answered "busy, N explorations ahead" at
+  once and nothing is started.
+* **For how long.** Each job is priced before it starts and stopped at JOB_SECONDS
+  (optviz.cost; see explore_panel.compute).
+* **Faults.** A removed cache directory is made again on its next use; a job process is
+  not joined by a recycling web worker; with Redis down, a click says "background
+  workers unavailable" within about a second, and /healthz reports the backend.
+"""
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import json
+import os
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from flask import g, has_request_context, jsonify, request
+
+__all__ = ["background_manager", "job_slot", "jobs_health", "code_digest", "Admission",
+           "install_admission", "JOB_SECONDS", "MAX_JOBS", "MAX_QUEUE"]
+
+#: An exploration's time limit, wall-clock seconds (OPTVIZ_JOB_SECONDS): it is priced
+#: against it before it starts (optviz.cost) and stopped when it passes it.
+JOB_SECONDS = float(os.environ.get("OPTVIZ_JOB_SECONDS", "60"))
+
+#: Explorations that may run at once on one machine with the Diskcache manager (which
+#: starts a process per job): more wait for a slot, so a class pressing "run" together
+#: cannot start hundreds of processes. With Celery the workers' concurrency bounds it.
+MAX_JOBS = max(1, int(os.environ.get("OPTVIZ_MAX_JOBS", os.cpu_count() or 1)))
+
+
+def _cache_dir() -> str:
+    return os.environ.get("OPTVIZ_CACHE_DIR") or os.path.join(tempfile.gettempdir(),
+                                                              "optviz-cache")
+
+
+#: How often a job waiting for a slot looks again (seconds).
+SLOT_POLL = 0.05
+
+
+def _me() -> tuple:
+    """This job's identity as a slot's owner: (pid, process start time, thread)."""
+    import psutil
+    return os.getpid(), psutil.Process().create_time(), threading.get_ident()
+
+
+def _alive(owner) -> bool:
+    """Whether the process that took a slot still runs (not a zombie, not a reused pid)."""
+    import psutil
+    try:
+        pid, started = owner[0], owner[1]
+        p = psutil.Process(pid)
+        return p.create_time() == started and p.status() != psutil.STATUS_ZOMBIE
+    except (psutil.Error, TypeError, IndexError, ValueError):
+        return False
+
+
+@contextlib.contextmanager
+def job_slot(slots: int | None = None):
+    """Hold one of ``slots`` (default MAX_JOBS) machine-wide job slots while running; no-op
+    on Celery. Slot k is a key in the Diskcache directory (shared by every process) naming
+    its owner. A slot whose owner process is gone counts as free: **cancel** kills a job
+    with SIGKILL, so its ``finally`` never runs (a counting semaphore lost a slot at every
+    cancel, and after two the explorations of the whole machine waited ten minutes)."""
+    if os.environ.get("REDIS_URL"):
+        yield
+        return
+    import diskcache
+    me, keys = _me(), [f"optviz-explore-slot-{k}" for k in range(slots or MAX_JOBS)]
+    with diskcache.Cache(_cache_dir()) as cache:
+        mine = None
+        while mine is None:
+            with cache.transact():
+                for key in keys:
+                    owner = cache.get(key)
+                    if owner is None or not _alive(owner):
+                        cache.set(key, me)
+                        mine = key
+                        break
+            if mine is None:
+                time.sleep(SLOT_POLL)
+        try:
+            yield
+        finally:
+            with cache.transact():
+                if cache.get(mine) == me:
+                    cache.delete(mine)
+
+
+#: the optviz package's directory
+PACKAGE = Path(__file__).resolve().parents[1]
+
+
+@functools.cache
+def code_digest(root: Path = PACKAGE) -> str:
+    """A digest of the optviz package's source (``root``), part of every cached result's
+    key: results are kept for an hour in a cache directory or on Redis, either of which
+    can outlive an upgrade, and a new version must not serve a map the old code drew."""
+    h = hashlib.sha256()
+    for f in sorted(root.rglob("*.py")):
+        h.update(f.relative_to(root).as_posix().encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def background_manager():
+    """Celery on Redis if REDIS_URL is set (workers: ``celery -A app:celery_app worker``),
+    else the embedded Diskcache manager in OPTVIZ_CACHE_DIR (default: a temp dir)."""
+    url = os.environ.get("REDIS_URL")
+    if url:
+        from celery import Celery
+        from dash import CeleryManager
+
+        class TaskManager(CeleryManager):
+            """Dash's CeleryManager, each task entered in the Admission's registry."""
+
+            def call_job_fn(self, key, job_fn, args, context):
+                task = super().call_job_fn(key, job_fn, args, context)
+                _register(task)
+                return task
+
+        celery_app = Celery("optviz", broker=url, backend=url)
+        celery_app.conf.update(result_expires=3600, task_acks_late=True,
+                               worker_prefetch_multiplier=1)
+        return TaskManager(celery_app, cache_by=[code_digest], expire=3600), celery_app
+    return _job_manager()(_cache_dir(), cache_by=[code_digest], expire=3600), None
+
+
+def _job_manager():
+    """Dash's DiskcacheManager, made to survive two faults of a class server (a class, so
+    that importing this module does not import Dash's job machinery)."""
+    import diskcache
+    from dash import DiskcacheManager
+
+    class JobManager(DiskcacheManager):
+        """* The cache directory heals: if it is removed (a /tmp cleaner, an operator),
+          the next use makes it again (stock: every job failed until a restart).
+        * A job process is not the web worker's child for Python's exit handler: a worker
+          that gunicorn recycles (max_requests) exits at once instead of waiting for its
+          jobs, which finish and leave their result in the shared cache for any worker."""
+
+        def __init__(self, directory, **kw):
+            self._dir = directory
+            self._open()
+            super().__init__(self._handle, **kw)
+
+        def _open(self):
+            self._handle = diskcache.Cache(self._dir)
+            self._file = self._db()
+
+        def _db(self):
+            """The cache's database file (device, inode): another worker may have made
+            the directory again, so that it exists but is not the one this one opened."""
+            try:
+                st = os.stat(os.path.join(self._dir, "cache.db"))
+                return st.st_dev, st.st_ino
+            except OSError:
+                return None
+
+        @property
+        def handle(self):
+            if self._db() != self._file or self._file is None:
+                with contextlib.suppress(Exception):
+                    self._handle.close()
+                self._open()
+            return self._handle
+
+        @handle.setter
+        def handle(self, value):
+            self._handle = value
+
+        def call_job_fn(self, key, job_fn, args, context):
+            import multiprocess.process
+            pid = super().call_job_fn(key, job_fn, args, context)
+            # (the exit handler joins every child it knows of: forget this one)
+            for child in list(multiprocess.process._children):
+                if child.pid == pid:
+                    multiprocess.process._children.discard(child)
+            _register(pid)
+            return pid
+
+    return JobManager
+
+
+def jobs_health() -> dict:
+    """What /healthz says of the background jobs: the backend, and whether it answers
+    (Redis pinged within a second; the cache directory writable, made again if gone)."""
+    url = os.environ.get("REDIS_URL")
+    if url:
+        try:
+            import redis
+            redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1).ping()
+            return {"backend": "celery", "ok": True}
+        except Exception as e:                      # (any failure: report, never raise)
+            return {"backend": "celery", "ok": False, "error": type(e).__name__}
+    try:
+        import diskcache
+        with diskcache.Cache(_cache_dir()) as cache:
+            cache.set("optviz-health", time.time(), expire=60)
+        return {"backend": "diskcache", "ok": True}
+    except Exception as e:
+        return {"backend": "diskcache", "ok": False, "error": type(e).__name__}
+
+
+#: Explorations waiting or running at once, machine-wide with Diskcache, in all with
+#: Celery (OPTVIZ_MAX_QUEUE, default 4 x MAX_JOBS): past it a click is refused at once.
+MAX_QUEUE = max(1, int(os.environ.get("OPTVIZ_MAX_QUEUE", 4 * MAX_JOBS)))
+#: Explorations one browser may have waiting or running at once (a second click cancels
+#: the first: Dash sends the old job to be stopped before the new one is admitted).
+PER_CLIENT = 1
+#: Longest a client id may be (a random UUID from the page; anything else is "anonymous").
+MAX_CLIENT_ID = 64
+#: The registry's key in the job store.
+_REGISTRY = "optviz-jobs"
+
+
+class Admission:
+    """The registry of explorations waiting or running, shared by every web worker: in
+    the Diskcache directory (entries by process, pruned when the process is gone) or in
+    Redis (entries by Celery task, pruned when the task is done or older than its time
+    limit allows). A click is admitted only within PER_CLIENT and MAX_QUEUE. With Redis
+    the count and the entry are not one transaction: a burst of clicks on several
+    workers at once can pass MAX_QUEUE by a few, never by many."""
+
+    def __init__(self, redis_url: str | None = None):
+        self.redis_url = redis_url
+
+    # -- the store ------------------------------------------------------------------------
+    def _redis(self):
+        import redis
+        return redis.Redis.from_url(self.redis_url, socket_timeout=1,
+                                    socket_connect_timeout=1)
+
+    def live(self) -> dict[str, list]:
+        """job id -> [client, started], the finished ones pruned."""
+        if self.redis_url:
+            return self._live_redis()
+        import diskcache
+        with diskcache.Cache(_cache_dir()) as cache, cache.transact():
+            jobs = {k: v for k, v in (cache.get(_REGISTRY) or {}).items()
+                    if _alive((int(k), v[2]))}
+            cache.set(_REGISTRY, jobs)
+        return jobs
+
+    def _live_redis(self) -> dict[str, list]:
+        r = self._redis()
+        now, jobs = time.time(), {}
+        for k, v in r.hgetall(_REGISTRY).items():
+            entry = json.loads(v)
+            if now - entry[1] > JOB_SECONDS + 120 or self._task_done(k.decode()):
+                r.hdel(_REGISTRY, k)
+            else:
+                jobs[k.decode()] = entry
+        return jobs
+
+    @staticmethod
+    def _task_done(task_id: str) -> bool:
+        from celery.result import AsyncResult
+        try:
+            return AsyncResult(task_id).ready()
+        except Exception:               # (a result backend that does not answer)
+            return False
+
+    def add(self, job, client: str) -> None:
+        """Record a started job (a Diskcache process id, or a Celery task id)."""
+        if self.redis_url:
+            self._redis().hset(_REGISTRY, str(job), json.dumps([client, time.time()]))
+            return
+        import diskcache
+        import psutil
+        try:
+            started = psutil.Process(int(job)).create_time()
+        except (psutil.Error, ValueError):
+            return
+        with diskcache.Cache(_cache_dir()) as cache, cache.transact():
+            jobs = cache.get(_REGISTRY) or {}
+            jobs[str(job)] = [client, time.time(), started]
+            cache.set(_REGISTRY, jobs)
+
+    # -- the decision ---------------------------------------------------------------------
+    def refusal(self, client: str) -> str | None:
+        """Why a click of ``client`` is not admitted now, or None."""
+        try:
+            jobs = self.live()
+        except Exception:            # Redis down (or a cache that cannot be written)
+            return ("explore: background workers unavailable; the rest of the page works. "
+                    "Try again in a minute.")
+        mine = sum(1 for c, *_ in jobs.values() if c == client)
+        if mine >= PER_CLIENT:
+            return "explore: your previous exploration is still running; cancel it first"
+        if len(jobs) >= MAX_QUEUE:
+            return (f"explore: busy, {len(jobs)} explorations are running or waiting; "
+                    "nothing was started: try again in a minute")
+        return None
+
+
+def client_id(value) -> str:
+    """A browser's id as sent (untrusted): a short string, else "anonymous"."""
+    return value if isinstance(value, str) and 0 < len(value) <= MAX_CLIENT_ID \
+        else "anonymous"
+
+
+def install_admission(server, output: str, client: str, status: str) -> None:
+    """Before Dash starts the background callback ``output`` (its key in the callback
+    map; a first request, without cacheKey), ask the Admission: if refused, answer at
+    once with the reason in the ``status`` component's children, and start nothing; if
+    admitted, remember the browser (component ``client``'s data) for the job's entry."""
+    admission = Admission(os.environ.get("REDIS_URL"))
+    server.config["OPTVIZ_ADMISSION"] = admission
+
+    @server.before_request
+    def admit():
+        if request.method != "POST" or not request.path.endswith("/_dash-update-component") \
+                or "cacheKey" in request.args:
+            return None
+        try:
+            body = request.get_json(silent=True)
+        except RecursionError:
+            return None                          # (the envelope check answers it)
+        if not isinstance(body, dict) or body.get("output") != output:
+            return None
+        sent = [s.get("value") for s in body.get("state") or []
+                if isinstance(s, dict) and s.get("id") == client]
+        who = client_id(sent[0] if sent else None)
+        reason = admission.refusal(who)
+        if reason:
+            return jsonify(multi=True, response={status: {"children": reason}})
+        g.optviz_job_client = who
+        return None
+
+
+def _register(job) -> None:
+    """Enter a job just started for the admitted browser (see install_admission)."""
+    if not has_request_context() or job is None:
+        return
+    from flask import current_app
+    admission = current_app.config.get("OPTVIZ_ADMISSION")
+    if admission is not None:
+        with contextlib.suppress(Exception):
+            admission.add(job, g.get("optviz_job_client", "anonymous"))
