@@ -4,6 +4,7 @@ and its result is cached in Redis."""
 import os
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 
@@ -37,10 +38,13 @@ def department():
     url = f"redis://127.0.0.1:{port}/0"
     env = {**os.environ, "REDIS_URL": url}
     procs = []
+
+    def start_redis():
+        return subprocess.Popen([REDIS, "--port", str(port), "--bind", "127.0.0.1",
+                                 "--save", "", "--appendonly", "no"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        procs.append(subprocess.Popen([REDIS, "--port", str(port), "--bind", "127.0.0.1",
-                                       "--save", "", "--appendonly", "no"],
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        procs.append(start_redis())
         client = redis.Redis.from_url(url)
         _wait(client.ping, "redis-server")
         worker_log = open(ARTIFACTS / "celery-worker.log", "w")
@@ -57,7 +61,7 @@ def department():
         _wait(lambda: urllib.request.urlopen(web + "/healthz", timeout=2).status == 200,
               "gunicorn with REDIS_URL")
         _wait(lambda: "ready" in open(ARTIFACTS / "celery-worker.log").read(), "celery worker")
-        yield web, client, ARTIFACTS / "celery-worker.log"
+        yield web, client, ARTIFACTS / "celery-worker.log", procs, start_redis
     finally:
         for p in reversed(procs):
             p.terminate()
@@ -68,7 +72,7 @@ def department():
 
 
 def test_a_sweep_runs_on_a_celery_worker_and_is_cached_in_redis(browser, department):
-    web, client, worker_log = department
+    web, client, worker_log, _, _ = department
     page = _open(browser, web + "/?surface=ill_conditioned&rows=gd,momentum,adagrad",
                  1280, 900)
     try:
@@ -86,3 +90,48 @@ def test_a_sweep_runs_on_a_celery_worker_and_is_cached_in_redis(browser, departm
         assert page.console_errors == []
     finally:
         page.close()
+
+
+def test_redis_down_and_back_explore_says_so_and_heals_by_itself(department):
+    """Redis stopped during a sweep: the sweep and any new click say "background workers
+    unavailable" within 2 s (no 500, the page works); /healthz says degraded; when Redis
+    is back the worker reconnects and the next exploration runs, with nobody restarting
+    anything."""
+    import json
+
+    from benchmarks.server import Explorer
+    web, client, _, procs, start_redis = department
+    worker = procs[1]
+    results = {}
+    slow = threading.Thread(target=lambda: results.setdefault("slow", Explorer(web, "s").run(
+        "grid", 64, 2000, query="surface=data_sigmoid_net", limit=60)))
+    slow.start()
+    time.sleep(1.5)
+    procs[0].terminate()
+    procs[0].wait(10)
+    t0 = time.monotonic()
+    slow.join(30)
+    text, _, statuses = results["slow"]
+    assert "background workers unavailable" in text and 500 not in statuses, results
+    assert time.monotonic() - t0 < 2.5
+    text, seconds, statuses = Explorer(web, "n").run("lr", 16, 100,
+                                                     query="surface=himmelblau")
+    assert "background workers unavailable" in text and seconds < 2 and statuses == [200]
+    health = json.loads(urllib.request.urlopen(web + "/healthz", timeout=5).read())
+    assert health["status"] == "degraded" and health["jobs"]["ok"] is False
+    # the main page still answers
+    assert urllib.request.urlopen(web + "/", timeout=5).status == 200
+    time.sleep(3)
+    procs[0] = start_redis()
+    _wait(client.ping, "redis-server again")
+    deadline = time.monotonic() + 60
+    while True:
+        text, _, _ = Explorer(web, "after").run("lr", 16, 120, query="surface=himmelblau",
+                                                limit=20)
+        if text.startswith("learning-rate sweep"):
+            break
+        assert time.monotonic() < deadline, text
+        time.sleep(1)
+    assert worker.poll() is None                    # the same worker, reconnected
+    health = json.loads(urllib.request.urlopen(web + "/healthz", timeout=5).read())
+    assert health["status"] == "ok"

@@ -132,8 +132,15 @@ def background_manager():
                 return task
 
         celery_app = Celery("optviz", broker=url, backend=url)
-        celery_app.conf.update(result_expires=3600, task_acks_late=True,
-                               worker_prefetch_multiplier=1)
+        # a worker outlives a Redis restart: it retries the broker for ever and the
+        # result store a few times, each try bounded by a short socket timeout; a web
+        # worker's calls fail within a second (the page then says "unavailable")
+        celery_app.conf.update(
+            result_expires=3600, task_acks_late=True, worker_prefetch_multiplier=1,
+            broker_connection_retry_on_startup=True, broker_connection_max_retries=None,
+            broker_transport_options={"socket_timeout": 2, "socket_connect_timeout": 1},
+            redis_socket_timeout=2, redis_socket_connect_timeout=1,
+            result_backend_always_retry=True, result_backend_max_retries=5)
         return TaskManager(celery_app, cache_by=[code_digest], expire=3600), celery_app
     return _job_manager()(_cache_dir(), cache_by=[code_digest], expire=3600), None
 
@@ -224,6 +231,9 @@ PER_CLIENT = 1
 MAX_CLIENT_ID = 64
 #: The registry's key in the job store.
 _REGISTRY = "optviz-jobs"
+#: What a click (or a running job's progress) says when the job store does not answer.
+UNAVAILABLE = ("explore: background workers unavailable; the rest of the page works. "
+               "Try again in a minute.")
 
 
 class Admission:
@@ -295,8 +305,7 @@ class Admission:
         try:
             jobs = self.live()
         except Exception:            # Redis down (or a cache that cannot be written)
-            return ("explore: background workers unavailable; the rest of the page works. "
-                    "Try again in a minute.")
+            return UNAVAILABLE
         mine = sum(1 for c, *_ in jobs.values() if c == client)
         if mine >= PER_CLIENT:
             return "explore: your previous exploration is still running; cancel it first"
@@ -339,6 +348,21 @@ def install_admission(server, output: str, client: str, status: str) -> None:
             return jsonify(multi=True, response={status: {"children": reason}})
         g.optviz_job_client = who
         return None
+
+    if admission.redis_url:
+        import kombu.exceptions
+        import redis.exceptions
+
+        def unavailable(_e):
+            """Redis went away under a running job (the page polls its progress): say so
+            under the panel, and end the job's polling, instead of answering 500."""
+            body = request.get_json(silent=True)
+            if isinstance(body, dict) and body.get("output") == output:
+                return jsonify(multi=True, response={status: {"children": UNAVAILABLE}})
+            return jsonify(error=UNAVAILABLE), 503
+
+        for error in (redis.exceptions.RedisError, kombu.exceptions.OperationalError):
+            server.register_error_handler(error, unavailable)
 
 
 def _register(job) -> None:
