@@ -5,6 +5,12 @@ realistic rhythm (a move every 0.2-0.6 s: learning rate, momentum, noise, steps,
 sometimes the surface), each move being the exact callback request the page sends, for
 30 s. Prints requests/s, p50/p95/p99 latency and errors.
 Targets on a 2-core machine: >= 100 callback requests/s, p95 <= 300 ms, zero errors.
+
+``--explorers M`` adds M more students pressing Explore's "run" over and over (a basin
+map, a sweep or random search of random size, on a random surface; again 1-3 s after
+each answer, "busy" included), as the page drives a background job, and samples the
+server's memory (PSS of all its processes, job processes included). Targets with 50 +
+50 for a minute: slider p95 <= 300 ms, no 5xx, the processes together <= 4 GB.
 """
 from __future__ import annotations
 
@@ -18,18 +24,14 @@ import random
 import re
 import resource
 import statistics
-import subprocess
-import sys
 import threading
 import time
-import urllib.request
 
 import brotli
-import psutil
 from backports import zstd
 
+from benchmarks.server import Explorer, gunicorn, pss_mb, server_cpu
 from optviz.web.layout import SUGGESTED_LR
-from tests.conftest import ROOT, free_port
 from tests.test_web import _main_callback_request
 
 SURFACES = list(SUGGESTED_LR)
@@ -93,56 +95,63 @@ def student(port: int, seconds: float, seed: int, results: list, errors: list):
     conn.close()
 
 
-def _server_cpu(pid: int) -> float:
-    """CPU seconds used so far by gunicorn's master and its workers."""
-    procs = [psutil.Process(pid)]
-    procs += procs[0].children(recursive=True)
-    total = 0.0
-    for p in procs:
-        try:
-            t = p.cpu_times()
-            total += t.user + t.system
-        except psutil.NoSuchProcess:                    # a worker recycled meanwhile
-            pass
-    return total
+def explorer(url: str, seconds: float, seed: int, answers: collections.Counter,
+             statuses: collections.Counter):
+    """A student pressing Explore's "run" again and again until ``seconds`` are up."""
+    rng = random.Random(1000 + seed)
+    end = time.monotonic() + seconds
+    time.sleep(rng.uniform(0, 2))
+    client = Explorer(url, f"explorer-{seed}")
+    while time.monotonic() < end:
+        kind = rng.choice(["basin", "basin", "lr", "grid", "random"])
+        text, _, seen = client.run(kind, rng.choice([32, 64, 128, 256]),
+                                   rng.choice([100, 300, 500, 1000]),
+                                   query=f"surface={rng.choice(SURFACES)}",
+                                   limit=max(1.0, end - time.monotonic() + 60))
+        statuses.update(seen)
+        answers[text.split(":")[0].split(",")[0][:40]] += 1
+        time.sleep(rng.uniform(1, 3))
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--students", type=int, default=50)
     ap.add_argument("--seconds", type=float, default=30)
+    ap.add_argument("--explorers", type=int, default=0)
     args = ap.parse_args(argv)
-    port = free_port()
+    answers, statuses, pss = collections.Counter(), collections.Counter(), []
     # the README's way: gunicorn with the repository's gunicorn.conf.py
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py",
-                               "app:server"], cwd=ROOT, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL,
-                              env={**os.environ, "PORT": str(port),
-                                   "HOST": "127.0.0.1", "GUNICORN_ACCESSLOG": ""})
-    try:
-        for _ in range(200):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                break
-            except Exception:                           # noqa: BLE001 - still starting
-                time.sleep(0.1)
+    with gunicorn() as (server, url):
+        port = int(url.rsplit(":", 1)[1])
         results, errors = [], []
         threads = [threading.Thread(target=student, args=(port, args.seconds, i, results,
                                                           errors))
                    for i in range(args.students)]
+        threads += [threading.Thread(target=explorer, args=(url, args.seconds, i, answers,
+                                                            statuses))
+                    for i in range(args.explorers)]
+        done = threading.Event()
+
+        def watch():
+            while not done.is_set():
+                pss.append(pss_mb(server.pid))
+                time.sleep(1)
+        watcher = threading.Thread(target=watch)
         t0 = time.perf_counter()
         client0 = resource.getrusage(resource.RUSAGE_SELF)
-        server0 = _server_cpu(server.pid)
+        server0 = server_cpu(server.pid)
+        watcher.start()
         for t in threads:
             t.start()
-        for t in threads:
+        for t in threads[:args.students]:
             t.join()
         elapsed = time.perf_counter() - t0
         client1 = resource.getrusage(resource.RUSAGE_SELF)
-        serving = _server_cpu(server.pid) - server0
-    finally:
-        server.terminate()
-        server.wait(10)
+        serving = server_cpu(server.pid) - server0
+        for t in threads[args.students:]:
+            t.join()
+        done.set()
+        watcher.join()
     workers = resource.getrusage(resource.RUSAGE_CHILDREN)     # gunicorn and its workers
     if len(results) < 2:
         raise SystemExit(f"no answers: {len(errors)} errors, e.g. {errors[:3]}")
@@ -161,6 +170,11 @@ def main(argv=None):
                                                       ENCODINGS.most_common()))
     print(f"latency p50 {q[49]:.0f} ms, p95 {q[94]:.0f} ms (target <= 300), p99 {q[98]:.0f} ms;"
           f" errors {len(errors)} (target 0)" + (f": {errors[:3]}" if errors else ""))
+    print(f"server memory (PSS of all its processes, sampled every second): max "
+          f"{max(pss):.0f} MB, median {statistics.median(pss):.0f} MB (target <= 4096)")
+    if args.explorers:
+        print(f"{args.explorers} explorers: answers {dict(answers.most_common())}; HTTP "
+              f"statuses {dict(statuses)} (target: no 5xx)")
 
 
 if __name__ == "__main__":

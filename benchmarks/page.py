@@ -23,10 +23,10 @@ import sys
 import time
 import urllib.request
 
-import psutil
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import sync_playwright
 
+from benchmarks.server import server_cpu
 from tests.conftest import CHROMIUM_ARGS, ROOT, free_port
 
 MEASURE_JS = """
@@ -62,13 +62,6 @@ def serve():
     raise SystemExit("the server did not start")
 
 
-def server_cpu(proc) -> float:
-    """CPU seconds used so far by gunicorn and its workers."""
-    procs = [psutil.Process(proc.pid)]
-    procs += procs[0].children(recursive=True)
-    return sum(sum(p.cpu_times()[:2]) for p in procs)
-
-
 def opening(browser, url, proc, opens=10):
     """Figure 4: server CPU a page open costs, new visitor and reload."""
     ready = "() => window.__optvizDrawn && document.querySelector('#legend .legend-row')"
@@ -80,7 +73,7 @@ def opening(browser, url, proc, opens=10):
                                           if accept else None)
             page = context.new_page()
             for cpu in (fresh, again):
-                c0, t0 = server_cpu(proc), time.perf_counter()
+                c0, t0 = server_cpu(proc.pid), time.perf_counter()
                 if cpu is fresh:
                     page.goto(url)
                 else:
@@ -89,7 +82,7 @@ def opening(browser, url, proc, opens=10):
                 if cpu is fresh:
                     first.append(time.perf_counter() - t0)
                 page.wait_for_load_state("networkidle")
-                cpu.append(server_cpu(proc) - c0)
+                cpu.append(server_cpu(proc.pid) - c0)
             context.close()
         # (means: the kernel counts CPU time in 10 ms ticks, too coarse for a median)
         print(f"opening the page ({codec}): server CPU {1e3 * statistics.mean(fresh):.0f} ms "

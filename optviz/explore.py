@@ -66,10 +66,11 @@ class BasinMap:
 
 def basin_map(surface: str, optimizers, *, n: int = 128, steps: int = 500,
               box=None, noise: float = 0.0, seed: int = 0, progress=None,
-              surface_params=None, budget=None, deadline=None) -> BasinMap:
+              surface_params=None, budget=None, deadline=None,
+              processes: int = 1) -> BasinMap:
     """An ``n`` x ``n`` grid of starts over ``box`` (default: the surface's view) for every
     optimizer row; each cell labelled by the minimum it ends near (within 2 % of the
-    box's diagonal)."""
+    box's diagonal). ``processes``: see simulate_final."""
     if not 2 <= n <= MAX_MAP:
         raise ValueError(f"n: {n} is outside [2, {MAX_MAP}]")
     probe = Scene(surface, list(optimizers), steps=steps, surface_params=surface_params)
@@ -81,7 +82,8 @@ def basin_map(surface: str, optimizers, *, n: int = 128, steps: int = 500,
     diag = math.hypot(x1 - x0, y1 - y0)
     scene = probe.replace(starts=starts, noise=noise, seed=seed)
     _priced(scene, budget, ("a smaller grid",))
-    run = simulate_final(scene, tol=1e-6 * diag, progress=progress, deadline=deadline)
+    run = simulate_final(scene, tol=1e-6 * diag, progress=progress, deadline=deadline,
+                         processes=processes)
     label = np.full(run.loss.shape, ELSEWHERE, dtype=np.int64)
     minima = np.asarray(surf.minima, dtype=float).reshape(-1, 2)
     if len(minima):

@@ -8,17 +8,15 @@ import urllib.request
 
 import psutil
 
-from benchmarks.server import Explorer, gunicorn, tree
+from benchmarks.server import Explorer, gunicorn
 
 SLOW = {"kind": "basin", "n": 256, "steps": 1500, "query": "surface=himmelblau"}
 
 
 def job_processes(master: int) -> list[psutil.Process]:
-    """The server's processes that are neither gunicorn's master nor its workers."""
-    procs = tree(master)
-    workers = {p.pid for p in psutil.Process(master).children()}
-    return [p for p in procs[1:] if p.pid not in workers and p.is_running()
-            and p.status() != psutil.STATUS_ZOMBIE]
+    """The jobs the web workers started (not the processes a basin map forks itself)."""
+    jobs = [j for w in psutil.Process(master).children() for j in w.children()]
+    return [p for p in jobs if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
 
 
 def _started(results, client, url):

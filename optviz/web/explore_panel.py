@@ -21,7 +21,7 @@ from ..cost import Deadline
 from ..links import controls_from_query
 from ..optimizers import OPTIMIZERS
 from .figures import row_color, typed
-from .jobs import JOB_SECONDS, install_admission, job_slot
+from .jobs import JOB_PROCESSES, JOB_SECONDS, install_admission, job_slot, lower_priority
 
 __all__ = ["panel", "register", "compute", "EX"]
 
@@ -137,7 +137,7 @@ def compute(kind, n, steps, trials, query, progress=None):
     if kind == "basin":
         rows = rows[:2]
         result = explore.basin_map(surface, rows, n=n, steps=steps, progress=progress,
-                                   **params)
+                                   processes=JOB_PROCESSES, **params)
         fig = _basin_figure(result)
     elif kind == "lr":
         lrs = np.logspace(-5, 1, max(n, 8))
@@ -332,6 +332,7 @@ def register(app, ids) -> None:
                 set_progress((str(done), str(total)))
 
         set_progress(("0", "1"))
+        lower_priority()
         try:
             with job_slot():             # waits while MAX_JOBS others are running
                 fig, text, message = compute(kind, n, steps, trials, query, progress)

@@ -30,7 +30,8 @@ from pathlib import Path
 from flask import g, has_request_context, jsonify, request
 
 __all__ = ["background_manager", "job_slot", "jobs_health", "code_digest", "Admission",
-           "install_admission", "JOB_SECONDS", "MAX_JOBS", "MAX_QUEUE"]
+           "install_admission", "lower_priority", "JOB_SECONDS", "JOB_PROCESSES", "MAX_JOBS",
+           "MAX_QUEUE"]
 
 #: An exploration's time limit, wall-clock seconds (OPTVIZ_JOB_SECONDS): it is priced
 #: against it before it starts (optviz.cost) and stopped when it passes it.
@@ -219,6 +220,22 @@ def jobs_health() -> dict:
         return {"backend": "diskcache", "ok": True}
     except Exception as e:
         return {"backend": "diskcache", "ok": False, "error": type(e).__name__}
+
+
+#: Processes one basin map runs in (OPTVIZ_JOB_PROCESSES; default the cores, at most 2):
+#: forked, at a lower priority than the web workers (JOB_NICE), so that a class's
+#: explorations slow the sliders as little as possible.
+JOB_PROCESSES = max(1, int(os.environ.get("OPTVIZ_JOB_PROCESSES",
+                                          min(2, os.cpu_count() or 1))))
+JOB_NICE = 10
+
+
+def lower_priority() -> None:
+    """Run this process (a job's) at niceness JOB_NICE: the web workers come first."""
+    with contextlib.suppress(OSError):
+        current = os.nice(0)
+        if current < JOB_NICE:
+            os.nice(JOB_NICE - current)
 
 
 #: Explorations waiting or running at once, machine-wide with Diskcache, in all with
