@@ -66,7 +66,8 @@ def pss_mb(pid: int) -> float:
     for p in tree(pid):
         with contextlib.suppress(OSError, psutil.NoSuchProcess):
             with open(f"/proc/{p.pid}/smaps_rollup") as f:
-                total += next(int(line.split()[1]) for line in f if line.startswith("Pss:"))
+                total += next((int(line.split()[1]) for line in f
+                               if line.startswith("Pss:")), 0)
     return total / 1024
 
 
@@ -76,8 +77,8 @@ def worker_peak_mb(pid: int) -> float:
     for p in tree(pid):
         with contextlib.suppress(OSError, psutil.NoSuchProcess):
             with open(f"/proc/{p.pid}/status") as f:
-                peak = max(peak, next(int(line.split()[1]) for line in f
-                                      if line.startswith("VmHWM")))
+                peak = max(peak, next((int(line.split()[1]) for line in f
+                                       if line.startswith("VmHWM")), 0))
     return peak / 1024
 
 
@@ -137,7 +138,7 @@ class Explorer:
                 text = data["response"].get("ex-status", {}).get("children", "")
                 return text, time.perf_counter() - t0, statuses
             handle = handle or f"&cacheKey={data['cacheKey']}&job={data['job']}"
-            time.sleep(0.25)
+            time.sleep(0.5)                    # the panel's polling interval
             status, answer, _ = post(base + handle, body)
             statuses.append(status)
         what = "no answer" if status == 200 else f"HTTP {status}"

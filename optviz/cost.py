@@ -68,9 +68,11 @@ class Estimate:
 
 
 def estimate(scene, *, record_state: bool = False, record_grad: bool = True,
-             final: bool = False) -> Estimate:
+             final: bool = False, check: bool = False) -> Estimate:
     """The price of simulating ``scene`` (a validated Scene) on the reference machine.
-    ``final``: simulate_final, which records only where each point ends."""
+    ``final``: simulate_final, which records only where each point ends; ``check``: and
+    the gradient check of every recorded point (the page's: one gradient and five values
+    of the full loss a point)."""
     surface = scene.get_surface()
     c = surface.cost
     specs = scene.optimizers
@@ -94,6 +96,8 @@ def estimate(scene, *, record_state: bool = False, record_grad: bool = True,
         rows = sum(1 for o in specs if OPTIMIZERS[o.name].kernel == name)
         if rows:
             per_step += 1e-6 * extra_us + rows * n_starts * units * UNIT_SECONDS
+    if check:
+        per_step += points * (c.grad + 5 * c.value) * UNIT_SECONDS
     return Estimate(seconds=per_step * scene.steps, per_step=per_step, steps=scene.steps)
 
 
@@ -115,6 +119,8 @@ def check(scene, budget: float, *, what: str = "this run", reduce=("fewer rows",
         what_to.append("a larger minibatch")
     if kw.get("record_state"):
         what_to.append("the state inspector off")
+    if kw.get("check"):
+        what_to.append("the gradient check off")
     if scene.surface.startswith("formula:"):
         what_to.append("a simpler formula")
     raise CostError(f"steps: {what} would take about {est.seconds:.1f} s of the server's "

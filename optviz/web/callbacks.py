@@ -101,7 +101,7 @@ def _simulate_cached(scene, record_state=False):
     return simulate(scene, record_state=record_state, deadline=Deadline(REQUEST_SECONDS))
 
 
-def _run(scene, record_state=False):
+def _run(scene, record_state=False, check=False):
     """simulate() within the page's budget (ControlError on "steps" if over it: priced
     before it runs, and stopped at the deadline if it runs long), remembering recent small
     scenes: a class opening the same demo, or a student sliding back to a value, costs
@@ -110,7 +110,7 @@ def _run(scene, record_state=False):
     draws nothing (no noise) share an entry; the Run returned carries the scene asked
     for."""
     try:
-        check_cost(scene, PAGE_BUDGET, record_state=record_state)
+        check_cost(scene, PAGE_BUDGET, record_state=record_state, check=check)
         if len(scene.optimizers) * len(scene.starts) * scene.steps > 20_000:
             return simulate(scene, record_state=record_state,
                             deadline=Deadline(REQUEST_SECONDS))
@@ -130,7 +130,7 @@ def compute(controls: dict, previous_key: Any = None):
     scene = scene_from_controls(controls)
     surface = scene.get_surface()
     inspect = bool(controls.get("inspect"))
-    run = _run(scene, inspect)
+    run = _run(scene, inspect, bool(controls.get("check")))
     uids = [r["uid"] for r in controls["rows"] if r.get("on")]
     colors = [figures.row_color(u) for u in uids]
     view = "3d" if controls.get("view") == "3d" else "2d"

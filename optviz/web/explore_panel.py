@@ -315,7 +315,7 @@ def register(app, ids) -> None:
         Input(EX.run, "n_clicks"),
         State(EX.kind, "value"), State(EX.n, "value"), State(EX.steps, "value"),
         State(EX.trials, "value"), State(ids.query, "data"), State(EX.client, "data"),
-        background=True, interval=250,      # poll for progress 4 times a second
+        background=True, interval=500,      # poll for progress twice a second
         running=[(Output(EX.run, "disabled"), True, False),
                  (Output(EX.cancel, "disabled"), False, True)],
         cancel=[Input(EX.cancel, "n_clicks")],

@@ -48,8 +48,10 @@ def _cache_dir() -> str:
                                                               "optviz-cache")
 
 
-#: How often a job waiting for a slot looks again (seconds).
-SLOT_POLL = 0.05
+#: How often a job waiting for a slot looks again (seconds; a look is a read, and only a
+#: slot that looks free is taken in a transaction, which locks the cache's database for
+#: every web worker too).
+SLOT_POLL = 0.2
 
 
 def _me() -> tuple:
@@ -84,13 +86,14 @@ def job_slot(slots: int | None = None):
     with diskcache.Cache(_cache_dir()) as cache:
         mine = None
         while mine is None:
-            with cache.transact():
-                for key in keys:
-                    owner = cache.get(key)
-                    if owner is None or not _alive(owner):
-                        cache.set(key, me)
-                        mine = key
-                        break
+            if any(cache.get(k) is None or not _alive(cache.get(k)) for k in keys):
+                with cache.transact():
+                    for key in keys:
+                        owner = cache.get(key)
+                        if owner is None or not _alive(owner):
+                            cache.set(key, me)
+                            mine = key
+                            break
             if mine is None:
                 time.sleep(SLOT_POLL)
         try:
@@ -189,8 +192,23 @@ def _job_manager():
         def handle(self, value):
             self._handle = value
 
+        def terminate_job(self, job):
+            """Stop a job (cancel, or its result read): SIGKILL to it and its forked
+            helpers, without Dash's wait of up to a second for it to go, which blocked
+            the web worker when the job was another worker's child (it cannot reap it)."""
+            import psutil
+            if not job:
+                return
+            with contextlib.suppress(psutil.Error, ValueError):
+                process = psutil.Process(int(job))
+                for p in [*process.children(recursive=True), process]:
+                    with contextlib.suppress(psutil.Error):
+                        p.kill()
+            _reap_children()
+
         def call_job_fn(self, key, job_fn, args, context):
             import multiprocess.process
+            _reap_children()
             pid = super().call_job_fn(key, job_fn, args, context)
             # (the exit handler joins every child it knows of: forget this one)
             for child in list(multiprocess.process._children):
@@ -200,6 +218,14 @@ def _job_manager():
             return pid
 
     return JobManager
+
+
+def _reap_children() -> None:
+    """Collect this web worker's finished job processes (they are not multiprocessing's
+    to join: see JobManager), so that none lingers as a zombie."""
+    with contextlib.suppress(ChildProcessError):
+        while os.waitpid(-1, os.WNOHANG)[0]:
+            pass
 
 
 def jobs_health() -> dict:
@@ -255,81 +281,97 @@ UNAVAILABLE = ("explore: background workers unavailable; the rest of the page wo
 
 class Admission:
     """The registry of explorations waiting or running, shared by every web worker: in
-    the Diskcache directory (entries by process, pruned when the process is gone) or in
-    Redis (entries by Celery task, pruned when the task is done or older than its time
-    limit allows). A click is admitted only within PER_CLIENT and MAX_QUEUE. With Redis
-    the count and the entry are not one transaction: a burst of clicks on several
-    workers at once can pass MAX_QUEUE by a few, never by many."""
+    the Diskcache directory or in Redis. A click is admitted only within PER_CLIENT and
+    MAX_QUEUE; the count and the admitted click's entry are one transaction (Diskcache's,
+    or a Redis lock), so a burst of clicks on every worker at once admits no more than
+    MAX_QUEUE. An admitted click holds a ticket until its job starts (at most
+    PENDING_SECONDS); then the job's entry (a process id, or a Celery task id) takes its
+    place, pruned when the process is gone or the task is done (or older than its time
+    limit allows)."""
+
+    #: How long an admitted click's ticket waits for its job to start.
+    PENDING_SECONDS = 30.0
 
     def __init__(self, redis_url: str | None = None):
         self.redis_url = redis_url
 
-    # -- the store ------------------------------------------------------------------------
-    def _redis(self):
-        import redis
-        return redis.Redis.from_url(self.redis_url, socket_timeout=1,
-                                    socket_connect_timeout=1)
+    # -- the store: a dict of entries under a lock ----------------------------------------
+    @contextlib.contextmanager
+    def _entries(self):
+        """The registry (job or ticket -> [client, time, process start or None]) to read
+        and change in one transaction; what the block leaves in it is written back."""
+        if self.redis_url:
+            import redis
+            r = redis.Redis.from_url(self.redis_url, socket_timeout=1,
+                                     socket_connect_timeout=1)
+            with r.lock(_REGISTRY + "-lock", timeout=5, blocking_timeout=2):
+                raw = r.get(_REGISTRY)
+                entries = json.loads(raw) if raw else {}
+                yield entries
+                r.set(_REGISTRY, json.dumps(entries))
+            return
+        import diskcache
+        with diskcache.Cache(_cache_dir()) as cache, cache.transact():
+            entries = cache.get(_REGISTRY) or {}
+            yield entries
+            cache.set(_REGISTRY, entries)
+
+    def _live(self, key: str, entry: list, now: float) -> bool:
+        client, since, started = entry
+        if started is None:                                      # a ticket
+            return now - since < self.PENDING_SECONDS
+        if self.redis_url:
+            return now - since < JOB_SECONDS + 120 and not _task_done(key)
+        return _alive((int(key), started))
 
     def live(self) -> dict[str, list]:
-        """job id -> [client, started], the finished ones pruned."""
-        if self.redis_url:
-            return self._live_redis()
-        import diskcache
-        with diskcache.Cache(_cache_dir()) as cache, cache.transact():
-            jobs = {k: v for k, v in (cache.get(_REGISTRY) or {}).items()
-                    if _alive((int(k), v[2]))}
-            cache.set(_REGISTRY, jobs)
-        return jobs
-
-    def _live_redis(self) -> dict[str, list]:
-        r = self._redis()
-        now, jobs = time.time(), {}
-        for k, v in r.hgetall(_REGISTRY).items():
-            entry = json.loads(v)
-            if now - entry[1] > JOB_SECONDS + 120 or self._task_done(k.decode()):
-                r.hdel(_REGISTRY, k)
-            else:
-                jobs[k.decode()] = entry
-        return jobs
-
-    @staticmethod
-    def _task_done(task_id: str) -> bool:
-        from celery.result import AsyncResult
-        try:
-            return AsyncResult(task_id).ready()
-        except Exception:               # (a result backend that does not answer)
-            return False
-
-    def add(self, job, client: str) -> None:
-        """Record a started job (a Diskcache process id, or a Celery task id)."""
-        if self.redis_url:
-            self._redis().hset(_REGISTRY, str(job), json.dumps([client, time.time()]))
-            return
-        import diskcache
-        import psutil
-        try:
-            started = psutil.Process(int(job)).create_time()
-        except (psutil.Error, ValueError):
-            return
-        with diskcache.Cache(_cache_dir()) as cache, cache.transact():
-            jobs = cache.get(_REGISTRY) or {}
-            jobs[str(job)] = [client, time.time(), started]
-            cache.set(_REGISTRY, jobs)
+        """Entries of the explorations waiting or running, the finished ones pruned."""
+        now = time.time()
+        with self._entries() as entries:
+            for k in [k for k, v in entries.items() if not self._live(k, v, now)]:
+                del entries[k]
+            return dict(entries)
 
     # -- the decision ---------------------------------------------------------------------
-    def refusal(self, client: str) -> str | None:
-        """Why a click of ``client`` is not admitted now, or None."""
+    def admit(self, client: str) -> tuple[str | None, str | None]:
+        """(why not, None), or (None, a ticket) when a click of ``client`` is admitted."""
+        now = time.time()
         try:
-            jobs = self.live()
+            with self._entries() as entries:
+                for k in [k for k, v in entries.items() if not self._live(k, v, now)]:
+                    del entries[k]
+                if sum(1 for c, *_ in entries.values() if c == client) >= PER_CLIENT:
+                    return ("explore: your previous exploration is still running; cancel "
+                            "it first"), None
+                if len(entries) >= MAX_QUEUE:
+                    return (f"explore: busy, {len(entries)} explorations are running or "
+                            "waiting; nothing was started: try again in a minute"), None
+                ticket = "ticket-" + os.urandom(8).hex()
+                entries[ticket] = [client, now, None]
+                return None, ticket
         except Exception:            # Redis down (or a cache that cannot be written)
-            return UNAVAILABLE
-        mine = sum(1 for c, *_ in jobs.values() if c == client)
-        if mine >= PER_CLIENT:
-            return "explore: your previous exploration is still running; cancel it first"
-        if len(jobs) >= MAX_QUEUE:
-            return (f"explore: busy, {len(jobs)} explorations are running or waiting; "
-                    "nothing was started: try again in a minute")
-        return None
+            return UNAVAILABLE, None
+
+    def started(self, ticket: str, job) -> None:
+        """The job of an admitted click has started: its entry replaces the ticket."""
+        started = 0.0
+        if not self.redis_url:
+            import psutil
+            try:
+                started = psutil.Process(int(job)).create_time()
+            except (psutil.Error, ValueError):
+                return
+        with self._entries() as entries:
+            client = entries.pop(ticket, ["anonymous"])[0]
+            entries[str(job)] = [client, time.time(), started]
+
+
+def _task_done(task_id: str) -> bool:
+    from celery.result import AsyncResult
+    try:
+        return AsyncResult(task_id).ready()
+    except Exception:                   # (a result backend that does not answer)
+        return False
 
 
 def client_id(value) -> str:
@@ -359,11 +401,10 @@ def install_admission(server, output: str, client: str, status: str) -> None:
             return None
         sent = [s.get("value") for s in body.get("state") or []
                 if isinstance(s, dict) and s.get("id") == client]
-        who = client_id(sent[0] if sent else None)
-        reason = admission.refusal(who)
+        reason, ticket = admission.admit(client_id(sent[0] if sent else None))
         if reason:
             return jsonify(multi=True, response={status: {"children": reason}})
-        g.optviz_job_client = who
+        g.optviz_job_ticket = ticket
         return None
 
     if admission.redis_url:
@@ -388,6 +429,7 @@ def _register(job) -> None:
         return
     from flask import current_app
     admission = current_app.config.get("OPTVIZ_ADMISSION")
-    if admission is not None:
+    ticket = g.get("optviz_job_ticket")
+    if admission is not None and ticket is not None:
         with contextlib.suppress(Exception):
-            admission.add(job, g.get("optviz_job_client", "anonymous"))
+            admission.started(ticket, job)
