@@ -225,3 +225,19 @@ def test_a_forked_process_past_its_deadline_stops_the_map():
     scene = Scene("rosenbrock", [OptimizerSpec("adam", lr=0.01)], starts=starts, steps=2000)
     with pytest.raises(CostError, match="took longer"):
         simulate_final(scene, processes=2, deadline=Deadline(0.05))
+
+
+def test_an_exploration_is_priced_on_its_surface_before_it_starts():
+    """A 64 x 64 x 1000 map on the sigmoid network took 22 s and 256 x 256 x 1000 ran for
+    minutes: the price counts what a step costs there, not only the point-steps."""
+    import time
+
+    from optviz.web.explore_panel import compute
+    t0 = time.perf_counter()
+    with pytest.raises(ValueError, match="this exploration would take about .* more than "
+                                         "its 60 s; try at most [0-9]+ steps"):
+        compute("basin", 256, 1000, 200, "surface=data_sigmoid_net")
+    assert time.perf_counter() - t0 < 1.0
+    # the same map on Himmelblau is cheap, and runs
+    fig, csv, message = compute("basin", 256, 1000, 200, "surface=himmelblau")
+    assert message.startswith("basin map") and csv.count("\n") > 256 * 256
