@@ -118,8 +118,13 @@ def _run(scene, record_state=False, check=False):
             scene.replace(seed=0)
         run = _simulate_cached(key, record_state)
     except CostError as e:
-        raise ControlError(e.control, str(e)) from None
+        raise CostRefused(e.control, str(e)) from None
     return run if key is scene else dataclasses.replace(run, scene=scene)
+
+
+class CostRefused(ControlError):
+    """A setup refused for what it would cost: said next to its control and under the
+    plot too (on a link, the setup's first picture is that message)."""
 
 
 def compute(controls: dict, previous_key: Any = None):
@@ -265,7 +270,10 @@ def register(app) -> None:
             # keep the last good picture; say what is wrong next to that control
             slot = e.control if e.control.startswith("row:") else \
                 ERROR_SLOTS.get(e.control, ID.status)
-            return {**out, "errors": {slot: str(e)}}
+            errors = {slot: str(e)}
+            if isinstance(e, CostRefused):
+                errors[ID.status] = str(e)
+            return {**out, "errors": errors}
         if resume is not None:
             meta["resume"] = resume
         surf = scene.get_surface()
