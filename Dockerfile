@@ -13,7 +13,6 @@ RUN pip install --no-cache-dir -r requirements.txt
 
 COPY app.py gunicorn.conf.py ./
 COPY optviz ./optviz
-COPY assets ./assets
 
 RUN useradd --create-home --uid 10001 optviz
 USER 10001

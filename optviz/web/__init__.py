@@ -15,8 +15,9 @@ from .server import harden, serve_static_once
 
 __all__ = ["create_app"]
 
-ASSETS = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__)))), "assets")
+#: The page's CSS and clientside JavaScript, shipped inside the package (so that a
+#: pip-installed ``optviz serve`` has them too).
+ASSETS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "assets")
 
 
 def create_app() -> Dash:
