@@ -101,6 +101,36 @@ class Run:
     def labels(self) -> list[str]:
         return self.scene.labels
 
+    def figure(self, frames: int | None = None):
+        """A ``plotly.graph_objects.Figure`` of the run for a notebook: the surface's
+        contour and minima, every row's path, and an animation of them (Plotly frames, a
+        play button and a step slider; at most ``frames`` frames, default 120) that plays
+        in Jupyter, VS Code and Colab without a server. The first start of each row.
+        Needs Plotly (``pip install plotly``)."""
+        from .plots import run_figure
+        return run_figure(self, frames)
+
+    def to_frame(self):
+        """The run as a pandas DataFrame in long form: one line per row, start and step,
+        columns ``row, label, optimizer, start, step, x, y, loss, lr`` (``lr``, the rate of
+        the update that leaves the step: NaN on the last). Needs pandas."""
+        try:
+            import pandas as pd
+        except ImportError:
+            raise ImportError("Run.to_frame() needs pandas: pip install pandas") from None
+        rows, starts, points = self.loss.shape
+        specs = self.scene.optimizers
+        lr = np.concatenate([self.lr, np.full((rows, 1), np.nan)], axis=1)   # [rows, T+1]
+        shape = (rows, starts, points)
+        index = np.indices(shape).reshape(3, -1)
+        return pd.DataFrame({
+            "row": index[0], "label": np.array(self.labels, dtype=object)[index[0]],
+            "optimizer": np.array([o.name for o in specs], dtype=object)[index[0]],
+            "start": index[1], "step": index[2],
+            "x": self.path[..., 0].reshape(-1), "y": self.path[..., 1].reshape(-1),
+            "loss": self.loss.reshape(-1),
+            "lr": np.broadcast_to(lr[:, None, :], shape).reshape(-1)})
+
 
 def _segments(scene: Scene) -> list[tuple[int, tuple, float]]:
     """``[(first update index, row specs, scene noise)]``: the scene's own settings from

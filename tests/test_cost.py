@@ -149,16 +149,11 @@ def test_a_newton_row_on_an_expensive_formula_is_priced_by_its_compiled_hessian(
 
 def test_the_html_export_of_the_largest_run_is_bounded():
     """24 rows x 5000 steps made an 88 MB file from 6 rows and 2.7 GB in the worker."""
-    from optviz.web.exports import (
-        HTML_FRAMES,
-        HTML_PATH_POINTS,
-        HTML_TRAIL_POINTS,
-        html_figure,
-        run_html,
-    )
+    from optviz.plots import HTML_FRAMES, HTML_PATH_POINTS, HTML_TRAIL_POINTS, animation
+    from optviz.web.exports import run_html
     rows = ALL + ALL[:7]
     run = simulate(Scene("rosenbrock", rows, steps=5000))
-    fig = html_figure(run, ["#000000"] * len(rows))
+    fig = animation(run, ["#000000"] * len(rows))
     frames = fig["frames"]
     assert len(frames) <= HTML_FRAMES + 1 and frames[-1]["name"] == "5000"
     trails = [len(d["x"]) for f in frames for d in f["data"]]

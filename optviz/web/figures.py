@@ -15,14 +15,30 @@ Trace layout of the main figure (assets/optviz.js relies on it)::
 """
 from __future__ import annotations
 
-import base64
-import functools
 import math
 
 import numpy as np
 
 from ..engine import Run
-from ..surfaces import Surface, get_surface
+from ..plots import (  # noqa: F401 - the figures' shared parts, used by the page too
+    GRID,
+    PALETTE,
+    _float32,
+    _floor,
+    _grid,
+    _layout_figure,
+    _markers,
+    _pack,
+    _text,
+    _transform,
+    background_figure,
+    display_loss,
+    row_color,
+    surface_grid,
+    typed,
+    typed_rows,
+)
+from ..surfaces import Surface
 
 __all__ = ["typed", "PALETTE", "row_color", "background_figure", "main_figure",
            "moving_traces", "side_figures",
@@ -30,122 +46,6 @@ __all__ = ["typed", "PALETTE", "row_color", "background_figure", "main_figure",
            "FIRST_ROW_TRACE", "surface_grid", "display_loss"]
 
 FIRST_ROW_TRACE = 4
-GRID = 121
-
-#: Okabe-Ito (colour-blind safe) for the lecture's six, then Paul Tol's "muted".
-PALETTE = {
-    "gd": "#0072B2", "momentum": "#E69F00", "nesterov": "#009E73", "adagrad": "#CC79A7",
-    "rmsprop": "#D55E00", "adam": "#000000", "sgd": "#56B4E9", "adamw": "#332288",
-    "adam_nobias": "#88CCEE", "adamax": "#117733", "nadam": "#999933", "radam": "#882255",
-    "adadelta": "#AA4499", "sign": "#44AA99", "normalized": "#DDCC77", "random_search": "#CC6677",
-    "newton": "#6b6b6b",
-}
-_SPARE = ["#AA4499", "#44AA99", "#882255", "#117733", "#332288", "#999933", "#CC6677",
-          "#88CCEE", "#DDCC77", "#56B4E9"]
-
-
-def row_color(uid: str) -> str:
-    """A row's colour: its optimizer's, or for a copy (``adam~2``) the next spare one."""
-    name, _, copy = uid.partition("~")
-    if not copy:
-        return PALETTE.get(name, "#444444")
-    k = int(copy) if copy.isdigit() else 0
-    return _SPARE[(list(PALETTE).index(name) * 3 + k) % len(_SPARE)] \
-        if name in PALETTE else _SPARE[k % len(_SPARE)]
-
-
-def _float32(a) -> np.ndarray:
-    """``a`` as float32, clipped to +-1e30 first: a loss or gradient just before a
-    divergence can be finite in float64 and still too large for float32, and the browser
-    must never see inf or NaN."""
-    a = np.asarray(a, dtype=float)
-    if not np.isfinite(a).all():
-        a = np.nan_to_num(a, nan=0.0)
-    return np.clip(a, -1e30, 1e30).astype("<f4")
-
-
-def _pack(a32) -> dict:
-    return {"dtype": "f4", "bdata": base64.b64encode(a32.tobytes()).decode("ascii")}
-
-
-def typed(a) -> dict:
-    """Plotly's base64 typed array of ``a`` as float32 (see _float32). A 2-D array says
-    its shape: without it Plotly reads a grid's z as one long row (the 3-D surface was not
-    drawn at all, and the 2-D contour was interpolated from the grid's diagonal)."""
-    a32 = _float32(a)
-    out = _pack(a32)
-    if a32.ndim == 2:
-        out["shape"] = f"{a32.shape[0]},{a32.shape[1]}"
-    return out
-
-
-def typed_rows(a) -> list[dict]:
-    """``[typed(row) for row in a]``, converted in one pass (a response carries ~40)."""
-    return [_pack(row) for row in _float32(a)]
-
-
-def _text(s: str) -> str:
-    """Figure text with its non-ASCII characters as numeric entities (``w₁`` ->
-    ``w&#8321;``), which plotly.js draws as the characters. Why: Dash sends every response
-    through plotly's JSON encoder, which escapes characters in the whole text and does so
-    2.3x slower once a single character is not ASCII (0.44 against 0.19 ms on a
-    full page answer). Not for 3-D axis titles: plotly.js shows entities there as typed."""
-    return s.encode("ascii", "xmlcharrefreplace").decode("ascii")
-
-
-def _floor(surface: Surface) -> float | None:
-    """L*: the lowest known value (global minimum), used to plot the loss gap on log axes;
-    None where the surface has no minimum (saddle)."""
-    if not surface.minima:
-        return None
-    return float(min(surface.value(m) for m in surface.minima))
-
-
-def surface_grid(surface: Surface, n: int = GRID):
-    """``xs[n], ys[n], z[n, n]`` over the view box, and ``zt`` = log10(z - zmin + delta):
-    contours of zt are spaced so that narrow valleys and flat plateaus both show."""
-    x0, x1, y0, y1 = surface.view
-    xs, ys = np.linspace(x0, x1, n), np.linspace(y0, y1, n)
-    X, Y = np.meshgrid(xs, ys)
-    z = surface.value_xy(X, Y)
-    zt = _transform(z, float(z.min()), float(z.max()))
-    return xs, ys, z, zt
-
-
-def _transform(z, zmin, zmax):
-    delta = 1e-3 * (zmax - zmin) + 1e-12
-    return np.log10(np.maximum(z - zmin, 0) + delta)
-
-
-def display_loss(surface: Surface, loss: np.ndarray):
-    """What the loss plot shows: ``L - L*`` (log axis) where the minimum is known, else L."""
-    floor = _floor(surface)
-    if floor is None:
-        return loss, "L", "linear"
-    return np.maximum(loss - floor, 1e-16), "L − L*", "log"
-
-
-@functools.lru_cache(maxsize=64)
-def _grid_cached(name: str, bound: tuple):
-    return surface_grid(get_surface(name, dict(bound)))
-
-
-def _grid(surface: Surface):
-    return _grid_cached(surface.name, tuple(sorted(surface.bound.items())))
-
-
-def _markers(points, symbol, color, name, size, z_of=None) -> dict:
-    pts = np.asarray(points, dtype=float).reshape(-1, 2)
-    t = {"type": "scatter", "mode": "markers", "name": name,
-         "x": pts[:, 0].tolist(), "y": pts[:, 1].tolist(), "hoverinfo": "name",
-         "marker": {"symbol": symbol, "size": size, "color": color,
-                    "line": {"width": 1.5, "color": "white"}}}
-    if z_of is not None:
-        t.update(type="scatter3d", z=z_of(pts).tolist() if len(pts) else [])
-        t["marker"].update(size=size // 2,
-                           symbol={"star": "diamond", "x": "x"}.get(symbol, "circle"))
-    return t
-
 
 def _z_of(surface: Surface, view: str):
     """Height of points in the 3-D view (None in 2-D): the grid's transform of L."""
@@ -154,20 +54,6 @@ def _z_of(surface: Surface, view: str):
     _, _, z, _ = _grid(surface)
     zmin, zmax = float(z.min()), float(z.max())
     return lambda pts: _transform(surface.value(pts), zmin, zmax) + 0.02
-
-
-def background_figure(surface: Surface) -> dict:
-    """The 2-D contour with the axes: a graph of its own under the trajectories, so that
-    a new run redraws only the paths (a filled contour costs Plotly ~1 s to redraw in
-    software rendering, the paths ~50 ms)."""
-    xs, ys, _, zt = _grid(surface)
-    contour = {"type": "contour", "x": typed(xs), "y": typed(ys), "z": typed(zt),
-               "ncontours": 28, "colorscale": [[0, "#f7fbff"], [0.5, "#c6dbef"],
-                                               [1, "#6baed6"]],
-               "showscale": False, "hoverinfo": "none",
-               "line": {"width": 0.6, "color": "rgba(40,60,90,0.35)"},
-               "contours": {"coloring": "fill"}}
-    return _layout_figure([contour], surface, "2d")
 
 
 def main_figure(surface: Surface, run: Run, colors: list[str], *, view: str = "2d") -> dict:
@@ -225,28 +111,6 @@ def moving_traces(surface: Surface, run: Run, colors: list[str], *, view: str = 
         head["z"] = [float(z_of(xy[-1:])[0])]
         data += [ghost, progress, head]
     return data
-
-
-def _layout_figure(data, surface, view):
-    x0, x1, y0, y1 = surface.view
-    three_d = view == "3d"
-    layout = {"margin": {"l": 50, "r": 10, "t": 10, "b": 40}, "showlegend": False,
-              "uirevision": f"{surface.name}-{view}", "clickmode": "event",
-              "paper_bgcolor": "white", "plot_bgcolor": "white", "hovermode": "closest",
-              "font": {"size": 15}}
-    if three_d:
-        # (plain text: plotly's 3-D axis titles show entities as typed, see _text)
-        layout["scene"] = {"xaxis": {"range": [x0, x1], "title": {"text": "x (w₁)"}},
-                           "yaxis": {"range": [y0, y1], "title": {"text": "y (w₂)"}},
-                           "zaxis": {"title": {"text": "log₁₀ L (shifted)"}},
-                           "aspectmode": "manual", "aspectratio": {"x": 1, "y": 1, "z": 0.6}}
-    else:
-        layout["xaxis"] = {"range": [x0, x1], "title": {"text": _text("x (w₁)")},
-                           "fixedrange": False, "showgrid": False, "zeroline": False,
-                           "autorange": False}
-        layout["yaxis"] = {"range": [y0, y1], "title": {"text": _text("y (w₂)")},
-                           "showgrid": False, "zeroline": False, "autorange": False}
-    return {"data": data, "layout": layout}
 
 
 def _side(title, ys, colors, labels, ytype, steps, x_start=0, yrange=None):
