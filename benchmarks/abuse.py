@@ -45,7 +45,8 @@ def page(surface="ill_conditioned", rows=None, steps=300, **values):
 
 
 def download(kind: str, query: str) -> dict:
-    ids = ["dl-csv", "dl-json", "dl-html"]
+    from app import app
+    ids = [d["id"] for d in app.callback_map["download.data"]["inputs"]]
     return {"output": "download.data", "outputs": {"id": "download", "property": "data"},
             "inputs": [{"id": i, "property": "n_clicks", "value": 1 if i == kind else None}
                        for i in ids],

@@ -328,15 +328,20 @@ def register(app) -> None:
     @app.callback(
         Output(ID.download, "data"),
         Input(ID.csv, "n_clicks"), Input(ID.json, "n_clicks"), Input(ID.html, "n_clicks"),
+        Input(ID.python, "n_clicks"),
         State(ID.query, "data"),
         prevent_initial_call=True,
     )
-    def download(_csv, _json, _html, query):
-        """The run on the screen as CSV or JSON, recomputed from its link (trusted no more
-        than any other input)."""
+    def download(_csv, _json, _html, _python, query):
+        """The run on the screen as CSV, JSON, HTML or a Python script, recomputed from its
+        link (trusted no more than any other input)."""
         setup, _ = controls_from_query(query if isinstance(query, str) else "")
         try:
-            run = _run(scene_from_controls(setup))       # within the page's budget
+            scene = scene_from_controls(setup)
+            if ctx.triggered_id == ID.python:         # the script runs it, not the server
+                return dict(content=exports.run_python(scene), filename="optviz-run.py",
+                            type="text/x-python")
+            run = _run(scene)                         # within the page's budget
         except ControlError:
             raise PreventUpdate from None
         if ctx.triggered_id == ID.csv:

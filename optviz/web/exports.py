@@ -11,7 +11,7 @@ import numpy as np
 from ..engine import Run
 from ..plots import animation
 
-__all__ = ["run_csv", "run_json", "run_html", "CSV_COLUMNS"]
+__all__ = ["run_csv", "run_json", "run_html", "run_python", "CSV_COLUMNS"]
 
 CSV_COLUMNS = ["row", "label", "optimizer", "settings", "step", "x", "y", "loss", "lr"]
 
@@ -60,3 +60,49 @@ def run_html(run: Run, colors: list[str], frames: int | None = None) -> str:
     return pio.to_html(animation(run, colors, frames), include_plotlyjs=True,
                        full_html=True, validate=False, auto_play=False,
                        config={"displaylogo": False})
+
+
+def run_python(scene) -> str:
+    """A short script that reproduces the run with optviz: the Scene written out in full
+    (every hyperparameter, floats exactly as the page used them), simulate, and a summary
+    when run as a program. Its paths equal the page's bit for bit (the same engine)."""
+    from .. import __version__
+    surface = scene.get_surface()
+    lines = [f'"""optviz {__version__}: {surface.label}, {", ".join(scene.labels)}.',
+             "",
+             "Reproduces the page's run exactly: pip install optviz (NumPy only), then run",
+             "this file. In a notebook, run.figure() draws it and run.to_frame() tabulates",
+             'it (Plotly and pandas)."""',
+             "from optviz import Change, OptimizerSpec, Scene, ScheduleSpec, simulate  "
+             "# noqa: F401",
+             "",
+             "scene = Scene(",
+             f"    surface={scene.surface!r},"]
+    if scene.surface_params:
+        lines.append(f"    surface_params={dict(scene.surface_params)!r},")
+    lines.append("    optimizers=[")
+    lines += [f"        {o!r}," for o in scene.optimizers]
+    lines.append("    ],")
+    starts = [tuple(map(float, s)) for s in scene.starts]
+    lines += [f"    starts={starts!r},", f"    steps={scene.steps!r},",
+              f"    schedule={scene.schedule!r},", f"    noise={scene.noise!r},",
+              f"    seed={scene.seed!r},"]
+    if scene.clip_norm is not None:
+        lines.append(f"    clip_norm={scene.clip_norm!r},")
+    if scene.batch_size is not None:
+        lines.append(f"    batch_size={scene.batch_size!r},")
+    if scene.changes:
+        lines.append("    changes=[")
+        lines += [f"        {c!r}," for c in scene.changes]
+        lines.append("    ],")
+    lines += [")",
+              "run = simulate(scene)    # run.path [rows, starts, steps+1, 2], run.loss, "
+              "run.lr",
+              "",
+              'if __name__ == "__main__":',
+              "    for label, (x, y), loss in zip(run.labels, run.path[:, 0, -1], "
+              "run.loss[:, 0, -1]):",
+              '        print(f"{label}: ends at ({x:.6g}, {y:.6g}), L = {loss:.6g}")',
+              ""]
+    return "\n".join(lines)
+

@@ -60,7 +60,7 @@ class ID:
     pushed = "pushed"
     copy_link, equations, inspector = "copy-link", "equations", "inspector"
     csv, json, download, more_rows = "dl-csv", "dl-json", "download", "more-rows"
-    html = "dl-html"
+    html, python = "dl-html", "dl-py"
     rows_store = "rows-store"          # every row control, gathered in the browser
 
 
@@ -169,6 +169,8 @@ def _toolbar() -> html.Div:
         html.Button("JSON", id=ID.json, className="btn small", title="download the run as JSON"),
         html.Button("HTML", id=ID.html, className="btn small",
                     title="one HTML file whose animation plays offline (for slides)"),
+        html.Button("Python", id=ID.python, className="btn small",
+                    title="a short script that reproduces this run with optviz"),
         dcc.Download(id=ID.download),
         html.Span(id=ID.link_note, className="hint", role="status"),
     ])

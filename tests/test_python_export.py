@@ -1,0 +1,78 @@
+"""The "Python" download: a short script that reproduces the page's run with optviz,
+checked against the page's own JSON export of the same setup, over HTTP (gunicorn) and
+from the button in Chromium."""
+import json
+import runpy
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from benchmarks.server import post
+
+from .conftest import ROOT
+
+#: setups the page can show: a scenario with a schedule, per-row constant rates and noise;
+#: a formula with a view box; minibatches on data; a live change mid-run; clipping
+QUERIES = ["scenario=warmup-cosine",
+           "surface=formula&f=x**2%2B3*sin(y)*x&fv=-4,4,-3,3&rows=gd,adam&steps=200",
+           "surface=data_logistic&batch=8&rows=gd,momentum,adam&seed=7",
+           "surface=rosenbrock&rows=gd,nesterov,newton&clip=2&steps=150",
+           "scenario=saddle"]
+
+
+def download(url, kind, query):
+    from app import app
+    ids = [d["id"] for d in app.callback_map["download.data"]["inputs"]]
+    body = {"output": "download.data", "outputs": {"id": "download", "property": "data"},
+            "inputs": [{"id": i, "property": "n_clicks", "value": 1 if i == kind else None}
+                       for i in ids],
+            "state": [{"id": "query", "property": "data", "value": query}],
+            "changedPropIds": [f"{kind}.n_clicks"]}
+    status, answer, _ = post(url + "/_dash-update-component", body)
+    assert status == 200, answer[:300]
+    return json.loads(answer)["response"]["download"]["data"]
+
+
+@pytest.mark.parametrize("query", QUERIES)
+def test_the_python_script_reproduces_the_pages_json_export(server_url, query, tmp_path):
+    script = download(server_url, "dl-py", query)
+    assert script["filename"] == "optviz-run.py"
+    page = json.loads(download(server_url, "dl-json", query)["content"])
+    path = tmp_path / "optviz-run.py"
+    path.write_text(script["content"])
+    run = runpy.run_path(str(path))["run"]                    # what the script computes
+    assert [r["label"] for r in page["rows"]] == run.labels
+    for i, row in enumerate(page["rows"]):
+        np.testing.assert_array_equal(run.path[i, 0, :, 0], row["x"])
+        np.testing.assert_array_equal(run.path[i, 0, :, 1], row["y"])
+        np.testing.assert_array_equal(run.loss[i, 0], row["loss"])
+        np.testing.assert_array_equal(run.lr[i], row["lr"])
+    # and as a program, from another directory: a summary line per row
+    r = subprocess.run([sys.executable, str(path)], cwd=tmp_path, capture_output=True,
+                       text=True, timeout=60, env={"PYTHONPATH": str(ROOT), "PATH": ""})
+    assert r.returncode == 0, r.stderr
+    assert len(r.stdout.splitlines()) == len(run.labels) and "ends at" in r.stdout
+
+
+def test_the_script_is_short_and_clean(server_url, tmp_path):
+    text = download(server_url, "dl-py", "scenario=all-optimizers")["content"]
+    assert len(text.splitlines()) < 45
+    (tmp_path / "s.py").write_text(text)
+    r = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "--isolated",
+                        "--line-length", "200", str(tmp_path / "s.py")],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout
+
+
+def test_the_python_button_downloads_the_script(page, tmp_path):
+    with page.expect_download() as dl:
+        page.locator("#dl-py").click()
+    target = tmp_path / "run.py"
+    dl.value.save_as(target)
+    assert dl.value.suggested_filename == "optviz-run.py"
+    run = runpy.run_path(str(target))["run"]
+    shown = page.evaluate("() => Array.from(document.querySelectorAll("
+                          "'#legend .legend-row .legend-label')).map(e => e.textContent)")
+    assert run.labels == shown and len(shown) == 6
