@@ -5,16 +5,14 @@ import os
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8050')}"
 # cores + 1 workers for a 2-core host: a request is CPU with the GIL held (~11 ms of
 # simulation, figures and Dash on average in the 50-student mix), so more processes than
-# cores only take turns on the same caches. The 50-student load test on 2 cores
-# (2026-11-23, server CPU per request while serving, divided by the load client's to cancel
-# the machine's own swings): 3 workers 10.3-11.4 (four runs, mean 10.8), 5 workers
-# 11.0-12.1 (seven runs, mean 11.6); 104-114 req/s with either when the machine is not
-# throttled, 93-99 when it is. Each worker takes ~95 MB (plus its cache of at most 64
-# small runs). On a bigger host set WEB_CONCURRENCY to its cores + 1.
+# cores only take turns on the same caches: in the 50-student load test (benchmarks.load)
+# 5 workers cost ~7 % more server CPU per request than 3, at the same request rate. Each
+# worker takes ~95 MB (plus its cache of at most 64 small runs). On a bigger host set
+# WEB_CONCURRENCY to its cores + 1.
 workers = int(os.environ.get("WEB_CONCURRENCY", "3"))
 # one thread per worker: threads share the GIL, and with 2 threads the 50-student load
-# test fell from 107 to 93 requests/s (p95 159 -> 386 ms). Raise it only for clients on
-# slow networks with no reverse proxy in front.
+# test served ~13 % fewer requests a second with twice the p95 latency. Raise it only for
+# clients on slow networks with no reverse proxy in front.
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 # import the app once in the master and fork the workers from it: the import (~1.5 CPU-s)

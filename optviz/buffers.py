@@ -3,11 +3,10 @@
 A million paths of 100 steps are 2.4 GB of fresh output. Fresh memory costs more than
 the arithmetic on this kind of machine: every page is faulted in and zeroed by the
 kernel, and in a virtual machine the host may fault it in again (Adam, 1M starts x 100
-steps, run after run in one process: 42-50 M point-steps/s with fresh outputs, 65-79 M
-with outputs whose pages were already touched, benchmarks.engine's workload, measured
-here in one session; the kernel's share of the CPU time fell from 1.6-2.2 s a run to
-0.3-0.6 s). So an output array of at least ``MIN_BYTES`` is taken from a buffer that an
-earlier, discarded Run used, when one of the same size is idle.
+steps, run after run in one process, benchmarks.engine's workload: about 1.5x faster
+with outputs whose pages were already touched, the kernel's share of the CPU time about
+a quarter of what it is with fresh ones). So an output array of at least ``MIN_BYTES``
+is taken from a buffer that a discarded Run used, when one of the same size is idle.
 
 Safety: a buffer is idle only when nothing but this pool refers to it. Every view of an
 array that owns its memory (``run.path``, ``run.path[0]``, a slice of that, ...) holds a

@@ -80,8 +80,8 @@ class Run:
 
     The arrays have the documented shapes; in memory they are time-major (``path`` is a
     view of a ``[steps+1, rows, 2, starts]`` buffer), the order the engine computes them
-    in, so a million paths are written once, without a transposing copy (Adam, 1M starts
-    x 100 steps: 24-30 -> 39-42 M point-steps/s in benchmarks.engine). ``path[:, :, t]``,
+    in, so a million paths are written once, without a transposing copy (which cost Adam,
+    1M starts x 100 steps, about a third of its time). ``path[:, :, t]``,
     the whole batch at one step, is contiguous; ``np.ascontiguousarray(run.path)`` gives
     C order if a library needs it.
     """
