@@ -687,7 +687,7 @@ def _formula_surface(text, x_min, x_max, y_min, y_max, given_minima):
                 "formula, its minima found by a grid search.",
         value_xy=value_xy, grad_xy=grad_xy, hess_xy=hess_xy, view=view,
         default_start=(float(start[0]), float(start[1])),
-        minima=tuple(minima), saddles=tuple(saddles),
+        minima=tuple(minima), saddles=tuple(saddles), expression=text.strip(),
         cost=SurfaceCost(
             grad=compiled.grad.cost, grad_us=CALL_US * (compiled.grad.calls + 1),
             hess=compiled.hess.cost, hess_us=CALL_US * (compiled.hess.calls + 1),

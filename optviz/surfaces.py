@@ -75,6 +75,10 @@ class Surface:
     grad_scale: tuple[float, float] | None = None
     #: what its value, gradient and Hessian cost to evaluate (see SurfaceCost)
     cost: SurfaceCost = field(default_factory=SurfaceCost)
+    #: L(x, y) as an expression in the formula language (numbers, x, y, pi, e, + - * /
+    #: **, sin cos tan exp log sqrt abs tanh sinh cosh): what an exported script writes
+    #: in another library (torch); "" for a surface built on data
+    expression: str = ""
 
     def batch_grad_xy(self, x: Array, y: Array, idx) -> tuple[Array, Array]:
         """Gradient of the loss over the samples ``idx`` only (data surfaces)."""
@@ -187,7 +191,8 @@ def rotated_quadratic(kappa: float = 10.0, angle: float = 30.0) -> Surface:
         _quadratic(a, b, d), (-4, 4, -4, 4), (-3.0, -1.0), minima=[(0, 0)],
         params={"kappa": (10.0, 1.0, 1000.0), "angle": (30.0, -90.0, 90.0)},
         factory=rotated_quadratic, bound={"kappa": float(kappa), "angle": float(angle)},
-        cost=SurfaceCost(5, 2, 1, 1, 4, 3))
+        cost=SurfaceCost(5, 2, 1, 1, 4, 3),
+        expression=f"{a!r}*x**2 + {b!r}*x*y + {d!r}*y**2")
 
 
 def _saddle():
@@ -391,28 +396,33 @@ def _build() -> dict[str, Surface]:
                  "Similar curvature in both directions: plain gradient descent heads "
                  "almost straight for the minimum.",
                  _quadratic(1.0, 0.0, 2.0), (-4, 4, -4, 4), (-3.5, 3.0), minima=[(0, 0)],
+                 expression='x**2 + 2*y**2',
                  cost=SurfaceCost(2, 1, 1, 1, 4, 3)),
         _surface("ill_conditioned", "Ill-conditioned quadratic", r"L = 0.1 w_1^2 + 2 w_2^2",
                  "Much steeper in w2 than in w1: one learning rate is too slow for w1 and "
                  "too fast for w2 (GD: slow at 0.01, oscillating at 0.48, unstable at 0.51).",
                  _quadratic(0.1, 0.0, 2.0), (-10, 10, -5, 5), (-9.0, 3.0), minima=[(0, 0)],
+                 expression='0.1*x**2 + 2*y**2',
                  cost=SurfaceCost(2, 1, 1, 1, 4, 3)),
         rotated_quadratic(),
         _surface("saddle", "Saddle", r"L = x^2 - y^2",
                  "Zero gradient without a minimum: from the ridge gradient descent stalls "
                  "near the saddle, while noise, momentum and Adam slide off it.",
                  _saddle(), (-2, 2, -2, 2), (-1.8, 0.001), saddles=[(0, 0)],
+                 expression='x**2 - y**2',
                  cost=SurfaceCost(2, 1, 1, 1, 2, 1)),
         _surface("rosenbrock", "Rosenbrock", r"L = (1 - x)^2 + 100 (y - x^2)^2",
                  "A curved, narrow valley: finding it is easy, following it to the "
                  "minimum is slow without momentum or adaptive steps.",
                  _rosenbrock(), (-2, 2, -1, 3), (-1.5, 2.0), minima=[(1, 1)],
+                 expression='(1 - x)**2 + 100*(y - x**2)**2',
                  cost=SurfaceCost(8, 3, 3, 2, 4, 2)),
         _surface("beale", "Beale",
                  r"L = (1.5 - x + xy)^2 + (2.25 - x + xy^2)^2 + (2.625 - x + xy^3)^2",
                  "Flat plateaus next to very steep walls: gradient scales vary by orders "
                  "of magnitude, which adaptive methods handle and plain GD does not.",
                  _beale(), (-4.5, 4.5, -4.5, 4.5), (-1.0, 1.5), minima=[(3, 0.5)],
+                 expression='(1.5 - x + x*y)**2 + (2.25 - x + x*y**2)**2 + (2.625 - x + x*y**3)**2',
                  cost=SurfaceCost(36, 20, 60, 45, 13, 9)),
         _surface("himmelblau", "Himmelblau", r"L = (x^2 + y - 11)^2 + (x + y^2 - 7)^2",
                  "Four equally good minima: which one you reach depends on where you "
@@ -422,6 +432,7 @@ def _build() -> dict[str, Surface]:
                          (3.584428, -1.848126)],
                  saddles=[(0.086677, 2.884254), (-3.073025, -0.081353),
                           (3.385154, 0.073852), (-0.127961, -1.953715)],
+                 expression='(x**2 + y - 11)**2 + (x + y**2 - 7)**2',
                  cost=SurfaceCost(8, 5, 11, 10, 5, 4)),
         _surface("three_hump_camel", "Three-hump camel",
                  r"L = 2x^2 - 1.05x^4 + \tfrac{x^6}{6} + xy + y^2",
@@ -430,12 +441,14 @@ def _build() -> dict[str, Surface]:
                  _camel(), (-2.5, 2.5, -2.5, 2.5), (2.2, -2.0),
                  minima=[(0, 0), (1.7476, -0.8738), (-1.7476, 0.8738)],
                  saddles=[(1.0705, -0.5352), (-1.0705, 0.5352)],
+                 expression='2*x**2 - 1.05*x**4 + x**6/6 + x*y + y**2',
                  cost=SurfaceCost(6, 4, 4, 3, 8, 5)),
         _surface("rastrigin", "Rastrigin",
                  r"L = 20 + \sum_{z \in \{x, y\}} \left(z^2 - 10 \cos 2\pi z\right)",
                  "A bowl covered in ripples: hundreds of local minima trap gradient "
                  "descent; noise and large steps see the bowl underneath.",
                  _rastrigin(), (-3, 3, -3, 3), (2.3, 1.7), minima=[(0, 0)],
+                 expression='20 + x**2 - 10*cos(2*pi*x) + y**2 - 10*cos(2*pi*y)',
                  cost=SurfaceCost(40, 4, 30, 5, 30, 6)),
         _surface("ackley", "Ackley",
                  r"L = -20 e^{-0.2\sqrt{(x^2+y^2)/2}} - e^{(\cos 2\pi x + \cos 2\pi y)/2}"
@@ -443,6 +456,8 @@ def _build() -> dict[str, Surface]:
                  "A nearly flat outer region full of small dimples around one deep hole: "
                  "local gradients say little about where the global minimum is.",
                  _ackley(), (-4, 4, -4, 4), (2.6, 2.2), minima=[(0, 0)],
+                 expression="-20*exp(-0.2*sqrt(0.5*(x**2 + y**2)))"
+                            " - exp(0.5*(cos(2*pi*x) + cos(2*pi*y))) + e + 20",
                  cost=SurfaceCost(80, 11, 115, 30, 32, 9)),
         _surface("local_minimum", "Gradient descent with local minimum",
                  r"L = \tfrac14 x^4 - x^2 + \tfrac12 x + y^2",
@@ -450,12 +465,14 @@ def _build() -> dict[str, Surface]:
                  "right settles in the shallow well, momentum rolls through to the deeper one.",
                  _local_minimum(), (-2.5, 3.0, -1.5, 1.5), (2.5, 1.0),
                  minima=[(-1.6, 0), (1.1, 0)], saddles=[(0.26, 0)],
+                 expression='0.25*x**4 - x**2 + 0.5*x + y**2',
                  cost=SurfaceCost(5, 3, 2, 2, 7, 4)),
         _surface("plateau_cliff", "Plateau and cliff",
                  r"L = 4\,\sigma(-25x) + 0.05 (x-2)^2 + \tfrac12 y^2",
                  "A flat plateau ends in a steep cliff: the gradient there explodes and one "
                  "step catapults the point far away, unless the gradient is clipped.",
                  _plateau_cliff(), (-4, 6, -3, 3), (-3.5, 2.0), minima=[(2, 0)],
+                 expression='4/(1 + exp(25*x)) + 0.05*(x - 2)**2 + 0.5*y**2',
                  cost=SurfaceCost(6, 7, 10, 7, 9, 7)),
     ]
     from .data import data_surfaces  # empirical risks of tiny models (optviz.data)

@@ -101,3 +101,25 @@ def test_rotated_quadratic_condition_number():
     v = np.linalg.eigh(s.hessian((0, 0)))[1][:, 1]     # steep direction
     assert abs(abs(np.degrees(np.arctan2(v[1], v[0]))) - 135) < 1e-6 or \
         abs(abs(np.degrees(np.arctan2(v[1], v[0]))) - 45) < 1e-6
+
+
+def test_every_analytic_surface_writes_itself_as_an_expression():
+    """Surface.expression (what an exported script writes for torch) is the surface's own
+    loss, in the formula language; a formula's is its text."""
+    import math
+
+    from optviz.formula import formula_surface, parse
+    names = {k: getattr(np, k) for k in ("sin", "cos", "tan", "exp", "log", "sqrt", "abs",
+                                          "tanh", "sinh", "cosh")}
+    rng = np.random.default_rng(3)
+    for name, s in [*SURFACES.items(), ("formula", formula_surface("x**2 + 3*sin(y)*x"))]:
+        if s.dataset is not None:
+            assert s.expression == ""
+            continue
+        parse(s.expression)                      # the formula language, whitelisted
+        x0, x1, y0, y1 = s.view
+        x, y = rng.uniform(x0, x1, 200), rng.uniform(y0, y1, 200)
+        got = eval(s.expression, {"__builtins__": {}},           # noqa: S307 - our own text
+                   {**names, "pi": math.pi, "e": math.e, "x": x, "y": y})
+        np.testing.assert_allclose(got, s.value_xy(x, y), rtol=1e-13, atol=1e-13,
+                                   err_msg=name)

@@ -98,11 +98,135 @@ def run_python(scene) -> str:
     lines += [")",
               "run = simulate(scene)    # run.path [rows, starts, steps+1, 2], run.loss, "
               "run.lr",
-              "",
+              ""]
+    lines += _torch_part(scene)
+    lines += ["", "",
               'if __name__ == "__main__":',
               "    for label, (x, y), loss in zip(run.labels, run.path[:, 0, -1], "
               "run.loss[:, 0, -1]):",
-              '        print(f"{label}: ends at ({x:.6g}, {y:.6g}), L = {loss:.6g}")',
-              ""]
-    return "\n".join(lines)
+              '        print(f"{label}: ends at ({x:.6g}, {y:.6g}), L = {loss:.6g}")']
+    if _torch_rows(scene)[0]:
+        lines += ["    try:",
+                  "        paths = with_torch()",
+                  "    except ImportError:",
+                  '        paths = {}',
+                  '        print("(pip install torch to run it with torch.optim too)")',
+                  "    for label, path in paths.items():",
+                  "        i = run.labels.index(label)",
+                  "        end = run.diverged_at[i, 0] if run.diverged_at[i, 0] >= 0 else "
+                  "scene.steps",
+                  "        gap = abs(path[:end + 1] - run.path[i, 0, :end + 1]).max()",
+                  '        print(f"{label}: torch.optim agrees to {gap:.1e}")']
+    return "\n".join(lines) + "\n"
 
+
+#: optviz optimizer -> torch.optim class, for the rows torch has
+TORCH_CLASS = {"sgd": "SGD", "gd": "SGD", "momentum": "SGD", "nesterov": "SGD",
+               "adagrad": "Adagrad", "rmsprop": "RMSprop", "adam": "Adam", "adamw": "AdamW",
+               "adamax": "Adamax", "nadam": "NAdam", "radam": "RAdam", "adadelta": "Adadelta"}
+
+
+def _torch_rows(scene) -> tuple[list, str]:
+    """(rows torch.optim can run, why the others or the whole run cannot)."""
+    surface = scene.get_surface()
+    if not surface.expression:
+        return [], "a surface built on data"
+    if scene.changes:
+        return [], "live changes"
+    rows = [o for o in scene.optimizers if o.name in TORCH_CLASS and not (
+        o.hparams.get("nesterov") and o.hparams.get("momentum") == 0)]
+    left = [o.label for o in scene.optimizers if o not in rows]
+    return rows, (f"torch.optim has no {', '.join(left)}" if left else "")
+
+
+def _torch_scheduler(schedule, steps) -> str | None:
+    """The torch.optim.lr_scheduler (as code, for an optimizer ``opt``) that gives
+    ``schedule``'s rates: optviz.schedules' own torch equivalents."""
+    if schedule is None or (schedule.name == "constant" and not schedule.warmup):
+        return None
+    p, W, n = schedule.params, schedule.warmup, steps - schedule.warmup
+    name = schedule.name
+    S = "torch.optim.lr_scheduler"
+    decay = {"constant": "1.0",
+             "step": f"{p.get('gamma', 0.5)!r} ** (k // {p.get('step_size') or max(1, n // 4)})",
+             "exponential": f"{p.get('gamma', 0.99)!r} ** k",
+             "cosine": f"({p.get('eta_min', 0.0)!r} + (base - {p.get('eta_min', 0.0)!r}) * "
+                       f"(1 + math.cos(math.pi * k / {p.get('T_max') or n})) / 2) / base",
+             "linear": f"{p.get('start_factor', 1.0)!r} + ({p.get('end_factor', 0.0)!r} - "
+                       f"{p.get('start_factor', 1.0)!r}) * min(k, {p.get('total_iters') or n})"
+                       f" / {p.get('total_iters') or n}",
+             "inverse_sqrt": "1 / math.sqrt(k + 1)"}[name]
+    if W:
+        return (f"{S}.LambdaLR(opt, lambda t, base=base: (t + 1) / {W} if t < {W} else "
+                f"(lambda k: {decay})(t - {W}))")
+    return {"step": f"{S}.StepLR(opt, step_size={p.get('step_size') or max(1, n // 4)}, "
+                    f"gamma={p.get('gamma', 0.5)!r})",
+            "exponential": f"{S}.ExponentialLR(opt, gamma={p.get('gamma', 0.99)!r})",
+            "cosine": f"{S}.CosineAnnealingLR(opt, T_max={p.get('T_max') or n}, "
+                      f"eta_min={p.get('eta_min', 0.0)!r})",
+            "linear": f"{S}.LinearLR(opt, start_factor={p.get('start_factor', 1.0)!r}, "
+                      f"end_factor={p.get('end_factor', 0.0)!r}, "
+                      f"total_iters={p.get('total_iters') or n})",
+            "inverse_sqrt": f"{S}.LambdaLR(opt, lambda t: 1 / math.sqrt(t + 1))"}[name]
+
+
+def _torch_part(scene) -> list[str]:
+    """``with_torch()``: the same run with torch.optim and its schedulers, for the rows
+    torch has (its paths equal optviz's to round-off: tests/test_torch_parity.py)."""
+    rows, why = _torch_rows(scene)
+    if not rows:
+        return [f"# (torch.optim cannot run this setup as it is: {why})"]
+    surface = scene.get_surface()
+    x0, y0 = map(float, scene.starts[0])
+    out = ["",
+           "def with_torch():",
+           '    """The same run with torch.optim and its schedulers: {label: path '
+           '[steps+1, 2]}."""',
+           "    import math",
+           "",
+           "    import numpy as np",
+           "    import torch",
+           "    from torch import abs, cos, cosh, exp, log, sin, sinh, sqrt, tan, tanh  "
+           "# noqa: F401",
+           "",
+           "    pi, e = math.pi, math.e  # noqa: F841",
+           "    torch.set_default_dtype(torch.float64)",
+           "",
+           "    def loss(x, y):",
+           f"        return {surface.expression}",
+           ""]
+    if why:
+        out.append(f"    # ({why})")
+    out.append("    rows = {}")
+    for o in rows:
+        hp = {k: (tuple(v) if isinstance(v, list) else v) for k, v in o.hparams.items()}
+        kwargs = ", ".join(f"{k}={v!r}" for k, v in hp.items())
+        sched = _torch_scheduler(o.schedule or scene.schedule, scene.steps)
+        sigma = scene.noise if o.noise is None else o.noise
+        out += [f"    p = torch.tensor([{x0!r}, {y0!r}], requires_grad=True)",
+                f"    opt = torch.optim.{TORCH_CLASS[o.name]}([p], {kwargs})",
+                "    base = opt.param_groups[0][\"lr\"]  # noqa: F841"
+                if sched and "base" in sched else None,
+                f"    rows[{o.label!r}] = (p, opt, {sched or 'None'}, {sigma!r}, [p.tolist()])"]
+    out = [line for line in out if line is not None]
+    noisy = any((scene.noise if o.noise is None else o.noise) for o in rows)
+    if noisy:           # optviz's noise stream: one draw a step, the same for every row
+        out.append(f"    rng = np.random.default_rng(np.random.SeedSequence({scene.seed}, "
+                   "spawn_key=(0, 0)))")
+    out += [f"    for _ in range({scene.steps}):"]
+    if noisy:
+        out.append("        z = torch.from_numpy(rng.standard_normal(2))")
+    out += ["        for p, opt, sched, sigma, path in rows.values():",
+            "            opt.zero_grad()",
+            "            loss(p[0], p[1]).backward()"]
+    if noisy:
+        out.append("            p.grad += sigma * z")
+    if scene.clip_norm is not None:
+        out += ["            norm = math.sqrt(p.grad[0].item() ** 2 + p.grad[1].item() ** 2)",
+                f"            p.grad *= min(1.0, {scene.clip_norm!r} / max(norm, 1e-300))"]
+    out += ["            opt.step()",
+            "            if sched is not None:",
+            "                sched.step()",
+            "            path.append(p.tolist())",
+            "    return {label: np.array(row[-1]) for label, row in rows.items()}"]
+    return out
