@@ -126,11 +126,20 @@ TORCH_CLASS = {"sgd": "SGD", "gd": "SGD", "momentum": "SGD", "nesterov": "SGD",
                "adamax": "Adamax", "nadam": "NAdam", "radam": "RAdam", "adadelta": "Adadelta"}
 
 
+#: a data surface's loss on the samples ``idx`` in torch, by model (optviz.data.Dataset)
+TORCH_DATA_LOSS = {
+    "linear": "(0.5 * (x * X[idx] + y - Y[idx]) ** 2).mean()",
+    "logistic": "(torch.nn.functional.softplus(z) - Y[idx] * z).mean()",
+    "sigmoid_net": "(0.5 * (torch.sigmoid(y * torch.sigmoid(x * X[idx])) - Y[idx]) ** 2)"
+                   ".mean()",
+}
+
+
 def _torch_rows(scene) -> tuple[list, str]:
     """(rows torch.optim can run, why the others or the whole run cannot)."""
     surface = scene.get_surface()
-    if not surface.expression:
-        return [], "a surface built on data"
+    if not surface.expression and surface.dataset.model not in TORCH_DATA_LOSS:
+        return [], "a surface built on data of an unknown model"
     if scene.changes:
         return [], "live changes"
     rows = [o for o in scene.optimizers if o.name in TORCH_CLASS and not (
@@ -186,15 +195,25 @@ def _torch_part(scene) -> list[str]:
            "",
            "    import numpy as np",
            "    import torch",
-           "    from torch import abs, cos, cosh, exp, log, sin, sinh, sqrt, tan, tanh  "
-           "# noqa: F401",
            "",
-           "    pi, e = math.pi, math.e  # noqa: F841",
            "    torch.set_default_dtype(torch.float64)",
-           "",
-           "    def loss(x, y):",
-           f"        return {surface.expression}",
            ""]
+    data = surface.dataset
+    if data is None:
+        out += ["    from torch import abs, cos, cosh, exp, log, sin, sinh, sqrt, tan, tanh  "
+                "# noqa: F401",
+                "    pi, e = math.pi, math.e  # noqa: F841",
+                "",
+                "    def loss(x, y):", f"        return {surface.expression}", ""]
+    else:               # the samples from optviz; minibatches drawn from optviz's stream
+        out += ["    from optviz.data import DATASETS",
+                f"    data = DATASETS[{surface.name!r}]",
+                "    X, Y = torch.from_numpy(data.x), torch.from_numpy(data.y)",
+                "",
+                "    def loss(x, y, idx=slice(None)):"]
+        if data.model == "logistic":
+            out.append("        z = x * X[idx, 0] + y * X[idx, 1]")
+        out += [f"        return {TORCH_DATA_LOSS[data.model]}", ""]
     if why:
         out.append(f"    # ({why})")
     out.append("    rows = {}")
@@ -213,12 +232,19 @@ def _torch_part(scene) -> list[str]:
     if noisy:           # optviz's noise stream: one draw a step, the same for every row
         out.append(f"    rng = np.random.default_rng(np.random.SeedSequence({scene.seed}, "
                    "spawn_key=(0, 0)))")
+    batch = scene.batch_size
+    if batch is not None:
+        out.append(f"    batches = np.random.default_rng(np.random.SeedSequence({scene.seed}, "
+                   "spawn_key=(2, 0)))")
     out += [f"    for _ in range({scene.steps}):"]
     if noisy:
         out.append("        z = torch.from_numpy(rng.standard_normal(2))")
+    if batch is not None:
+        out.append(f"        idx = torch.from_numpy(batches.choice({data.n}, {batch}, "
+                   "replace=False))")
     out += ["        for p, opt, sched, sigma, path in rows.values():",
             "            opt.zero_grad()",
-            "            loss(p[0], p[1]).backward()"]
+            f"            loss(p[0], p[1]{', idx' if batch is not None else ''}).backward()"]
     if noisy:
         out.append("            p.grad += sigma * z")
     if scene.clip_norm is not None:
