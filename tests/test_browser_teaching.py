@@ -431,8 +431,9 @@ def test_a_basin_map_runs_in_the_background_with_progress_and_loads_a_start(brow
         page.get_by_role("option", name="256", exact=True).click()
         page.wait_for_function("() => document.querySelector('#ex-n').textContent"
                                ".includes('256')")
-        # a step count not used before in this server: finished maps are cached
-        page.locator("#ex-steps").fill(str(800 + int(time.time() * 1000) % 300))
+        # a step count not used before in this server (finished maps are cached), and a
+        # map long enough (~1.5 s) for the panel's polls, twice a second, to see it move
+        page.locator("#ex-steps").fill(str(1200 + int(time.time() * 1000) % 300))
         page.locator("#ex-run").click()
         seen = []
         for _ in range(600):                 # up to a minute on a loaded machine
