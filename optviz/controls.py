@@ -20,8 +20,6 @@ import numbers
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from .formula import FormulaError, formula_surface
 from .optimizers import OPTIMIZERS
 from .scene import DEFAULT_OPTIMIZERS, Change, OptimizerSpec, Scene, SceneError, ScheduleSpec
@@ -74,11 +72,7 @@ def suggested_lr_log10(surface: str, formula: Any = None) -> float:
         surf = formula_surface(formula if isinstance(formula, str) else "")
     except FormulaError:
         return -2.0
-    pts = np.array([surf.default_start, *surf.minima], dtype=float)
-    with np.errstate(all="ignore"):
-        h = np.abs(np.linalg.eigvalsh(surf.hessian(pts))).max()
-    lr = 0.5 / h if np.isfinite(h) and h > 0 else 0.01
-    return round(math.log10(min(max(lr, 1e-4), 0.1)), 2)
+    return round(math.log10(surf.suggested_lr()), 2)
 
 
 def default_controls(surface: str | None = None) -> dict[str, Any]:

@@ -104,6 +104,38 @@ class Surface:
         hxx, hxy, hyy, _ = np.broadcast_arrays(*self.hess_xy(x, w[..., 1]), x)
         return np.stack([np.stack([hxx, hxy], -1), np.stack([hxy, hyy], -1)], -2)
 
+    def gradient_check(self, points) -> tuple:
+        """The lectures' gradient check at ``points`` [..., 2]: the analytic gradient, the
+        centred finite difference (L(w + h e_k) - L(w - h e_k)) / 2h with h = 1e-6 (1 + |w_k|),
+        and their relative error |a - f| / max(|a|, |f|, 1e-6 (1 + |L|)) (Euclidean norms; the
+        last term is about what a centred difference can resolve, so a converged point does
+        not show round-off as a large error)."""
+        p = np.asarray(points, dtype=float)
+        with np.errstate(all="ignore"):
+            analytic = self.grad(p)
+            fd = np.empty_like(p)
+            for k in range(2):
+                h = 1e-6 * (1 + np.abs(p[..., k]))
+                step = np.zeros_like(p)
+                step[..., k] = h
+                fd[..., k] = (self.value(p + step) - self.value(p - step)) / (2 * h)
+            diff = np.linalg.norm(analytic - fd, axis=-1)
+            # near a minimum both are ~0: measure against what a difference can resolve
+            floor = 1e-6 * (1 + np.abs(self.value(p)))
+            scale = np.maximum(np.maximum(np.linalg.norm(analytic, axis=-1),
+                                          np.linalg.norm(fd, axis=-1)), floor)
+        return analytic, fd, diff / scale
+
+    def suggested_lr(self, low: float = 1e-4, high: float = 0.1) -> float:
+        """A learning rate at which plain GD is stable near the start and the minima:
+        0.5 / (the largest Hessian eigenvalue there), within [low, high] (0.01 where the
+        curvature is not finite or is zero)."""
+        pts = np.array([self.default_start, *self.minima], dtype=float)
+        with np.errstate(all="ignore"):
+            h = np.abs(np.linalg.eigvalsh(self.hessian(pts))).max()
+        lr = 0.5 / h if np.isfinite(h) and h > 0 else 0.01
+        return float(min(max(lr, low), high))
+
     def with_params(self, **params: float) -> Surface:
         """This surface with its parameters set (``{}`` keeps the defaults)."""
         if not params:

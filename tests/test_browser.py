@@ -5,6 +5,8 @@ import pathlib
 
 import pytest
 
+from optviz import OPTIMIZERS
+
 from .conftest import ARTIFACTS
 from .test_web import _page_rows_store
 
@@ -138,7 +140,7 @@ def test_moving_the_lr_slider_changes_the_paths(page):
     body = json.loads(sent.value.post_data)
     assert not any(isinstance(i, list) for i in body["inputs"])
     store = next(i["value"] for i in body["inputs"] if i["id"] == "rows-store")
-    assert store == _page_rows_store() and len(store) == 17
+    assert store == _page_rows_store() and len(store) == len(OPTIMIZERS)
     assert page.console_errors == []
 
 

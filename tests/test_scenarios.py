@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from optviz import simulate
+from optviz import OPTIMIZERS, simulate
 from optviz.controls import scene_from_controls
 from optviz.scenarios import SCENARIOS, scenario_controls, scenario_scene
 
@@ -107,7 +107,7 @@ def test_warmup_cosine_settles_constant_keeps_bouncing():
 
 def test_all_optimizers_race():
     run = _run("all-optimizers")
-    assert len(run.labels) == 17 and len(set(run.labels)) == 17
+    assert len(run.labels) == len(OPTIMIZERS) == len(set(run.labels))
     assert np.allclose(run.path[run.labels.index("Newton"), 0, -1], (1, 1), atol=1e-9)
     assert (run.diverged_at == -1).all()
     # SGD has torch's defaults (momentum 0): GD's path, not Momentum's

@@ -8,7 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from optviz import OptimizerSpec, Scene, simulate
+from optviz import OPTIMIZERS, OptimizerSpec, Scene, simulate
 from optviz.controls import (
     DEFAULT_FORMULA,
     REFERENCE_NOISE,
@@ -326,7 +326,8 @@ def test_the_rows_store_reads_as_the_page_rows():
     from optviz.controls import parse_rows
     from optviz.web.callbacks import _rows_from
     store = _page_rows_store()
-    assert [r["row"] for r in store[:6]] == [r["uid"] for r in DEFAULT_ROWS] and len(store) == 17
+    assert [r["row"] for r in store[:6]] == [r["uid"] for r in DEFAULT_ROWS] and \
+        len(store) == len(OPTIMIZERS)
     rows = _rows_from(store)
     assert rows[0] == {"uid": "gd", "on": True, "lr": None, "noise": None,
                        "weight_decay": None, "constant": False}
@@ -411,15 +412,14 @@ def test_gradient_check_finds_right_gradients_right_and_a_wrong_one_wrong():
     import dataclasses
 
     from optviz.surfaces import SURFACES
-    from optviz.web.figures import gradient_check
     pts = np.random.default_rng(1).uniform(-2, 2, (50, 2))
     for name, surface in SURFACES.items():
-        _, _, rel = gradient_check(surface, pts)
+        _, _, rel = surface.gradient_check(pts)
         assert np.nanmax(rel) < 1e-6, name
     ros = SURFACES["rosenbrock"]
     wrong = dataclasses.replace(ros, grad_xy=lambda x, y: (ros.grad_xy(x, y)[0] * 1.01,
                                                              ros.grad_xy(x, y)[1]))
-    _, _, rel = gradient_check(wrong, pts)
+    _, _, rel = wrong.gradient_check(pts)
     assert np.median(rel) > 1e-3          # a 1 % slip in one component shows
 
 

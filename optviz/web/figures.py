@@ -42,7 +42,7 @@ from ..surfaces import Surface
 
 __all__ = ["typed", "PALETTE", "row_color", "background_figure", "main_figure",
            "moving_traces", "side_figures",
-           "meta", "gradient_check", "data_figure", "data_meta",
+           "meta", "data_figure", "data_meta",
            "FIRST_ROW_TRACE", "surface_grid", "display_loss"]
 
 FIRST_ROW_TRACE = 4
@@ -159,29 +159,6 @@ def side_figures(surface: Surface, run: Run, colors: list[str]) -> tuple[dict, d
                   colors, labels, "log", steps, x_start=0))
 
 
-def gradient_check(surface: Surface, points) -> tuple:
-    """The lectures' gradient check at ``points`` [..., 2]: the analytic gradient, the
-    centred finite difference (L(w + h e_k) - L(w - h e_k)) / 2h with h = 1e-6 (1 + |w_k|),
-    and their relative error |a - f| / max(|a|, |f|, 1e-6 (1 + |L|)) (Euclidean norms; the
-    last term is about what a centred difference can resolve, so a converged point does
-    not show round-off as a large error)."""
-    p = np.asarray(points, dtype=float)
-    with np.errstate(all="ignore"):
-        analytic = surface.grad(p)
-        fd = np.empty_like(p)
-        for k in range(2):
-            h = 1e-6 * (1 + np.abs(p[..., k]))
-            step = np.zeros_like(p)
-            step[..., k] = h
-            fd[..., k] = (surface.value(p + step) - surface.value(p - step)) / (2 * h)
-        diff = np.linalg.norm(analytic - fd, axis=-1)
-        # near a minimum both are ~0: measure against what a difference can resolve
-        floor = 1e-6 * (1 + np.abs(surface.value(p)))
-        scale = np.maximum(np.maximum(np.linalg.norm(analytic, axis=-1),
-                                      np.linalg.norm(fd, axis=-1)), floor)
-    return analytic, fd, diff / scale
-
-
 def meta(run: Run, uids: list[str], colors: list[str], *, inspect: bool = False,
          check: bool = False) -> dict:
     """What the browser draws and the legend shows: per row its path (float32 typed
@@ -208,7 +185,7 @@ def meta(run: Run, uids: list[str], colors: list[str], *, inspect: bool = False,
     if check:
         out["check"] = True
         for i, row in enumerate(out["rows"]):
-            analytic, fd, rel = gradient_check(surface, path[i])
+            analytic, fd, rel = surface.gradient_check(path[i])
             row.update(ga=typed(analytic), gf=typed(fd), rel=typed(rel))
     if inspect and run.state is not None:
         out["inspect"] = True
