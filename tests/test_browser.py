@@ -154,6 +154,10 @@ def test_clicking_the_plot_moves_every_start_point_there(page):
     assert len(starts) == 1
     (x, y), = starts
     assert 2 < x < 8 and 0.5 < y < 4.5          # upper right of the [-10,10]x[-5,5] view
+    # the link carries the point to 4 significant digits, not the browser's 16
+    page.wait_for_function("() => window.location.search.includes('start=')")
+    start = page.evaluate("() => new URLSearchParams(window.location.search).get('start')")
+    assert all(len(v.lstrip("-").replace(".", "")) <= 4 for v in start.split(",")), start
     assert page.console_errors == []
 
 

@@ -412,6 +412,13 @@ def test_a_data_surface_shows_its_samples_the_fits_and_takes_a_batch_size(browse
         page.locator("#batch").press("Enter")
         page.wait_for_function("() => document.getElementById('batch-err').textContent"
                                ".includes('[1, 64]')")
+        page.locator("#batch").fill("4")                    # clears the message
+        page.locator("#batch").press("Enter")
+        page.wait_for_function("() => !document.getElementById('batch-err').textContent")
+        page.locator("#batch").fill("0")        # was taken silently as "full batch"
+        page.locator("#batch").press("Enter")
+        page.wait_for_function("() => document.getElementById('batch-err').textContent"
+                               ".includes('batch_size: 0 is not a whole number in [1, 64]')")
         shot(page, "data-linear")
         assert page.console_errors == []
     finally:

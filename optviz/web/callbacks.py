@@ -449,9 +449,12 @@ def _known(scenario) -> bool:
 
 def _click_point(click) -> list[float] | None:
     """The (x, y) of a click on the plot ([x, y, time] from assets/optviz.js), or None
-    for anything else."""
+    for anything else; to 4 significant digits (a pixel is ~1/800 of the view: the
+    browser's 16 digits only made the link long)."""
     try:
         x, y = float(click[0]), float(click[1])
     except (TypeError, KeyError, IndexError, ValueError):
         return None
-    return [x, y] if math.isfinite(x) and math.isfinite(y) else None
+    if not (math.isfinite(x) and math.isfinite(y)):
+        return None
+    return [float(f"{x:.4g}"), float(f"{y:.4g}")]

@@ -297,7 +297,9 @@ def layout() -> html.Div:
                     hint=f"gradient + σ·N(0, I); as a batch size: ({REFERENCE_NOISE:g} / σ)²"),
                 html.Div(id=ID.batch_box, style={"display": "none"}, children=[
                     _field("minibatch size", "b", dcc.Input(
-                        id=ID.batch, type="number", min=1, step=1, placeholder="full batch",
+                        # (no min: the browser would turn 0 into "empty", the full
+                        # batch, silently; the server says what the range is)
+                        id=ID.batch, type="number", step=1, placeholder="full batch",
                         debounce=True, className="num"), error_id=ID.batch_err,
                         hint="real minibatches of the data, drawn without replacement, the "
                              "same draw for every optimizer; empty = all samples")]),

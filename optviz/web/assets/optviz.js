@@ -392,7 +392,7 @@
             if (meta.resume != null) {     // a live change: go on from its frame
               var r = Math.min(meta.resume, steps);
               renderWhenReady(r, 0);
-              if (wasPlaying && r < steps) { start(r); return [r, steps, "⏸ pause"]; }
+              if (wasPlaying && r < steps) { start(r); return [r, steps, "❚❚ pause"]; }
               return [r, steps, "▶ play"];
             }
             renderWhenReady(steps, 0);
@@ -403,7 +403,7 @@
           if (player.playing) { stop(); return [Math.round(player.k), steps, "▶ play"]; }
           if (k >= steps) k = 0;
           start(k);
-          return [k, steps, "⏸ pause"];
+          return [k, steps, "❚❚ pause"];
         }
         if (has("speed.value")) return [no_update(), no_update(), no_update()];
         stop();
