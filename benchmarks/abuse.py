@@ -24,16 +24,14 @@ import time
 
 from benchmarks.server import Explorer, gunicorn, post, pss_mb, server_cpu, worker_peak_mb
 from optviz import OPTIMIZERS, SURFACES
+from tests.test_cost import SIN_PRODUCT, continued_fraction
 from tests.test_hostile import envelope_with
 from tests.test_web import _page_rows_store
 
 ALL = list(OPTIMIZERS)
 ROWS24 = [{"uid": u, "on": True} for u in ALL] + \
     [{"uid": f"{u}~2", "on": True} for u in ALL[:24 - len(ALL)]]
-CONTINUED_FRACTION = "x*y"
-for _ in range(19):
-    CONTINUED_FRACTION = f"1/(1+{CONTINUED_FRACTION})"
-SIN_PRODUCT = "*".join(["sin(x+y)"] * 22)
+CONTINUED_FRACTION = continued_fraction()
 AT_MOST = re.compile(r"at most (\d+) steps")
 
 

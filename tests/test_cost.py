@@ -29,6 +29,8 @@ ALL = list(OPTIMIZERS)
 
 
 def continued_fraction(levels=19):
+    """1/(1+1/(1+ ... x*y ...)): 117 characters that once took a worker 30 s and a
+    timeout (its derivatives as trees: 1,000 and 13,000-21,000 nodes)."""
     text = "x*y"
     for _ in range(levels):
         text = f"1/(1+{text})"

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from benchmarks.server import post as post_to
 
 from .conftest import ARTIFACTS
+from .test_cost import SIN_PRODUCT, continued_fraction
 from .test_web import _main_callback_request, _page_rows_store
 
 junk = st.recursive(
@@ -167,13 +168,8 @@ def test_outputs_that_do_not_match_the_callback_get_400(live):
     assert status == 400 and b"do not match" in data
 
 
-CONTINUED_FRACTION = "x*y"
-for _ in range(19):
-    CONTINUED_FRACTION = f"1/(1+{CONTINUED_FRACTION})"
-
-
 @pytest.mark.parametrize("text, rows", [
-    (CONTINUED_FRACTION, ["gd", "newton"]), ("*".join(["sin(x+y)"] * 22), ["newton"])])
+    (continued_fraction(), ["gd", "newton"]), (SIN_PRODUCT, ["newton"])])
 def test_formulas_that_hung_a_worker_answer_at_once(live, text, rows):
     """(They answered 500 after 30 s: a WORKER TIMEOUT, every time.)"""
     for steps in (300, 5000):

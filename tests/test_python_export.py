@@ -9,6 +9,7 @@ import sys
 import numpy as np
 import pytest
 
+from benchmarks.abuse import download as download_request
 from benchmarks.server import post
 
 from .conftest import ROOT
@@ -23,14 +24,8 @@ QUERIES = ["scenario=warmup-cosine", "surface=data_sigmoid_net&rows=gd,momentum&
 
 
 def download(url, kind, query):
-    from app import app
-    ids = [d["id"] for d in app.callback_map["download.data"]["inputs"]]
-    body = {"output": "download.data", "outputs": {"id": "download", "property": "data"},
-            "inputs": [{"id": i, "property": "n_clicks", "value": 1 if i == kind else None}
-                       for i in ids],
-            "state": [{"id": "query", "property": "data", "value": query}],
-            "changedPropIds": [f"{kind}.n_clicks"]}
-    status, answer, _ = post(url + "/_dash-update-component", body)
+    """What the page's download button ``kind`` answers for the setup ``query``."""
+    status, answer, _ = post(url + "/_dash-update-component", download_request(kind, query))
     assert status == 200, answer[:300]
     return json.loads(answer)["response"]["download"]["data"]
 
