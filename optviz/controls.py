@@ -137,18 +137,22 @@ def _int(control, value, low, high):
 
 def _hyper_for(name: str, lr: float, beta1: float, beta2: float,
                weight_decay: float | None = None) -> dict:
-    hyper = OPTIMIZERS[name].hyper
+    """The hyperparameters of a row of ``name`` at the page's knobs: α always, λ where it
+    has one, μ/β₁ and β₂/ρ where its entry follows them (``Optimizer.knobs``)."""
+    opt = OPTIMIZERS[name]
     hp: dict[str, Any] = {"lr": lr}
-    if weight_decay is not None and "weight_decay" in hyper:
+    if weight_decay is not None and "weight_decay" in opt.hyper:
         hp["weight_decay"] = weight_decay
-    if "betas" in hyper:
-        hp["betas"] = (beta1, beta2)
-    if "momentum" in hyper and name in ("sgd", "momentum", "nesterov"):
-        hp["momentum"] = beta1
-    if name == "rmsprop":
-        hp["alpha"] = beta2
-    if name == "adadelta":
-        hp["rho"] = beta2
+    betas = list(opt.defaults.get("betas", (0.0, 0.0)))
+    for knob, value in (("beta1", beta1), ("beta2", beta2)):
+        target = opt.knobs.get(knob)
+        if target is None:
+            continue
+        if target.startswith("betas."):
+            betas[int(target[-1])] = value
+            hp["betas"] = tuple(betas)
+        else:
+            hp[target] = value
     return hp
 
 

@@ -9,7 +9,8 @@ take seconds. :func:`estimate` prices a Scene from what its parts declare:
   the state inspector on), and its elementwise work on every point;
 * the surface's gradient (``Surface.cost``: microseconds per call on a few points, and
   work per point in units of one elementwise add; a formula's comes from its compiled
-  tapes), its Hessian for Newton rows and its value for random search;
+  tapes), and what an optimizer evaluates itself (``Optimizer.evaluations``: Newton's
+  Hessian, random search's value);
 * per point and step, what the engine itself writes (path, loss, gradient);
 * a minibatch's draw.
 
@@ -91,11 +92,15 @@ def estimate(scene, *, record_state: bool = False, record_grad: bool = True,
         points * (share * c.grad * UNIT_SECONDS + record)
     if scene.batch_size is not None:
         per_step += BATCH_SECONDS
-    for name, extra_us, units in (("newton", c.hess_us, c.hess),
-                                  ("random_search", c.value_us, c.value)):
-        rows = sum(1 for o in specs if OPTIMIZERS[o.name].kernel == name)
-        if rows:
-            per_step += 1e-6 * extra_us + rows * n_starts * units * UNIT_SECONDS
+    # what some optimizers evaluate themselves (Newton's Hessian, random search's value,
+    # a line search's values and gradients): per kernel group a call, per point the work
+    calls = {"hess": (c.hess_us, c.hess), "value": (c.value_us, c.value),
+             "grad": (c.grad_us, c.grad)}
+    for kernel in kernels:
+        rows = sum(1 for o in specs if OPTIMIZERS[o.name].kernel == kernel)
+        for what, n in OPTIMIZERS[kernel].evaluations.items():
+            extra_us, units = calls[what]
+            per_step += n * (1e-6 * extra_us + rows * n_starts * units * UNIT_SECONDS)
     if check:
         per_step += points * (c.grad + 5 * c.value) * UNIT_SECONDS
     return Estimate(seconds=per_step * scene.steps, per_step=per_step, steps=scene.steps)

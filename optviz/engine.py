@@ -189,14 +189,16 @@ def _hyper_namespace(specs, shape) -> SimpleNamespace:
     """Hyperparameters of rows sharing a kernel, for points of ``shape`` [rows, 2, C]:
     a Python scalar where all rows agree, else a full-shape array (full shape, not
     ``[rows, 1]``: NumPy's broadcasting costs more than the arithmetic on arrays this
-    small). ``betas`` is split into beta1 and beta2; ``active`` names the
+    small). A pair is split into its halves (``betas`` into beta1 and beta2); ``active`` names the
     hyperparameters that are non-zero in some row."""
     cols: dict[str, list] = {}
+    hyper = OPTIMIZERS[specs[0].name].hyper if specs else {}
     for s in specs:
         for k, v in s.hparams.items():
-            if k == "betas":
-                cols.setdefault("beta1", []).append(v[0])
-                cols.setdefault("beta2", []).append(v[1])
+            parts = hyper[k].parts if k in hyper else ()
+            if parts:
+                for part, half in zip(parts, v):
+                    cols.setdefault(part, []).append(half)
             else:
                 cols.setdefault(k, []).append(v)
     ns = SimpleNamespace(active=frozenset(k for k, v in cols.items() if any(v)))

@@ -10,21 +10,12 @@ coefficients:
     m \leftarrow A m + B g \qquad v \leftarrow C v + D g^2 \qquad
     w \leftarrow w - \eta_t \frac{Q_t m + P_t g}{\sqrt{v} / S_t + E_t}
 
-Per row (tau dampening, d lr_decay; "t=1: x" is the value at the first update; unlisted
-P, Q are 0, 1):
+Each kernel's entry in :mod:`optviz.optimizers` gives its row's coefficients next to its
+update (``Optimizer.fused(hp, lr, t)`` -> ``(A, B, C, D, A_1, B_1, P, Q, S, E, eta)``, the
+first six per row, ``A_1, B_1`` at the first update, the last five per step; ``S = inf,
+E = 1`` is no denominator) and says which of its rows fit (``Optimizer.fuses``).
 
-- sgd: A = mu (t=1: 0), B = 1 - tau (t=1: 1), C = D = 0, S = inf, E = 1 (no
-  denominator), eta = lr_t; Nesterov: P, Q = 1, mu
-- adagrad: A = 0, B = 1, C = D = 1, S = 1, E = eps, eta = lr_t / (1 + (t-1) d)
-- rmsprop: A = 0, B = 1, C, D = rho, 1 - rho, S = 1, E = eps, eta = lr_t
-- adam, adamw: A, B = beta1, 1 - beta1, C, D = beta2, 1 - beta2, E = eps,
-  S = sqrt(1 - beta2^t), eta = lr_t / (1 - beta1^t); adam_nobias: S = 1, eta = lr_t
-- nadam: as adam with eta = lr_t, P = (1 - mu_t) / (1 - prod mu_i up to t),
-  Q = mu_{t+1} / (1 - prod up to t+1) (torch's momentum schedule mu_t)
-- radam: as adam with S = 1 and eta = lr_t r_t sqrt(1 - beta2^t) / (1 - beta1^t) while
-  rho_t > 5, else S = inf, E = 1, eta = lr_t / (1 - beta1^t) (a momentum step)
-
-Coupled weight decay adds :math:`\lambda w` to g first; AdamW's decoupled decay
+Coupled weight decay adds :math:`\lambda w` to g first; a decoupled decay (AdamW's)
 multiplies w by :math:`1 - \lambda \alpha_t`.
 
 How the calls are saved: m and v are one array ``[2, rows, 2, C]`` (and so are g, g^2 and
@@ -32,10 +23,8 @@ their coefficients), so both moments take three calls: eleven calls a step in th
 case. The arithmetic is otherwise the readable kernels' own, in their order: near an
 unstable fixed point (RMSProp's effective rate alpha/eps at a minimum) round-off grows
 exponentially, and folding eta into the denominator made paths drift apart by 1e-3.
-The readable, one-optimizer-at-a-time definitions stay in :mod:`optviz.optimizers`; this
-module is checked against them (tests/test_fused.py, to 1e-10) and against torch through
-the engine's parity tests. Rows with options outside the table (amsgrad, centered or
-momentum RMSProp) keep their own kernels.
+This module is checked against the readable updates (tests/test_fused.py, to 1e-10) and
+against torch through the engine's parity tests.
 """
 from __future__ import annotations
 
@@ -43,10 +32,12 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from .optimizers import OPTIMIZERS
+
 __all__ = ["FUSABLE", "fusable", "FusedGroup", "spread_rows"]
 
-#: kernels this update covers
-FUSABLE = {"sgd", "adagrad", "rmsprop", "adam", "adamw", "adam_nobias", "nadam", "radam"}
+#: kernels this update covers: the registry's entries that give their coefficients
+FUSABLE = frozenset(name for name, o in OPTIMIZERS.items() if o.fused and o.kernel == name)
 #: fuse only when the coefficient tables stay small (elements per table)
 MAX_TABLE = 2_000_000
 
@@ -63,13 +54,7 @@ def spread_rows(values, C: int) -> np.ndarray:
 
 def fusable(kernel: str, hp: dict) -> bool:
     """Whether a row of ``kernel`` with hyperparameters ``hp`` fits the fused update."""
-    if kernel not in FUSABLE:
-        return False
-    if kernel == "rmsprop":
-        return not hp["centered"] and hp["momentum"] == 0
-    if kernel in ("adam", "adamw"):
-        return not hp["amsgrad"]
-    return True
+    return kernel in FUSABLE and OPTIMIZERS[kernel].fuses(hp)
 
 
 class FusedGroup:
@@ -97,54 +82,12 @@ class FusedGroup:
         return new
 
 
-def _row_coefficients(kernel, hp, lr, t):
-    """One row's coefficients: ``(a, b, c, d, first_a, first_b, p, q, s, e, eta)``, the last
-    five scalars or ``ndarray[steps]``; ``lr`` is the row's scheduled rate per update and
-    ``t`` the update count 1..steps."""
-    p, q, s, e = 0.0, 1.0, np.inf, 1.0                        # sqrt(v)/inf + 1: no denominator
-    if kernel == "sgd":
-        mu = hp["momentum"]
-        b = 1.0 if mu == 0 else 1 - hp["dampening"]           # torch: no buffer at mu = 0
-        if hp["nesterov"] and mu:
-            p, q = 1.0, mu
-        # torch starts the buffer at the first gradient, undamped
-        return mu, b, 0.0, 0.0, 0.0, 1.0, p, q, s, e, lr
-    if kernel == "adagrad":
-        eta = lr / (1 + (t - 1) * hp["lr_decay"])
-        return 0.0, 1.0, 1.0, 1.0, 0.0, 1.0, p, q, 1.0, hp["eps"], eta
-    if kernel == "rmsprop":
-        rho = hp["alpha"]
-        return 0.0, 1.0, rho, 1 - rho, 0.0, 1.0, p, q, 1.0, hp["eps"], lr
-    b1, b2 = hp["betas"]
-    e, bc1, bc2 = hp["eps"], 1 - b1 ** t, 1 - b2 ** t
-    if kernel == "adam_nobias":
-        s, eta = 1.0, lr
-    elif kernel == "nadam":
-        mu = b1 * (1.0 - 0.5 * 0.96 ** (np.append(t, t[-1] + 1) * hp["momentum_decay"]))
-        prod = np.cumprod(mu)
-        p = (1.0 - mu[:-1]) / (1.0 - prod[:-1])
-        q = mu[1:] / (1.0 - prod[:-1] * mu[1:])
-        s, eta = np.sqrt(bc2), lr
-    elif kernel == "radam":
-        rho_inf = 2 / (1 - b2) - 1
-        rho_t = rho_inf - 2 * t * b2 ** t / bc2
-        on = rho_t > 5.0
-        rho_ok = np.where(on, rho_t, 6.0)                     # keeps the root real unused
-        r_t = np.sqrt((rho_ok - 4) * (rho_ok - 2) * rho_inf
-                      / ((rho_inf - 4) * (rho_inf - 2) * rho_ok))
-        s, e = np.where(on, 1.0, np.inf), np.where(on, e, 1.0)
-        eta = np.where(on, lr * r_t * np.sqrt(bc2), lr) / bc1
-    else:                                                     # adam, adamw
-        s, eta = np.sqrt(bc2), lr / bc1
-    return b1, 1 - b1, b2, 1 - b2, b1, 1 - b1, p, q, s, e, eta
-
-
 def _init(w, specs, kernels, lrs):
     """State and coefficient tables for rows ``specs`` on points ``w`` [rows, 2, C]."""
     R, steps = lrs.shape
     shape, C = w.shape, w.shape[2]
     t = np.arange(1, steps + 1, dtype=float)
-    cols = [_row_coefficients(k, spec.hparams, lrs[i], t)
+    cols = [OPTIMIZERS[k].fused(spec.hparams, lrs[i], t)
             for i, (spec, k) in enumerate(zip(specs, kernels))]
     a, b, c, d, a1, b1 = (np.array([col[j] for col in cols]) for j in range(6))
     p, q, s, e, eta = per_step = np.empty((5, steps, R))      # [steps, R] each
@@ -152,7 +95,7 @@ def _init(w, specs, kernels, lrs):
         for j, value in enumerate(col[6:]):
             per_step[j, :, i] = value
     wd = np.array([spec.hparams.get("weight_decay", 0.0) for spec in specs])
-    decoupled = np.array([k == "adamw" for k in kernels])
+    decoupled = np.array([OPTIMIZERS[k].decoupled_decay for k in kernels])
 
     def spread(values):                                       # [..., R] -> [..., R, 2, C]
         return spread_rows(np.asarray(values, dtype=float), C)

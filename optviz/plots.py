@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .optimizers import OPTIMIZERS
 from .surfaces import Surface, get_surface
 
 if TYPE_CHECKING:                  # (the engine imports this module, not the other way)
@@ -26,14 +27,9 @@ __all__ = ["typed", "PALETTE", "row_color", "background_figure", "surface_grid",
 
 GRID = 121
 
-#: Okabe-Ito (colour-blind safe) for the lecture's six, then Paul Tol's "muted".
-PALETTE = {
-    "gd": "#0072B2", "momentum": "#E69F00", "nesterov": "#009E73", "adagrad": "#CC79A7",
-    "rmsprop": "#D55E00", "adam": "#000000", "sgd": "#56B4E9", "adamw": "#332288",
-    "adam_nobias": "#88CCEE", "adamax": "#117733", "nadam": "#999933", "radam": "#882255",
-    "adadelta": "#AA4499", "sign": "#44AA99", "normalized": "#DDCC77", "random_search": "#CC6677",
-    "newton": "#6b6b6b",
-}
+#: Each optimizer's colour, from its registry entry (Okabe-Ito, colour-blind safe, for the
+#: lecture's six, then Paul Tol's "muted").
+PALETTE = {name: o.color for name, o in OPTIMIZERS.items()}
 _SPARE = ["#AA4499", "#44AA99", "#882255", "#117733", "#332288", "#999933", "#CC6677",
           "#88CCEE", "#DDCC77", "#56B4E9"]
 

@@ -225,12 +225,23 @@ def _hyper(field: str, v, h: HyperParam):
         if not isinstance(v, (bool, np.bool_)):
             raise SceneError(f"{field}: {v!r} is not true or false")
         return bool(v)
-    if h.kind == "betas":
+    if "|" in h.kind:                   # a choice, e.g. L-BFGS's line search
+        choices = [None if c == "None" else c for c in h.kind.split("|")]
+        if not (v is None or isinstance(v, str)) or v not in choices:
+            raise SceneError(f"{field}: {str(v)[:30]!r} is not one of {h.describe()}")
+        return v
+    if h.kind == "int":
+        n = _number(field, v, h.low, h.high)
+        if not float(n).is_integer():
+            raise SceneError(f"{field}: {v!r} is not a whole number in {h.describe()}")
+        return int(n)
+    if h.parts:                         # a pair: betas, Rprop's etas, ...
         if not isinstance(v, (list, tuple)) or len(v) != 2:
-            raise SceneError(f"{field}: {v!r} is not a pair (beta1, beta2), each in "
+            raise SceneError(f"{field}: {v!r} is not a pair ({', '.join(h.parts)}), "
                              f"{h.describe()}")
-        return tuple(_number(f"{field}[{i}]", b, h.low, h.high, low_open=h.low_open,
-                             high_open=h.high_open) for i, b in enumerate(v))
+        return tuple(_number(f"{field}[{i}]", b, lo, hi, low_open=h.low_open,
+                             high_open=h.high_open)
+                     for i, (b, (lo, hi)) in enumerate(zip(v, h.ranges())))
     return _number(field, v, h.low, h.high, low_open=h.low_open, high_open=h.high_open)
 
 

@@ -2,6 +2,7 @@
 
     pip install torch==2.13.0          # a CPU build; this script installs nothing itself
     python tools/record_torch.py       # writes tests/fixtures/torch_trajectories.json
+    python tools/record_torch.py rprop # records only Rprop's cases, keeps the others
 
 Every case is an optviz scene (one optimizer row, several starts, no noise) stepped by
 torch.optim on the same surface written in torch and differentiated by autograd, with
@@ -20,6 +21,9 @@ try:
 except ImportError:
     sys.exit("torch is not installed: pip install torch==2.13.0 (dev only)")
 
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+from optviz.optimizers import OPTIMIZERS  # noqa: E402
+
 OUT = pathlib.Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "torch_trajectories.json"
 STEPS = 150
 
@@ -37,13 +41,6 @@ STARTS = {
     "himmelblau": [[-0.3, -0.9], [1.0, 1.0], [-4.0, 4.0]],
     "beale": [[-1.0, 1.5], [2.0, 2.0]],
 }
-
-# optviz name -> (torch class, translation of the optviz hyperparameters)
-PRESETS = {"gd": {"momentum": 0.0}, "momentum": {"momentum": 0.9},
-           "nesterov": {"momentum": 0.9, "nesterov": True}}
-TORCH_CLASS = {"sgd": "SGD", "gd": "SGD", "momentum": "SGD", "nesterov": "SGD",
-               "adagrad": "Adagrad", "rmsprop": "RMSprop", "adam": "Adam", "adamw": "AdamW",
-               "adamax": "Adamax", "nadam": "NAdam", "radam": "RAdam", "adadelta": "Adadelta"}
 
 # (optimizer, hyperparameters, surface): every option of every optimizer at least once
 CASES = [
@@ -104,10 +101,11 @@ SCHEDULE_CASES = [
 
 
 def torch_hyper(name, hp):
-    hp = {**PRESETS.get(name, {}), **hp}
-    if "betas" in hp:
-        hp["betas"] = tuple(hp["betas"])
-    return hp
+    """torch's arguments for an optviz row: every hyperparameter as optviz validated it
+    (the names are torch's) and what optviz fixes (optviz.optimizers: ``torch_kwargs``)."""
+    from optviz import OptimizerSpec, Scene
+    spec = Scene("bowl", [OptimizerSpec(name, **hp)]).optimizers[0]
+    return {**spec.hparams, **OPTIMIZERS[name].torch_kwargs}
 
 
 def warmup_lambda(sched, steps):
@@ -163,37 +161,54 @@ def make_scheduler(opt, sched, steps, base):
 
 
 def record(name, hp, surface, schedule=None, steps=STEPS):
+    """One case: each start a 2-vector parameter with its own optimizer, as torch treats a
+    2-D problem (Adafactor's scale and L-BFGS's directions are per parameter)."""
     starts = STARTS[surface]
-    p = torch.tensor(starts, dtype=torch.float64, requires_grad=True)
-    opt = getattr(torch.optim, TORCH_CLASS[name])([p], **torch_hyper(name, hp))
-    base = opt.param_groups[0]["lr"]
-    sched = make_scheduler(opt, schedule, steps, base)
     f = TORCH_SURFACES[surface]
-    path, lrs = [p.detach().clone().tolist()], []
-    for _ in range(steps):
-        opt.zero_grad()
-        f(p[:, 0], p[:, 1]).sum().backward()
-        lrs.append(opt.param_groups[0]["lr"])
-        opt.step()
-        if sched is not None:
-            sched.step()
-        path.append(p.detach().clone().tolist())
+    paths = []
+    for start in starts:
+        p = torch.tensor(start, dtype=torch.float64, requires_grad=True)
+        opt = getattr(torch.optim, OPTIMIZERS[name].torch)([p], **torch_hyper(name, hp))
+        base = opt.param_groups[0]["lr"]
+        sched = make_scheduler(opt, schedule, steps, base)
+        path, lrs = [p.detach().clone().tolist()], []
+
+        def closure(p=p, opt=opt):
+            opt.zero_grad()
+            value = f(p[0], p[1])
+            value.backward()
+            return value
+        for _ in range(steps):
+            lrs.append(opt.param_groups[0]["lr"])
+            opt.step(closure)
+            if sched is not None:
+                sched.step()
+            path.append(p.detach().clone().tolist())
+        paths.append(path)
     scene = {"surface": surface, "optimizers": [{"name": name, **hp}], "starts": starts,
              "steps": steps, "schedule": schedule}
     # path as [starts][steps + 1][2], like Run.path[0]
-    return {"scene": scene, "path": [[path[t][i] for t in range(steps + 1)]
-                                     for i in range(len(starts))], "lr": lrs}
+    return {"scene": scene, "path": paths, "lr": lrs}
 
 
-def main():
+def main(names=()):
+    """Record every case, or with ``names`` only those optimizers' cases, replacing theirs
+    in the file and keeping the others as they were recorded."""
     torch.set_default_dtype(torch.float64)
-    cases = [record(n, hp, s) for n, hp, s in CASES]
-    cases += [record(n, hp, "rosenbrock" if n.startswith("sgd") else "himmelblau", sched)
-              for sched, n, hp in SCHEDULE_CASES]
+    todo = [(n, hp, s, None) for n, hp, s in CASES]
+    todo += [(n, hp, "rosenbrock" if n.startswith("sgd") else "himmelblau", sched)
+             for sched, n, hp in SCHEDULE_CASES]
+    kept = []
+    if names:
+        todo = [case for case in todo if case[0] in names]
+        if OUT.exists():
+            kept = [c for c in json.loads(OUT.read_text())["cases"]
+                    if c["scene"]["optimizers"][0]["name"] not in names]
+    cases = kept + [record(n, hp, s, sched) for n, hp, s, sched in todo]
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps({"torch": torch.__version__, "cases": cases}, indent=None))
-    print(f"wrote {len(cases)} cases to {OUT} (torch {torch.__version__})")
+    print(f"wrote {len(cases)} cases ({len(todo)} recorded) to {OUT} (torch {torch.__version__})")
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

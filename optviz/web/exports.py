@@ -9,6 +9,7 @@ import json
 import numpy as np
 
 from ..engine import Run
+from ..optimizers import OPTIMIZERS
 from ..plots import animation
 
 __all__ = ["run_csv", "run_json", "run_html", "run_python", "CSV_COLUMNS"]
@@ -120,12 +121,6 @@ def run_python(scene) -> str:
     return "\n".join(lines) + "\n"
 
 
-#: optviz optimizer -> torch.optim class, for the rows torch has
-TORCH_CLASS = {"sgd": "SGD", "gd": "SGD", "momentum": "SGD", "nesterov": "SGD",
-               "adagrad": "Adagrad", "rmsprop": "RMSprop", "adam": "Adam", "adamw": "AdamW",
-               "adamax": "Adamax", "nadam": "NAdam", "radam": "RAdam", "adadelta": "Adadelta"}
-
-
 #: a data surface's loss on the samples ``idx`` in torch, by model (optviz.data.Dataset)
 TORCH_DATA_LOSS = {
     "linear": "(0.5 * (x * X[idx] + y - Y[idx]) ** 2).mean()",
@@ -142,7 +137,7 @@ def _torch_rows(scene) -> tuple[list, str]:
         return [], "a surface built on data of an unknown model"
     if scene.changes:
         return [], "live changes"
-    rows = [o for o in scene.optimizers if o.name in TORCH_CLASS and not (
+    rows = [o for o in scene.optimizers if OPTIMIZERS[o.name].torch and not (
         o.hparams.get("nesterov") and o.hparams.get("momentum") == 0)]
     left = [o.label for o in scene.optimizers if o not in rows]
     return rows, (f"torch.optim has no {', '.join(left)}" if left else "")
@@ -219,11 +214,12 @@ def _torch_part(scene) -> list[str]:
     out.append("    rows = {}")
     for o in rows:
         hp = {k: (tuple(v) if isinstance(v, list) else v) for k, v in o.hparams.items()}
+        hp.update(OPTIMIZERS[o.name].torch_kwargs)
         kwargs = ", ".join(f"{k}={v!r}" for k, v in hp.items())
         sched = _torch_scheduler(o.schedule or scene.schedule, scene.steps)
         sigma = scene.noise if o.noise is None else o.noise
         out += [f"    p = torch.tensor([{x0!r}, {y0!r}], requires_grad=True)",
-                f"    opt = torch.optim.{TORCH_CLASS[o.name]}([p], {kwargs})",
+                f"    opt = torch.optim.{OPTIMIZERS[o.name].torch}([p], {kwargs})",
                 "    base = opt.param_groups[0][\"lr\"]  # noqa: F841"
                 if sched and "base" in sched else None,
                 f"    rows[{o.label!r}] = (p, opt, {sched or 'None'}, {sigma!r}, [p.tolist()])"]
@@ -242,15 +238,19 @@ def _torch_part(scene) -> list[str]:
     if batch is not None:
         out.append(f"        idx = torch.from_numpy(batches.choice({data.n}, {batch}, "
                    "replace=False))")
+    # a closure, as torch.optim's step() takes it (L-BFGS evaluates it more than once)
     out += ["        for p, opt, sched, sigma, path in rows.values():",
-            "            opt.zero_grad()",
-            f"            loss(p[0], p[1]{', idx' if batch is not None else ''}).backward()"]
+            "            def closure(p=p, opt=opt, sigma=sigma):",
+            "                opt.zero_grad()",
+            f"                value = loss(p[0], p[1]{', idx' if batch is not None else ''})",
+            "                value.backward()"]
     if noisy:
-        out.append("            p.grad += sigma * z")
+        out.append("                p.grad += sigma * z")
     if scene.clip_norm is not None:
-        out += ["            norm = math.sqrt(p.grad[0].item() ** 2 + p.grad[1].item() ** 2)",
-                f"            p.grad *= min(1.0, {scene.clip_norm!r} / max(norm, 1e-300))"]
-    out += ["            opt.step()",
+        out += ["                norm = math.sqrt(p.grad[0].item() ** 2 + p.grad[1].item() ** 2)",
+                f"                p.grad *= min(1.0, {scene.clip_norm!r} / max(norm, 1e-300))"]
+    out += ["                return value",
+            "            opt.step(closure)",
             "            if sched is not None:",
             "                sched.step()",
             "            path.append(p.tolist())",

@@ -71,9 +71,6 @@ ROW_FIELDS = {"on": "row-on", "lr": "row-lr", "beta1": "row-b1", "beta2": "row-b
 #: The row settings that are numbers (the others: on, constant)
 ROW_NUMBERS = ("lr", "beta1", "beta2", "noise", "weight_decay")
 
-_USES_BETA1 = {n for n, o in OPTIMIZERS.items() if "betas" in o.hyper} | {
-    "sgd", "momentum", "nesterov"}
-_USES_BETA2 = {n for n, o in OPTIMIZERS.items() if "betas" in o.hyper} | {"rmsprop", "adadelta"}
 
 
 def _field(label, symbol, control, *extra, error_id=None, hint=None):
@@ -102,9 +99,9 @@ def row_panel(uid: str, on: bool, values: dict | None = None) -> html.Div:
                       value=value if isinstance(value, (int, float)) else None)])
 
     overrides = [box("lr", "α", 10 ** PAGE_LIMITS["lr_log10"][0], 10 ** PAGE_LIMITS["lr_log10"][1])]
-    if name in _USES_BETA1:
+    if "beta1" in opt.knobs:
         overrides.append(box("beta1", "μ/β₁", 0, PAGE_LIMITS["beta"][1]))
-    if name in _USES_BETA2:
+    if "beta2" in opt.knobs:
         overrides.append(box("beta2", "β₂/ρ", 0, PAGE_LIMITS["beta"][1]))
     overrides.append(box("noise", "σ", 0, PAGE_LIMITS["noise"][1]))
     if "weight_decay" in opt.hyper:

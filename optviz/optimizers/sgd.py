@@ -1,0 +1,93 @@
+r"""The SGD family: gradient descent, heavy-ball momentum, Nesterov (torch's ``SGD``)."""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+
+from .base import WEIGHT_DECAY, HyperParam, Optimizer, active, coupled_l2, lr_param
+
+__all__ = ["ENTRIES"]
+
+
+def sgd_init(w, hp):
+    momentum = np.asarray(hp.momentum)
+    return SimpleNamespace(
+        buf=np.zeros_like(w),
+        # torch keeps no buffer at momentum 0; the shared buffer equals g there unless
+        # dampening scales it, and only then must those rows bypass it
+        bypass=(momentum == 0) if active(hp, "dampening") and not momentum.all() else None)
+
+
+def sgd_update(w, g, s, lr, t, hp, ctx):
+    r"""SGD with optional (Nesterov) momentum, torch's form.
+
+    .. math::
+        b_t = \mu b_{t-1} + (1 - \tau) g_t \quad (b_1 = g_1) \\
+        d_t = g_t + \mu b_t \text{ (nesterov) or } b_t \\
+        w_{t+1} = w_t - \alpha d_t
+
+    Slides (Polyak): :math:`m_{t+1} = \mu m_t - \alpha g_t,\ w_{t+1} = w_t + m_{t+1}`.
+    With a constant rate and :math:`\tau = 0` that is the same path (:math:`m = -\alpha b`);
+    torch keeps the rate outside the buffer (so a schedule acts at once), starts the buffer
+    at the first gradient with no dampening, and ``dampening`` :math:`\tau` is the EMA
+    form :math:`(1-\tau)`. Momentum 0 is plain gradient descent (torch keeps no buffer).
+    """
+    g = coupled_l2(g, w, hp)
+    if not active(hp, "momentum"):
+        w -= lr * g
+        return
+    b = s.buf
+    if t == 1:
+        b[...] = g
+    else:
+        b *= hp.momentum
+        b += (1 - hp.dampening) * g if active(hp, "dampening") else g
+    d = np.where(hp.nesterov, g + hp.momentum * b, b) if active(hp, "nesterov") else b
+    if s.bypass is not None:
+        d = np.where(s.bypass, g, d)
+    w -= lr * d
+
+
+def sgd_inspect(s, g, lr, t, hp):
+    return {"m": s.buf, "rate": lr} if active(hp, "momentum") else {"rate": lr}
+
+
+def sgd_tex(x):
+    if not x.on("momentum"):
+        return rf"w_{{t+1}} = w_t - {x.rate}g_t"
+    if x.on("nesterov"):
+        return (rf"b_{{t+1}} = {x.times('momentum')}b_t + g_t,\quad "
+                rf"w_{{t+1}} = w_t - {x.rate}(g_t + {x.times('momentum')}b_{{t+1}})")
+    return (rf"m_{{t+1}} = {x.times('momentum')}m_t - {x.rate}g_t,\quad "
+            rf"w_{{t+1}} = w_t + m_{{t+1}}")
+
+
+def sgd_fused(hp, lr, t):
+    """torch starts the buffer at the first gradient, undamped, and keeps none at μ = 0."""
+    mu = hp["momentum"]
+    b = 1.0 if mu == 0 else 1 - hp["dampening"]
+    p, q = (1.0, mu) if hp["nesterov"] and mu else (0.0, 1.0)
+    return mu, b, 0.0, 0.0, 0.0, 1.0, p, q, np.inf, 1.0, lr
+
+
+def _hyper(lr=1e-3, momentum=0.0, nesterov=False):
+    return {"lr": lr_param(lr),
+            "momentum": HyperParam(momentum, 0.0, 1.0, symbol="μ", high_open=True, tex=r"\mu"),
+            "dampening": HyperParam(0.0, 0.0, 1.0, symbol="τ", tex=r"\tau"),
+            "nesterov": HyperParam(nesterov, kind="bool"), "weight_decay": WEIGHT_DECAY}
+
+
+_SGD = dict(init=sgd_init, update=sgd_update, tex=sgd_tex, step_us=6, inspect=sgd_inspect,
+            fused=sgd_fused, knobs={"beta1": "momentum"}, torch="SGD")
+
+ENTRIES = [
+    Optimizer("sgd", "SGD", hyper=_hyper(), color="#56B4E9", **_SGD),
+    # the presets keep torch's SGD default rate, 1e-3; GD stays GD whatever the μ knob says
+    Optimizer("gd", "GD", hyper=_hyper(), color="#0072B2", kernel="sgd",
+              **{**_SGD, "knobs": {}}),
+    Optimizer("momentum", "Momentum", hyper=_hyper(momentum=0.9), color="#E69F00",
+              kernel="sgd", **_SGD),
+    Optimizer("nesterov", "Nesterov", hyper=_hyper(momentum=0.9, nesterov=True),
+              color="#009E73", kernel="sgd", **_SGD),
+]
