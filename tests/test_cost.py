@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 
 from optviz import OPTIMIZERS, Scene
-from optviz.controls import ControlError, default_controls
+from optviz.controls import PAGE_LIMITS, ControlError, default_controls
 from optviz.cost import CostError, Deadline, check, estimate
 from optviz.engine import simulate, simulate_final
 from optviz.formula import (
@@ -128,8 +128,9 @@ def test_every_scenario_and_the_default_page_are_within_the_page_budget():
 
 
 def test_the_costliest_page_request_is_refused_at_once_naming_what_to_reduce():
-    rows = [{"uid": u, "on": True} for u in ALL] + \
-        [{"uid": f"{u}~2", "on": True} for u in ALL[:7]]
+    most = PAGE_LIMITS["rows"]                       # every optimizer, then copies
+    rows = ([{"uid": u, "on": True} for u in ALL] +
+            [{"uid": f"{u}~2", "on": True} for u in ALL])[:most]
     c = _page(surface="data_sigmoid_net", steps=5000, noise=5.0, batch_size=1, rows=rows,
               inspect=True)
     t0 = time.perf_counter()

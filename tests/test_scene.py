@@ -122,6 +122,11 @@ def test_scene_is_immutable():
 finite = st.floats(allow_nan=False, allow_infinity=False)
 
 
+def _within(low, high, h):
+    return st.floats(low, high).filter(lambda v: v > low or not h.low_open) \
+        .filter(lambda v: v < high or not h.high_open)
+
+
 @st.composite
 def optimizer_rows(draw):
     name = draw(st.sampled_from(sorted(OPTIMIZERS)))
@@ -132,14 +137,20 @@ def optimizer_rows(draw):
             continue
         if h.kind == "bool":
             hp[k] = draw(st.booleans())
+        elif "|" in h.kind:
+            hp[k] = draw(st.sampled_from([None if c == "None" else c
+                                          for c in h.kind.split("|")]))
+        elif h.kind == "int":
+            hp[k] = draw(st.integers(int(h.low), int(h.high)))
         elif h.kind == "betas":
             b = st.floats(0, 0.999)
             hp[k] = (draw(b), draw(b))
         elif k == "lr":
             hp[k] = draw(st.floats(1e-6, 100.0))
+        elif h.parts:
+            hp[k] = tuple(draw(_within(lo, hi, h)) for lo, hi in h.ranges())
         else:
-            hp[k] = draw(st.floats(h.low, h.high).filter(lambda v: v > h.low or not h.low_open)
-                         .filter(lambda v: v < h.high or not h.high_open))
+            hp[k] = draw(_within(h.low, h.high, h))
     return O(name, **hp)
 
 

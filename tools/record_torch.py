@@ -76,6 +76,9 @@ CASES = [
     ("radam", {"lr": 0.005, "betas": [0.9, 0.95], "weight_decay": 0.01}, "himmelblau"),
     ("adadelta", {}, "rosenbrock"),
     ("adadelta", {"lr": 5.0, "rho": 0.95, "eps": 1e-4, "weight_decay": 0.01}, "himmelblau"),
+    ("rprop", {}, "rosenbrock"),
+    ("rprop", {"lr": 0.05, "etas": [0.3, 1.5], "step_sizes": [1e-4, 0.5]}, "himmelblau"),
+    ("rprop", {"lr": 0.01, "etas": [0.6, 1.1]}, "beale"),
 ]
 
 # (schedule dict as optviz takes it, optimizer, hyperparameters, surface)
@@ -97,6 +100,7 @@ SCHEDULE_CASES = [
     ({"name": "exponential", "warmup": 8, "gamma": 0.97}, "radam", {"lr": 0.05}),
     ({"name": "linear", "warmup": 12}, "sgd", {"lr": 1e-3, "momentum": 0.9, "nesterov": True}),
     ({"name": "inverse_sqrt", "warmup": 10}, "adamax", {"lr": 0.05}),
+    ({"name": "cosine"}, "rprop", {"lr": 0.05}),
 ]
 
 

@@ -1,11 +1,13 @@
-r"""Steps whose length does not follow the gradient's size: sign descent and normalized
-gradient descent. Every coordinate (sign methods) or the whole step (normalized) moves
+r"""Steps whose length does not follow the gradient's size: sign descent, Rprop and
+normalized gradient descent. Every coordinate (sign methods) or the whole step (normalized) moves
 by a length the method keeps, not by the gradient's size."""
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 
-from .base import Optimizer, lr_param, no_state, planes, rate_only
+from .base import HyperParam, Optimizer, lr_param, no_state, planes, rate_only
 
 __all__ = ["ENTRIES"]
 
@@ -21,6 +23,50 @@ def sign_update(w, g, s, lr, t, hp, ctx):
 
 def sign_tex(x):
     return rf"w_{{t+1}} = w_t - {x.rate}\mathrm{{sign}}(g_t)"
+
+
+# -- normalized GD ----------------------------------------------------------------------------
+
+# -- Rprop ----------------------------------------------------------------------------------
+
+def rprop_init(w, hp):
+    return SimpleNamespace(prev=np.zeros_like(w), step=None)
+
+
+def rprop_update(w, g, s, lr, t, hp, ctx):
+    r"""Rprop (Riedmiller & Braun, 1993): sign descent with a step size per coordinate that
+    grows while the gradient keeps its sign and shrinks when it flips; the sign-based
+    ancestor of RMSProp.
+
+    .. math::
+        \Delta_t = \mathrm{clip}(\Delta_{t-1} \cdot
+        \begin{cases} \eta^+ & g_t g_{t-1} > 0 \\ \eta^- & g_t g_{t-1} < 0 \\
+        1 & \text{otherwise} \end{cases},\ \Delta_{\min}, \Delta_{\max}) \qquad
+        w_{t+1} = w_t - \Delta_t\,\mathrm{sign}(g_t)
+
+    with :math:`\Delta_0 = \alpha`. After a flip the coordinate does not move and
+    :math:`g_t` is remembered as 0 (torch's iRprop⁻). As in torch, the rate is only the
+    first step size: a schedule does not act after the first update.
+    """
+    if s.step is None:
+        s.step = np.zeros_like(w) + lr
+    sign = np.sign(g * s.prev)
+    factor = np.where(sign > 0, hp.etaplus, np.where(sign < 0, hp.etaminus, 1.0))
+    s.step *= factor
+    np.clip(s.step, hp.step_size_min, hp.step_size_max, out=s.step)
+    g = np.where(factor == hp.etaminus, 0.0, g)
+    w -= np.sign(g) * s.step
+    s.prev[...] = g
+
+
+def rprop_inspect(s, g, lr, t, hp):
+    return {"rate": s.step}
+
+
+def rprop_tex(x):
+    return (rf"\Delta_t = \Delta_{{t-1}} \cdot ({x['etaplus']} \text{{ if }} g_t g_{{t-1}} > 0,\ "
+            rf"{x['etaminus']} \text{{ if }} < 0),\ \Delta_0 = {x['lr']},\quad "
+            r"w_{t+1} = w_t - \Delta_t\,\mathrm{sign}(g_t)")
 
 
 # -- normalized GD ----------------------------------------------------------------------------
@@ -52,6 +98,15 @@ def normalized_tex(x):
 ENTRIES = [
     Optimizer("sign", "Sign GD", no_state, sign_update, {"lr": lr_param(0.01)}, sign_tex,
               step_us=3, inspect=rate_only, color="#44AA99"),
+    Optimizer("rprop", "Rprop", rprop_init, rprop_update,
+              {"lr": lr_param(1e-2),
+               "etas": HyperParam((0.5, 1.2), (0.0, 1.0), (1.0, 10.0), kind="pair",
+                                  symbol="η⁻, η⁺", low_open=True, high_open=False,
+                                  parts=("etaminus", "etaplus")),
+               "step_sizes": HyperParam((1e-6, 50.0), (0.0, 0.0), (1.0, 1e3), kind="pair",
+                                        symbol="Δmin, Δmax",
+                                        parts=("step_size_min", "step_size_max"))},
+              rprop_tex, step_us=12, inspect=rprop_inspect, color="#117799", torch="Rprop"),
     Optimizer("normalized", "Normalized GD", no_state, normalized_update,
               {"lr": lr_param(0.01)}, normalized_tex, step_us=6, inspect=normalized_inspect,
               color="#DDCC77"),
