@@ -1,13 +1,23 @@
-r"""Steps whose length does not follow the gradient's size: sign descent, Rprop and
-normalized gradient descent. Every coordinate (sign methods) or the whole step (normalized) moves
-by a length the method keeps, not by the gradient's size."""
+r"""Steps whose length does not follow the gradient's size: sign descent, Rprop, Lion
+and normalized gradient descent. Every coordinate (sign methods) or the whole step
+(normalized) moves by a length the method keeps, not by the gradient's size."""
 from __future__ import annotations
 
 from types import SimpleNamespace
 
 import numpy as np
 
-from .base import HyperParam, Optimizer, lr_param, no_state, planes, rate_only
+from .base import (
+    BETA_KNOBS,
+    WEIGHT_DECAY,
+    HyperParam,
+    Optimizer,
+    factor,
+    lr_param,
+    no_state,
+    planes,
+    rate_only,
+)
 
 __all__ = ["ENTRIES"]
 
@@ -23,6 +33,45 @@ def sign_update(w, g, s, lr, t, hp, ctx):
 
 def sign_tex(x):
     return rf"w_{{t+1}} = w_t - {x.rate}\mathrm{{sign}}(g_t)"
+
+
+# -- Lion -------------------------------------------------------------------------------------
+
+def lion_init(w, hp):
+    return SimpleNamespace(m=np.zeros_like(w))
+
+
+def lion_update(w, g, s, lr, t, hp, ctx):
+    r"""Lion (Chen et al., 2023, "Symbolic Discovery of Optimization Algorithms"): the sign
+    of an interpolation between the momentum and the gradient.
+
+    .. math::
+        c_t = \beta_1 m_t + (1-\beta_1) g_t \qquad
+        w_{t+1} = w_t (1 - \alpha\lambda) - \alpha\,\mathrm{sign}(c_t) \qquad
+        m_{t+1} = \beta_2 m_t + (1-\beta_2) g_t
+
+    Every coordinate moves by exactly α (as sign GD), in the direction of a momentum that
+    looks further back (β₂ = 0.99) than the step it takes (β₁ = 0.9). torch has no Lion;
+    this is the paper's update (its Program 1), with decoupled weight decay.
+    """
+    if "weight_decay" in hp.active:
+        w *= 1 - lr * hp.weight_decay
+    c = hp.beta1 * s.m + (1 - hp.beta1) * g
+    w -= lr * np.sign(c)
+    s.m *= hp.beta2
+    s.m += (1 - hp.beta2) * g
+
+
+def lion_inspect(s, g, lr, t, hp):
+    return {"m": s.m, "rate": lr}
+
+
+def lion_tex(x):
+    pre = rf"w_t \leftarrow (1 - {x.lr}\cdot{x['weight_decay']})\,w_t,\quad " \
+        if x.on("weight_decay") else ""
+    return (pre + rf"c_t = {x.times('beta1')}m_t + {factor(x.one_minus('beta1'))}g_t,\quad "
+            rf"w_{{t+1}} = w_t - {x.rate}\mathrm{{sign}}(c_t),\quad "
+            rf"m_{{t+1}} = {x.times('beta2')}m_t + {factor(x.one_minus('beta2'))}g_t")
 
 
 # -- normalized GD ----------------------------------------------------------------------------
@@ -107,6 +156,13 @@ ENTRIES = [
                                         symbol="Δmin, Δmax",
                                         parts=("step_size_min", "step_size_max"))},
               rprop_tex, step_us=12, inspect=rprop_inspect, color="#117799", torch="Rprop"),
+    Optimizer("lion", "Lion", lion_init, lion_update,
+              {"lr": lr_param(1e-4),
+               "betas": HyperParam((0.9, 0.99), 0.0, 1.0, kind="betas", symbol="β₁, β₂",
+                                   high_open=True, parts=("beta1", "beta2")),
+               "weight_decay": WEIGHT_DECAY},
+              lion_tex, step_us=8, inspect=lion_inspect, color="#BB5566", knobs=BETA_KNOBS,
+              decoupled_decay=True),
     Optimizer("normalized", "Normalized GD", no_state, normalized_update,
               {"lr": lr_param(0.01)}, normalized_tex, step_us=6, inspect=normalized_inspect,
               color="#DDCC77"),

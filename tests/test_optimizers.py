@@ -1,0 +1,40 @@
+"""Optimizers torch.optim lacks, against steps computed by hand from their papers' updates
+(the others are checked against torch: tests/test_torch_parity.py)."""
+import numpy as np
+import pytest
+
+from optviz import OptimizerSpec, Scene, simulate
+
+
+def path(surface, spec, start, steps):
+    return simulate(Scene(surface, [spec], starts=[start], steps=steps)).path[0, 0]
+
+
+def test_lion_takes_the_papers_steps():
+    # bowl: L = x^2 + 2 y^2, g = (2x, 4y); from (-3.5, 3): g1 = (-7, 12), m0 = 0
+    # c1 = 0.1 g1 -> sign (-1, +1); w1 = 0.95 w0 - 0.1 sign = (-3.225, 2.75)
+    # m1 = 0.01 g1 = (-0.07, 0.12); g2 = (-6.45, 11); c2 = 0.9 m1 + 0.1 g2 = (-0.708, 1.208)
+    # w2 = 0.95 w1 - 0.1 sign(c2) = (-2.96375, 2.5125)
+    spec = OptimizerSpec("lion", lr=0.1, betas=(0.9, 0.99), weight_decay=0.5)
+    p = path("bowl", spec, (-3.5, 3.0), 2)
+    np.testing.assert_allclose(p, [[-3.5, 3.0], [-3.225, 2.75], [-2.96375, 2.5125]],
+                               rtol=0, atol=1e-12)
+
+
+def test_lion_steps_by_the_sign_of_its_momentum_not_of_the_gradient():
+    # 1-D in x (y at its minimum): L = x^2 from x = 0.1 with lr 0.1 and beta1 = 0.99:
+    # g1 = 0.2, c1 = 0.002 > 0 -> x1 = 0; m1 = 0.01 * 0.2 = 0.002 (beta2 = 0.99)
+    # g2 = 0 -> c2 = 0.99 * 0.002 > 0: Lion still steps, to x2 = -0.1, where sign GD stays
+    spec = OptimizerSpec("lion", lr=0.1, betas=(0.99, 0.99))
+    p = path("bowl", spec, (0.1, 0.0), 3)
+    np.testing.assert_allclose(p[:3, 0], [0.1, 0.0, -0.1], rtol=0, atol=1e-15)
+    # m2 = 0.99 * 0.002 = 0.00198; g3 = -0.2; c3 = 0.99 m2 - 0.002 < 0 -> x3 = 0
+    assert p[3, 0] == pytest.approx(0.0, abs=1e-15)
+    sign_gd = path("bowl", OptimizerSpec("sign", lr=0.1), (0.1, 0.0), 2)
+    assert sign_gd[2, 0] == pytest.approx(0.0, abs=1e-15)
+
+
+def test_every_lion_coordinate_moves_by_exactly_alpha_without_weight_decay():
+    p = path("rosenbrock", OptimizerSpec("lion", lr=0.01), (-1.5, 2.0), 200)
+    steps = np.abs(np.diff(p, axis=0))
+    np.testing.assert_allclose(steps[steps > 0], 0.01, rtol=1e-9)
