@@ -364,12 +364,14 @@ class _Graph:
         self._d: dict[tuple[int, str], int] = {}
 
     def add(self, key: tuple) -> int:
-        i = self.index.get(key)
+        # 0.0 == -0.0 as dict keys, but 1 / -0 is -inf: a constant's sign is in its key
+        ikey = key + (math.copysign(1.0, key[1]),) if key[0] == "num" else key
+        i = self.index.get(ikey)
         if i is None:
             if len(self.nodes) >= self.limit:
                 raise FormulaError(f"formula: its derivatives take more than {self.limit} "
                                    "operations; write a shorter formula")
-            i = self.index[key] = len(self.nodes)
+            i = self.index[ikey] = len(self.nodes)
             self.nodes.append(key)
         return i
 
