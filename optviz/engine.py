@@ -260,6 +260,15 @@ class FinalRun:
         return self.scene.labels
 
 
+def _state_names(specs) -> list[str]:
+    """What the state inspector records for these rows: STATE, then what their entries
+    show beyond it (``Optimizer.shows``: ASGD's average, L-BFGS's evaluations)."""
+    names = list(STATE)
+    for spec in specs:
+        names += [k for k in OPTIMIZERS[spec.name].shows if k not in names]
+    return names
+
+
 def simulate(scene: Scene, *, record_grad: bool = True, record_state: bool = False,
              deadline: Deadline | None = None) -> Run:
     """Run every optimizer row from every start for ``scene.steps`` updates.
@@ -267,7 +276,8 @@ def simulate(scene: Scene, *, record_grad: bool = True, record_state: bool = Fal
     ``record_grad=False`` skips recording the gradients (``Run.grad`` is then None) for
     very large batches where only paths and losses are wanted. ``record_state=True``
     records each row's optimizer state after every update in ``Run.state`` (names in
-    :data:`optviz.optimizers.STATE`): the page's state inspector. ``deadline``
+    :data:`optviz.optimizers.STATE` and the rows' ``Optimizer.shows``): the page's state
+    inspector. ``deadline``
     (:class:`optviz.cost.Deadline`) is checked every CHECK_EVERY steps; past it the run
     stops with :class:`optviz.cost.CostError`.
     """
@@ -352,8 +362,8 @@ def _simulate(scene, *, record_grad, record_state, final_tol=None, progress=None
         diverged_at=np.full((n_rows, n_starts), -1, dtype=np.int64) if not forked
         else _shared((n_rows, n_starts), np.int64, fill=-1),
         order=order,
-        state={k: buffers.empty((steps, n_rows, 2, n_starts)) for k in STATE} if record_state
-        else None,
+        state={k: buffers.empty((steps, n_rows, 2, n_starts)) for k in _state_names(specs)}
+        if record_state else None,
         settled_at=(_shared if forked else np.zeros)((n_rows, n_starts), dtype=np.int64)
         if final else None,
         tol=final_tol)
@@ -485,7 +495,7 @@ def _run_block(scene, surface, groups, plan, n_rows, starts, block, record_grad,
     frozen = pinned = frozen_w = None
     checked = 0
 
-    statebuf = {k: np.full((steps, n_rows, 2, n), np.nan) for k in STATE} \
+    statebuf = {k: np.full((steps, n_rows, 2, n), np.nan) for k in out.state} \
         if out.state is not None else None
     noise = plan[0][1]
     noisy = bool(np.any(noise))

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .optimizers import OPTIMIZERS
+from .scene import DEFAULT_OPTIMIZERS
 from .surfaces import Surface, get_surface
 
 if TYPE_CHECKING:                  # (the engine imports this module, not the other way)
@@ -30,6 +31,8 @@ GRID = 121
 #: Each optimizer's colour, from its registry entry (Okabe-Ito, colour-blind safe, for the
 #: lecture's six, then Paul Tol's "muted").
 PALETTE = {name: o.color for name, o in OPTIMIZERS.items()}
+#: the order copies take spare colours in: the lecture's six first (their copies differ)
+_ORDER = list(DEFAULT_OPTIMIZERS) + [n for n in OPTIMIZERS if n not in DEFAULT_OPTIMIZERS]
 _SPARE = ["#AA4499", "#44AA99", "#882255", "#117733", "#332288", "#999933", "#CC6677",
           "#88CCEE", "#DDCC77", "#56B4E9"]
 
@@ -40,8 +43,8 @@ def row_color(uid: str) -> str:
     if not copy:
         return PALETTE.get(name, "#444444")
     k = int(copy) if copy.isdigit() else 0
-    return _SPARE[(list(PALETTE).index(name) * 3 + k) % len(_SPARE)] \
-        if name in PALETTE else _SPARE[k % len(_SPARE)]
+    return _SPARE[(_ORDER.index(name) * 3 + k) % len(_SPARE)] \
+        if name in _ORDER else _SPARE[k % len(_SPARE)]
 
 
 def _float32(a) -> np.ndarray:

@@ -20,6 +20,7 @@ import math
 import numpy as np
 
 from ..engine import Run
+from ..optimizers import OPTIMIZERS
 from ..plots import (  # noqa: F401 - the figures' shared parts, used by the page too
     GRID,
     PALETTE,
@@ -165,7 +166,9 @@ def meta(run: Run, uids: list[str], colors: list[str], *, inspect: bool = False,
     arrays), label, colour and divergence; the start; the steps. With ``inspect`` (the
     run recorded its state), per row also the gradient seen at each update ``g`` and the
     state ``m``, ``v``, ``rate`` after it (x, y interleaved per step), ``has`` naming
-    those the row keeps. With ``check``, per row the gradient check at every frame:
+    those the row keeps, ``shows`` what its optimizer shows beyond them (ASGD's
+    ``average``: a marker on the plot too). With ``check``, per row the gradient check at
+    every frame:
     ``ga`` analytic, ``gf`` finite difference (x, y interleaved), ``rel`` relative error."""
     loss = run.loss[:, 0]
     path = run.path[:, 0]
@@ -194,6 +197,10 @@ def meta(run: Run, uids: list[str], colors: list[str], *, inspect: bool = False,
             row["has"] = [k for k, v in run.state.items() if not np.isnan(v[i, 0]).all()]
             for k in row["has"]:
                 row[k] = typed(run.state[k][i, 0])
+            # what the row's optimizer shows beyond m, v and the rate: {name: what it is}
+            row["shows"] = {k: text for k, text in
+                            OPTIMIZERS[run.scene.optimizers[i].name].shows.items()
+                            if k in row["has"]}
     return out
 
 

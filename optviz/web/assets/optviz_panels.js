@@ -52,6 +52,18 @@
         arrow(ctx, x0, y0, x0 + f * sx, y0 + f * sy, r.color, false);
         drawn.push({uid: r.uid, kind: "step", x0: x0, y0: y0, x1: x0 + f * sx, y1: y0 + f * sy});
       }
+      // an averaging optimizer's average after the update (ASGD): a hollow diamond
+      var avg = (r.has || []).indexOf("average") >= 0 ? decode(r.average) : null;
+      if (avg && avg.length) {
+        var ax = X(avg[2 * t]), ay = Y(avg[2 * t + 1]);
+        ctx.save();
+        ctx.strokeStyle = r.color; ctx.lineWidth = 2.5;
+        ctx.beginPath();
+        ctx.moveTo(ax, ay - 8); ctx.lineTo(ax + 8, ay); ctx.lineTo(ax, ay + 8);
+        ctx.lineTo(ax - 8, ay); ctx.closePath(); ctx.stroke();
+        ctx.restore();
+        drawn.push({uid: r.uid, kind: "average", x0: ax, y0: ay, x1: ax, y1: ay});
+      }
     });
     window.__optvizArrows = {frame: k, update: t + 1, arrows: drawn};
   }
@@ -61,15 +73,30 @@
     return "(" + fmt(a[2 * t]) + ", " + fmt(a[2 * t + 1]) + ")";
   }
 
+  function extra(r, t) {
+    var shows = r.shows || {};
+    var parts = Object.keys(shows).map(function (name) {
+      var a = decode(r[name]);
+      var value = a[2 * t] === a[2 * t + 1] ? fmt(a[2 * t]) : pair(a, t);
+      return '<span title="' + escapeHtml(shows[name]) + '">' + escapeHtml(name) + ": " +
+        value + "</span>";
+    });
+    return parts.length ? parts.join("<br>") : "–";
+  }
+
   function drawInspector(meta, k) {
     var box = document.getElementById("inspector");
     if (!box) return;
     if (!meta.inspect) { if (box.innerHTML) box.innerHTML = ""; return; }
     var t = inspectedUpdate(meta, k);
+    // what some optimizers show beyond m, v and the rate (ASGD's average, L-BFGS's
+    // evaluations): one more column, "name: value" (one number where x and y agree)
+    var more = meta.rows.some(function (r) { return r.shows && Object.keys(r.shows).length; });
     var html = '<div class="inspector-title">State after update t = ' + (t + 1) +
       ' <span class="hint">(dashed arrow: −g, direction only; solid: the step taken)</span></div>' +
       "<table><thead><tr><th>row</th><th>−g</th><th>step Δw</th><th>m</th><th>v</th>" +
-      '<th title="effective per-coordinate rate, e.g. α / (√v̂ + ε)">rate</th></tr></thead><tbody>';
+      '<th title="effective per-coordinate rate, e.g. α / (√v̂ + ε)">rate</th>' +
+      (more ? "<th>more</th>" : "") + "</tr></thead><tbody>";
     meta.rows.forEach(function (r) {
       var x = decode(r.x), y = decode(r.y), g = decode(r.g);
       var neg = g.length ? "(" + fmt(-g[2 * t]) + ", " + fmt(-g[2 * t + 1]) + ")" : "–";
@@ -79,7 +106,8 @@
         escapeHtml(r.color) + '"></span>' + escapeHtml(r.label) + "</td><td>" + neg + "</td><td>" +
         step + "</td><td>" + (has.indexOf("m") >= 0 ? pair(decode(r.m), t) : "–") + "</td><td>" +
         (has.indexOf("v") >= 0 ? pair(decode(r.v), t) : "–") + "</td><td>" +
-        (has.indexOf("rate") >= 0 ? pair(decode(r.rate), t) : "–") + "</td></tr>";
+        (has.indexOf("rate") >= 0 ? pair(decode(r.rate), t) : "–") + "</td>" +
+        (more ? "<td>" + extra(r, t) + "</td>" : "") + "</tr>";
     });
     box.innerHTML = html + "</tbody></table>";
   }
