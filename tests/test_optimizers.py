@@ -38,3 +38,21 @@ def test_every_lion_coordinate_moves_by_exactly_alpha_without_weight_decay():
     p = path("rosenbrock", OptimizerSpec("lion", lr=0.01), (-1.5, 2.0), 200)
     steps = np.abs(np.diff(p, axis=0))
     np.testing.assert_allclose(steps[steps > 0], 0.01, rtol=1e-9)
+
+
+def test_asgd_keeps_the_polyak_ruppert_average_of_its_iterates_in_its_state():
+    """ASGD's path is the iterate; from update t0 + 2 on its state's average is the mean
+    of the iterates since (torch's mu_t = 1 / max(1, t - t0))."""
+    t0, steps = 10, 60
+    scene = Scene("ill_conditioned", [OptimizerSpec("asgd", lr=0.2, t0=t0)],
+                  starts=[(-3.0, 2.0)], steps=steps)
+    run = simulate(scene, record_state=True)
+    path, average = run.path[0, 0], run.state["average"][0, 0]
+    for t in (t0 + 2, t0 + 3, 30, steps):              # after update t
+        np.testing.assert_allclose(average[t - 1], path[t0 + 2:t + 1].mean(axis=0),
+                                   rtol=0, atol=1e-12)
+    # before averaging starts the average is the iterate; the other rows have none
+    np.testing.assert_array_equal(average[:t0], path[1:t0 + 1])
+    both = simulate(scene.replace(optimizers=["asgd", "gd"]), record_state=True)
+    assert np.isnan(both.state["average"][1]).all()
+    assert np.isfinite(both.state["average"][0]).all()

@@ -76,6 +76,9 @@ CASES = [
     ("radam", {"lr": 0.005, "betas": [0.9, 0.95], "weight_decay": 0.01}, "himmelblau"),
     ("adadelta", {}, "rosenbrock"),
     ("adadelta", {"lr": 5.0, "rho": 0.95, "eps": 1e-4, "weight_decay": 0.01}, "himmelblau"),
+    ("asgd", {"lr": 1e-3}, "rosenbrock"),
+    ("asgd", {"lr": 0.01, "lambd": 0.01, "alpha": 0.5, "t0": 20}, "himmelblau"),
+    ("asgd", {"lr": 0.1, "t0": 5, "weight_decay": 0.1}, "ill_conditioned"),
     ("rprop", {}, "rosenbrock"),
     ("rprop", {"lr": 0.05, "etas": [0.3, 1.5], "step_sizes": [1e-4, 0.5]}, "himmelblau"),
     ("rprop", {"lr": 0.01, "etas": [0.6, 1.1]}, "beale"),
@@ -101,6 +104,7 @@ SCHEDULE_CASES = [
     ({"name": "linear", "warmup": 12}, "sgd", {"lr": 1e-3, "momentum": 0.9, "nesterov": True}),
     ({"name": "inverse_sqrt", "warmup": 10}, "adamax", {"lr": 0.05}),
     ({"name": "cosine"}, "rprop", {"lr": 0.05}),
+    ({"name": "step", "warmup": 5}, "asgd", {"lr": 0.01, "t0": 10}),
 ]
 
 

@@ -1,4 +1,5 @@
-r"""The SGD family: gradient descent, heavy-ball momentum, Nesterov (torch's ``SGD``)."""
+r"""The SGD family: gradient descent, heavy-ball momentum, Nesterov (torch's ``SGD``) and
+averaged SGD (torch's ``ASGD``)."""
 from __future__ import annotations
 
 from types import SimpleNamespace
@@ -71,6 +72,59 @@ def sgd_fused(hp, lr, t):
     return mu, b, 0.0, 0.0, 0.0, 1.0, p, q, np.inf, 1.0, lr
 
 
+# -- ASGD -------------------------------------------------------------------------------------
+
+def asgd_init(w, hp):
+    return SimpleNamespace(eta=None, mu=1.0, used=None, average=np.zeros_like(w))
+
+
+def asgd_update(w, g, s, lr, t, hp, ctx):
+    r"""Averaged SGD (Polyak & Juditsky, 1992; torch's ``ASGD``): SGD with a decaying rate
+    whose path is the iterate, and the Polyak–Ruppert average of the iterates kept beside
+    it (the state inspector shows it, and a hollow diamond marks it on the plot).
+
+    .. math::
+        w_{t+1} = (1 - \lambda \eta_t) w_t - \eta_t g_t \qquad
+        \bar w_{t+1} = \bar w_t + \mu_t (w_{t+1} - \bar w_t) \\
+        \eta_{t+1} = \frac{\alpha}{(1 + \lambda \alpha t)^{\kappa}} \qquad
+        \mu_{t+1} = \frac{1}{\max(1, t - t_0)}
+
+    with :math:`\eta_1 = \alpha`, :math:`\mu_1 = 1`; torch names :math:`\lambda`
+    ``lambd`` and :math:`\kappa` ``alpha``. Averaging starts after ``t0`` updates (torch's
+    default 1e6 never starts it here: :math:`\bar w = w`; try t0 = 50). The rate of the
+    next update comes from this update's scheduled rate, as in torch.
+    """
+    if s.eta is None:
+        s.eta = lr
+    g = coupled_l2(g, w, hp)
+    eta = s.eta
+    w *= 1 - hp.lambd * eta
+    w -= eta * g
+    mu = s.mu
+    if isinstance(mu, float):
+        if mu != 1:
+            s.average += (w - s.average) * mu
+        else:
+            s.average[...] = w
+    else:
+        s.average[...] = np.where(mu != 1, s.average + (w - s.average) * mu, w)
+    s.used = eta
+    s.eta = lr / ((1 + hp.lambd * lr * t) ** hp.alpha)
+    s.mu = 1 / max(1, t - hp.t0) if isinstance(hp.t0, float) else 1 / np.maximum(1, t - hp.t0)
+
+
+def asgd_inspect(s, g, lr, t, hp):
+    return {"rate": s.used, "average": s.average}
+
+
+def asgd_tex(x):
+    lam, lr = x["lambd"], x.lr
+    return (rf"w_{{t+1}} = (1 - {lam}\,\eta_t)\,w_t - \eta_t\,g_t,\quad "
+            rf"\eta_t = \frac{{{lr}}}{{(1 + {lam} \cdot {lr}\,(t-1))^{{{x['alpha']}}}}},\quad "
+            rf"\bar w_{{t+1}} = \bar w_t + \frac{{w_{{t+1}} - \bar w_t}}"
+            rf"{{\max(1,\ t - 1 - {x['t0']})}}")
+
+
 def _hyper(lr=1e-3, momentum=0.0, nesterov=False):
     return {"lr": lr_param(lr),
             "momentum": HyperParam(momentum, 0.0, 1.0, symbol="μ", high_open=True, tex=r"\mu"),
@@ -90,4 +144,12 @@ ENTRIES = [
               kernel="sgd", **_SGD),
     Optimizer("nesterov", "Nesterov", hyper=_hyper(momentum=0.9, nesterov=True),
               color="#009E73", kernel="sgd", **_SGD),
+    Optimizer("asgd", "ASGD", asgd_init, asgd_update,
+              {"lr": lr_param(1e-2),
+               "lambd": HyperParam(1e-4, 0.0, 10.0, symbol="λ", tex=r"\lambda"),
+               "alpha": HyperParam(0.75, 0.0, 10.0, symbol="κ", tex=r"\kappa"),
+               "t0": HyperParam(1e6, 0.0, 1e9, symbol="t₀", tex="t_0"),
+               "weight_decay": WEIGHT_DECAY},
+              asgd_tex, step_us=10, inspect=asgd_inspect, color="#AA3377", torch="ASGD",
+              shows={"average": "the Polyak–Ruppert average of the iterates, w̄"}),
 ]
