@@ -41,9 +41,12 @@ def _LR(alpha: float) -> float:
     return round(math.log10(alpha), 6)
 
 
-# torch's default rates; SGD also keeps torch's default momentum, 0 (the global mu would
-# make it draw the Momentum row's path again)
-_ALL = [(n, {"lr": OPTIMIZERS[n].hyper["lr"].default, **({"beta1": 0.0} if n == "sgd" else {})})
+# torch's default rates, but none above 0.001 for the methods that step by the gradient
+# itself (ASGD's 0.01 leaves this valley in five steps, as GD's would); SGD also keeps
+# torch's default momentum, 0 (the global mu would make it draw Momentum's path again)
+_PLAIN = {n for n, o in OPTIMIZERS.items() if o.kernel in ("sgd", "asgd")}
+_ALL = [(n, {"lr": min(OPTIMIZERS[n].hyper["lr"].default, 1e-3) if n in _PLAIN
+             else OPTIMIZERS[n].hyper["lr"].default, **({"beta1": 0.0} if n == "sgd" else {})})
         for n in OPTIMIZERS]
 
 _LIST = [
@@ -120,9 +123,10 @@ _LIST = [
          "rows": _rows("adam", ("adam~2", {"constant": True}))}),
     Scenario(
         "all-optimizers", "All optimizers on Rosenbrock",
-        "Every optimizer with torch's default learning rate, from the same start on the "
-        "banana-shaped valley. Watch who finds the valley floor, who follows it to (1, 1), "
-        "and how far the second-order Newton step gets in a few steps.",
+        "Every optimizer with torch's default learning rate (at most 0.001 for those that "
+        "step by the gradient itself), from the same start on the banana-shaped valley. "
+        "Watch who finds the valley floor, who follows it to (1, 1), and how far the "
+        "second-order Newton step gets in a few steps.",
         {"surface": "rosenbrock", "steps": 1000, "lr_log10": _LR(0.001), "rows": _rows(*_ALL)}),
 ]
 
