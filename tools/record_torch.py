@@ -79,6 +79,11 @@ CASES = [
     ("asgd", {"lr": 1e-3}, "rosenbrock"),
     ("asgd", {"lr": 0.01, "lambd": 0.01, "alpha": 0.5, "t0": 20}, "himmelblau"),
     ("asgd", {"lr": 0.1, "t0": 5, "weight_decay": 0.1}, "ill_conditioned"),
+    # (on Rosenbrock, Adafactor grows autograd's last-bit gradient differences past 1e-10)
+    ("adafactor", {}, "ill_conditioned"),
+    ("adafactor", {"lr": 0.05, "beta2_decay": -0.5, "d": 2.0, "weight_decay": 0.01},
+     "himmelblau"),
+    ("adafactor", {"lr": 0.1, "eps": [1e-12, 1e-2]}, "beale"),
     ("rprop", {}, "rosenbrock"),
     ("rprop", {"lr": 0.05, "etas": [0.3, 1.5], "step_sizes": [1e-4, 0.5]}, "himmelblau"),
     ("rprop", {"lr": 0.01, "etas": [0.6, 1.1]}, "beale"),
@@ -104,6 +109,7 @@ SCHEDULE_CASES = [
     ({"name": "linear", "warmup": 12}, "sgd", {"lr": 1e-3, "momentum": 0.9, "nesterov": True}),
     ({"name": "inverse_sqrt", "warmup": 10}, "adamax", {"lr": 0.05}),
     ({"name": "cosine"}, "rprop", {"lr": 0.05}),
+    ({"name": "exponential", "gamma": 0.98}, "adafactor", {"lr": 0.05}),
     ({"name": "step", "warmup": 5}, "asgd", {"lr": 0.01, "t0": 10}),
 ]
 

@@ -1,4 +1,5 @@
-r"""Per-coordinate rates from the gradient's history: AdaGrad, RMSProp, Adadelta."""
+r"""Per-coordinate rates from the gradient's history: AdaGrad, RMSProp, Adadelta,
+Adafactor."""
 from __future__ import annotations
 
 from types import SimpleNamespace
@@ -16,7 +17,9 @@ from .base import (
     factor,
     lerp,
     lr_param,
+    norm2,
     numbers,
+    planes,
 )
 
 __all__ = ["ENTRIES"]
@@ -164,6 +167,58 @@ def adadelta_tex(x):
             rf"w_{{t+1}} = w_t - {x.rate}\Delta_t")
 
 
+# -- Adafactor --------------------------------------------------------------------------------
+
+def adafactor_init(w, hp):
+    return SimpleNamespace(v=np.zeros_like(w), rate=None)
+
+
+def adafactor_update(w, g, s, lr, t, hp, ctx):
+    r"""Adafactor (Shazeer & Stern, 2018; torch's ``Adafactor``) on the 2-vector parameter
+    as torch treats it: a vector's second moment is not factored (that saves memory only
+    for matrices), so what remains is RMSProp with a decay that tends to 1, a step
+    relative to the parameter's size, and an update clipped by its RMS.
+
+    .. math::
+        v_{t+1} = (1 - t^{c})\, v_t + t^{c} g_t^2 \qquad u_t = g_t / \sqrt{v_{t+1}} \\
+        w_{t+1} = w_t - \max(\epsilon_2, \mathrm{RMS}(w_t))\,\min(\alpha, 1/\sqrt t)\,
+        \frac{u_t}{\max(1, \mathrm{RMS}(u_t) / d)}
+
+    :math:`c` is ``beta2_decay`` (-0.8), :math:`\mathrm{RMS}` the root mean square over the
+    two coordinates, :math:`v` clamped below by :math:`\epsilon_1^2`. torch's default
+    :math:`\epsilon_1` is None, the dtype's machine epsilon: here its float64 value,
+    2.2e-16. ``weight_decay`` is decoupled (w times 1 - αλ), applied after the RMS of w is
+    taken.
+    """
+    p = planes(s, w, g)
+    rho = np.minimum(lr, 1 / (t ** 0.5))
+    scale = np.maximum(hp.eps2, norm2(p.wx, p.wy) / _SQRT2) * rho
+    if active(hp, "weight_decay"):
+        w *= 1 - lr * hp.weight_decay
+    lerp(s.v, g * g, t ** hp.beta2_decay)
+    inv = 1 / np.sqrt(np.maximum(s.v, hp.eps1 * hp.eps1))
+    u = inv * g
+    rms = norm2(u[:, :1], u[:, 1:]) / (_SQRT2 * hp.d)
+    step = scale / np.maximum(1.0, rms)
+    s.rate = step * inv
+    w -= u * step
+
+
+_SQRT2 = 2 ** 0.5
+
+
+def adafactor_inspect(s, g, lr, t, hp):
+    return {"v": s.v, "rate": s.rate}
+
+
+def adafactor_tex(x):
+    return (rf"v_{{t+1}} = (1 - t^{{{x['beta2_decay']}}})\,v_t + t^{{{x['beta2_decay']}}}\,g_t^2,"
+            r"\quad u_t = \frac{g_t}{\sqrt{v_{t+1}}},\quad "
+            rf"w_{{t+1}} = w_t - \max({x['eps2']}, \mathrm{{RMS}}(w_t))\,"
+            rf"\min({x.lr}, \tfrac{{1}}{{\sqrt t}})\,"
+            rf"\frac{{u_t}}{{\max(1,\ \mathrm{{RMS}}(u_t) / {x['d']})}}")
+
+
 def _decay(default, symbol="ρ"):
     return HyperParam(default, 0.0, 1.0, symbol=symbol, high_open=True, tex=r"\rho")
 
@@ -190,4 +245,13 @@ ENTRIES = [
                "weight_decay": WEIGHT_DECAY},
               adadelta_tex, step_us=9, inspect=adadelta_inspect, color="#AA4499",
               knobs={"beta2": "rho"}, torch="Adadelta"),
+    Optimizer("adafactor", "Adafactor", adafactor_init, adafactor_update,
+              {"lr": lr_param(1e-2),
+               "beta2_decay": HyperParam(-0.8, -1.0, 0.0, symbol="c", tex="c"),
+               "eps": HyperParam((float(np.finfo(float).eps), 1e-3), 0.0, 1.0, kind="pair",
+                                 symbol="ε₁, ε₂", parts=("eps1", "eps2")),
+               "d": HyperParam(1.0, 1.0, 100.0, symbol="d", tex="d"),
+               "weight_decay": WEIGHT_DECAY},
+              adafactor_tex, step_us=14, inspect=adafactor_inspect, color="#EE7733",
+              decoupled_decay=True, torch="Adafactor"),
 ]
