@@ -97,10 +97,18 @@ def estimate(scene, *, record_state: bool = False, record_grad: bool = True,
     calls = {"hess": (c.hess_us, c.hess), "value": (c.value_us, c.value),
              "grad": (c.grad_us, c.grad)}
     for kernel in kernels:
-        rows = sum(1 for o in specs if OPTIMIZERS[o.name].kernel == kernel)
-        for what, n in OPTIMIZERS[kernel].evaluations.items():
+        entry = OPTIMIZERS[kernel]
+        mine = [o for o in specs if OPTIMIZERS[o.name].kernel == kernel]
+        if entry.point_us:      # an update that loops over its points: a call per point
+            for o in mine:
+                per_step += 1e-6 * n_starts * entry.point_us(o.hparams)
+                for what, n in entry.evaluations_for(o.hparams).items():
+                    extra_us, units = calls[what]
+                    per_step += n * n_starts * (1e-6 * extra_us + units * UNIT_SECONDS)
+            continue
+        for what, n in entry.evaluations_for(mine[0].hparams).items():  # a call per group
             extra_us, units = calls[what]
-            per_step += n * (1e-6 * extra_us + rows * n_starts * units * UNIT_SECONDS)
+            per_step += n * (1e-6 * extra_us + len(mine) * n_starts * units * UNIT_SECONDS)
     if check:
         per_step += points * (c.grad + 5 * c.value) * UNIT_SECONDS
     return Estimate(seconds=per_step * scene.steps, per_step=per_step, steps=scene.steps)

@@ -33,6 +33,7 @@ as 0). A point whose
 from __future__ import annotations
 
 import contextlib
+import math
 import mmap
 import os
 import signal
@@ -45,6 +46,7 @@ import numpy as np
 
 from . import buffers
 from .cost import CostError, Deadline
+from .data import sample_mean
 from .fused import MAX_TABLE, FusedGroup, fusable, spread_rows
 from .optimizers import OPTIMIZERS, STATE, StepContext
 from .scene import COORD_LIMIT, Scene
@@ -511,6 +513,27 @@ def _run_block(scene, surface, groups, plan, n_rows, starts, block, record_grad,
         batch_rng = np.random.default_rng(np.random.SeedSequence(scene.seed,
                                                                  spawn_key=(2, block)))
         n_samples = surface.dataset.n
+    if any(OPTIMIZERS[o.name].evaluations_for(o.hparams).get("grad")
+           for o in scene.optimizers):
+        # an optimizer that evaluates points itself (L-BFGS's line search) sees the
+        # loss and gradient this step's update sees: its minibatch, noise and clipping
+        def evaluate(row, col, x, y, want_grad=True):
+            X, Y = np.array(x), np.array(y)
+            if batch is None:
+                f = float(surface.value_xy(X, Y))
+                gx, gy = surface.grad_xy(X, Y) if want_grad else (0.0, 0.0)
+            else:
+                f = float(sample_mean(surface.dataset.losses(X, Y, idx)))
+                gx, gy = surface.batch_grad_xy(X, Y, idx) if want_grad else (0.0, 0.0)
+            gx, gy = float(gx), float(gy)
+            if noisy and want_grad:
+                z = noise_tab[t - tab_t0]
+                gx, gy = gx + float(z[row, 0, col]), gy + float(z[row, 1, col])
+            if clip is not None and want_grad:
+                k = min(1.0, clip / max(math.sqrt(gx * gx + gy * gy), 1e-300))
+                gx, gy = gx * k, gy * k
+            return f, gx, gy
+        ctx.evaluate = evaluate
     views = []
     for grp in groups:
         wv, gv = w[grp.lo:grp.hi], g[grp.lo:grp.hi]
@@ -555,7 +578,8 @@ def _run_block(scene, surface, groups, plan, n_rows, starts, block, record_grad,
             np.copyto(g, 0.0, where=pinned)
         if record_grad:
             gradbuf[t] = g
-        for update, wv, gv, state, lr, hp, _, _, _ in views:
+        for update, wv, gv, state, lr, hp, _, lo, _ in views:
+            ctx.lo = lo
             update(wv, gv, state, lr[t], t + 1, hp, ctx)
         if statebuf is not None:
             for _, _, gv, state, lr, hp, inspect, lo, hi in views:

@@ -37,9 +37,11 @@ class StepContext:
 
     surface: Any                     # optviz.surfaces.Surface
     rng: np.random.Generator | None  # random search's own stream (None if no row searches)
-    #: the gradient's noise: ``noisy(g)`` adds this step's draw to a gradient the
-    #: optimizer evaluates itself (L-BFGS's line search); None without noise
-    noisy: Callable | None = None
+    #: ``evaluate(row, col, x, y) -> (loss, gx, gy)`` at a point of the update's own
+    #: choosing, as this step's gradient is taken (minibatch, noise, clipping): rows
+    #: count from the group's first, ``lo``; set for entries that evaluate ``grad``
+    evaluate: Callable | None = None
+    lo: int = 0
 
 
 #: What the state inspector shows after each update, per coordinate: ``m`` the first
@@ -225,8 +227,12 @@ class Optimizer:
     #: weight decay applied to w (AdamW, Lion), not added to g
     decoupled_decay: bool = False
     #: surface evaluations per point and step beyond the gradient the engine takes:
-    #: {"hess": n, "value": n, "grad": n} (Newton, random search, line searches)
-    evaluations: Mapping[str, float] = field(default_factory=dict)
+    #: {"hess": n, "value": n, "grad": n} (Newton, random search, line searches), or a
+    #: function of a row's hyperparameters giving them
+    evaluations: Mapping[str, float] | Callable = field(default_factory=dict)
+    #: ``point_us(hp) -> float``: microseconds per point and step of an update that
+    #: loops over its points in Python (L-BFGS), besides its evaluations; None otherwise
+    point_us: Callable | None = None
     #: what its inspector shows beyond STATE, {name: what it is}
     shows: Mapping[str, str] = field(default_factory=dict)
     #: its torch.optim class ("" where torch has none) and the arguments optviz fixes
@@ -239,6 +245,10 @@ class Optimizer:
     def latex(self) -> str:
         """The update rule in the slides' symbols (at the defaults' options)."""
         return self.tex(Tex(self))
+
+    def evaluations_for(self, hp: Mapping) -> Mapping[str, float]:
+        """What a row with hyperparameters ``hp`` evaluates per point and step."""
+        return self.evaluations(hp) if callable(self.evaluations) else self.evaluations
 
     @property
     def defaults(self) -> dict[str, Any]:
