@@ -56,3 +56,18 @@ def test_asgd_keeps_the_polyak_ruppert_average_of_its_iterates_in_its_state():
     both = simulate(scene.replace(optimizers=["asgd", "gd"]), record_state=True)
     assert np.isnan(both.state["average"][1]).all()
     assert np.isfinite(both.state["average"][0]).all()
+
+
+def test_lbfgs_rows_with_and_without_line_search_step_as_they_would_alone():
+    """One kernel group whose rows differ in line search and history: each row's path
+    and evaluations are those of the row run alone."""
+    rows = [OptimizerSpec("lbfgs", lr=0.1), OptimizerSpec("lbfgs_wolfe", history_size=2),
+            OptimizerSpec("lbfgs", lr=0.05, history_size=1, line_search_fn="strong_wolfe")]
+    starts = [(-0.3, -0.9), (1.0, 1.0)]
+    together = simulate(Scene("himmelblau", rows, starts=starts, steps=40), record_state=True)
+    for i, row in enumerate(rows):
+        alone = simulate(Scene("himmelblau", [row], starts=starts, steps=40), record_state=True)
+        np.testing.assert_array_equal(together.path[i], alone.path[0])
+        np.testing.assert_array_equal(together.state["evals"][i], alone.state["evals"][0])
+    # the line search took more than one evaluation at some step; plain L-BFGS never does
+    assert together.state["evals"][1].max() > 1 and together.state["evals"][0].max() == 1

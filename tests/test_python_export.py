@@ -20,7 +20,10 @@ QUERIES = ["scenario=warmup-cosine", "surface=data_sigmoid_net&rows=gd,momentum&
            "surface=formula&f=x**2%2B3*sin(y)*x&fv=-4,4,-3,3&rows=gd,adam&steps=200",
            "surface=data_logistic&batch=8&rows=gd,momentum,adam&seed=7",
            "surface=rosenbrock&rows=gd,nesterov,newton&clip=2&steps=150",
-           "scenario=saddle"]
+           "scenario=saddle",
+           # the optimizers added last, with noise; L-BFGS, its line search on minibatches
+           "surface=himmelblau&rows=rprop,asgd,adafactor,lion&steps=120&sigma=0.5",
+           "surface=data_logistic&batch=8&rows=lbfgs,lbfgs_wolfe&seed=3&clip=1&steps=60"]
 
 
 def download(url, kind, query):

@@ -21,8 +21,10 @@ def _id(case):
 
 @pytest.mark.parametrize("case", FIXTURES, ids=[_id(c) for c in FIXTURES])
 def test_matches_torch(case):
-    run = simulate(Scene.from_dict(case["scene"]))
+    run = simulate(Scene.from_dict(case["scene"]), record_state="evals" in case)
     expected = np.asarray(case["path"])
+    if "evals" in case:           # L-BFGS: torch's function evaluations, step by step
+        np.testing.assert_array_equal(run.state["evals"][0, :, :, 0], case["evals"])
     assert (run.diverged_at == -1).all(), "fixture cases are chosen not to diverge"
     np.testing.assert_allclose(run.lr[0], case["lr"], rtol=1e-12, atol=0)
     np.testing.assert_allclose(run.path[0], expected, rtol=0, atol=1e-10)

@@ -84,6 +84,13 @@ CASES = [
     ("adafactor", {"lr": 0.05, "beta2_decay": -0.5, "d": 2.0, "weight_decay": 0.01},
      "himmelblau"),
     ("adafactor", {"lr": 0.1, "eps": [1e-12, 1e-2]}, "beale"),
+    ("lbfgs", {"lr": 0.1}, "himmelblau"),
+    ("lbfgs", {"lr": 0.05, "history_size": 3}, "ill_conditioned"),
+    ("lbfgs", {"line_search_fn": "strong_wolfe"}, "rosenbrock"),
+    # (on Beale a last-bit difference between autograd's gradient and optviz's flips one
+    # line-search comparison, and the paths part: chosen here where they do not)
+    ("lbfgs_wolfe", {"history_size": 2}, "himmelblau"),
+    ("lbfgs_wolfe", {"lr": 0.5}, "himmelblau"),
     ("rprop", {}, "rosenbrock"),
     ("rprop", {"lr": 0.05, "etas": [0.3, 1.5], "step_sizes": [1e-4, 0.5]}, "himmelblau"),
     ("rprop", {"lr": 0.01, "etas": [0.6, 1.1]}, "beale"),
@@ -110,6 +117,7 @@ SCHEDULE_CASES = [
     ({"name": "inverse_sqrt", "warmup": 10}, "adamax", {"lr": 0.05}),
     ({"name": "cosine"}, "rprop", {"lr": 0.05}),
     ({"name": "exponential", "gamma": 0.98}, "adafactor", {"lr": 0.05}),
+    ({"name": "cosine", "warmup": 10}, "lbfgs", {"lr": 0.1}),
     ({"name": "step", "warmup": 5}, "asgd", {"lr": 0.01, "t0": 10}),
 ]
 
@@ -179,7 +187,7 @@ def record(name, hp, surface, schedule=None, steps=STEPS):
     2-D problem (Adafactor's scale and L-BFGS's directions are per parameter)."""
     starts = STARTS[surface]
     f = TORCH_SURFACES[surface]
-    paths = []
+    paths, evals_per_start = [], []
     for start in starts:
         p = torch.tensor(start, dtype=torch.float64, requires_grad=True)
         opt = getattr(torch.optim, OPTIMIZERS[name].torch)([p], **torch_hyper(name, hp))
@@ -192,17 +200,25 @@ def record(name, hp, surface, schedule=None, steps=STEPS):
             value = f(p[0], p[1])
             value.backward()
             return value
+        evals, before = [], 0
         for _ in range(steps):
             lrs.append(opt.param_groups[0]["lr"])
             opt.step(closure)
             if sched is not None:
                 sched.step()
             path.append(p.detach().clone().tolist())
+            if "func_evals" in opt.state[p]:        # L-BFGS counts its evaluations
+                evals.append(opt.state[p]["func_evals"] - before)
+                before = opt.state[p]["func_evals"]
         paths.append(path)
+        evals_per_start.append(evals)
     scene = {"surface": surface, "optimizers": [{"name": name, **hp}], "starts": starts,
              "steps": steps, "schedule": schedule}
     # path as [starts][steps + 1][2], like Run.path[0]
-    return {"scene": scene, "path": paths, "lr": lrs}
+    out = {"scene": scene, "path": paths, "lr": lrs}
+    if any(evals_per_start):
+        out["evals"] = evals_per_start                    # [starts][steps]
+    return out
 
 
 def main(names=()):
