@@ -53,8 +53,8 @@ def download(kind: str, query: str) -> dict:
 
 
 def query(surface, rows, steps, **more) -> str:
-    from optviz.controls import default_controls
-    from optviz.links import query_from_controls
+    from optviz.web.controls import default_controls
+    from optviz.web.links import query_from_controls
     c = {**default_controls(surface), "rows": rows, "steps": steps, "changes": [],
          "start": None, **more}
     return query_from_controls(c)

@@ -9,8 +9,9 @@ import time
 
 import pytest
 
-from optviz.scenarios import SCENARIOS, scenario_scene
+from optviz.scenarios import SCENARIOS
 from optviz.surfaces import SURFACES
+from optviz.web.controls import scenario_controls, scene_from_controls
 
 from .conftest import _open
 from .test_browser import ghosts, helpers, set_slider, shot, wait_changed
@@ -20,12 +21,18 @@ def open_at(browser, server_url, query="", size=(1280, 900)):
     return _open(browser, server_url + ("?" + query if query else ""), *size)
 
 
+def scenario_scene_on_page(name):
+    """The Scene the page runs for scenario ``name`` (the scenario's, with the page's row
+    labels)."""
+    return scene_from_controls(scenario_controls(name))
+
+
 @contextlib.contextmanager
 def scenario_page(browser, server_url, name):
     """The page opened at ``?scenario=name``, its rows drawn; closed afterwards."""
     page = open_at(browser, server_url, f"scenario={name}")
     try:
-        wait_labels(page, scenario_scene(name).labels)
+        wait_labels(page, scenario_scene_on_page(name).labels)
         yield page
     finally:
         page.close()
@@ -52,12 +59,12 @@ def scrub_to(page, k):
 def test_each_scenario_loads_from_its_link_with_its_rows_and_caption(browser, server_url, name):
     page = open_at(browser, server_url, f"scenario={name}")
     try:
-        labels = scenario_scene(name).labels
+        labels = scenario_scene_on_page(name).labels
         wait_labels(page, labels)
         assert page.locator("#caption").inner_text().strip() == SCENARIOS[name].caption
         rows = ghosts(page)
         assert len(rows) == len(labels)
-        assert all(len(r["x"]) == scenario_scene(name).steps + 1 for r in rows)
+        assert all(len(r["x"]) == scenario_scene_on_page(name).steps + 1 for r in rows)
         assert page.locator(".row-check input:checked").count() == len(labels)
         assert page.console_errors == []
         if name == "saddle":
@@ -87,7 +94,7 @@ def test_a_long_legend_keeps_out_of_the_way_of_the_start_and_the_minimum(browser
     # 17 rows: in the top-right corner the legend hid Rosenbrock's minimum (1, 1), where
     # the race ends; it now goes in two columns (names only on a phone) to the corner
     # that hides least
-    scene = scenario_scene("all-optimizers")
+    scene = scenario_scene_on_page("all-optimizers")
     page = open_at(browser, server_url, "scenario=all-optimizers", size)
     try:
         wait_labels(page, scene.labels)

@@ -7,7 +7,6 @@ import pytest
 from hypothesis import example, given, settings
 
 from optviz import OPTIMIZERS, Scene
-from optviz.controls import PAGE_LIMITS, ControlError, default_controls
 from optviz.cost import CostError, Deadline, check, estimate
 from optviz.engine import simulate, simulate_final
 from optviz.formula import (
@@ -20,8 +19,9 @@ from optviz.formula import (
     formula_surface,
     parse,
 )
-from optviz.scenarios import SCENARIOS, scenario_controls
+from optviz.scenarios import SCENARIOS
 from optviz.web.callbacks import PAGE_BUDGET, compute
+from optviz.web.controls import PAGE_LIMITS, ControlError, default_controls, scenario_controls
 
 from .test_formula import formulas
 

@@ -178,7 +178,7 @@ def test_a_heatmap_or_random_search_varies_whatever_momentum_or_beta1_the_optimi
 
 def test_the_explore_panel_heatmap_runs_for_the_default_rows_and_explains_otherwise():
     # the default rows start with GD: a heatmap of GD with momentum, not a server error
-    from optviz.controls import ControlError
+    from optviz.web.controls import ControlError
     from optviz.web.explore_panel import compute
     for kind in ("grid", "random"):
         fig, text, message = compute(kind, 8, 30, 10, "")

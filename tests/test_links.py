@@ -6,10 +6,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from optviz import OptimizerSpec, Scene
-from optviz.controls import default_controls, scene_from_controls
-from optviz.equations import equation
-from optviz.links import MAX_QUERY, controls_from_query, query_from_controls
-from optviz.scenarios import SCENARIOS, scenario_controls, scenario_scene
+from optviz.scenarios import SCENARIOS, scenario_scene
+from optviz.web.controls import default_controls, scenario_controls, scene_from_controls
+from optviz.web.equations import equation
+from optviz.web.links import MAX_QUERY, controls_from_query, query_from_controls
 
 MODS = [{}, {"steps": 300}, {"surface": "bowl", "lr_log10": -1.5, "start": None},
         {"start": [0.5, -0.25]}, {"view": "3d", "seed": 7, "noise": 0.35},
@@ -42,7 +42,7 @@ def test_the_default_page_has_an_empty_query_and_scenario_links_are_short():
     assert query_from_controls(default_controls()) == ""
     assert query_from_controls(scenario_controls("saddle")) == "scenario=saddle"
     assert scene_from_controls(controls_from_query("scenario=saddle")[0]) == \
-        scenario_scene("saddle")
+        scene_from_controls(scenario_controls("saddle"))
 
 
 @pytest.mark.parametrize("query, says", [

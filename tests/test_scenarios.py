@@ -2,9 +2,11 @@
 import numpy as np
 import pytest
 
-from optviz import OPTIMIZERS, simulate
-from optviz.controls import scene_from_controls
-from optviz.scenarios import SCENARIOS, scenario_controls, scenario_scene
+from optviz import OPTIMIZERS, ScheduleSpec, simulate
+from optviz.scenarios import SCENARIOS, scenario_scene
+from optviz.web.controls import scenario_controls, scene_from_controls
+
+CONSTANT = ScheduleSpec("constant")
 
 
 def _run(name, **kw):
@@ -16,14 +18,45 @@ def _sign_changes(v):
 
 
 @pytest.mark.parametrize("name", list(SCENARIOS))
-def test_every_scenario_is_a_valid_page_setup_with_a_two_sentence_caption(name):
+def test_every_scenario_is_the_scene_the_page_shows_with_a_two_sentence_caption(name):
+    """Written in the engine's units, a scenario runs on the page as exactly that Scene:
+    same rows, hyperparameters, noise, schedules, start, steps (labels aside)."""
     s = SCENARIOS[name]
-    controls = scenario_controls(name)
-    scene = scene_from_controls(controls)
-    assert len(scene.optimizers) == len(s.setup["rows"])
+    shown = scene_from_controls(scenario_controls(name))
+    want = s.scene
+    assert [(o.name, o.hparams, o.noise, o.schedule) for o in shown.optimizers] == \
+        [(o.name, o.hparams, o.noise, o.schedule) for o in want.optimizers]
+    for field in ("surface", "steps", "noise", "seed", "clip_norm", "batch_size"):
+        assert getattr(shown, field) == getattr(want, field), field
+    assert (shown.schedule or CONSTANT) == (want.schedule or CONSTANT)    # None: constant
+    np.testing.assert_array_equal(shown.starts, want.starts)
     assert s.caption.count(". ") >= 1 and s.caption.endswith((".", ")."))
-    run = simulate(scene)
+    run = simulate(shown)
     assert np.isfinite(run.path).all() and np.isfinite(run.loss).all()
+    np.testing.assert_array_equal(run.path, simulate(want).path)
+
+
+def test_a_rows_own_value_is_kept_and_the_others_follow_the_knobs():
+    rows = scenario_controls("lr-diagnostics")["rows"]
+    assert rows == [{"uid": "gd", "on": True}, {"uid": "gd~2", "on": True, "lr": 0.48},
+                    {"uid": "gd~3", "on": True, "lr": 0.51}]
+    # torch's own RMSProp and Adadelta decays, not the page's beta2 knob, in the race
+    rows = {r["uid"]: r for r in scenario_controls("all-optimizers")["rows"]}
+    assert rows["rmsprop"]["beta2"] == 0.99 and rows["adadelta"]["beta2"] == 0.9
+    assert rows["newton"]["lr"] == 1.0 and "lr" not in rows["gd"]
+
+
+def test_second_order_newton_then_lbfgs_with_a_line_search_then_lbfgs():
+    run = simulate(scenario_scene("second-order"), record_state=True)
+    gd, newton, lbfgs, wolfe = (np.linalg.norm(run.path[i, 0] - (1.0, 1.0), axis=1)
+                                for i in range(4))
+    first = lambda d: int(np.argmax(d < 1e-4)) if (d < 1e-4).any() else None  # noqa: E731
+    assert first(newton) <= 6 and first(lbfgs) < 100 and first(wolfe) < 45
+    assert first(newton) < first(wolfe) < first(lbfgs)
+    assert gd[-1] > 0.5                                            # still in the valley
+    evals = run.state["evals"][:, 0, :, 0]
+    assert evals[3, :first(wolfe)].sum() > first(wolfe)           # the line search's trials
+    assert (evals[2] == 1).all()                                  # one evaluation a step
 
 
 def test_lr_diagnostics_slow_oscillating_unstable():

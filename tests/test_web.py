@@ -9,15 +9,15 @@ import plotly.graph_objects as go
 import pytest
 
 from optviz import OPTIMIZERS, OptimizerSpec, Scene, simulate
-from optviz.controls import (
+from optviz.web import figures
+from optviz.web.callbacks import compute
+from optviz.web.controls import (
     DEFAULT_FORMULA,
     REFERENCE_NOISE,
     ControlError,
     batch_size_for,
     scene_from_controls,
 )
-from optviz.web import figures
-from optviz.web.callbacks import compute
 from optviz.web.layout import DEFAULTS, SUGGESTED_LR
 
 DEFAULT_ROWS = [{"uid": n, "on": True} for n in
@@ -42,7 +42,7 @@ def decode(t):
 def test_controls_build_the_lecture_scene():
     s = scene_from_controls(controls())
     assert [o.name for o in s.optimizers] == [r["uid"] for r in DEFAULT_ROWS]
-    lr = 10 ** -1.5
+    lr = 0.0316                                   # 10 ** -1.5 to three digits, as shown
     assert s.optimizers[0].hparams == {"lr": lr, "momentum": 0.0, "dampening": 0.0,
                                        "nesterov": False, "weight_decay": 0.0}
     assert s.optimizers[1].hparams["momentum"] == 0.9
@@ -323,8 +323,8 @@ def test_a_hostile_rows_store_gets_a_message_and_keeps_the_picture(client, store
 
 
 def test_the_rows_store_reads_as_the_page_rows():
-    from optviz.controls import parse_rows
     from optviz.web.callbacks import _rows_from
+    from optviz.web.controls import parse_rows
     store = _page_rows_store()
     assert [r["row"] for r in store[:6]] == [r["uid"] for r in DEFAULT_ROWS] and \
         len(store) == len(OPTIMIZERS)
@@ -340,8 +340,8 @@ def test_the_rows_store_reads_as_the_page_rows():
 def test_a_link_draws_the_row_panels_again_only_when_they_differ():
     """_shows_rows: the page's own store for a setup's rows is those rows (no re-render);
     any difference, or junk, means drawing them again."""
-    from optviz.links import controls_from_query
     from optviz.web.callbacks import _shows_rows
+    from optviz.web.links import controls_from_query
     rows = controls_from_query("lr=0.1&steps=200")[0]["rows"]      # the default rows
     assert _shows_rows(_page_rows_store(), rows)
     other = controls_from_query("rows=gd,sgd:mu=0:sigma=0.5,adam")[0]["rows"]
@@ -456,10 +456,10 @@ def test_the_page_cache_shares_runs_whose_seed_draws_nothing():
 def test_the_layout_starts_where_a_link_without_settings_does():
     # (a plain load of the bare address applies no link: the layout must be that setup,
     # its teaching sentence included, there before the first run so nothing moves)
-    from optviz.links import controls_from_query
     from optviz.surfaces import SURFACES
     from optviz.web.callbacks import CONTROLS
     from optviz.web.layout import ID, layout
+    from optviz.web.links import controls_from_query
 
     found = {c.id: c for c in _components(layout()) if isinstance(getattr(c, "id", None), str)}
     setup, problems = controls_from_query("")

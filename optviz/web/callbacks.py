@@ -1,4 +1,4 @@
-"""Callbacks: thin. Read the controls, build a Scene (optviz.controls validates), call
+"""Callbacks: thin. Read the controls, build a Scene (optviz.web.controls validates), call
 simulate, turn the Run into figures. Animation runs in the browser (assets/optviz.js)."""
 from __future__ import annotations
 
@@ -12,24 +12,25 @@ from typing import Any
 from dash import ALL, ClientsideFunction, Input, Output, Patch, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 
-from ..controls import (
+from ..cost import CostError, Deadline
+from ..cost import check as check_cost
+from ..engine import draws_random_numbers, simulate
+from ..scenarios import SCENARIOS
+from ..surfaces import SURFACES
+from . import exports, figures
+from .controls import (
     FORMULA,
     LIVE_CONTROLS,
     MAX_ROWS_SENT,
     ControlError,
     row_name,
+    scenario_controls,
     scene_from_controls,
     suggested_lr_log10,
 )
-from ..cost import CostError, Deadline
-from ..cost import check as check_cost
-from ..engine import draws_random_numbers, simulate
-from ..equations import equation
-from ..links import controls_from_query, query_from_controls
-from ..scenarios import SCENARIOS, scenario_controls
-from ..surfaces import SURFACES
-from . import exports, figures
+from .equations import equation
 from .layout import ID, ROW_FIELDS, ROW_NUMBERS, page_rows, row_panel, rows_children
+from .links import controls_from_query, query_from_controls
 
 __all__ = ["register", "compute", "ERROR_SLOTS"]
 
@@ -68,7 +69,7 @@ def _shows_rows(store, rows: list[dict]) -> bool:
 
 def _rows_from(store) -> Any:
     """The rows store (``rowsStore`` in assets/optviz.js: ``[{row: uid, <control type>:
-    value}]``, page order) as the row dicts optviz.controls.parse_rows validates
+    value}]``, page order) as the row dicts optviz.web.controls.parse_rows validates
     (``[{uid, on, lr, ...}]``). Untrusted: anything that is not a short list of objects
     is passed on as it is, for parse_rows to refuse with its message."""
     if not isinstance(store, list) or len(store) > MAX_ROWS_SENT:

@@ -3,7 +3,7 @@ callbacks (a progress bar, a cancel button), on the main page's surface, rows an
 
 Long jobs never run in a web worker: they go to the background jobs (optviz.web.jobs:
 where they run, how many, for how long). The job reads the main setup from its link
-(``optviz.links``), so it trusts the request no more than the page does, is priced
+(``optviz.web.links``), so it trusts the request no more than the page does, is priced
 before it starts and stopped at its time limit (jobs.JOB_SECONDS).
 """
 from __future__ import annotations
@@ -16,12 +16,12 @@ from dash import ClientsideFunction, Input, Output, State, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from .. import explore
-from ..controls import ControlError, scene_from_controls
 from ..cost import Deadline
-from ..links import controls_from_query
 from ..optimizers import OPTIMIZERS
+from .controls import ControlError, scene_from_controls
 from .figures import row_color, typed
 from .jobs import JOB_PROCESSES, JOB_SECONDS, install_admission, job_slot, lower_priority
+from .links import controls_from_query
 
 __all__ = ["panel", "register", "compute", "EX"]
 

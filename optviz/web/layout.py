@@ -3,7 +3,12 @@ from __future__ import annotations
 
 from dash import dcc, html
 
-from ..controls import (
+from ..optimizers import OPTIMIZERS
+from ..scenarios import SCENARIOS
+from ..scene import DEFAULT_OPTIMIZERS
+from ..schedules import SCHEDULES
+from ..surfaces import SURFACES
+from .controls import (
     DEFAULT_FORMULA,
     DEFAULTS,
     FORMULA,
@@ -12,11 +17,6 @@ from ..controls import (
     SUGGESTED_LR,
     suggested_lr_log10,
 )
-from ..optimizers import OPTIMIZERS
-from ..scenarios import SCENARIOS
-from ..scene import DEFAULT_OPTIMIZERS
-from ..schedules import SCHEDULES
-from ..surfaces import SURFACES
 from .explore_panel import panel as explore_panel
 from .figures import row_color
 

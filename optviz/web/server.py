@@ -31,7 +31,7 @@ MAX_STATIC_BODIES = 64
 def envelope_error(body, callback_map) -> str | None:
     """Why a POST to /_dash-update-component is malformed, or None if its shape is what
     the Dash renderer sends. (Stock Dash answers most malformed envelopes with a 500;
-    the values inside are checked later, at optviz.controls.)"""
+    the values inside are checked later, at optviz.web.controls.)"""
     if not isinstance(body, dict):
         return "the request body must be a JSON object"
     output = body.get("output")

@@ -293,6 +293,7 @@
     }
     legend.innerHTML = html;
     legend.classList.toggle("legend-wide", rows.length > 8);
+    legend.classList.toggle("legend-many", rows.length > 16);
     if (state.legendFor !== meta) {               // once per run: no jumping while it plays
       state.legendFor = meta;
       placeLegend(legend, meta);
@@ -484,7 +485,7 @@
 
       lrText: function (v) {
         if (v == null) return "";
-        return "α = " + Number(Math.pow(10, v).toPrecision(2));
+        return "α = " + Number(Math.pow(10, v).toPrecision(3));   // as the server takes it
       },
 
       noiseText: function (v) {

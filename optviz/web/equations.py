@@ -9,9 +9,9 @@ a scheduled rate written :math:`\alpha_t` with its base value.
 """
 from __future__ import annotations
 
-from .optimizers import OPTIMIZERS, Tex
-from .optimizers.base import number
-from .scene import OptimizerSpec
+from ..optimizers import OPTIMIZERS, Tex
+from ..optimizers.base import number
+from ..scene import OptimizerSpec
 
 __all__ = ["equation", "number"]
 

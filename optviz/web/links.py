@@ -17,7 +17,7 @@ defaults.
 take; a value that is not even the right kind (text where a number goes, an unknown
 surface) is left at its default and reported, so a damaged link still opens a working
 page. Ranges are checked where every control is checked, in
-:func:`optviz.controls.scene_from_controls`.
+:func:`optviz.web.controls.scene_from_controls`.
 """
 from __future__ import annotations
 
@@ -25,10 +25,18 @@ import math
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
-from .controls import FORMULA, LIVE_CONTROLS, ControlError, default_controls, row_name
-from .scenarios import SCENARIOS, scenario_controls
-from .schedules import SCHEDULES
-from .surfaces import SURFACES
+from ..scenarios import SCENARIOS
+from ..schedules import SCHEDULES
+from ..surfaces import SURFACES
+from .controls import (
+    FORMULA,
+    LIVE_CONTROLS,
+    ControlError,
+    alpha,
+    default_controls,
+    row_name,
+    scenario_controls,
+)
 
 __all__ = ["query_from_controls", "controls_from_query", "MAX_QUERY"]
 
@@ -49,14 +57,14 @@ def _fmt(v: float) -> str:
 
 def _alpha(lr_log10: float) -> str:
     """alpha for a link from the log slider's value (read back by _log_alpha)."""
-    return f"{10 ** lr_log10:.10g}"
+    return f"{alpha(lr_log10):g}"
 
 
 def _log_alpha(text: str) -> float:
     v = _float(text)
     if v <= 0:
         raise ValueError(text)
-    return round(math.log10(v), 6)
+    return math.log10(v)
 
 
 def _reference(scenario: str | None, surface: str | None) -> dict[str, Any]:
@@ -82,7 +90,7 @@ def query_from_controls(c: dict[str, Any]) -> str:
     out: dict[str, str] = {}
     if scenario:
         out["scenario"] = scenario
-    if c["surface"] != (SCENARIOS[scenario].setup["surface"] if scenario
+    if c["surface"] != (SCENARIOS[scenario].scene.surface if scenario
                         else default_controls()["surface"]):
         out["surface"] = c["surface"]
     if c["surface"] == FORMULA:
@@ -93,7 +101,7 @@ def query_from_controls(c: dict[str, Any]) -> str:
             out["fm"] = str(c["formula_minima"])
     if c.get("view") == "3d":
         out["view"] = "3d"
-    if c.get("lr_log10") != ref["lr_log10"]:
+    if alpha(c["lr_log10"]) != alpha(ref["lr_log10"]):
         out["lr"] = _alpha(c["lr_log10"])
     for key, name in _NUMBERS.items():
         if c.get(name) != ref.get(name) and c.get(name) is not None:

@@ -20,16 +20,18 @@ import numbers
 from dataclasses import dataclass
 from typing import Any
 
-from .formula import FormulaError, formula_surface
-from .optimizers import OPTIMIZERS
-from .scene import DEFAULT_OPTIMIZERS, Change, OptimizerSpec, Scene, SceneError, ScheduleSpec
-from .schedules import SCHEDULES
-from .surfaces import SURFACES
+from ..formula import FormulaError, formula_surface
+from ..optimizers import OPTIMIZERS
+from ..scenarios import SCENARIOS
+from ..scene import DEFAULT_OPTIMIZERS, Change, OptimizerSpec, Scene, SceneError, ScheduleSpec
+from ..schedules import SCHEDULES
+from ..surfaces import SURFACES
 
 __all__ = ["ControlError", "scene_from_controls", "PAGE_LIMITS", "row_uid", "row_name",
            "REFERENCE_NOISE", "batch_size_for", "parse_changes", "LIVE_CONTROLS",
            "ROW_OVERRIDES", "DEFAULTS", "SUGGESTED_LR", "default_controls", "FORMULA",
-           "suggested_lr_log10", "MAX_ROWS_SENT"]
+           "suggested_lr_log10", "MAX_ROWS_SENT", "alpha", "scenario_controls",
+           "controls_for_scene"]
 
 #: The page's budget: small enough that any request answers in well under a second.
 PAGE_LIMITS = {"steps": (1, 5000), "rows": 24, "lr_log10": (-5.0, 1.0), "beta": (0.0, 0.999),
@@ -62,17 +64,24 @@ DEFAULTS = {"surface": "ill_conditioned", "beta1": 0.9, "beta2": 0.999, "noise":
             "steps": 300, "seed": 0}
 
 
+def alpha(lr_log10: float) -> float:
+    """α at the log slider's value, to three significant digits: the slider's 0.01 steps
+    are 2.3 % apart, so each step has its own α, and a setup's α comes back as written
+    (log10(0.48) -> 0.48, not 0.4799997). The browser shows the same three digits."""
+    return float(f"{10 ** lr_log10:.3g}")
+
+
 def suggested_lr_log10(surface: str, formula: Any = None) -> float:
     """The lr slider's value for a surface: the sweep's choice for the built-in ones;
     for a formula 0.5 / (largest Hessian eigenvalue over the start and the minima), a
     rate at which plain GD is stable near those points, within [1e-4, 0.1]."""
     if surface != FORMULA:
-        return round(math.log10(SUGGESTED_LR.get(surface, 0.01)), 2)
+        return math.log10(SUGGESTED_LR.get(surface, 0.01))
     try:
         surf = formula_surface(formula if isinstance(formula, str) else "")
     except FormulaError:
         return -2.0
-    return round(math.log10(surf.suggested_lr()), 2)
+    return math.log10(float(f"{surf.suggested_lr():.2g}"))
 
 
 def default_controls(surface: str | None = None) -> dict[str, Any]:
@@ -80,7 +89,7 @@ def default_controls(surface: str | None = None) -> dict[str, Any]:
     six optimizers on, every other control at its default."""
     surface = surface if surface in SURFACES or surface == FORMULA else DEFAULTS["surface"]
     return {**DEFAULTS, "surface": surface, "view": "2d", "formula": DEFAULT_FORMULA,
-            "lr_log10": round(math.log10(SUGGESTED_LR.get(surface, 0.01)), 2),
+            "lr_log10": math.log10(SUGGESTED_LR.get(surface, 0.01)),
             "clip_norm": None, "start": None, "changes": [], "batch_size": None,
             "rows": [{"uid": n, "on": True} for n in DEFAULT_OPTIMIZERS]}
 
@@ -236,7 +245,7 @@ def scene_from_controls(c: dict) -> Scene:
     else:
         surf = SURFACES[surface]
     lo, hi = PAGE_LIMITS["lr_log10"]
-    lr = 10 ** _num("lr", c.get("lr_log10"), lo, hi)
+    lr = alpha(_num("lr", c.get("lr_log10"), lo, hi))
     beta1 = _num("beta1", c.get("beta1"), *PAGE_LIMITS["beta"])
     beta2 = _num("beta2", c.get("beta2"), *PAGE_LIMITS["beta"])
     noise = _num("noise", c.get("noise"), *PAGE_LIMITS["noise"])
@@ -279,7 +288,7 @@ def scene_from_controls(c: dict) -> Scene:
                          r.beta2 if r.beta2 is not None else beta2, r.weight_decay))
             for r in rows]
 
-    changes = [Change(step, specs_for(10 ** v["lr_log10"], v["beta1"], v["beta2"]), v["noise"])
+    changes = [Change(step, specs_for(alpha(v["lr_log10"]), v["beta1"], v["beta2"]), v["noise"])
                for step, v in parse_changes(c.get("changes"), steps)]
     try:
         return Scene(surface, specs_for(lr, beta1, beta2), starts=[start], steps=steps,
@@ -362,3 +371,64 @@ def _label(row: Row, rows: list[Row]) -> str:
              "constant α" if row.constant else None]
     extra = ", ".join(p for p in parts if p)
     return f"{base} ({extra})" if extra else base
+
+
+# -- scenarios: a Scene in the engine's units, as the page's controls ------------------------
+
+def scenario_controls(name: str) -> dict[str, Any]:
+    """The full page setup of scenario ``name`` (KeyError if unknown)."""
+    s = SCENARIOS[name]
+    return {**controls_for_scene(s.scene, s.knobs), "scenario": name}
+
+
+def controls_for_scene(scene: Scene, knobs: dict[str, float]) -> dict[str, Any]:
+    """The page's controls that show ``scene`` (a built-in surface, one start): the global
+    knobs at ``knobs`` (lr, beta1, beta2; the noise is the scene's), and each row's own
+    value where it differs from the knob it would follow. ValueError where the page
+    cannot say what the scene says (a hyperparameter it has no control for)."""
+    c = default_controls(scene.surface)
+    surf = scene.get_surface()
+    sched = scene.schedule or ScheduleSpec("constant")
+    c.update(steps=scene.steps, seed=scene.seed, clip_norm=scene.clip_norm,
+             batch_size=scene.batch_size, noise=scene.noise, schedule=sched.name,
+             warmup=sched.warmup, **{k: v for k, v in sched.params.items()
+                                     if k in ("gamma", "step_size")})
+    if "lr" in knobs:
+        c["lr_log10"] = math.log10(knobs["lr"])
+    c.update({k: knobs[k] for k in ("beta1", "beta2") if k in knobs})
+    if tuple(scene.starts[0]) != tuple(surf.default_start):
+        c["start"] = [float(v) for v in scene.starts[0]]
+    lr = alpha(c["lr_log10"])
+    rows, copies = [], {}
+    for spec in scene.optimizers:
+        copies[spec.name] = copies.get(spec.name, 0) + 1
+        row: dict[str, Any] = {"uid": row_uid(spec.name, copies[spec.name]), "on": True}
+        page = _hyper_for(spec.name, lr, c["beta1"], c["beta2"])
+        for key, knob in (("lr", "lr"), ("beta1", "beta1"), ("beta2", "beta2")):
+            target = "lr" if key == "lr" else OPTIMIZERS[spec.name].knobs.get(key)
+            if target is not None and _half(spec.hparams, target) != _half(page, target):
+                row[knob] = _half(spec.hparams, target)
+        wd = spec.hparams.get("weight_decay")
+        if wd is not None and wd != OPTIMIZERS[spec.name].defaults["weight_decay"]:
+            row["weight_decay"] = wd
+        if spec.noise is not None:              # its own noise, whatever the knob says
+            row["noise"] = spec.noise
+        if spec.schedule is not None:
+            if spec.schedule.name != "constant" or spec.schedule.warmup:
+                raise ValueError(f"{spec.name}: the page gives a row only a constant rate")
+            row["constant"] = True
+        rows.append(row)
+    c["rows"] = rows
+    shown = scene_from_controls(c)
+    for spec, got in zip(scene.optimizers, shown.optimizers):
+        if spec.hparams != got.hparams:
+            raise ValueError(f"{spec.name}: the page cannot show {spec.hparams} "
+                             f"(it would run {got.hparams})")
+    return c
+
+
+def _half(hp: dict, target: str):
+    """A hyperparameter by the name a knob maps to (``betas.0``: the first of the pair)."""
+    if target.startswith("betas."):
+        return hp.get("betas", (None, None))[int(target[-1])]
+    return hp.get(target)
