@@ -31,6 +31,8 @@ import time
 
 import numpy as np
 
+from .surface import Surface, SurfaceCost
+
 __all__ = ["FormulaError", "parse", "derivative", "evaluate", "formula_surface", "VIEW_PARAMS",
            "FORMULA_PARAMS",
            "FUNCTIONS", "MAX_LENGTH", "MAX_DEPTH", "MAX_EXPONENT", "PREFIX"]
@@ -639,8 +641,6 @@ formula_surface.cache_clear = _formula_cached.cache_clear
 
 
 def _formula_surface(text, x_min, x_max, y_min, y_max, given_minima):
-    from .surfaces import Surface, SurfaceCost
-
     if not (x_min < x_max and y_min < y_max):
         raise FormulaError(f"view: x from {x_min:g} to {x_max:g}, y from {y_min:g} to "
                            f"{y_max:g} is empty; the minimum must be below the maximum")
