@@ -9,7 +9,7 @@ import os
 import time
 from typing import Any
 
-from dash import ALL, ClientsideFunction, Input, Output, Patch, State, ctx, no_update
+from dash import ALL, Input, Output, Patch, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 
 from ..cost import CostError, Deadline
@@ -18,6 +18,7 @@ from ..engine import draws_random_numbers, simulate
 from ..scenarios import SCENARIOS
 from ..surfaces import SURFACES
 from . import exports, figures
+from .clientside import ROW_KEYS, register_clientside
 from .controls import (
     FORMULA,
     LIVE_CONTROLS,
@@ -40,12 +41,8 @@ ERROR_SLOTS = {"lr": ID.lr_err, "beta1": ID.beta1_err, "beta2": ID.beta2_err,
                "step_size": ID.schedule_err, "warmup": ID.schedule_err,
                "steps": ID.steps_err, "seed": ID.seed_err, "clip_norm": ID.clip_err,
                "formula": ID.formula_err, "batch_size": ID.batch_err}
-#: Every error box next to a global control (row boxes are {"type": "row-err", "row": uid}).
-ERROR_BOXES = [ID.lr_err, ID.beta1_err, ID.beta2_err, ID.noise_err, ID.schedule_err,
-               ID.steps_err, ID.seed_err, ID.clip_err, ID.formula_err, ID.batch_err,
-               ID.status]
 #: The row controls gathered in the rows store: control type -> row key (parse_rows).
-_ROW_KEYS = {ROW_FIELDS[k]: k for k in ("on",) + ROW_NUMBERS + ("constant",)}
+_ROW_KEYS = {ROW_FIELDS[k]: k for k in ROW_KEYS}
 
 
 def _shows_rows(store, rows: list[dict]) -> bool:
@@ -208,239 +205,225 @@ def _equations(scene) -> str:
     return "\n\n".join(parts)
 
 
-def register(app) -> None:
-    row = lambda kind: {"type": ROW_FIELDS[kind], "row": ALL}
+# -- the run: every control -> a Scene -> the figures -----------------------------------------
 
-    @app.callback(
-        output=dict(
-            background=Output(ID.background, "figure"), main=Output(ID.graph, "figure"),
-            side=Output(ID.side, "data"), meta=Output(ID.meta, "data"),
-            key=Output(ID.fig_key, "data"), start=Output(ID.start, "data"),
-            lr=Output(ID.lr, "value"), teaches=Output(ID.teaches, "children"),
-            errors=Output(ID.errors, "data"), query=Output(ID.query, "data"),
-            live=Output(ID.live_store, "data"), equations=Output(ID.eq_store, "data"),
-            data=Output(ID.data_plot, "figure"), data_box=Output(ID.data_box, "style"),
-            batch_box=Output(ID.batch_box, "style"),
-            scenario=Output(ID.scenario, "value", allow_duplicate=True),
-            caption=Output(ID.caption, "children", allow_duplicate=True)),
-        inputs=dict(
-            controls={k: Input(i, "value") for k, i in CONTROLS.items()},
-            click=Input(ID.click, "data"),
-            rows=Input(ID.rows_store, "data"),
-            applied=Input(ID.applied, "data"), inspect=Input(ID.inspect, "value"),
-            check=Input(ID.check, "value")),
-        state=dict(start=State(ID.start, "data"), key=State(ID.fig_key, "data"),
-                   live_on=State(ID.live, "value"), live=State(ID.live_store, "data"),
-                   frame=State(ID.scrub, "value"), scenario=State(ID.scenario, "value")),
-        prevent_initial_call="initial_duplicate",
-    )
-    def update(controls, click, rows, applied, inspect, check, start, key, live_on, live,
-               frame, scenario):
-        triggered = set(ctx.triggered_prop_ids)
-        trigger = ctx.triggered_id
-        if trigger == ID.rows_store or (trigger is not None and not isinstance(trigger, str)):
-            trigger = "row"                  # a row control (or an id no control has)
-        from_link = f"{ID.applied}.data" in triggered
-        out = dict.fromkeys(("background", "main", "side", "meta", "key", "start", "lr",
-                             "teaches", "errors", "query", "live", "equations", "scenario",
-                             "caption", "data", "data_box", "batch_box"), no_update)
-        controls = dict(controls)
-        surface = controls["surface"]
-        if from_link:
-            trigger = ID.applied
-        elif trigger in _SURFACE_IDS and isinstance(surface, str) and \
-                (surface in SURFACES or surface == FORMULA):
-            # a new surface: its own suggested rate and start; a scenario no longer applies
-            start = out["start"] = key = None
-            controls["lr_log10"] = out["lr"] = suggested_lr_log10(surface, controls["formula"])
-            scenario = out["scenario"] = None
-            out["caption"] = ""
-        elif trigger == ID.click:
-            start = out["start"] = _click_point(click)
-            if start is None:
-                raise PreventUpdate
-        hyper = {k: controls[k] for k in LIVE_CONTROLS}
-        base, changes, resume = _live_changes(trigger, bool(live_on), live, hyper, frame,
-                                              controls["steps"])
-        controls.update(base, changes=changes, start=start, rows=_rows_from(rows),
-                        inspect=bool(inspect), check=bool(check),
-                        scenario=scenario if _known(scenario) else None)
-        try:
-            background, main, side, meta, new_key, scene = compute(controls, key)
-        except ControlError as e:
-            # keep the last good picture; say what is wrong next to that control
-            slot = e.control if e.control.startswith("row:") else \
-                ERROR_SLOTS.get(e.control, ID.status)
-            errors = {slot: str(e)}
-            if isinstance(e, CostRefused):
-                errors[ID.status] = str(e)
-            return {**out, "errors": errors}
-        if resume is not None:
-            meta["resume"] = resume
-        surf = scene.get_surface()
-        if trigger in (None, ID.applied, *_SURFACE_IDS):
-            out["teaches"] = surf.teaches
-        if new_key != key or trigger in (None, ID.applied, "row"):
-            fig = figures.data_figure(surf, [r["color"] for r in meta["rows"]])
-            out["data"] = fig if fig is not None else _EMPTY
-            out["data_box"] = {"display": "block" if fig is not None else "none"}
-            out["batch_box"] = {"display": "block" if surf.dataset is not None else "none"}
-        return {**out, "background": background, "main": main, "side": side, "meta": meta,
-                "key": no_update if new_key == key else new_key, "errors": {},
-                "query": query_from_controls(controls), "equations": _equations(scene),
-                "live": {"base": base, "changes": changes}}
+def update(controls, click, rows, applied, inspect, check, start, key, live_on, live,
+           frame, scenario):
+    """The main callback: the page's controls (or a link just applied) -> the run drawn."""
+    out = dict.fromkeys(("background", "main", "side", "meta", "key", "start", "lr",
+                         "teaches", "errors", "query", "live", "equations", "scenario",
+                         "caption", "data", "data_box", "batch_box"), no_update)
+    controls = dict(controls)
+    trigger, start, key, scenario = _what_changed(controls, click, start, key, scenario, out)
+    hyper = {k: controls[k] for k in LIVE_CONTROLS}
+    base, changes, resume = _live_changes(trigger, bool(live_on), live, hyper, frame,
+                                          controls["steps"])
+    controls.update(base, changes=changes, start=start, rows=_rows_from(rows),
+                    inspect=bool(inspect), check=bool(check),
+                    scenario=scenario if _known(scenario) else None)
+    try:
+        background, main, side, meta, new_key, scene = compute(controls, key)
+    except ControlError as e:
+        return {**out, "errors": _errors(e)}
+    if resume is not None:
+        meta["resume"] = resume
+    out.update(_surface_parts(scene.get_surface(), trigger, new_key != key, meta))
+    return {**out, "background": background, "main": main, "side": side, "meta": meta,
+            "key": no_update if new_key == key else new_key, "errors": {},
+            "query": query_from_controls(controls), "equations": _equations(scene),
+            "live": {"base": base, "changes": changes}}
 
-    @app.callback(
-        output=dict(
-            controls={k: Output(i, "value", allow_duplicate=True) for k, i in CONTROLS.items()},
-            start=Output(ID.start, "data", allow_duplicate=True),
-            rows=Output(ID.rows, "children", allow_duplicate=True),
-            more=Output(ID.more_rows, "children"),
-            live=Output(ID.live_store, "data", allow_duplicate=True),
-            scenario=Output(ID.scenario, "value"), caption=Output(ID.caption, "children"),
-            applied=Output(ID.applied, "data"), note=Output(ID.link_note, "children")),
-        inputs=dict(link=Input(ID.link, "data"), scenario=Input(ID.scenario, "value")),
-        state=dict(page=State(ID.rows_store, "data")),
-        prevent_initial_call=True,
-    )
-    def apply(link, scenario, page):
-        """A link (on load, back / forward; it arrives only when it differs from the setup
-        on the screen, see assets/optviz.js) or a scenario from the menu -> every control.
-        A plain load of the bare address asks nothing: the layout is that setup."""
-        if ctx.triggered_id == ID.scenario:
-            if not _known(scenario):
-                raise PreventUpdate
-            setup, problems = scenario_controls(scenario), []
-        else:
-            setup, problems = controls_from_query(link if isinstance(link, str) else "")
-        changes = setup.get("changes") or []
-        hyper = {k: setup[k] for k in LIVE_CONTROLS}
-        shown = {**setup, **(changes[-1][1] if changes else {})}   # the sliders: latest
-        rows, more = (no_update, no_update) if _shows_rows(page, setup["rows"]) \
-            else rows_children(setup["rows"])
-        name = setup.get("scenario")
-        return dict(
-            controls={k: shown.get(k) for k in CONTROLS} | {"view": setup.get("view") or "2d"},
-            start=setup.get("start"), rows=rows, more=more,
-            live={"base": hyper, "changes": changes},
-            scenario=name, caption=SCENARIOS[name].caption if name in SCENARIOS else "",
-            applied=time.time(), note="; ".join(problems))
 
-    @app.callback(
-        Output(ID.download, "data"),
-        Input(ID.csv, "n_clicks"), Input(ID.json, "n_clicks"), Input(ID.html, "n_clicks"),
-        Input(ID.python, "n_clicks"),
-        State(ID.query, "data"),
-        prevent_initial_call=True,
-    )
-    def download(_csv, _json, _html, _python, query):
-        """The run on the screen as CSV, JSON, HTML or a Python script, recomputed from its
-        link (trusted no more than any other input)."""
-        setup, _ = controls_from_query(query if isinstance(query, str) else "")
-        try:
-            scene = scene_from_controls(setup)
-            if ctx.triggered_id == ID.python:         # the script runs it, not the server
-                return dict(content=exports.run_python(scene), filename="optviz-run.py",
-                            type="text/x-python")
-            run = _run(scene)                         # within the page's budget
-        except ControlError:
-            raise PreventUpdate from None
-        if ctx.triggered_id == ID.csv:
-            return dict(content=exports.run_csv(run), filename="optviz-run.csv",
-                        type="text/csv")
-        if ctx.triggered_id == ID.html:
-            colors = [figures.row_color(r["uid"]) for r in setup["rows"] if r.get("on")]
-            return dict(content=exports.run_html(run, colors), filename="optviz-run.html",
-                        type="text/html")
-        return dict(content=exports.run_json(run), filename="optviz-run.json",
-                    type="application/json")
-
-    @app.callback(
-        Output(ID.rows, "children"),
-        Input(row("dup"), "n_clicks"),
-        State(row("box"), "id"),
-        prevent_initial_call=True,
-    )
-    def duplicate(clicks, boxes):
-        trigger = ctx.triggered_id
-        if not isinstance(trigger, dict) or not isinstance(clicks, list) or not any(clicks) \
-                or not isinstance(boxes, list):
+def _what_changed(controls, click, start, key, scenario, out):
+    """(trigger, start, figure key, scenario) after what set this call off: a link just
+    applied, a new surface (its own suggested rate and start; a scenario no longer
+    applies), a click on the plot (a new start), a row control or any other control."""
+    triggered = set(ctx.triggered_prop_ids)
+    trigger = ctx.triggered_id
+    if trigger == ID.rows_store or (trigger is not None and not isinstance(trigger, str)):
+        trigger = "row"                  # a row control (or an id no control has)
+    surface = controls["surface"]
+    if f"{ID.applied}.data" in triggered:
+        trigger = ID.applied
+    elif trigger in _SURFACE_IDS and isinstance(surface, str) and \
+            (surface in SURFACES or surface == FORMULA):
+        start = out["start"] = key = None
+        controls["lr_log10"] = out["lr"] = suggested_lr_log10(surface, controls["formula"])
+        scenario = out["scenario"] = None
+        out["caption"] = ""
+    elif trigger == ID.click:
+        start = out["start"] = _click_point(click)
+        if start is None:
             raise PreventUpdate
-        try:
-            name = row_name(trigger.get("row"))
-        except ControlError:
-            raise PreventUpdate from None
-        existing = {b.get("row") for b in boxes if isinstance(b, dict)}
-        copies = sum(1 for u in existing if isinstance(u, str) and u.split("~")[0] == name)
-        if len(existing) >= 40:
+    return trigger, start, key, scenario
+
+
+def _errors(e: ControlError) -> dict:
+    """Keep the last good picture; say what is wrong next to that control (and, for a run
+    refused on its cost, under the plot too)."""
+    slot = e.control if e.control.startswith("row:") else ERROR_SLOTS.get(e.control, ID.status)
+    errors = {slot: str(e)}
+    if isinstance(e, CostRefused):
+        errors[ID.status] = str(e)
+    return errors
+
+
+def _surface_parts(surf, trigger, new_figure: bool, meta) -> dict:
+    """The surface's sentence and, for a data surface, its samples and the batch box."""
+    out = {}
+    if trigger in (None, ID.applied, *_SURFACE_IDS):
+        out["teaches"] = surf.teaches
+    if new_figure or trigger in (None, ID.applied, "row"):
+        fig = figures.data_figure(surf, [r["color"] for r in meta["rows"]])
+        out["data"] = fig if fig is not None else _EMPTY
+        out["data_box"] = {"display": "block" if fig is not None else "none"}
+        out["batch_box"] = {"display": "block" if surf.dataset is not None else "none"}
+    return out
+
+
+# -- links and scenarios ---------------------------------------------------------------------------
+
+def apply(link, scenario, page):
+    """A link (on load, back / forward; it arrives only when it differs from the setup
+    on the screen, see assets/optviz.js) or a scenario from the menu -> every control.
+    A plain load of the bare address asks nothing: the layout is that setup."""
+    if ctx.triggered_id == ID.scenario:
+        if not _known(scenario):
             raise PreventUpdate
+        setup, problems = scenario_controls(scenario), []
+    else:
+        setup, problems = controls_from_query(link if isinstance(link, str) else "")
+    changes = setup.get("changes") or []
+    hyper = {k: setup[k] for k in LIVE_CONTROLS}
+    shown = {**setup, **(changes[-1][1] if changes else {})}   # the sliders: latest
+    rows, more = (no_update, no_update) if _shows_rows(page, setup["rows"]) \
+        else rows_children(setup["rows"])
+    name = setup.get("scenario")
+    return dict(
+        controls={k: shown.get(k) for k in CONTROLS} | {"view": setup.get("view") or "2d"},
+        start=setup.get("start"), rows=rows, more=more,
+        live={"base": hyper, "changes": changes},
+        scenario=name, caption=SCENARIOS[name].caption if name in SCENARIOS else "",
+        applied=time.time(), note="; ".join(problems))
+
+
+# -- downloads ------------------------------------------------------------------------------------
+
+def download(_csv, _json, _html, _python, query):
+    """The run on the screen as CSV, JSON, HTML or a Python script, recomputed from its
+    link (trusted no more than any other input)."""
+    setup, _ = controls_from_query(query if isinstance(query, str) else "")
+    try:
+        scene = scene_from_controls(setup)
+        if ctx.triggered_id == ID.python:         # the script runs it, not the server
+            return dict(content=exports.run_python(scene), filename="optviz-run.py",
+                        type="text/x-python")
+        run = _run(scene)                         # within the page's budget
+    except ControlError:
+        raise PreventUpdate from None
+    if ctx.triggered_id == ID.csv:
+        return dict(content=exports.run_csv(run), filename="optviz-run.csv",
+                    type="text/csv")
+    if ctx.triggered_id == ID.html:
+        colors = [figures.row_color(r["uid"]) for r in setup["rows"] if r.get("on")]
+        return dict(content=exports.run_html(run, colors), filename="optviz-run.html",
+                    type="text/html")
+    return dict(content=exports.run_json(run), filename="optviz-run.json",
+                type="application/json")
+
+
+# -- rows -----------------------------------------------------------------------------------------
+
+def _row(kind):
+    """Every row's control of ``kind`` (a pattern-matching id)."""
+    return {"type": ROW_FIELDS[kind], "row": ALL}
+
+
+def duplicate(clicks, boxes):
+    trigger = ctx.triggered_id
+    if not isinstance(trigger, dict) or not isinstance(clicks, list) or not any(clicks) \
+            or not isinstance(boxes, list):
+        raise PreventUpdate
+    try:
+        name = row_name(trigger.get("row"))
+    except ControlError:
+        raise PreventUpdate from None
+    existing = {b.get("row") for b in boxes if isinstance(b, dict)}
+    copies = sum(1 for u in existing if isinstance(u, str) and u.split("~")[0] == name)
+    if len(existing) >= 40:
+        raise PreventUpdate
+    uid = f"{name}~{copies + 1}"
+    while uid in existing:
+        copies += 1
         uid = f"{name}~{copies + 1}"
-        while uid in existing:
-            copies += 1
-            uid = f"{name}~{copies + 1}"
-        patch = Patch()
-        patch.append(row_panel(uid, True))
-        return patch
+    patch = Patch()
+    patch.append(row_panel(uid, True))
+    return patch
 
-    # -- clientside: the rows store, side plots, animation, legend, small read-outs -------
-    # Every row control, gathered into the one store the main callback reads (Dash's
-    # server-side handling of seven pattern-matched lists was a fifth of a request).
-    app.clientside_callback(
-        ClientsideFunction("optviz", "rowsStore"),
-        Output(ID.rows_store, "data"),
-        [Input(row(k), "value") for k in _ROW_KEYS.values()])
-    # The side plots arrive in a store and are drawn one callback later, so that the
-    # main plot, the one a student watches, is redrawn first.
-    app.clientside_callback(
-        ClientsideFunction("optviz", "sidePlots"),
-        Output(ID.loss, "figure"), Output(ID.lr_plot, "figure"), Output(ID.gnorm, "figure"),
-        Input(ID.side, "data"))
-    app.clientside_callback(
-        ClientsideFunction("optviz", "control"),
-        Output(ID.scrub, "value"), Output(ID.scrub, "max"), Output(ID.play, "children"),
-        Input(ID.play, "n_clicks"), Input(ID.step_fwd, "n_clicks"),
-        Input(ID.step_back, "n_clicks"), Input(ID.restart, "n_clicks"), Input(ID.meta, "data"),
-        Input(ID.speed, "value"),
-        State(ID.scrub, "value"),
-    )
-    app.clientside_callback(
-        ClientsideFunction("optviz", "draw"),
-        Output(ID.drawn, "data"),
-        Input(ID.scrub, "value"), Input(ID.meta, "data"),
-    )
-    app.clientside_callback(
-        ClientsideFunction("optviz", "showErrors"),
-        [Output(slot, "children") for slot in ERROR_BOXES], Output(row("err"), "children"),
-        Input(ID.errors, "data"))
-    app.clientside_callback(
-        ClientsideFunction("optviz", "lrText"),
-        # meta too: lr.value is also an output of the main callback, so Dash skips this
-        # callback's first call until a run has arrived
-        Output(ID.lr_text, "children"), Input(ID.lr, "value"), Input(ID.meta, "data"))
-    app.clientside_callback(
-        ClientsideFunction("optviz", "noiseText"),
-        Output(ID.noise_text, "children"), Input(ID.noise, "value"))
-    app.clientside_callback(
-        ClientsideFunction("optviz", "resample"),
-        Output(ID.seed, "value"), Input(ID.resample, "n_clicks"), prevent_initial_call=True)
-    app.clientside_callback(
-        ClientsideFunction("optviz", "pushLink"),
-        Output(ID.pushed, "data"), Input(ID.query, "data"), prevent_initial_call=True)
-    # (Back / Forward set ID.link from a popstate listener in assets/optviz.js)
-    app.clientside_callback(
-        ClientsideFunction("optviz", "linkAtLoad"),
-        Output(ID.link, "data"), Input(ID.link, "id"))
-    # the equations are typeset (MathJax, ~100 ms) after the new paths are on the screen
-    app.clientside_callback(
-        ClientsideFunction("optviz", "equationsLater"),
-        Output(ID.equations, "children"), Input(ID.eq_store, "data"))
-    app.clientside_callback(
-        ClientsideFunction("optviz", "formulaField"),
-        Output(ID.formula_box, "style"), Input(ID.surface, "value"))
-    app.clientside_callback(
-        ClientsideFunction("optviz", "scheduleFields"),
-        Output(ID.gamma_box, "style"), Output(ID.step_size_box, "style"),
-        Input(ID.schedule, "value"))
+
+def register(app) -> None:
+    """Wire the page's server callbacks (module-level functions above, their inputs and
+    outputs below) and its clientside ones (optviz.web.clientside)."""
+    app.callback(**_RUN)(update)
+    app.callback(**_APPLY)(apply)
+    app.callback(*_DOWNLOAD, prevent_initial_call=True)(download)
+    app.callback(*_DUPLICATE, prevent_initial_call=True)(duplicate)
+    register_clientside(app)
+
+
+#: the run: every control in, the figures out
+_RUN = dict(
+    output=dict(
+        background=Output(ID.background, "figure"), main=Output(ID.graph, "figure"),
+        side=Output(ID.side, "data"), meta=Output(ID.meta, "data"),
+        key=Output(ID.fig_key, "data"), start=Output(ID.start, "data"),
+        lr=Output(ID.lr, "value"), teaches=Output(ID.teaches, "children"),
+        errors=Output(ID.errors, "data"), query=Output(ID.query, "data"),
+        live=Output(ID.live_store, "data"), equations=Output(ID.eq_store, "data"),
+        data=Output(ID.data_plot, "figure"), data_box=Output(ID.data_box, "style"),
+        batch_box=Output(ID.batch_box, "style"),
+        scenario=Output(ID.scenario, "value", allow_duplicate=True),
+        caption=Output(ID.caption, "children", allow_duplicate=True)),
+    inputs=dict(
+        controls={k: Input(i, "value") for k, i in CONTROLS.items()},
+        click=Input(ID.click, "data"),
+        rows=Input(ID.rows_store, "data"),
+        applied=Input(ID.applied, "data"), inspect=Input(ID.inspect, "value"),
+        check=Input(ID.check, "value")),
+    state=dict(start=State(ID.start, "data"), key=State(ID.fig_key, "data"),
+               live_on=State(ID.live, "value"), live=State(ID.live_store, "data"),
+               frame=State(ID.scrub, "value"), scenario=State(ID.scenario, "value")),
+    prevent_initial_call="initial_duplicate")
+
+
+#: a link or a scenario: every control out
+_APPLY = dict(
+    output=dict(
+        controls={k: Output(i, "value", allow_duplicate=True) for k, i in CONTROLS.items()},
+        start=Output(ID.start, "data", allow_duplicate=True),
+        rows=Output(ID.rows, "children", allow_duplicate=True),
+        more=Output(ID.more_rows, "children"),
+        live=Output(ID.live_store, "data", allow_duplicate=True),
+        scenario=Output(ID.scenario, "value"), caption=Output(ID.caption, "children"),
+        applied=Output(ID.applied, "data"), note=Output(ID.link_note, "children")),
+    inputs=dict(link=Input(ID.link, "data"), scenario=Input(ID.scenario, "value")),
+    state=dict(page=State(ID.rows_store, "data")),
+    prevent_initial_call=True)
+
+
+#: the download buttons
+_DOWNLOAD = (
+    Output(ID.download, "data"),
+    Input(ID.csv, "n_clicks"), Input(ID.json, "n_clicks"), Input(ID.html, "n_clicks"),
+    Input(ID.python, "n_clicks"),
+    State(ID.query, "data"))
+
+
+#: a row's duplicate button
+_DUPLICATE = (
+    Output(ID.rows, "children"),
+    Input(_row("dup"), "n_clicks"),
+    State(_row("box"), "id"))
 
 
 def _known(scenario) -> bool:

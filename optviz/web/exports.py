@@ -174,6 +174,26 @@ def _torch_scheduler(schedule, steps) -> str | None:
             "inverse_sqrt": f"{S}.LambdaLR(opt, lambda t: 1 / math.sqrt(t + 1))"}[name]
 
 
+def _torch_loss(surface) -> list[str]:
+    """``loss(x, y[, idx])`` in torch: the surface's expression, or a data surface's loss
+    on optviz's samples (minibatches drawn from optviz's stream)."""
+    data = surface.dataset
+    if data is None:
+        return ["    from torch import abs, cos, cosh, exp, log, sin, sinh, sqrt, tan, tanh  "
+                "# noqa: F401",
+                "    pi, e = math.pi, math.e  # noqa: F841",
+                "",
+                "    def loss(x, y):", f"        return {surface.expression}", ""]
+    out = ["    from optviz.data import DATASETS",
+           f"    data = DATASETS[{surface.name!r}]",
+           "    X, Y = torch.from_numpy(data.x), torch.from_numpy(data.y)",
+           "",
+           "    def loss(x, y, idx=slice(None)):"]
+    if data.model == "logistic":
+        out.append("        z = x * X[idx, 0] + y * X[idx, 1]")
+    return out + [f"        return {TORCH_DATA_LOSS[data.model]}", ""]
+
+
 def _torch_part(scene) -> list[str]:
     """``with_torch()``: the same run with torch.optim and its schedulers, for the rows
     torch has (its paths equal optviz's to round-off: tests/test_torch_parity.py)."""
@@ -194,21 +214,7 @@ def _torch_part(scene) -> list[str]:
            "    torch.set_default_dtype(torch.float64)",
            ""]
     data = surface.dataset
-    if data is None:
-        out += ["    from torch import abs, cos, cosh, exp, log, sin, sinh, sqrt, tan, tanh  "
-                "# noqa: F401",
-                "    pi, e = math.pi, math.e  # noqa: F841",
-                "",
-                "    def loss(x, y):", f"        return {surface.expression}", ""]
-    else:               # the samples from optviz; minibatches drawn from optviz's stream
-        out += ["    from optviz.data import DATASETS",
-                f"    data = DATASETS[{surface.name!r}]",
-                "    X, Y = torch.from_numpy(data.x), torch.from_numpy(data.y)",
-                "",
-                "    def loss(x, y, idx=slice(None)):"]
-        if data.model == "logistic":
-            out.append("        z = x * X[idx, 0] + y * X[idx, 1]")
-        out += [f"        return {TORCH_DATA_LOSS[data.model]}", ""]
+    out += _torch_loss(surface)
     if why:
         out.append(f"    # ({why})")
     out.append("    rows = {}")

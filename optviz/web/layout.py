@@ -174,167 +174,209 @@ def _toolbar() -> html.Div:
 
 
 def layout() -> html.Div:
-    lo, hi = PAGE_LIMITS["lr_log10"]
-    # on the slider's 0.01 grid, the value a link without settings gives (links.py)
-    lr0 = suggested_lr_log10(DEFAULTS["surface"])
-    surface_options = [{"label": s.label, "value": n} for n, s in SURFACES.items()] + [
-        {"label": "✎ your own formula…", "value": FORMULA}]
-    shown, rest = rows_children([{"uid": n, "on": True} for n in DEFAULT_OPTIMIZERS])
-    marks = {v: {"label": f"{10 ** v:g}"} for v in range(int(lo), int(hi) + 1)}
+    """The page: header, the plot column, the controls, and the stores the callbacks
+    share."""
     return html.Div(className="app", children=[
-        html.Header(className="top", children=[
-            html.H1("optviz"),
-            html.Label(["surface ", dcc.Dropdown(id=ID.surface, options=surface_options,
-                                                 value=DEFAULTS["surface"], clearable=False,
-                                                 className="surface-dd")],
-                       className="surface-pick"),
-            html.Div(id=ID.formula_box, className="formula-box", style={"display": "none"},
-                     children=[
-                html.Label(["L(x, y) = ", dcc.Input(
-                    id=ID.formula, type="text", value=DEFAULT_FORMULA, debounce=True,
-                    maxLength=200, spellCheck=False, className="formula-input",
-                    placeholder="e.g. x**2 + 3*sin(y)*x")]),
-                html.Label(["view ", dcc.Input(
-                    id=ID.formula_view, type="text", debounce=True, maxLength=80,
-                    placeholder="-5, 5, -5, 5", className="num view-input")],
-                    title="x_min, x_max, y_min, y_max; the minima are searched in this box"),
-                html.Label(["minima ", dcc.Input(
-                    id=ID.formula_minima, type="text", debounce=True, maxLength=120,
-                    placeholder="found for you", className="num view-input")],
-                    title="x, y; x, y: mark the minima yourself instead of the grid search"),
-                html.Span("numbers, x, y, pi, e, + − * / **, sin cos tan exp log sqrt abs "
-                          "tanh sinh cosh; Enter to draw", className="hint"),
-                html.Div(id=ID.formula_err, className="error", role="alert")]),
-            dcc.RadioItems(id=ID.view, options=[{"label": "2-D", "value": "2d"},
-                                                {"label": "3-D", "value": "3d"}],
-                           value="2d", inline=True, className="view-toggle"),
-            html.Label(["scenario ", dcc.Dropdown(
-                id=ID.scenario, options=[{"label": f"{i + 1}. {sc.title}", "value": n}
-                                         for i, (n, sc) in enumerate(SCENARIOS.items())],
-                placeholder="lecture demos…", className="scenario-dd")],
-                className="scenario-pick"),
-            # the first surface's sentence from the start: arriving with the first run, it
-            # pushed the plot 92 px down on a phone while the page was loading
-            html.Span(SURFACES[DEFAULTS["surface"]].teaches, id=ID.teaches, className="teaches"),
-        ]),
+        html.Header(className="top", children=_header()),
         html.Div(id=ID.caption, className="caption", role="note"),
         html.Main(className="main", children=[
             html.Section(className="plot-col", children=[
-                html.Div(className="graph-wrap", children=[
-                    dcc.Graph(id=ID.background, className="bg-graph",
-                              config={"displayModeBar": False, "staticPlot": True}),
-                    dcc.Graph(id=ID.graph, className="main-graph",
-                              config={"displaylogo": False, "scrollZoom": False,
-                                      "modeBarButtonsToRemove": ["lasso2d", "select2d",
-                                                                 # uploads to Plotly Cloud
-                                                                 "sendChartToCloud"]}),
-                    html.Div(id=ID.legend, className="legend", **{"aria-live": "polite"}),
-                ]),
-                html.Div(className="anim", children=[
-                    html.Button("↺", id=ID.restart, title="restart", className="btn"),
-                    html.Button("◀", id=ID.step_back, title="step back", className="btn"),
-                    html.Button("▶ play", id=ID.play, title="play / pause",
-                                className="btn play"),
-                    html.Button("▶", id=ID.step_fwd, title="step forward", className="btn"),
-                    html.Div(dcc.Slider(id=ID.scrub, min=0, max=DEFAULTS["steps"], step=1,
-                                        value=DEFAULTS["steps"], marks=None,
-                                        allow_direct_input=False, updatemode="drag"),
-                             className="scrub"),
-                    html.Span(id=ID.frame_text, className="frame-text",
-                              **{"aria-live": "off"}),   # written by assets/optviz.js
-                    html.Label(["speed ", dcc.Dropdown(
-                        id=ID.speed, options=[{"label": f"{v}×", "value": v}
-                                              for v in (1, 2, 5, 10, 25)],
-                        value=2, clearable=False, className="speed-dd")], className="speed"),
-                ]),
-                _toolbar(),
-                html.Div(id=ID.inspector, className="inspector"),   # assets/optviz.js
-                html.Div(id=ID.gradcheck, className="inspector"),   # assets/optviz.js
-                html.Div(id=ID.status, className="status", role="alert"),
-                html.Div(className="side", children=[
-                    dcc.Graph(id=ID.loss, className="side-graph",
-                              config={"displayModeBar": False}),
-                    dcc.Graph(id=ID.lr_plot, className="side-graph",
-                              config={"displayModeBar": False}),
-                    dcc.Graph(id=ID.gnorm, className="side-graph",
-                              config={"displayModeBar": False}),
-                ]),
-                html.Div(id=ID.data_box, className="data-box", style={"display": "none"},
-                         children=[dcc.Graph(id=ID.data_plot, className="data-graph",
-                                             config={"displayModeBar": False})]),
-                explore_panel(),
-                html.Section(className="equations-box", children=[
-                    html.H2("Update rules"),
-                    dcc.Markdown(id=ID.equations, mathjax=True, className="equations")]),
-            ]),
-            html.Aside(className="controls", children=[
-                html.H2("Optimizers", className="optimizers-head"),
-                html.Div(id=ID.rows, className="rows", children=shown),
-                html.Details(className="more", children=[
-                    html.Summary("more optimizers"),
-                    html.Div(id=ID.more_rows, className="rows", children=rest)]),
-                html.H2("Settings"),
-                _field("learning rate", "α", dcc.Slider(
-                    id=ID.lr, min=lo, max=hi, step=0.01, value=lr0, marks=marks,
-                    allow_direct_input=False, updatemode="mouseup"),
-                    html.Span(id=ID.lr_text, className="value"), error_id=ID.lr_err,
-                    hint="log scale"),
-                _field("momentum", "μ / β₁", dcc.Slider(
-                    id=ID.beta1, min=0, max=0.999, step=0.001, value=DEFAULTS["beta1"],
-                    marks={0: "0", 0.5: "0.5", 0.9: "0.9"}), error_id=ID.beta1_err),
-                _field("second moment", "β₂ / ρ", dcc.Slider(
-                    id=ID.beta2, min=0, max=0.999, step=0.001, value=DEFAULTS["beta2"],
-                    marks={0: "0", 0.5: "0.5", 0.999: "0.999"}), error_id=ID.beta2_err),
-                _field("batch noise", "σ", dcc.Slider(
-                    id=ID.noise, min=0, max=PAGE_LIMITS["noise"][1] / 2, step=0.05,
-                    value=DEFAULTS["noise"], marks={0: "0", 2: "2", 5: "5", 10: "10"}),
-                    html.Span(id=ID.noise_text, className="value",
-                              **{"data-reference": REFERENCE_NOISE}),
-                    error_id=ID.noise_err,
-                    hint=f"gradient + σ·N(0, I); as a batch size: ({REFERENCE_NOISE:g} / σ)²"),
-                html.Div(id=ID.batch_box, style={"display": "none"}, children=[
-                    _field("minibatch size", "b", dcc.Input(
-                        # (no min: the browser would turn 0 into "empty", the full
-                        # batch, silently; the server says what the range is)
-                        id=ID.batch, type="number", step=1, placeholder="full batch",
-                        debounce=True, className="num"), error_id=ID.batch_err,
-                        hint="real minibatches of the data, drawn without replacement, the "
-                             "same draw for every optimizer; empty = all samples")]),
-                _field("schedule", "α_t", dcc.Dropdown(
-                    id=ID.schedule, value=DEFAULTS["schedule"], clearable=False,
-                    options=[{"label": s.replace("_", " "), "value": s} for s in SCHEDULES]),
-                    html.Div(className="inline", children=[
-                        html.Label(["γ ", dcc.Input(id=ID.gamma, type="number", min=0.01, max=1,
-                                                    step="any", value=DEFAULTS["gamma"],
-                                                    debounce=True, className="num")],
-                                   id=ID.gamma_box),
-                        html.Label(["every ", dcc.Input(id=ID.step_size, type="number", min=1,
-                                                        step=1, value=DEFAULTS["step_size"],
-                                                        debounce=True, className="num"),
-                                    " steps"], id=ID.step_size_box),
-                        html.Label(["warmup ", dcc.Input(id=ID.warmup, type="number", min=0,
-                                                         step=1, value=DEFAULTS["warmup"],
-                                                         debounce=True, className="num")]),
-                    ]), error_id=ID.schedule_err),
-                _field("steps", "T", dcc.Input(id=ID.steps, type="number", min=1,
-                                               max=PAGE_LIMITS["steps"][1], step=1,
-                                               value=DEFAULTS["steps"], debounce=True,
-                                               className="num"), error_id=ID.steps_err),
-                _field("noise seed", "", html.Div(className="inline", children=[
-                    dcc.Input(id=ID.seed, type="number", min=0, step=1, value=DEFAULTS["seed"],
-                              debounce=True, className="num"),
-                    html.Button("resample", id=ID.resample, className="btn")]),
-                    error_id=ID.seed_err),
-                _field("clip gradient norm", "‖g‖ ≤", dcc.Input(
-                    id=ID.clip, type="number", min=0, step="any", placeholder="off",
-                    debounce=True, className="num"), error_id=ID.clip_err),
-                html.P("Click the plot to start every optimizer there.", className="hint"),
-            ]),
+                _graph(), _animation(), *_below_the_plot()]),
+            html.Aside(className="controls", children=[*_rows(), *_settings()]),
         ]),
+        *_stores(),
+    ])
+
+
+def _header() -> list:
+    """The surface (or a formula), 2-D / 3-D, the scenario menu, the surface's lesson."""
+    surface_options = [{"label": s.label, "value": n} for n, s in SURFACES.items()] + [
+        {"label": "✎ your own formula…", "value": FORMULA}]
+    return [
+        html.H1("optviz"),
+        html.Label(["surface ", dcc.Dropdown(id=ID.surface, options=surface_options,
+                                             value=DEFAULTS["surface"], clearable=False,
+                                             className="surface-dd")],
+                   className="surface-pick"),
+        html.Div(id=ID.formula_box, className="formula-box", style={"display": "none"},
+                 children=[
+            html.Label(["L(x, y) = ", dcc.Input(
+                id=ID.formula, type="text", value=DEFAULT_FORMULA, debounce=True,
+                maxLength=200, spellCheck=False, className="formula-input",
+                placeholder="e.g. x**2 + 3*sin(y)*x")]),
+            html.Label(["view ", dcc.Input(
+                id=ID.formula_view, type="text", debounce=True, maxLength=80,
+                placeholder="-5, 5, -5, 5", className="num view-input")],
+                title="x_min, x_max, y_min, y_max; the minima are searched in this box"),
+            html.Label(["minima ", dcc.Input(
+                id=ID.formula_minima, type="text", debounce=True, maxLength=120,
+                placeholder="found for you", className="num view-input")],
+                title="x, y; x, y: mark the minima yourself instead of the grid search"),
+            html.Span("numbers, x, y, pi, e, + − * / **, sin cos tan exp log sqrt abs "
+                      "tanh sinh cosh; Enter to draw", className="hint"),
+            html.Div(id=ID.formula_err, className="error", role="alert")]),
+        dcc.RadioItems(id=ID.view, options=[{"label": "2-D", "value": "2d"},
+                                            {"label": "3-D", "value": "3d"}],
+                       value="2d", inline=True, className="view-toggle"),
+        html.Label(["scenario ", dcc.Dropdown(
+            id=ID.scenario, options=[{"label": f"{i + 1}. {sc.title}", "value": n}
+                                     for i, (n, sc) in enumerate(SCENARIOS.items())],
+            placeholder="lecture demos…", className="scenario-dd")],
+            className="scenario-pick"),
+        # the first surface's sentence from the start: arriving with the first run, it
+        # pushed the plot 92 px down on a phone while the page was loading
+        html.Span(SURFACES[DEFAULTS["surface"]].teaches, id=ID.teaches, className="teaches"),
+    ]
+
+
+def _graph() -> html.Div:
+    """The contour (a static background) under the paths, and the legend over them."""
+    return (
+        html.Div(className="graph-wrap", children=[
+            dcc.Graph(id=ID.background, className="bg-graph",
+                      config={"displayModeBar": False, "staticPlot": True}),
+            dcc.Graph(id=ID.graph, className="main-graph",
+                      config={"displaylogo": False, "scrollZoom": False,
+                              "modeBarButtonsToRemove": ["lasso2d", "select2d",
+                                                         # uploads to Plotly Cloud
+                                                         "sendChartToCloud"]}),
+            html.Div(id=ID.legend, className="legend", **{"aria-live": "polite"}),
+        ])
+    )
+
+
+def _animation() -> html.Div:
+    """Restart, step, play / pause, the frame scrubber and the speed."""
+    return (
+        html.Div(className="anim", children=[
+            html.Button("↺", id=ID.restart, title="restart", className="btn"),
+            html.Button("◀", id=ID.step_back, title="step back", className="btn"),
+            html.Button("▶ play", id=ID.play, title="play / pause",
+                        className="btn play"),
+            html.Button("▶", id=ID.step_fwd, title="step forward", className="btn"),
+            html.Div(dcc.Slider(id=ID.scrub, min=0, max=DEFAULTS["steps"], step=1,
+                                value=DEFAULTS["steps"], marks=None,
+                                allow_direct_input=False, updatemode="drag"),
+                     className="scrub"),
+            html.Span(id=ID.frame_text, className="frame-text",
+                      **{"aria-live": "off"}),   # written by assets/optviz.js
+            html.Label(["speed ", dcc.Dropdown(
+                id=ID.speed, options=[{"label": f"{v}×", "value": v}
+                                      for v in (1, 2, 5, 10, 25)],
+                value=2, clearable=False, className="speed-dd")], className="speed"),
+        ])
+    )
+
+
+def _below_the_plot() -> list:
+    """Toolbar, inspector, gradient check, status, side plots, data, Explore, equations."""
+    return [
+        _toolbar(),
+        html.Div(id=ID.inspector, className="inspector"),   # assets/optviz.js
+        html.Div(id=ID.gradcheck, className="inspector"),   # assets/optviz.js
+        html.Div(id=ID.status, className="status", role="alert"),
+        html.Div(className="side", children=[
+            dcc.Graph(id=ID.loss, className="side-graph",
+                      config={"displayModeBar": False}),
+            dcc.Graph(id=ID.lr_plot, className="side-graph",
+                      config={"displayModeBar": False}),
+            dcc.Graph(id=ID.gnorm, className="side-graph",
+                      config={"displayModeBar": False}),
+        ]),
+        html.Div(id=ID.data_box, className="data-box", style={"display": "none"},
+                 children=[dcc.Graph(id=ID.data_plot, className="data-graph",
+                                     config={"displayModeBar": False})]),
+        explore_panel(),
+        html.Section(className="equations-box", children=[
+            html.H2("Update rules"),
+            dcc.Markdown(id=ID.equations, mathjax=True, className="equations")]),
+    ]
+
+
+def _rows() -> list:
+    """The optimizer rows: the lecture's six shown, the others under "more"."""
+    shown, rest = rows_children([{"uid": n, "on": True} for n in DEFAULT_OPTIMIZERS])
+    return [
+        html.H2("Optimizers", className="optimizers-head"),
+        html.Div(id=ID.rows, className="rows", children=shown),
+        html.Details(className="more", children=[
+            html.Summary("more optimizers"),
+            html.Div(id=ID.more_rows, className="rows", children=rest)]),
+    ]
+
+
+def _settings() -> list:
+    """The global knobs (α, μ/β₁, β₂/ρ, σ), the batch, schedule, steps, seed, clipping."""
+    lo, hi = PAGE_LIMITS["lr_log10"]
+    lr0 = suggested_lr_log10(DEFAULTS["surface"])
+    marks = {v: {"label": f"{10 ** v:g}"} for v in range(int(lo), int(hi) + 1)}
+    return [
+        html.H2("Settings"),
+        _field("learning rate", "α", dcc.Slider(
+            id=ID.lr, min=lo, max=hi, step=0.01, value=lr0, marks=marks,
+            allow_direct_input=False, updatemode="mouseup"),
+            html.Span(id=ID.lr_text, className="value"), error_id=ID.lr_err,
+            hint="log scale"),
+        _field("momentum", "μ / β₁", dcc.Slider(
+            id=ID.beta1, min=0, max=0.999, step=0.001, value=DEFAULTS["beta1"],
+            marks={0: "0", 0.5: "0.5", 0.9: "0.9"}), error_id=ID.beta1_err),
+        _field("second moment", "β₂ / ρ", dcc.Slider(
+            id=ID.beta2, min=0, max=0.999, step=0.001, value=DEFAULTS["beta2"],
+            marks={0: "0", 0.5: "0.5", 0.999: "0.999"}), error_id=ID.beta2_err),
+        _field("batch noise", "σ", dcc.Slider(
+            id=ID.noise, min=0, max=PAGE_LIMITS["noise"][1] / 2, step=0.05,
+            value=DEFAULTS["noise"], marks={0: "0", 2: "2", 5: "5", 10: "10"}),
+            html.Span(id=ID.noise_text, className="value",
+                      **{"data-reference": REFERENCE_NOISE}),
+            error_id=ID.noise_err,
+            hint=f"gradient + σ·N(0, I); as a batch size: ({REFERENCE_NOISE:g} / σ)²"),
+        html.Div(id=ID.batch_box, style={"display": "none"}, children=[
+            _field("minibatch size", "b", dcc.Input(
+                # (no min: the browser would turn 0 into "empty", the full
+                # batch, silently; the server says what the range is)
+                id=ID.batch, type="number", step=1, placeholder="full batch",
+                debounce=True, className="num"), error_id=ID.batch_err,
+                hint="real minibatches of the data, drawn without replacement, the "
+                     "same draw for every optimizer; empty = all samples")]),
+        _field("schedule", "α_t", dcc.Dropdown(
+            id=ID.schedule, value=DEFAULTS["schedule"], clearable=False,
+            options=[{"label": s.replace("_", " "), "value": s} for s in SCHEDULES]),
+            html.Div(className="inline", children=[
+                html.Label(["γ ", dcc.Input(id=ID.gamma, type="number", min=0.01, max=1,
+                                            step="any", value=DEFAULTS["gamma"],
+                                            debounce=True, className="num")],
+                           id=ID.gamma_box),
+                html.Label(["every ", dcc.Input(id=ID.step_size, type="number", min=1,
+                                                step=1, value=DEFAULTS["step_size"],
+                                                debounce=True, className="num"),
+                            " steps"], id=ID.step_size_box),
+                html.Label(["warmup ", dcc.Input(id=ID.warmup, type="number", min=0,
+                                                 step=1, value=DEFAULTS["warmup"],
+                                                 debounce=True, className="num")]),
+            ]), error_id=ID.schedule_err),
+        _field("steps", "T", dcc.Input(id=ID.steps, type="number", min=1,
+                                       max=PAGE_LIMITS["steps"][1], step=1,
+                                       value=DEFAULTS["steps"], debounce=True,
+                                       className="num"), error_id=ID.steps_err),
+        _field("noise seed", "", html.Div(className="inline", children=[
+            dcc.Input(id=ID.seed, type="number", min=0, step=1, value=DEFAULTS["seed"],
+                      debounce=True, className="num"),
+            html.Button("resample", id=ID.resample, className="btn")]),
+            error_id=ID.seed_err),
+        _field("clip gradient norm", "‖g‖ ≤", dcc.Input(
+            id=ID.clip, type="number", min=0, step="any", placeholder="off",
+            debounce=True, className="num"), error_id=ID.clip_err),
+        html.P("Click the plot to start every optimizer there.", className="hint"),
+    ]
+
+
+def _stores() -> list:
+    """The page's state, all in the browser (the server keeps none)."""
+    return [
         dcc.Store(id=ID.meta), dcc.Store(id=ID.start), dcc.Store(id=ID.fig_key),
         dcc.Store(id=ID.drawn), dcc.Store(id=ID.click), dcc.Store(id=ID.side),
         dcc.Store(id=ID.errors), dcc.Store(id=ID.applied), dcc.Store(id=ID.live_store),
         dcc.Store(id=ID.query), dcc.Store(id=ID.link), dcc.Store(id=ID.pushed),
         dcc.Store(id=ID.eq_store),
         dcc.Store(id=ID.rows_store),
-    ])
+    ]
