@@ -40,23 +40,27 @@ import signal
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 
 import numpy as np
 
 from . import buffers
 from .cost import CostError, Deadline
 from .data import sample_mean
-from .fused import MAX_TABLE, FusedGroup, fusable, spread_rows
-from .optimizers import OPTIMIZERS, STATE, StepContext
+from .fused import FusedGroup
+from .optimizers import OPTIMIZERS, StepContext
+from .plan import (
+    CHUNK_STARTS,
+    draws_random_numbers,
+    hyper_namespace,
+    make_plan,
+    path_chunk,
+    state_names,
+)
 from .scene import COORD_LIMIT, Scene
 
 __all__ = ["Run", "FinalRun", "simulate", "simulate_final", "draws_random_numbers",
            "CHUNK_STARTS"]
 
-#: Starts per block (a fixed constant: it decides the noise streams, so it is part of
-#: what makes a Run reproducible). 2048 points x 8 bytes x 2 coordinates = 32 KB per buffer.
-CHUNK_STARTS = 2048
 #: Starts per block of simulate_final when nothing random is drawn (see _simulate).
 FINAL_CHUNK_STARTS = 8192
 #: Threads for batches of 4 blocks or more (OPTVIZ_THREADS; default: the machine's cores,
@@ -134,119 +138,6 @@ class Run:
             "lr": np.broadcast_to(lr[:, None, :], shape).reshape(-1)})
 
 
-def _segments(scene: Scene) -> list[tuple[int, tuple, float]]:
-    """``[(first update index, row specs, scene noise)]``: the scene's own settings from
-    update 0, then those of each :class:`~optviz.scene.Change` from its step on."""
-    segs = [(0, scene.optimizers, scene.noise)]
-    for c in scene.changes:
-        _, specs, noise = segs[-1]
-        segs.append((c.step, c.optimizers or specs, noise if c.noise is None else c.noise))
-    return segs
-
-
-def _learning_rates(scene: Scene, segments) -> np.ndarray:
-    """``ndarray[rows, steps]``: the scheduled rate of every row at every update. After a
-    change the schedule runs on unchanged, applied to the new base rate."""
-    t = np.arange(scene.steps)
-    out = np.empty((len(scene.optimizers), scene.steps))
-    ends = [s[0] for s in segments[1:]] + [scene.steps]
-    for (t0, specs, _), t1 in zip(segments, ends):
-        for i, o in enumerate(specs):
-            schedule = o.schedule or scene.schedule
-            base = o.hparams["lr"]
-            out[i, t0:t1] = base if schedule is None else \
-                schedule.function(scene.steps)(t, base)[t0:t1]
-    return out
-
-
-def _path_chunk(steps: int, rows: int) -> int:
-    """Starts per block when whole paths are recorded and nothing random is drawn: as
-    many as keep a block's path, loss and gradient buffers near 64 MB, a multiple of
-    CHUNK_STARTS, at most 16384 (Adam, 1M starts x 100 steps: 14 M point-steps/s with
-    2048 a block, 31 M with 16384)."""
-    fit = 64_000_000 // (40 * (steps + 1) * rows)
-    return int(min(16384, max(CHUNK_STARTS, fit // CHUNK_STARTS * CHUNK_STARTS)))
-
-
-def draws_random_numbers(scene: Scene) -> bool:
-    """Whether simulating ``scene`` draws random numbers (gradient noise, minibatches,
-    random search), whose streams are tied to blocks of CHUNK_STARTS starts. If not, its
-    ``seed`` does not change the Run."""
-    return (scene.batch_size is not None
-            or any(noise if o.noise is None else o.noise
-                   for _, specs, noise in _segments(scene) for o in specs)
-            or any(o.name == "random_search" for o in scene.optimizers))
-
-
-def _noise_levels(specs, scene_noise, order):
-    """Gradient noise of each row (internal order): a float if all rows agree, else
-    ``ndarray[rows, 1, 1]``."""
-    levels = [scene_noise if specs[i].noise is None else specs[i].noise for i in order]
-    if all(v == levels[0] for v in levels):
-        return levels[0]
-    return np.asarray(levels, dtype=float)[:, None, None]
-
-
-def _hyper_namespace(specs, shape) -> SimpleNamespace:
-    """Hyperparameters of rows sharing a kernel, for points of ``shape`` [rows, 2, C]:
-    a Python scalar where all rows agree, else a full-shape array (full shape, not
-    ``[rows, 1]``: NumPy's broadcasting costs more than the arithmetic on arrays this
-    small). A pair is split into its halves (``betas`` into beta1 and beta2); ``active`` names the
-    hyperparameters that are non-zero in some row."""
-    cols: dict[str, list] = {}
-    hyper = OPTIMIZERS[specs[0].name].hyper if specs else {}
-    for s in specs:
-        for k, v in s.hparams.items():
-            parts = hyper[k].parts if k in hyper else ()
-            if parts:
-                for part, half in zip(parts, v):
-                    cols.setdefault(part, []).append(half)
-            else:
-                cols.setdefault(k, []).append(v)
-    ns = SimpleNamespace(active=frozenset(k for k, v in cols.items() if any(v)))
-    for k, vals in cols.items():
-        if all(v == vals[0] for v in vals):
-            setattr(ns, k, vals[0])
-        else:
-            setattr(ns, k, spread_rows(vals, shape[2]))
-    return ns
-
-
-class _Group:
-    """Rows that share one kernel, as a contiguous slice of the internal row order."""
-
-    def __init__(self, kernel, rows, lo, hi, lrs, specs):
-        self.update = kernel.update
-        self.init = kernel.init
-        self.inspect = kernel.inspect
-        self.rows, self.lo, self.hi = rows, lo, hi
-        self.specs = specs
-        lr = lrs[rows]                                        # [rows_k, steps]
-        same = bool((lr == lr[:1]).all())
-        # per-step rate: a Python float if the rows agree, else [steps, rows_k] spread to
-        # the block's shape (see _RowRates)
-        self.lr = lr[0].tolist() if same else np.ascontiguousarray(lr.T)
-
-    def rates(self, shape):
-        """``rates[t]``: the rate of update t for this group's points of ``shape``."""
-        if isinstance(self.lr, list):
-            return self.lr
-        if shape[2] >= 16:                   # long runs of points: broadcasting is cheap
-            return self.lr[:, :, None, None]
-        return _RowRates(self.lr, shape)
-
-
-class _RowRates:
-    """Rates that differ between rows (a learning-rate sweep) on blocks of few points,
-    spread at each update to the full shape ``[rows, 2, C]`` (see spread_rows)."""
-
-    def __init__(self, table, shape):
-        self.table, self.C = table, shape[2]
-
-    def __getitem__(self, t):
-        return spread_rows(self.table[t], self.C)
-
-
 @dataclass(frozen=True, eq=False)
 class FinalRun:
     """The result of :func:`simulate_final`: where every row ended from every start."""
@@ -260,15 +151,6 @@ class FinalRun:
     @property
     def labels(self) -> list[str]:
         return self.scene.labels
-
-
-def _state_names(specs) -> list[str]:
-    """What the state inspector records for these rows: STATE, then what their entries
-    show beyond it (``Optimizer.shows``: ASGD's average, L-BFGS's evaluations)."""
-    names = list(STATE)
-    for spec in specs:
-        names += [k for k in OPTIMIZERS[spec.name].shows if k not in names]
-    return names
 
 
 def simulate(scene: Scene, *, record_grad: bool = True, record_state: bool = False,
@@ -315,33 +197,8 @@ def _simulate(scene, *, record_grad, record_state, final_tol=None, progress=None
     surface = scene.get_surface()
     specs = scene.optimizers
     n_rows, n_starts, steps = len(specs), len(scene.starts), scene.steps
-    segments = _segments(scene)
-    lrs = _learning_rates(scene, segments)
-
-    # regroup rows by kernel, keeping first-appearance order; on small batches the rows
-    # of several moment-based kernels share one fused update (optviz.fused)
-    kernel_of = [OPTIMIZERS[s.name].kernel for s in specs]
-    fused = [i for i, s in enumerate(specs) if fusable(kernel_of[i], s.hparams)]
-    table = steps * 2 * len(fused) * min(n_starts, CHUNK_STARTS)
-    if len({kernel_of[i] for i in fused}) < 2 or table > MAX_TABLE or record_state:
-        fused = []                       # (the readable kernels expose their state)
-    kernels: dict[str, list[int]] = {}
-    in_fused = set(fused)
-    for i in range(n_rows):
-        if i not in in_fused:
-            kernels.setdefault(kernel_of[i], []).append(i)
-    order = fused + [i for rows in kernels.values() for i in rows]   # internal -> user row
-    groups = [FusedGroup(fused, 0, len(fused), lrs, [specs[i] for i in fused],
-                         [kernel_of[i] for i in fused])] if fused else []
-    lo = len(fused)
-    for name, rows in kernels.items():
-        groups.append(_Group(OPTIMIZERS[name], rows, lo, lo + len(rows), lrs,
-                             [specs[i] for i in rows]))
-        lo += len(rows)
-    # per segment: the noise of every row and the hyperparameters of every kernel group
-    plan = [(t0, _noise_levels(seg_specs, noise, order),
-             [[seg_specs[i] for i in grp.rows] for grp in groups])
-            for t0, seg_specs, noise in segments]
+    planned = make_plan(scene, record_state)
+    groups, order, lrs, plan = planned.groups, planned.order, planned.lrs, planned.segments
 
     final = final_tol is not None
     n_points = 1 if final else steps + 1
@@ -350,7 +207,7 @@ def _simulate(scene, *, record_grad, record_state, final_tol=None, progress=None
     # 1.6 s with 2048 starts a block, 0.7 s with 8192).
     chunk = CHUNK_STARTS
     if not draws_random_numbers(scene):
-        chunk = FINAL_CHUNK_STARTS if final else _path_chunk(steps, n_rows)
+        chunk = FINAL_CHUNK_STARTS if final else path_chunk(steps, n_rows)
     blocks = list(enumerate(range(0, n_starts, chunk)))
     forked = final and processes > 1 and len(blocks) >= 2 and hasattr(os, "fork")
     # time-major, as the blocks compute them (see Run); large ones from buffers that
@@ -364,7 +221,7 @@ def _simulate(scene, *, record_grad, record_state, final_tol=None, progress=None
         diverged_at=np.full((n_rows, n_starts), -1, dtype=np.int64) if not forked
         else _shared((n_rows, n_starts), np.int64, fill=-1),
         order=order,
-        state={k: buffers.empty((steps, n_rows, 2, n_starts)) for k in _state_names(specs)}
+        state={k: buffers.empty((steps, n_rows, 2, n_starts)) for k in state_names(specs)}
         if record_state else None,
         settled_at=(_shared if forked else np.zeros)((n_rows, n_starts), dtype=np.int64)
         if final else None,
@@ -459,20 +316,9 @@ def _run_block(scene, surface, groups, plan, n_rows, starts, block, record_grad,
     ``(first update, noise, specs of each group)`` per segment (see _segments)."""
     steps, n = scene.steps, len(starts)
     final = out.tol is not None          # keep only the last position (simulate_final)
-    cols = slice(c0, c0 + n)
-    if out.direct:               # rows in user order: compute straight into the outputs
-        pathbuf = out.path[..., cols]
-        gradbuf = out.grad[..., cols] if record_grad else None
-    else:
-        pathbuf = np.empty((1 if final else steps + 1, n_rows, 2, n))
-        gradbuf = np.empty((steps, n_rows, 2, n)) if record_grad else None
     w = np.empty((n_rows, 2, n))
     w[:, 0], w[:, 1] = starts[:, 0], starts[:, 1]
-    pathbuf[0] = w
-    lossbuf = None
-    if not final and n_rows * n >= WINDOW_LOSS_POINTS:
-        lossbuf = out.loss[..., cols] if out.direct else np.empty((steps + 1, n_rows, n))
-        lossbuf[0] = surface.value_xy(w[:, 0], w[:, 1])
+    pathbuf, lossbuf, gradbuf = _block_buffers(surface, out, c0, w, steps, record_grad)
     if final:                            # w at the last check, and a scratch array
         last, step = w.copy(), np.empty_like(w)
         settled = np.zeros((n_rows, n), dtype=np.int64)
@@ -513,31 +359,14 @@ def _run_block(scene, surface, groups, plan, n_rows, starts, block, record_grad,
         batch_rng = np.random.default_rng(np.random.SeedSequence(scene.seed,
                                                                  spawn_key=(2, block)))
         n_samples = surface.dataset.n
+    now = None                  # what an optimizer's own evaluations see (see _Evaluator)
     if any(OPTIMIZERS[o.name].evaluations_for(o.hparams).get("grad")
            for o in scene.optimizers):
-        # an optimizer that evaluates points itself (L-BFGS's line search) sees the
-        # loss and gradient this step's update sees: its minibatch, noise and clipping
-        def evaluate(row, col, x, y, want_grad=True):
-            X, Y = np.array(x), np.array(y)
-            if batch is None:
-                f = float(surface.value_xy(X, Y))
-                gx, gy = surface.grad_xy(X, Y) if want_grad else (0.0, 0.0)
-            else:
-                f = float(sample_mean(surface.dataset.losses(X, Y, idx)))
-                gx, gy = surface.batch_grad_xy(X, Y, idx) if want_grad else (0.0, 0.0)
-            gx, gy = float(gx), float(gy)
-            if noisy and want_grad:
-                z = noise_tab[t - tab_t0]
-                gx, gy = gx + float(z[row, 0, col]), gy + float(z[row, 1, col])
-            if clip is not None and want_grad:
-                k = min(1.0, clip / max(math.sqrt(gx * gx + gy * gy), 1e-300))
-                gx, gy = gx * k, gy * k
-            return f, gx, gy
-        ctx.evaluate = evaluate
+        now = ctx.evaluate = _Evaluator(surface, clip)
     views = []
     for grp in groups:
         wv, gv = w[grp.lo:grp.hi], g[grp.lo:grp.hi]
-        hp = None if isinstance(grp, FusedGroup) else _hyper_namespace(grp.specs, wv.shape)
+        hp = None if isinstance(grp, FusedGroup) else hyper_namespace(grp.specs, wv.shape)
         views.append([grp.update, wv, gv, grp.init(wv, hp), grp.rates(wv.shape), hp,
                       getattr(grp, "inspect", None), grp.lo, grp.hi])
     changes = {t0: (nz, specs) for t0, nz, specs in plan[1:]}
@@ -554,7 +383,7 @@ def _run_block(scene, surface, groups, plan, n_rows, starts, block, record_grad,
                 if isinstance(grp, FusedGroup):
                     view[3] = grp.changed(view[1], view[3], specs)
                 else:
-                    view[5] = _hyper_namespace(specs, view[1].shape)
+                    view[5] = hyper_namespace(specs, view[1].shape)
         if gscale is not None:
             np.multiply(w, gscale, g)
         else:
@@ -565,12 +394,18 @@ def _run_block(scene, surface, groups, plan, n_rows, starts, block, record_grad,
             else:
                 idx = batch_rng.choice(n_samples, batch, replace=False)
                 gx, gy = surface.batch_grad_xy(x_in, y_in, idx)
+                if now is not None:
+                    now.idx = idx
             gxv[...], gyv[...] = gx, gy
         if noisy:                        # drawn for many updates at once (same stream)
             if t - tab_t0 >= len(noise_tab):
                 end = min([c for c in changes if c > t] + [steps])
                 noise_tab, tab_t0 = _noise_table(noise_rng, noise, end - t, n_rows, n), t
             g += noise_tab[t - tab_t0]
+            if now is not None:
+                now.noise = noise_tab[t - tab_t0]
+        elif now is not None:
+            now.noise = None
         if clip is not None:
             norm = np.sqrt(gxv * gxv + gyv * gyv)
             g *= np.minimum(1.0, clip / np.maximum(norm, 1e-300))[:, None]
@@ -578,9 +413,13 @@ def _run_block(scene, surface, groups, plan, n_rows, starts, block, record_grad,
             np.copyto(g, 0.0, where=pinned)
         if record_grad:
             gradbuf[t] = g
-        for update, wv, gv, state, lr, hp, _, lo, _ in views:
-            ctx.lo = lo
-            update(wv, gv, state, lr[t], t + 1, hp, ctx)
+        if now is None:
+            for update, wv, gv, state, lr, hp, _, _, _ in views:
+                update(wv, gv, state, lr[t], t + 1, hp, ctx)
+        else:                            # an update that evaluates points: its rows' offset
+            for update, wv, gv, state, lr, hp, _, lo, _ in views:
+                ctx.lo = lo
+                update(wv, gv, state, lr[t], t + 1, hp, ctx)
         if statebuf is not None:
             for _, _, gv, state, lr, hp, inspect, lo, hi in views:
                 for k, v in inspect(state, gv, lr[t], t + 1, hp).items():
@@ -611,15 +450,73 @@ def _run_block(scene, surface, groups, plan, n_rows, starts, block, record_grad,
 
     if final:
         pathbuf[0] = w
+    _finish_block(surface, out, c0, pathbuf, lossbuf, gradbuf, diverged, statebuf,
+                  settled if final else None)
+
+
+def _block_buffers(surface, out, c0, w, steps, record_grad):
+    """A block's path, loss (None: computed at the end) and gradient buffers, the path
+    and loss starting at ``w``: views of the outputs where rows are in user order,
+    else its own (stored by ``out.store``)."""
+    n_rows, n = w.shape[0], w.shape[2]
+    final = out.tol is not None          # keep only the last position (simulate_final)
+    cols = slice(c0, c0 + n)
+    if out.direct:               # rows in user order: compute straight into the outputs
+        pathbuf = out.path[..., cols]
+        gradbuf = out.grad[..., cols] if record_grad else None
+    else:
+        pathbuf = np.empty((1 if final else steps + 1, n_rows, 2, n))
+        gradbuf = np.empty((steps, n_rows, 2, n)) if record_grad else None
+    pathbuf[0] = w
+    lossbuf = None
+    if not final and n_rows * n >= WINDOW_LOSS_POINTS:
+        lossbuf = out.loss[..., cols] if out.direct else np.empty((steps + 1, n_rows, n))
+        lossbuf[0] = surface.value_xy(w[:, 0], w[:, 1])
+    return pathbuf, lossbuf, gradbuf
+
+
+def _finish_block(surface, out, c0, pathbuf, lossbuf, gradbuf, diverged, statebuf, settled):
+    """A block's losses (where not computed on the way), points frozen where the loss is
+    not finite, no gradient after a point froze; stored into ``out``."""
+    n_rows, n = pathbuf.shape[1], pathbuf.shape[3]
     if lossbuf is None:
         lossbuf = surface.value_xy(pathbuf[:, :, 0], pathbuf[:, :, 1])
         lossbuf = np.broadcast_to(lossbuf, (len(pathbuf), n_rows, n))
     if not np.isfinite(lossbuf).all():
         lossbuf = _freeze_nonfinite_loss(pathbuf, np.array(lossbuf), diverged)
     if gradbuf is not None and diverged.max() >= 0:      # a frozen point sees no gradient
-        after = (np.arange(steps)[:, None, None] >= diverged) & (diverged >= 0)
+        after = (np.arange(len(gradbuf))[:, None, None] >= diverged) & (diverged >= 0)
         np.copyto(gradbuf, 0.0, where=after[:, :, None])
-    out.store(c0, pathbuf, lossbuf, gradbuf, diverged, statebuf, settled if final else None)
+    out.store(c0, pathbuf, lossbuf, gradbuf, diverged, statebuf, settled)
+
+
+class _Evaluator:
+    """``evaluate(row, col, x, y)`` for an optimizer that evaluates points itself
+    (L-BFGS's line search): the loss and gradient at (x, y) as this step's update sees
+    them, with its minibatch (``idx``), its noise (``noise``, ``[rows, 2, C]``) and the
+    scene's clipping. The step loop sets ``idx`` and ``noise`` each step."""
+
+    def __init__(self, surface, clip):
+        self.surface, self.clip, self.idx, self.noise = surface, clip, None, None
+
+    def __call__(self, row, col, x, y, want_grad=True):
+        surface, idx = self.surface, self.idx
+        X, Y = np.array(x), np.array(y)
+        if idx is None:
+            f = float(surface.value_xy(X, Y))
+            gx, gy = surface.grad_xy(X, Y) if want_grad else (0.0, 0.0)
+        else:
+            f = float(sample_mean(surface.dataset.losses(X, Y, idx)))
+            gx, gy = surface.batch_grad_xy(X, Y, idx) if want_grad else (0.0, 0.0)
+        if not want_grad:
+            return f, 0.0, 0.0
+        gx, gy = float(gx), float(gy)
+        if self.noise is not None:
+            gx, gy = gx + float(self.noise[row, 0, col]), gy + float(self.noise[row, 1, col])
+        if self.clip is not None:
+            k = min(1.0, self.clip / max(math.sqrt(gx * gx + gy * gy), 1e-300))
+            gx, gy = gx * k, gy * k
+        return f, gx, gy
 
 
 def _shared(shape, dtype=np.float64, fill=None) -> np.ndarray:
