@@ -101,8 +101,8 @@ def _learning_rates(scene: Scene, segments) -> np.ndarray:
 def path_chunk(steps: int, rows: int) -> int:
     """Starts per block when whole paths are recorded and nothing random is drawn: as
     many as keep a block's path, loss and gradient buffers near 64 MB, a multiple of
-    CHUNK_STARTS, at most 16384 (Adam, 1M starts x 100 steps: 14 M point-steps/s with
-    2048 a block, 31 M with 16384)."""
+    CHUNK_STARTS, at most 16384 (Adam on a million starts runs about twice as fast with
+    16384 a block as with 2048: benchmarks.engine)."""
     fit = 64_000_000 // (40 * (steps + 1) * rows)
     return int(min(16384, max(CHUNK_STARTS, fit // CHUNK_STARTS * CHUNK_STARTS)))
 
@@ -114,7 +114,7 @@ def draws_random_numbers(scene: Scene) -> bool:
     return (scene.batch_size is not None
             or any(noise if o.noise is None else o.noise
                    for _, specs, noise in _segments(scene) for o in specs)
-            or any(o.name == "random_search" for o in scene.optimizers))
+            or any(OPTIMIZERS[o.name].random for o in scene.optimizers))
 
 
 def _noise_levels(specs, scene_noise, order):

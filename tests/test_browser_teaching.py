@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from optviz import OPTIMIZERS
 from optviz.scenarios import SCENARIOS
 from optviz.surfaces import SURFACES
 from optviz.web.controls import scenario_controls, scene_from_controls
@@ -166,6 +167,41 @@ def test_the_inspector_draws_gradient_and_step_arrows_at_a_scrubbed_frame(browse
         assert info["rate"][0] < info["rate"][1] * 10      # both adaptive rates are there
         shot(page, "inspector")
         assert page.console_errors == []
+
+
+def test_the_newest_optimizers_have_every_page_feature(browser, server_url):
+    """Rprop, ASGD, Adafactor, L-BFGS with its line search and Lion from a link: drawn,
+    their rules with their numbers, the inspector with ASGD's average (a diamond on the
+    plot) and L-BFGS's evaluations, and a link that brings them back."""
+    names = ["rprop", "asgd", "adafactor", "lbfgs_wolfe", "lion"]
+    query = f"surface=himmelblau&rows={','.join(names)}&steps=60"
+    page = open_at(browser, server_url, query)
+    try:
+        labels = [OPTIMIZERS[n].label for n in names]
+        wait_labels(page, labels)
+        page.wait_for_function("() => document.querySelectorAll('#equations mjx-container')"
+                               ".length >= 5", timeout=30000)
+        source = page.locator("#equations").inner_text()
+        for label in labels:
+            assert label in source
+        page.locator("#inspect input").check()
+        page.wait_for_function("() => window.__optvizDrawn && window.__optvizDrawn.inspect")
+        scrub_to(page, 5)
+        page.wait_for_function("() => window.__optvizArrows && window.__optvizArrows.frame === 5")
+        arrows = page.evaluate("() => window.__optvizArrows.arrows")
+        assert ("asgd", "average") in {(a["uid"], a["kind"]) for a in arrows}
+        table = page.locator("#inspector table")
+        assert table.locator("tbody tr").count() == 5
+        text = page.locator("#inspector").inner_text()
+        assert "more" in text and "average:" in text and "evals:" in text
+        helpers(page)
+        evals = page.evaluate("""() => { const r = window.__optvizDrawn.rows
+            .find(r => r.uid === 'lbfgs_wolfe'); return Array.from(__decode(r.evals)); }""")
+        assert max(evals) >= 2                     # the line search's trials were counted
+        assert page.console_errors == []
+        shot(page, "newest-optimizers")
+    finally:
+        page.close()
 
 
 def test_live_mode_changes_the_run_from_the_current_frame_on(browser, server_url):

@@ -71,3 +71,9 @@ def test_lbfgs_rows_with_and_without_line_search_step_as_they_would_alone():
         np.testing.assert_array_equal(together.state["evals"][i], alone.state["evals"][0])
     # the line search took more than one evaluation at some step; plain L-BFGS never does
     assert together.state["evals"][1].max() > 1 and together.state["evals"][0].max() == 1
+
+
+def test_the_inspector_shows_no_momentum_buffer_for_gd_beside_momentum():
+    run = simulate(Scene("bowl", ["gd", "momentum"], steps=5), record_state=True)
+    assert np.isnan(run.state["m"][0]).all()                 # GD: torch keeps none
+    assert np.isfinite(run.state["m"][1]).all() and (run.state["m"][1] != 0).any()

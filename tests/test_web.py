@@ -55,7 +55,8 @@ def test_row_overrides_and_duplicate_labels():
     rows = DEFAULT_ROWS[:1] + [{"uid": "gd~2", "on": True, "lr": 0.3},
                                {"uid": "adam", "on": True, "beta1": "0.5"}]
     s = scene_from_controls(controls(rows=rows))
-    assert s.labels == ["GD", "GD #2 (α=0.3)", "Adam"]
+    # the row that follows the α slider says its α too when a copy has its own
+    assert s.labels == ["GD (α=0.0316)", "GD #2 (α=0.3)", "Adam"]
     assert s.optimizers[1].hparams["lr"] == 0.3
     assert s.optimizers[2].hparams["betas"] == (0.5, 0.999)
 

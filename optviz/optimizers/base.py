@@ -224,6 +224,8 @@ class Optimizer:
     #: whether a row's options fit it
     fused: Callable | None = None
     fuses: Callable = lambda hp: True
+    #: draws random numbers of its own (random search: StepContext.rng, a stream per block)
+    random: bool = False
     #: weight decay applied to w (AdamW, Lion), not added to g
     decoupled_decay: bool = False
     #: surface evaluations per point and step beyond the gradient the engine takes:

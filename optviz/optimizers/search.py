@@ -52,5 +52,5 @@ def random_search_tex(x):
 ENTRIES = [
     Optimizer("random_search", "Random search", random_search_init, random_search_update,
               {"lr": lr_param(0.1)}, random_search_tex, step_us=10, color="#CC6677",
-              evaluations={"value": 1}),
+              evaluations={"value": 1}, random=True),
 ]

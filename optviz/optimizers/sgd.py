@@ -51,7 +51,11 @@ def sgd_update(w, g, s, lr, t, hp, ctx):
 
 
 def sgd_inspect(s, g, lr, t, hp):
-    return {"m": s.buf, "rate": lr} if active(hp, "momentum") else {"rate": lr}
+    if not active(hp, "momentum"):
+        return {"rate": lr}
+    # rows at momentum 0 (GD beside Momentum) keep no buffer in torch: none shown
+    m = s.buf if isinstance(hp.momentum, float) else np.where(hp.momentum == 0, np.nan, s.buf)
+    return {"m": m, "rate": lr}
 
 
 def sgd_tex(x):

@@ -279,14 +279,16 @@ def scene_from_controls(c: dict) -> Scene:
         start = tuple(_num("start", v, -lim, lim) for v in start)
     rows = parse_rows(c.get("rows"))
 
+    labels = [_label(r, rows, lr) for r in rows]    # (kept through live changes)
+
     def specs_for(lr, beta1, beta2):
         return [OptimizerSpec(
-            r.name, label=_label(r, rows),
+            r.name, label=label,
             schedule=ScheduleSpec("constant") if r.constant else None, noise=r.noise,
             **_hyper_for(r.name, r.lr if r.lr is not None else lr,
                          r.beta1 if r.beta1 is not None else beta1,
                          r.beta2 if r.beta2 is not None else beta2, r.weight_decay))
-            for r in rows]
+            for r, label in zip(rows, labels)]
 
     changes = [Change(step, specs_for(alpha(v["lr_log10"]), v["beta1"], v["beta2"]), v["noise"])
                for step, v in parse_changes(c.get("changes"), steps)]
@@ -356,14 +358,18 @@ def parse_changes(changes: Any, steps: int) -> list[tuple[int, dict]]:
     return out
 
 
-def _label(row: Row, rows: list[Row]) -> str:
-    """"Adam"; a copy is "Adam #2"; rows of one optimizer that differ say how."""
+def _label(row: Row, rows: list[Row], lr: float) -> str:
+    """"Adam"; a copy is "Adam #2"; rows of one optimizer that differ say how (their α
+    always, the knob's ``lr`` where a row follows it, when another row has its own)."""
     base = OPTIMIZERS[row.name].label
     if "~" in row.uid:
         base += f" #{row.uid.split('~', 1)[1]}"
-    if sum(r.name == row.name for r in rows) == 1:
+    same = [r for r in rows if r.name == row.name]
+    if len(same) == 1:
         return base
-    parts = [f"α={row.lr:g}" if row.lr is not None else None,
+    own_lr = row.lr if row.lr is not None else \
+        (lr if any(r.lr is not None for r in same) else None)
+    parts = [f"α={own_lr:g}" if own_lr is not None else None,
              f"β1={row.beta1:g}" if row.beta1 is not None else None,
              f"β2={row.beta2:g}" if row.beta2 is not None else None,
              f"σ={row.noise:g}" if row.noise is not None else None,
