@@ -399,13 +399,15 @@ def test_typing_a_formula_draws_its_contour_and_paths(page):
     # meta with these minima, or the picture to keep below would be the previous one)
     page.wait_for_function("() => (window.__optvizDrawn.marks || [])"
                            ".some(m => m[0] === 1.5 && m[1] === 2)")
-    # a bad formula: the message says what and where, the picture stays
+    # a bad formula: the message says what and where, the picture stays, and so does α
     drawn = ghosts(page)
+    alpha = page.locator("#lr-text").inner_text()
     page.locator("#formula").fill("x + 3*z")
     page.locator("#formula").press("Enter")
     page.wait_for_function("() => document.getElementById('formula-err').textContent"
                            ".includes(\"unknown name 'z' at column 7\")")
     assert ghosts(page) == drawn
+    assert page.locator("#lr-text").inner_text() == alpha
     page.locator("#formula").fill("__import__('os').system('ls')")
     page.locator("#formula").press("Enter")
     page.wait_for_function("() => document.getElementById('formula-err').textContent"

@@ -51,11 +51,22 @@ def test_the_default_page_has_an_empty_query_and_scenario_links_are_short():
     ("rows=gd:lr=x", "gd lr='x'"), ("rows=__import__", "unknown optimizer row"),
     ("rows=adam:zz=1", "no setting 'zz'"), ("live=5:lr=0.1", "live change"),
     ("scenario=nope", "unknown scenario"), ("x" * (MAX_QUERY + 1), "longer than"),
+    # values a link can carry that the page refuses: each falls back, the rest is kept
+    ("steps=-5", "steps: -5"), ("steps=-5&sigma=99&lr=0.1", "noise: 99"),
+    ("warmup=400&steps=100", "warmup: 400"), ("rows=gd:lr=-3,adam", "row:gd"),
+    ("surface=formula&f=x**", "formula:"), ("scenario=saddle&steps=0", "steps: 0"),
 ])
 def test_a_damaged_link_opens_a_working_page_and_says_what_was_ignored(query, says):
     c, problems = controls_from_query(query)
     assert any(says in p for p in problems), problems
     assert scene_from_controls(c).steps >= 1
+
+
+def test_a_damaged_link_keeps_what_was_right():
+    c, problems = controls_from_query("scenario=saddle&steps=-5&lr=0.1")
+    scene = scene_from_controls(c)
+    assert scene.steps == 200 and scene.optimizers[0].hparams["lr"] == 0.1  # saddle's; α kept
+    assert problems == ["link: steps: -5.0 is not a whole number in [1, 5000]; ignored"]
 
 
 @settings(max_examples=300, deadline=None)

@@ -224,7 +224,9 @@ def update(controls, click, rows, applied, inspect, check, start, key, live_on, 
     try:
         background, main, side, meta, new_key, scene = compute(controls, key)
     except ControlError as e:
-        return {**out, "errors": _errors(e)}
+        # the last good picture stays, and so do the controls it was drawn with (a bad
+        # formula moved the α slider to the rate suggested for nothing)
+        return {**dict.fromkeys(out, no_update), "errors": _errors(e)}
     if resume is not None:
         meta["resume"] = resume
     out.update(_surface_parts(scene.get_surface(), trigger, new_key != key, meta))

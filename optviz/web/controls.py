@@ -229,21 +229,7 @@ def scene_from_controls(c: dict) -> Scene:
     """
     if not isinstance(c, dict):
         raise ControlError("scene", "controls: expected an object")
-    surface = c.get("surface")
-    view: dict[str, float] = {}
-    if surface == FORMULA:              # the student's own: "formula:<text>", checked here
-        text = c.get("formula")
-        view = {**_formula_view(c.get("formula_view")),
-                **_formula_minima(c.get("formula_minima"))}
-        try:
-            surf = formula_surface(text if isinstance(text, str) else "", **view)
-        except FormulaError as e:
-            raise ControlError("formula", str(e)) from None
-        surface = surf.name
-    elif not isinstance(surface, str) or surface not in SURFACES:
-        raise ControlError("surface", f"surface: unknown surface {str(surface)[:40]!r}")
-    else:
-        surf = SURFACES[surface]
+    surface, surf, view = _surface_of(c)
     lo, hi = PAGE_LIMITS["lr_log10"]
     lr = alpha(_num("lr", c.get("lr_log10"), lo, hi))
     beta1 = _num("beta1", c.get("beta1"), *PAGE_LIMITS["beta"])
@@ -300,6 +286,23 @@ def scene_from_controls(c: dict) -> Scene:
                      batch_size=batch)
     except SceneError as e:             # the controls above should make this unreachable
         raise ControlError("scene", str(e)) from None
+
+
+def _surface_of(c: dict) -> tuple[str, Any, dict[str, float]]:
+    """(the Scene's surface name, the Surface, a formula's view box and minima)."""
+    surface = c.get("surface")
+    if surface == FORMULA:              # the student's own: "formula:<text>", checked here
+        text = c.get("formula")
+        view = {**_formula_view(c.get("formula_view")),
+                **_formula_minima(c.get("formula_minima"))}
+        try:
+            surf = formula_surface(text if isinstance(text, str) else "", **view)
+        except FormulaError as e:
+            raise ControlError("formula", str(e)) from None
+        return surf.name, surf, view
+    if not isinstance(surface, str) or surface not in SURFACES:
+        raise ControlError("surface", f"surface: unknown surface {str(surface)[:40]!r}")
+    return surface, SURFACES[surface], {}
 
 
 def _formula_view(text: Any) -> dict[str, float]:

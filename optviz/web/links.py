@@ -36,6 +36,7 @@ from .controls import (
     default_controls,
     row_name,
     scenario_controls,
+    scene_from_controls,
 )
 
 __all__ = ["query_from_controls", "controls_from_query", "MAX_QUERY"]
@@ -178,7 +179,39 @@ def controls_from_query(search: str | None) -> tuple[dict[str, Any], list[str]]:
             c["rows"] = rows
     if "live" in q:
         c["changes"] = _changes(q["live"], problems)
-    return c, problems
+    return _mend(c, _reference(q.get("scenario"), c["surface"]), problems), problems
+
+
+#: the setup's keys behind each control a ControlError names
+_CONTROL_KEYS = {"lr": ("lr_log10",), "beta1": ("beta1",), "beta2": ("beta2",),
+                 "noise": ("noise",), "steps": ("steps",), "seed": ("seed",),
+                 "schedule": ("schedule", "gamma", "step_size", "warmup"),
+                 "gamma": ("gamma",), "step_size": ("step_size",), "warmup": ("warmup",),
+                 "start": ("start",), "clip_norm": ("clip_norm",),
+                 "batch_size": ("batch_size",), "rows": ("rows",), "live": ("changes",),
+                 "formula": ("formula", "formula_view", "formula_minima")}
+
+
+def _mend(c: dict[str, Any], ref: dict[str, Any], problems: list[str]) -> dict[str, Any]:
+    """A damaged link still opens a working page: each value the page would refuse
+    (steps=-5, a warmup past the steps, a row's junk override) takes the value the link
+    started from, and ``problems`` says so."""
+    for _ in range(len(_CONTROL_KEYS) + 8):
+        try:
+            scene_from_controls(c)
+            return c
+        except ControlError as e:
+            if e.control.startswith("row:"):
+                uid = e.control[4:]
+                c["rows"] = [{"uid": r["uid"], "on": r.get("on", True)}
+                             if r.get("uid") == uid else r for r in c["rows"]]
+            elif e.control in _CONTROL_KEYS:
+                for key in _CONTROL_KEYS[e.control]:
+                    c[key] = ref.get(key)
+            else:
+                return c                  # (the page says what; nothing to fall back on)
+            problems.append(f"link: {e}; ignored")
+    return c
 
 
 def _rows(text: str, problems: list[str]) -> list[dict]:

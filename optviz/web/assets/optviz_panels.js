@@ -92,8 +92,10 @@
     // what some optimizers show beyond m, v and the rate (ASGD's average, L-BFGS's
     // evaluations): one more column, "name: value" (one number where x and y agree)
     var more = meta.rows.some(function (r) { return r.shows && Object.keys(r.shows).length; });
-    var html = '<div class="inspector-title">State after update t = ' + (t + 1) +
-      ' <span class="hint">(dashed arrow: −g, direction only; solid: the step taken)</span></div>' +
+    // the scrubber says "step k": this is the update from step k to step k + 1
+    var html = '<div class="inspector-title">Update t = ' + (t + 1) + ', step ' + t + ' → ' +
+      (t + 1) + ': the gradient at step ' + t + ', the step taken, the state after it' +
+      ' <span class="hint">(dashed arrow: −g, direction only; solid: the step)</span></div>' +
       "<table><thead><tr><th>row</th><th>−g</th><th>step Δw</th><th>m</th><th>v</th>" +
       '<th title="effective per-coordinate rate, e.g. α / (√v̂ + ε)">rate</th>' +
       (more ? "<th>more</th>" : "") + "</tr></thead><tbody>";
