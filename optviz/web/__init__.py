@@ -29,6 +29,7 @@ def create_app() -> Dash:
                background_callback_manager=manager,
                meta_tags=[{"name": "viewport",
                            "content": "width=device-width, initial-scale=1"}])
+    app.index_string = app.index_string.replace("<html>", '<html lang="en">', 1)
     # a static tree (not a function): Dash registers the component libraries when the
     # layout is assigned, in every gunicorn worker, before any script is requested
     app.layout = layout()

@@ -1,0 +1,86 @@
+/* optviz: what Dash's components leave for a screen reader and a keyboard to trip on,
+ * mended in the page as React renders it (a MutationObserver, once a frame at most):
+ *  - a dropdown's keyboard entry point is a hidden input (aria-hidden but focusable):
+ *    it is the control a keyboard reaches, so it is named and announced as a combobox;
+ *  - radio items and checklists are listboxes of options that wrap native inputs
+ *    (interactive inside interactive): the inputs are the controls, the wrappers plain;
+ *  - inputs and slider handles without a name take their field's label.
+ * axe-core (WCAG 2.1 A and AA) checks the result: tests/test_accessibility.py. */
+(function () {
+  "use strict";
+
+  /* sliders outside a labelled field */
+  var SLIDERS = {scrub: "animation step"};
+
+  /* the words of the label of el's field: a wrapping label's own text, not the value
+   * of the control inside it ("surface", not "surface Rosenbrock") */
+  function fieldLabel(el) {
+    var field = el.closest(".field, label, .override");
+    var label = field && (field.matches("label") ? field : field.querySelector("label, .label"));
+    if (!label) return "";
+    var words = label.cloneNode(true);
+    words.querySelectorAll(".dash-dropdown-wrapper, input, button, .dash-options-list, " +
+                           ".dash-slider-container").forEach(function (c) { c.remove(); });
+    return words.textContent.replace(/\s+/g, " ").trim();
+  }
+
+  function named(el) {
+    return el.getAttribute("aria-label") || el.getAttribute("aria-labelledby") ||
+      (el.labels && el.labels.length);
+  }
+
+  function mend(root) {
+    root.querySelectorAll(".dash-dropdown-focus-target").forEach(function (el) {
+      var button = el.parentNode.querySelector("button.dash-dropdown");
+      var open = button && button.getAttribute("aria-expanded") === "true" ? "true" : "false";
+      if (el.getAttribute("aria-hidden")) el.removeAttribute("aria-hidden");
+      if (el.getAttribute("role") !== "combobox") {
+        el.setAttribute("role", "combobox");
+        el.setAttribute("aria-haspopup", "listbox");
+      }
+      if (el.getAttribute("aria-expanded") !== open) el.setAttribute("aria-expanded", open);
+      var text = fieldLabel(el) || (button ? button.textContent.trim() : "");
+      if (text && !el.getAttribute("aria-label")) el.setAttribute("aria-label", text);
+    });
+    // (a dropdown's open menu is a real listbox of options: left alone)
+    root.querySelectorAll('.dash-checklist[role="listbox"], .dash-radioitems[role="listbox"]')
+      .forEach(function (list) {
+      list.setAttribute("role", list.classList.contains("dash-radioitems") ? "radiogroup" : "group");
+      var text = fieldLabel(list) || list.id;
+      if (text && !list.getAttribute("aria-label")) list.setAttribute("aria-label", text);
+    });
+    root.querySelectorAll(':is(.dash-checklist, .dash-radioitems) > ' +
+                          ':is([role="option"], [aria-selected])').forEach(function (opt) {
+      opt.removeAttribute("role");
+      opt.removeAttribute("aria-selected");
+    });
+    root.querySelectorAll('[role="slider"]').forEach(function (el) {
+      if (named(el)) return;
+      var box = el.closest("[id]");
+      var text = fieldLabel(el) || (box && SLIDERS[box.id]) || (box ? box.id : "");
+      if (text) el.setAttribute("aria-label", text);
+    });
+    root.querySelectorAll("input:not([type=hidden]), textarea, select").forEach(function (el) {
+      if (named(el)) return;
+      var text = fieldLabel(el) || el.getAttribute("placeholder") || el.name || "";
+      if (text) el.setAttribute("aria-label", text);
+    });
+  }
+
+  var pending = false;
+  function later() {
+    if (pending) return;
+    pending = true;
+    window.requestAnimationFrame(function () { pending = false; mend(document); });
+  }
+  function start() {
+    mend(document);
+    new MutationObserver(later).observe(document.body, {childList: true, subtree: true,
+                                                        attributes: true,
+                                                        attributeFilter: ["role", "aria-hidden",
+                                                                          "aria-selected",
+                                                                          "aria-expanded"]});
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();

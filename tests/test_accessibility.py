@@ -1,0 +1,78 @@
+"""WCAG 2.1 A and AA in real Chromium: axe-core (the npm package: `npm ci` installs it)
+injected into the page in each state a class meets, and no violation of impact serious
+or critical. The page's own fixes for what Dash's components leave are in
+optviz/web/assets/optviz_a11y.js."""
+import os
+import pathlib
+import time
+
+import pytest
+
+from .conftest import ROOT, _open
+
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+RULES = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+@pytest.fixture(scope="module")
+def axe_js() -> pathlib.Path:
+    if not AXE.exists():
+        msg = f"no axe-core at {AXE}: run `npm ci` in the repository"
+        if os.environ.get("CI"):
+            pytest.fail(msg)
+        pytest.skip(msg)
+    return AXE
+
+
+def violations(page, axe_js) -> list[str]:
+    """The serious and critical violations on the page as it is now."""
+    page.add_script_tag(path=str(axe_js))
+    result = page.evaluate("(rules) => axe.run(document, {runOnly: rules})", RULES)
+    return [f"{v['impact']} {v['id']}: {v['help']} "
+            f"({', '.join(str(n['target']) for n in v['nodes'][:3])})"
+            for v in result["violations"] if v["impact"] in ("serious", "critical")]
+
+
+def opened(browser, server_url, query="", size=(1280, 720), **context):
+    # the page's CSP allows no inline script; axe comes in as one (bypass_csp)
+    return _open(browser, server_url + ("?" + query if query else ""), *size,
+                 bypass_csp=True, **context)
+
+
+@pytest.mark.parametrize("query, size", [
+    ("", (1280, 720)), ("scenario=saddle", (1280, 720)), ("", (1920, 1080)),
+    ("scenario=all-optimizers", (390, 844)),
+], ids=["default", "scenario", "wide", "phone"])
+def test_no_serious_violation(browser, server_url, axe_js, query, size):
+    context = {"is_mobile": True, "has_touch": True} if size[0] < 500 else {}
+    page = opened(browser, server_url, query, size, **context)
+    try:
+        assert violations(page, axe_js) == []
+    finally:
+        page.close()
+
+
+def test_no_serious_violation_in_the_formula_error_state(browser, server_url, axe_js):
+    page = opened(browser, server_url, "surface=formula&f=x%2By**2")
+    try:
+        page.locator("#formula").fill("x + 3*z")
+        page.locator("#formula").press("Enter")
+        page.wait_for_function("() => document.getElementById('formula-err').textContent"
+                               ".includes('unknown name')")
+        assert violations(page, axe_js) == []
+    finally:
+        page.close()
+
+
+def test_no_serious_violation_with_an_explore_result(browser, server_url, axe_js):
+    # (a setup of its own: a cached result would not show the finished state's parts)
+    page = opened(browser, server_url, f"rows=gd,momentum&steps={500 + time.time_ns() % 300}")
+    try:
+        page.locator(".explore summary").click()
+        page.get_by_text("learning-rate sweep", exact=True).click()
+        page.locator("#ex-run").click()
+        page.wait_for_function("() => document.getElementById('ex-status').textContent"
+                               ".startsWith('learning-rate sweep')", timeout=60000)
+        assert violations(page, axe_js) == []
+    finally:
+        page.close()
