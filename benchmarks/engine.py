@@ -26,7 +26,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from optviz import OPTIMIZERS, OptimizerSpec, Scene, buffers, simulate
-from optviz.engine import THREADS, _path_chunk
+from optviz.engine import THREADS
+from optviz.plan import path_chunk
 from optviz.surfaces import SURFACES
 
 
@@ -159,7 +160,7 @@ def main(argv=None) -> None:
     starts = np.random.default_rng(0).uniform((-2, -1), (2, 3), (n, 2))
     scene = Scene("rosenbrock", [OptimizerSpec("adam", lr=0.01)], starts=starts, steps=steps)
     work = n * steps
-    chunk = _path_chunk(steps, 1)          # the engine's blocks for this scene
+    chunk = path_chunk(steps, 1)          # the engine's blocks for this scene
     # one run of simulate first, timed apart: the first multi-GB allocation in a process
     # can stall for seconds in the kernel (transparent huge pages compacting memory on
     # first touch; 5.7 s against 0.28 s for 1.6 GB measured here), which is the machine,

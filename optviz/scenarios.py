@@ -96,11 +96,13 @@ _LIST = [
         {"lr": 0.05, "beta1": 0.0}),
     Scenario(
         "bias-correction", "Adam's bias correction",
-        "The moments start at zero, so without correction the first steps are scaled by "
-        "(1 − β₁)/√(1 − β₂) ≈ 3.2: about 3.2 α per coordinate instead of α. Bias correction "
-        "divides that start-up bias out; scrub through the first steps to compare.",
-        Scene("ill_conditioned", [O("adam", lr=0.1), O("adam_nobias", lr=0.1)], steps=50),
-        {"lr": 0.1, "beta1": 0.9, "beta2": 0.999}),
+        "Started 1.5 from the minimum with α = 1: the moments start at zero, so without the "
+        "correction the first step is (1 − β₁)/√(1 − β₂) ≈ 3.2 α per coordinate and jumps "
+        "far past the minimum, while Adam's corrected first step is α and lands beside it. "
+        "Scrub through the first steps to compare; the corrected run stays ahead to the end.",
+        Scene("bowl", [O("adam", lr=1.0), O("adam_nobias", lr=1.0)], starts=[(1.5, 1.5)],
+              steps=40),
+        {"lr": 1.0, "beta1": 0.9, "beta2": 0.999}),
     Scenario(
         "weight-decay", "Weight decay: Adam + L2 vs AdamW",
         "Adam's weight_decay adds λw to the gradient, which the adaptive denominator then "

@@ -114,3 +114,10 @@ def test_no_function_of_the_web_layer_is_longer_than_a_screen():
                 if lines > 80:
                     long.append(f"{path.name}:{node.name} ({lines} lines)")
     assert long == []
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in (ROOT.parent / "benchmarks").glob("*.py")
+                                        if p.stem != "__init__"))
+def test_every_benchmark_imports(name):
+    """The benchmarks read the engine's internals: a rename there must not break them."""
+    importlib.import_module(f"benchmarks.{name}")

@@ -83,8 +83,8 @@ def test_equations_substitute_the_rows_numbers():
     adam = scenario_scene("bias-correction").optimizers[0]
     tex = equation(adam)
     assert r"0.9\,m_t + 0.1\,g_t" in tex and r"0.999\,v_t + 0.001\,g_t^2" in tex
-    assert r"\frac{0.1}{\sqrt{\hat v} + 10^{-8}}" in tex
-    assert r"\alpha_t\;(\alpha = 0.1)" in equation(adam, scheduled=True)
+    assert r"\frac{1}{\sqrt{\hat v} + 10^{-8}}" in tex
+    assert r"\alpha_t\;(\alpha = 1)" in equation(adam, scheduled=True)
     # a coefficient of 1 is not written: the slide's w - H^-1 g, not w - 1 H^-1 g
     newton, adadelta, half = Scene(optimizers=[      # Newton and Adadelta default to lr 1
         "newton", "adadelta", OptimizerSpec("newton", lr=0.5)]).optimizers

@@ -111,12 +111,20 @@ def test_noise_ball_grows_with_noise_and_shrinks_with_decay():
     assert run.lr[3, -1] < 0.05 * run.lr[2, -1]
 
 
-def test_bias_correction_first_step_alpha_vs_3_alpha():
+def test_bias_correction_first_step_alpha_vs_3_alpha_and_the_correction_wins():
     run = _run("bias-correction")
     lr = run.lr[0, 0]
+    start = run.path[0, 0, 0]
     first = np.abs(run.path[:, 0, 1] - run.path[:, 0, 0])
     assert np.allclose(first[0], lr, rtol=1e-6)
     assert np.allclose(first[1], lr * 0.1 / np.sqrt(0.001), rtol=1e-6)
+    # α lands beside the minimum; 3.2 α jumps past it, farther than it started
+    assert (np.abs(run.path[0, 0, 1]) < 0.5 * np.abs(start)).all()
+    assert (np.sign(run.path[1, 0, 1]) == -np.sign(start)).all()
+    assert (np.abs(run.path[1, 0, 1]) > np.abs(start)).all()
+    # no student reads "the correction hurts": it is ahead at the end and most of the way
+    loss = run.loss[:, 0]
+    assert loss[0, -1] < 0.2 * loss[1, -1] and (loss[0, 1:] < loss[1, 1:]).mean() > 0.6
 
 
 def test_weight_decay_l2_minimizes_the_regularized_loss_adamw_does_not():

@@ -109,8 +109,11 @@ def query_from_controls(c: dict[str, Any]) -> str:
             out[key] = _fmt(c[name])
     if (c.get("schedule") or "constant") != (ref.get("schedule") or "constant"):
         out["sched"] = c["schedule"]
-    if c.get("start") is not None and list(c["start"]) != list(ref.get("start") or []):
-        out["start"] = ",".join(_fmt(float(v)) for v in c["start"])
+    start = c.get("start")
+    if start is None and ref.get("start") is not None and c["surface"] in SURFACES:
+        start = SURFACES[c["surface"]].default_start   # (the scenario's start is another)
+    if start is not None and list(start) != list(ref.get("start") or []):
+        out["start"] = ",".join(_fmt(float(v)) for v in start)
     rows = [_row_text(r) for r in c.get("rows") or [] if r.get("on")]
     if rows != [_row_text(r) for r in ref["rows"] if r.get("on")]:
         out["rows"] = ",".join(rows)
