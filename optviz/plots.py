@@ -168,11 +168,14 @@ def _layout_figure(data, surface, view):
                            "zaxis": {"title": {"text": "log₁₀ L (shifted)"}},
                            "aspectmode": "manual", "aspectratio": {"x": 1, "y": 1, "z": 0.6}}
     else:
+        # one unit of x is one unit of y (gradients look perpendicular to the contours,
+        # a round bowl looks round): the plot area takes the view box's shape
         layout["xaxis"] = {"range": [x0, x1], "title": {"text": _text("x (w₁)")},
                            "fixedrange": False, "showgrid": False, "zeroline": False,
-                           "autorange": False}
+                           "autorange": False, "constrain": "domain"}
         layout["yaxis"] = {"range": [y0, y1], "title": {"text": _text("y (w₂)")},
-                           "showgrid": False, "zeroline": False, "autorange": False}
+                           "showgrid": False, "zeroline": False, "autorange": False,
+                           "scaleanchor": "x", "scaleratio": 1, "constrain": "domain"}
     return {"data": data, "layout": layout}
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from optviz import OPTIMIZERS
 
-from .conftest import ARTIFACTS
+from .conftest import ARTIFACTS, _open
 from .test_web import _page_rows_store
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -269,6 +269,25 @@ def test_a_row_can_be_duplicated_and_overridden(page):
     first = next(n for n in rows if n.startswith("GD (α="))
     assert "GD #2 (α=0.3)" in rows and rows["GD #2 (α=0.3)"]["x"][3] != rows[first]["x"][3]
     assert page.console_errors == []
+
+
+SCALES = """() => ['#graph', '#graph-bg'].map(id => {
+    const l = document.querySelector(id + ' .js-plotly-plot')._fullLayout;
+    return [(l.xaxis.range[1] - l.xaxis.range[0]) / l.xaxis._length,
+            (l.yaxis.range[1] - l.yaxis.range[0]) / l.yaxis._length,
+            l.xaxis._offset, l.xaxis._length, l.yaxis._offset, l.yaxis._length]; })"""
+
+
+@pytest.mark.parametrize("query", ["", "surface=rosenbrock", "surface=data_sigmoid_net"])
+def test_one_unit_of_x_is_one_unit_of_y(browser, server_url, query):
+    """Honest geometry: the ill-conditioned bowl (20 x 10) and Rosenbrock (4 x 4) drawn
+    to scale, the paths' plot and the contour under it on the very same axes."""
+    page = _open(browser, server_url + ("?" + query if query else ""), 1280, 720)
+    try:
+        (xs, ys, *box), (bxs, bys, *bbox) = page.evaluate(SCALES)
+        assert abs(xs - ys) < 1e-3 * ys and (xs, ys, box) == (bxs, bys, bbox)
+    finally:
+        page.close()
 
 
 def test_phone_viewport_still_shows_the_plot(phone):

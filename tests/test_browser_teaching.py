@@ -328,23 +328,25 @@ def test_a_plain_load_runs_once_and_back_to_the_bare_address_resets(browser, ser
 
 
 def test_downloads_csv_and_json_match_the_plotted_run(browser, server_url):
+    STEPS = SCENARIOS["bias-correction"].scene.steps
     with scenario_page(browser, server_url, "bias-correction") as page:
         shown = ghosts(page)
         with page.expect_download() as dl:
             page.locator("#dl-csv").click()
         rows = list(csv.DictReader(io.StringIO(open(dl.value.path()).read())))
         assert dl.value.suggested_filename == "optviz-run.csv"
-        assert len(rows) == 2 * 51
+        assert len(rows) == 2 * (STEPS + 1)
         assert set(rows[0]) == {"row", "label", "optimizer", "settings", "step", "x", "y",
                                 "loss", "lr"}
         adam = [r for r in rows if r["optimizer"] == "adam"]
-        assert [abs(float(r["x"]) - x) < 1e-5 for r, x in zip(adam, shown[0]["x"])] == [True] * 51
+        close = [abs(float(r["x"]) - x) < 1e-5 for r, x in zip(adam, shown[0]["x"])]
+        assert close == [True] * (STEPS + 1)
         assert json.loads(adam[0]["settings"])["betas"] == [0.9, 0.999]
         with page.expect_download() as dl:
             page.locator("#dl-json").click()
         data = json.load(open(dl.value.path()))
         assert [r["label"] for r in data["rows"]] == ["Adam", "Adam (no bias correction)"]
-        assert data["scene"]["steps"] == 50 and len(data["rows"][1]["y"]) == 51
+        assert data["scene"]["steps"] == STEPS and len(data["rows"][1]["y"]) == STEPS + 1
         assert abs(data["rows"][1]["y"][7] - shown[1]["y"][7]) < 1e-5
 
 
@@ -390,7 +392,12 @@ def test_typing_a_formula_draws_its_contour_and_paths(page):
     page.locator("#formula-view").fill("0, 2, -0.5, 3")
     page.locator("#formula-view").press("Enter")
     wait_changed(page, drawn)
-    assert page.evaluate("() => __gd().layout.xaxis.range") == [0, 2]
+    # the view box is in view, one unit of x as long as one unit of y
+    xr, yr, xlen, ylen = page.evaluate("() => { const l = __gd()._fullLayout; return "
+                                       "[l.xaxis.range, l.yaxis.range, l.xaxis._length, "
+                                       "l.yaxis._length]; }")
+    assert xr[0] <= 0 and xr[1] >= 2 and yr[0] <= -0.5 and yr[1] >= 3
+    assert abs((xr[1] - xr[0]) / xlen - (yr[1] - yr[0]) / ylen) < 1e-3 * (yr[1] - yr[0]) / ylen
     # and its minima marked by hand (kept where put: not a stationary point)
     page.locator("#formula-minima").fill("1.5, 2")
     page.locator("#formula-minima").press("Enter")

@@ -312,6 +312,26 @@
       return;
     }
     var xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, pad = 6;
+    var wrap0 = legend.parentNode;
+    // Beside the plot where its shape leaves room (one unit of x is one unit of y, so a
+    // square view box leaves the wide plot's sides free): there it covers nothing. Only
+    // for a long legend; a short one sits in the corner that hides least.
+    legend.classList.remove("legend-beside");
+    var spare = wrap0.clientWidth - (xa._offset + xa._length) - 2 * pad;
+    if (meta.rows.length > 8 && spare >= 150) {
+      legend.classList.add("legend-beside");
+      legend.style.maxWidth = spare + "px";
+      legend.style.maxHeight = ya._length + "px";
+      if (legend.offsetWidth <= spare && legend.offsetHeight <= ya._length) {
+        legend.style.top = ya._offset + "px";
+        legend.style.left = (xa._offset + xa._length + pad) + "px";
+        legend.style.right = legend.style.bottom = "auto";
+        legend.dataset.corner = "beside";
+        return;
+      }
+      legend.classList.remove("legend-beside");
+    }
+    legend.style.maxWidth = legend.style.maxHeight = "";
     var w = legend.offsetWidth, h = legend.offsetHeight;
     var left = xa._offset + pad, right = xa._offset + xa._length - pad - w;
     var top = ya._offset + pad, bottom = ya._offset + ya._length - pad - h;
