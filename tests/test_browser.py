@@ -306,15 +306,28 @@ def test_phone_viewport_still_shows_the_plot(phone):
     assert phone.console_errors == []
 
 
-@pytest.mark.parametrize("size", [(1280, 720)])
+MAIN = ["#graph", "#play", "#lr", "#beta1", "#beta2", "#noise", "#schedule", "#steps"]
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1920, 1080)])
 def test_projector_size_shows_plot_and_main_controls_without_scrolling(browser, server_url,
                                                                         size):
-    from .conftest import _open
+    from optviz.scenarios import SCENARIOS
     pg = _open(browser, server_url, *size)
     try:
-        for sel in ["#graph", "#play", "#lr"]:
-            box = pg.locator(sel).bounding_box()
-            assert box["y"] + box["height"] <= size[1], sel
+        for name in [None, *SCENARIOS]:
+            if name:                        # each scenario from the menu, as in a lecture
+                pg.goto(f"{server_url}?scenario={name}")
+                pg.wait_for_function("() => window.__optvizDrawn", timeout=30000)
+            for sel in MAIN:
+                box = pg.locator(sel).bounding_box()
+                assert box["y"] >= 0 and box["y"] + box["height"] <= size[1], (name, sel)
+            # the page scrolls, not a column of its own
+            assert pg.evaluate("() => { const a = document.querySelector('.controls'); "
+                               "return a.scrollHeight <= a.clientHeight + 1 && "
+                               "getComputedStyle(a).overflowY !== 'auto'; }"), name
+        pg.goto(server_url)
+        pg.wait_for_function("() => window.__optvizDrawn", timeout=30000)
         assert pg.locator("#graph").bounding_box()["height"] > 380
         # the toolbar under the animation controls is one row, not two
         tops = pg.evaluate("Array.from(document.querySelectorAll('.toolbar > *:not(:empty)'),"

@@ -105,22 +105,6 @@ def planes(s, w, g) -> SimpleNamespace:
     return p
 
 
-def norm2(x, y):
-    r"""The 2-norm of the vectors (x, y) as torch computes a 2-vector's ``norm(2)``:
-    :math:`\sqrt{\mathrm{fma}(y, y, x^2)}`, the fused multiply-add emulated exactly
-    (Dekker's product and Knuth's sum; NumPy has no fma). Plain ``sqrt(x*x + y*y)``
-    differs in the last bit for 8 % of vectors, which a long path amplifies."""
-    xx, p = x * x, y * y
-    c = 134217729.0 * y                                   # Veltkamp split of y
-    yh = c - (c - y)
-    yl = y - yh
-    e = ((yh * yh - p) + 2 * yh * yl) + yl * yl           # y*y = p + e exactly
-    s = xx + p
-    b = s - xx
-    t = (xx - (s - b)) + (p - b)                          # xx + p = s + t exactly
-    return np.sqrt(s + (t + e))
-
-
 def no_state(w, hp):
     return SimpleNamespace()
 

@@ -106,10 +106,10 @@ def lbfgs_init(w, hp):
 class _Point:
     """One point's L-BFGS state (torch's ``state`` of the parameter)."""
 
-    __slots__ = ("n_iter", "d", "t", "dirs", "stps", "ro", "h_diag", "prev_g")
+    __slots__ = ("n_iter", "d", "t", "dirs", "stps", "ro", "h_diag", "prev_g", "stalled")
 
     def __init__(self):
-        self.n_iter, self.d, self.t, self.prev_g = 0, None, None, None
+        self.n_iter, self.d, self.t, self.prev_g, self.stalled = 0, None, None, None, False
         self.dirs, self.stps, self.ro, self.h_diag = [], [], [], 1.0
 
 
@@ -151,6 +151,12 @@ def _lbfgs_point(p, x, g, lr, history, search, ctx, row, col):
     """One iteration at one point: (function evaluations, step taken along p.d or 0)."""
     if max(abs(g[0]), abs(g[1])) <= TOLERANCE_GRAD:
         return 1, 0.0
+    if p.stalled and g == p.prev_g:
+        # torch would find y = 0 (no new pair), the same direction and again no descent:
+        # the same outcome without the two-loop recursion over the whole history
+        p.n_iter += 1
+        p.t = lr
+        return 1, 0.0
     p.n_iter += 1
     if p.n_iter == 1:
         p.d, p.dirs, p.stps, p.ro, p.h_diag = (-g[0], -g[1]), [], [], [], 1.0
@@ -178,7 +184,8 @@ def _lbfgs_point(p, x, g, lr, history, search, ctx, row, col):
     p.prev_g = g
     p.t = min(1.0, 1.0 / (abs(g[0]) + abs(g[1]))) * lr if p.n_iter == 1 else lr
     gtd = _dot(g, p.d)
-    if gtd > -TOLERANCE_CHANGE:
+    p.stalled = gtd > -TOLERANCE_CHANGE
+    if p.stalled:
         return 1, 0.0
     if search != "strong_wolfe":
         return 1, p.t

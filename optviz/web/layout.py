@@ -182,7 +182,8 @@ def layout() -> html.Div:
         html.Main(className="main", children=[
             html.Section(className="plot-col", children=[
                 _graph(), _animation(), *_below_the_plot()]),
-            html.Aside(className="controls", children=[*_rows(), *_settings()]),
+            # the knobs a class turns while watching first, then the optimizer rows
+            html.Aside(className="controls", children=[*_settings(), *_rows()]),
         ]),
         *_stores(),
     ])
@@ -330,6 +331,10 @@ def _settings() -> list:
                       **{"data-reference": REFERENCE_NOISE}),
             error_id=ID.noise_err,
             hint=f"gradient + σ·N(0, I); as a batch size: ({REFERENCE_NOISE:g} / σ)²"),
+        _field("steps", "T", dcc.Input(id=ID.steps, type="number", min=1,
+                                       max=PAGE_LIMITS["steps"][1], step=1,
+                                       value=DEFAULTS["steps"], debounce=True,
+                                       className="num"), error_id=ID.steps_err),
         html.Div(id=ID.batch_box, style={"display": "none"}, children=[
             _field("minibatch size", "b", dcc.Input(
                 # (no min: the browser would turn 0 into "empty", the full
@@ -354,10 +359,6 @@ def _settings() -> list:
                                                  step=1, value=DEFAULTS["warmup"],
                                                  debounce=True, className="num")]),
             ]), error_id=ID.schedule_err),
-        _field("steps", "T", dcc.Input(id=ID.steps, type="number", min=1,
-                                       max=PAGE_LIMITS["steps"][1], step=1,
-                                       value=DEFAULTS["steps"], debounce=True,
-                                       className="num"), error_id=ID.steps_err),
         _field("noise seed", "", html.Div(className="inline", children=[
             dcc.Input(id=ID.seed, type="number", min=0, step=1, value=DEFAULTS["seed"],
                       debounce=True, className="num"),
