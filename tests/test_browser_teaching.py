@@ -574,3 +574,29 @@ def test_the_html_export_plays_offline(browser, server_url, tmp_path):
         assert errors == []
     finally:
         context.close()
+
+
+def test_the_plot_has_a_text_alternative_kept_current(browser, server_url):
+    """A table of every row's outcome and one polite announcement per run (the legend,
+    which changes every frame, is hidden from screen readers)."""
+    page = open_at(browser, server_url, "scenario=lr-diagnostics")
+    try:
+        wait_labels(page, scenario_scene_on_page("lr-diagnostics").labels)
+        assert page.locator("#legend").get_attribute("aria-hidden") == "true"
+        assert page.locator("#run-summary").get_attribute("aria-live") == "polite"
+        page.wait_for_function("() => document.getElementById('run-summary').textContent"
+                               ".startsWith('Run of 3 optimizers over 500 steps')")
+        cells = page.evaluate("() => Array.from(document.querySelectorAll('#results tbody tr'),"
+                              " tr => Array.from(tr.cells, c => c.textContent))")
+        assert [c[0] for c in cells] == scenario_scene_on_page("lr-diagnostics").labels
+        assert cells[2][3] != "–" and cells[0][3] == "–"        # α = 0.51 diverged
+        assert cells[1][2] != "–"                                # 0.48 converged, at a step
+        assert "1 diverged" in page.locator("#run-summary").inner_text()
+        before = page.locator("#run-summary").inner_text()
+        page.goto(server_url + "?scenario=ill-conditioned")
+        page.wait_for_function("(b) => document.getElementById('run-summary').textContent"
+                               " !== b && document.getElementById('run-summary').textContent"
+                               ".startsWith('Run of 3')", arg=before)
+        assert page.console_errors == []
+    finally:
+        page.close()

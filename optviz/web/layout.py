@@ -46,6 +46,7 @@ class ID:
     play, step_back, step_fwd, restart = "play", "step-back", "step-fwd", "restart"
     scrub, speed, frame_text = "scrub", "speed", "frame-text"
     legend = "legend"
+    results, summary = "results", "run-summary"   # the plot's text alternative (optviz.js)
     meta, start, fig_key, drawn, side = "meta", "start", "fig-key", "drawn", "side"
     errors = "errors"
     # scenarios, links, live tweaks, inspector, equations, downloads
@@ -241,7 +242,8 @@ def _graph() -> html.Div:
                               "modeBarButtonsToRemove": ["lasso2d", "select2d",
                                                          # uploads to Plotly Cloud
                                                          "sendChartToCloud"]}),
-            html.Div(id=ID.legend, className="legend", **{"aria-live": "polite"}),
+            # (it changes every frame while playing: the run's summary speaks instead)
+            html.Div(id=ID.legend, className="legend", **{"aria-hidden": "true"}),
         ])
     )
 
@@ -270,8 +272,15 @@ def _animation() -> html.Div:
 
 
 def _below_the_plot() -> list:
-    """Toolbar, inspector, gradient check, status, side plots, data, Explore, equations."""
+    """Toolbar, inspector, gradient check, status, side plots, data, Explore, equations,
+    and the plot's text alternative: a table of every row's outcome (filled by
+    assets/optviz.js) and a polite announcement when a run changes."""
     return [
+        html.Div(id=ID.summary, className="sr-only", role="status",
+                 **{"aria-live": "polite"}),
+        html.Details(className="results-box", children=[
+            html.Summary("results table (the plot in words)"),
+            html.Div(id=ID.results)]),
         _toolbar(),
         html.Div(id=ID.inspector, className="inspector"),   # assets/optviz.js
         html.Div(id=ID.gradcheck, className="inspector"),   # assets/optviz.js

@@ -296,7 +296,40 @@
     legend.classList.toggle("legend-many", rows.length > 16);
     if (state.legendFor !== meta) {               // once per run: no jumping while it plays
       state.legendFor = meta;
+      describeRun(meta);
       placeLegend(legend, meta);
+    }
+  }
+
+  /* The plot in words, once per run: a table of every row's final loss, the step its
+   * loss first came within 1e-6 of the minimum's or the step it diverged, and a short
+   * polite announcement of the best row (a screen reader hears a run change once, not
+   * every frame of the animation). */
+  function describeRun(meta) {
+    var table = document.getElementById("results"), say = document.getElementById("run-summary");
+    if (!table && !say) return;
+    var offset = meta.loss_offset || 0, best = null, html = "<table><thead><tr><th>row</th>" +
+      "<th>final loss</th><th>L − L* ≤ 10⁻⁶ from step</th><th>diverged at step</th>" +
+      "</tr></thead><tbody>";
+    meta.rows.forEach(function (r) {
+      var L = decode(r.loss), reached = "–";
+      for (var j = 0; j < L.length; j++) {
+        if (L[j] - offset <= 1e-6) { reached = String(j); break; }
+      }
+      var final = r.final_loss;
+      if (r.diverged_at < 0 && final != null && (best === null || final < best.final)) {
+        best = {label: r.label, final: final};
+      }
+      html += '<tr data-uid="' + escapeHtml(r.uid) + '"><td>' + escapeHtml(r.label) + "</td><td>" +
+        (final == null ? "–" : fmt(final)) + "</td><td>" + reached + "</td><td>" +
+        (r.diverged_at >= 0 ? r.diverged_at : "–") + "</td></tr>";
+    });
+    if (table) table.innerHTML = html + "</tbody></table>";
+    if (say) {
+      var diverged = meta.rows.filter(function (r) { return r.diverged_at >= 0; }).length;
+      say.textContent = "Run of " + meta.rows.length + " optimizers over " + meta.steps +
+        " steps" + (best ? "; lowest final loss: " + best.label + ", " + fmt(best.final) : "") +
+        (diverged ? "; " + diverged + " diverged" : "") + ".";
     }
   }
 
