@@ -415,6 +415,12 @@ def test_typing_a_formula_draws_its_contour_and_paths(page):
                            ".includes(\"unknown name 'z' at column 7\")")
     assert ghosts(page) == drawn
     assert page.locator("#lr-text").inner_text() == alpha
+    # one whose start lies outside its domain: said so, nothing drawn over the picture
+    page.locator("#formula").fill("log(x - 1) + y**2")
+    page.locator("#formula").press("Enter")
+    page.wait_for_function("() => document.getElementById('formula-err').textContent"
+                           ".includes('not finite at the start')")
+    assert ghosts(page) == drawn
     page.locator("#formula").fill("__import__('os').system('ls')")
     page.locator("#formula").press("Enter")
     page.wait_for_function("() => document.getElementById('formula-err').textContent"

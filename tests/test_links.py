@@ -7,7 +7,12 @@ from hypothesis import strategies as st
 
 from optviz import OptimizerSpec, Scene
 from optviz.scenarios import SCENARIOS, scenario_scene
-from optviz.web.controls import default_controls, scenario_controls, scene_from_controls
+from optviz.web.controls import (
+    ControlError,
+    default_controls,
+    scenario_controls,
+    scene_from_controls,
+)
 from optviz.web.equations import equation
 from optviz.web.links import MAX_QUERY, controls_from_query, query_from_controls
 
@@ -100,3 +105,16 @@ def test_the_equation_panel_puts_each_equation_on_its_own_line_flush_left():
     assert momentum == ("**Momentum**\n\n$$\\begin{aligned}&m_{t+1} = 0.9\\,m_t - 0.001\\,g_t"
                         " \\\\ &w_{t+1} = w_t + m_{t+1}\\end{aligned}$$")
     assert gd.endswith("$$\\begin{aligned}&w_{t+1} = w_t - 0.001\\,g_t\\end{aligned}$$")
+
+
+@pytest.mark.parametrize("formula", ["exp(exp(x*y))", "log(x) + y**2"])
+def test_a_formula_not_finite_at_the_start_is_refused_and_a_link_to_it_still_opens(formula):
+    c = {**default_controls("formula"), "formula": formula}
+    with pytest.raises(ControlError, match="not finite at the start") as e:
+        scene_from_controls(c)
+    assert e.value.control == "formula"
+    # from a start where it is finite, it runs
+    assert scene_from_controls({**c, "start": [1.0, 0.5]}).steps >= 1
+    back, problems = controls_from_query(query_from_controls(c))
+    assert any("not finite at the start" in p for p in problems)
+    assert scene_from_controls(back).steps >= 1

@@ -20,6 +20,8 @@ import numbers
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from ..formula import FormulaError, formula_surface
 from ..optimizers import OPTIMIZERS
 from ..scenarios import SCENARIOS
@@ -263,6 +265,8 @@ def scene_from_controls(c: dict) -> Scene:
         if not isinstance(start, (list, tuple)) or len(start) != 2:
             raise ControlError("start", "start: expected a point [x, y]")
         start = tuple(_num("start", v, -lim, lim) for v in start)
+    if surface.startswith("formula:"):
+        _finite_at(surf, start, "formula" if c.get("start") is None else "start")
     rows = parse_rows(c.get("rows"))
 
     labels = [_label(r, rows, lr) for r in rows]    # (kept through live changes)
@@ -286,6 +290,20 @@ def scene_from_controls(c: dict) -> Scene:
                      batch_size=batch)
     except SceneError as e:             # the controls above should make this unreachable
         raise ControlError("scene", str(e)) from None
+
+
+def _finite_at(surf, start, control: str) -> None:
+    """A formula must be finite at the start, with a finite gradient: every row would
+    'diverge' at its first step, and the page would draw nothing."""
+    x, y = np.array(float(start[0])), np.array(float(start[1]))
+    with np.errstate(all="ignore"):
+        values = [surf.value_xy(x, y), *surf.grad_xy(x, y)]
+    if not all(np.isfinite(v).all() for v in values):
+        raise ControlError(control, f"{control}: L(x, y) or its gradient is not finite at the "
+                                    f"start ({float(start[0]):.4g}, {float(start[1]):.4g}): "
+                                    "it overflows there or is outside its domain (log or sqrt "
+                                    "of a negative number); click a start where it is finite, "
+                                    "or change the formula or its view")
 
 
 def _surface_of(c: dict) -> tuple[str, Any, dict[str, float]]:
