@@ -335,3 +335,14 @@ def test_projector_size_shows_plot_and_main_controls_without_scrolling(browser, 
         assert len(tops) >= 7 and max(tops) - min(tops) < 10
     finally:
         pg.close()
+
+
+def test_past_four_rows_the_paths_differ_without_colour(page):
+    """Six rows: each path has its own dash pattern, shown in its legend swatch."""
+    dashes = page.evaluate("() => window.__optvizDrawn.rows.map((r, i, rows) => "
+                           "JSON.stringify(window.__optvizDashOf(rows, i)))")
+    assert len(dashes) == 6 and len(set(dashes)) == 6
+    swatches = page.evaluate("() => Array.from(document.querySelectorAll('#legend .legend-row'),"
+                             " r => (r.querySelector('line') || {getAttribute: () => ''})"
+                             ".getAttribute('stroke-dasharray'))")
+    assert swatches[0] == "" and all(swatches[1:]) and len(set(swatches[1:])) == 5

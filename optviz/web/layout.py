@@ -278,13 +278,13 @@ def _below_the_plot() -> list:
     return [
         html.Div(id=ID.summary, className="sr-only", role="status",
                  **{"aria-live": "polite"}),
-        html.Details(className="results-box", children=[
-            html.Summary("results table (the plot in words)"),
-            html.Div(id=ID.results)]),
         _toolbar(),
         html.Div(id=ID.inspector, className="inspector"),   # assets/optviz.js
         html.Div(id=ID.gradcheck, className="inspector"),   # assets/optviz.js
         html.Div(id=ID.status, className="status", role="alert"),
+        html.Details(className="results-box", children=[
+            html.Summary("results table (the plot in words)"),
+            html.Div(id=ID.results)]),
         html.Div(className="side", children=[
             dcc.Graph(id=ID.loss, className="side-graph",
                       config={"displayModeBar": False}),

@@ -183,8 +183,10 @@
     ctx.lineWidth = 3.5;
     paths.forEach(function (p, i) {
       ctx.strokeStyle = rows[i].color;
+      ctx.setLineDash(dashOf(rows, i));
       line(p[0], p[1], Math.min(k, p[0].length - 1));
     });
+    ctx.setLineDash([]);
     if (meta.start) {                               // the start, an open circle
       ctx.beginPath();
       ctx.arc(X(meta.start[0]), Y(meta.start[1]), 7, 0, 2 * Math.PI);
@@ -274,6 +276,23 @@
     });
   }
 
+  /* Past four rows each path also has its own dash pattern (its legend swatch shows it),
+   * so that rows stay apart without colour: a projector's washed-out colours, a
+   * colour-blind student, a black-and-white printout. */
+  var DASHES = [[], [12, 5], [3, 4], [14, 4, 3, 4], [7, 3], [2, 7], [16, 3, 3, 3, 3, 3]];
+  function dashOf(rows, i) { return rows.length > 4 ? DASHES[i % DASHES.length] : []; }
+  window.__optvizDashOf = dashOf;
+
+  function swatch(rows, i) {
+    var r = rows[i], dash = dashOf(rows, i);
+    if (!dash.length) {
+      return '<span class="swatch" style="background:' + escapeHtml(r.color) + '"></span>';
+    }
+    return '<svg class="swatch-line" width="26" height="10" aria-hidden="true"><line x1="1" y1="5" ' +
+      'x2="25" y2="5" stroke="' + escapeHtml(r.color) + '" stroke-width="3.5" ' +
+      'stroke-dasharray="' + dash.join(" ") + '"/></svg>';
+  }
+
   function drawLegend(meta, k) {
     var legend = document.getElementById("legend");
     if (!legend) return;
@@ -287,7 +306,7 @@
                 : '<span class="warn">diverges at step ' + r.diverged_at + "</span>")
         : "";
       html += '<div class="legend-row" data-uid="' + escapeHtml(r.uid) + '">' +
-        '<span class="swatch" style="background:' + escapeHtml(r.color) + '"></span>' +
+        swatch(rows, j) +
         '<span class="legend-label">' + escapeHtml(r.label) + "</span>" +
         (gone ? "" : '<span class="legend-loss">L = ' + fmt(L) + "</span>") + note + "</div>";
     }
