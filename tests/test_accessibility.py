@@ -9,6 +9,7 @@ import time
 import pytest
 
 from .conftest import ROOT, _open
+from .test_browser_teaching import run_explore
 
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 RULES = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -68,11 +69,7 @@ def test_no_serious_violation_with_an_explore_result(browser, server_url, axe_js
     # (a setup of its own: a cached result would not show the finished state's parts)
     page = opened(browser, server_url, f"rows=gd,momentum&steps={500 + time.time_ns() % 300}")
     try:
-        page.locator(".explore summary").click()
-        page.get_by_text("learning-rate sweep", exact=True).click()
-        page.locator("#ex-run").click()
-        page.wait_for_function("() => document.getElementById('ex-status').textContent"
-                               ".startsWith('learning-rate sweep')", timeout=60000)
+        run_explore(page, "learning-rate sweep")
         assert violations(page, axe_js) == []
     finally:
         page.close()

@@ -533,16 +533,21 @@ def test_a_basin_map_runs_in_the_background_with_progress_and_loads_a_start(brow
         page.close()
 
 
+def run_explore(page, kind: str) -> None:
+    """Open Explore, choose ``kind`` (its label), run it and wait for its result."""
+    page.locator(".explore summary").click()
+    page.get_by_text(kind, exact=True).click()
+    page.locator("#ex-run").click()
+    page.wait_for_function("(kind) => document.getElementById('ex-status').textContent"
+                           ".startsWith(kind)", arg=kind, timeout=60000)
+
+
 def test_a_heatmap_of_the_default_rows_varies_gds_momentum(browser, server_url):
     # the default rows start with GD, which has no beta1: the heatmap is GD with momentum
     # (this answered 500 and left the box empty before)
     page = open_at(browser, server_url, f"steps={300 + int(time.time() * 1000) % 200}")
     try:
-        page.locator(".explore summary").click()
-        page.get_by_text("lr × β heatmap", exact=True).click()
-        page.locator("#ex-run").click()
-        page.wait_for_function("() => document.getElementById('ex-status').textContent"
-                               ".startsWith('lr × β heatmap')", timeout=60000)
+        run_explore(page, "lr × β heatmap")
         title, kinds = page.evaluate(
             "() => { const g = document.querySelector('#ex-graph .js-plotly-plot'); "
             "return [g.layout.title.text, g.data.map(d => d.type)]; }")

@@ -135,9 +135,7 @@ def lbfgs_update(w, g, s, lr, t, hp, ctx):
     """
     wolfe = hp.line_search_fn
     for r, row in enumerate(s.points):
-        a = _row(lr, r) if isinstance(lr, np.ndarray) else lr
-        history = int(_row(hp.history_size, r))
-        search = _row(wolfe, r) if isinstance(wolfe, np.ndarray) else wolfe
+        a, history, search = _row(lr, r), int(_row(hp.history_size, r)), _row(wolfe, r)
         for j, p in enumerate(row):
             x, gr = (float(w[r, 0, j]), float(w[r, 1, j])), (float(g[r, 0, j]), float(g[r, 1, j]))
             evals, tau = _lbfgs_point(p, x, gr, a, history, search, ctx, ctx.lo + r, j)

@@ -15,6 +15,8 @@ How the global controls reach the optimizer rows (each row may override them):
 """
 from __future__ import annotations
 
+import copy
+import functools
 import math
 import numbers
 from dataclasses import dataclass
@@ -403,7 +405,13 @@ def _label(row: Row, rows: list[Row], lr: float) -> str:
 # -- scenarios: a Scene in the engine's units, as the page's controls ------------------------
 
 def scenario_controls(name: str) -> dict[str, Any]:
-    """The full page setup of scenario ``name`` (KeyError if unknown)."""
+    """The full page setup of scenario ``name`` (KeyError if unknown): a copy of the
+    translation made once per scenario (links compare every page setup with it)."""
+    return copy.deepcopy(_scenario_controls(name))
+
+
+@functools.cache
+def _scenario_controls(name: str) -> dict[str, Any]:
     s = SCENARIOS[name]
     return {**controls_for_scene(s.scene, s.knobs), "scenario": name}
 
