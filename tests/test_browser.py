@@ -110,9 +110,10 @@ def test_each_checkbox_shows_and_hides_its_trace(page):
     names = [r["name"] for r in ghosts(page)]
     assert "GD" not in names and len(names) == 5
     assert "GD" not in legend(page).split("\n")[0]
-    page.get_by_text("more optimizers").click()
+    page.get_by_text("more optimizers").click()            # drawn when first opened
     now = ghosts(page)
     page.get_by_label("AdamW", exact=True).check()
+    assert page.locator("#more-rows .opt-row").count() == len(OPTIMIZERS) - 6
     wait_changed(page, now)
     names = [r["name"] for r in ghosts(page)]
     assert "AdamW" in names and len(names) == 6
@@ -140,7 +141,7 @@ def test_moving_the_lr_slider_changes_the_paths(page):
     body = json.loads(sent.value.post_data)
     assert not any(isinstance(i, list) for i in body["inputs"])
     store = next(i["value"] for i in body["inputs"] if i["id"] == "rows-store")
-    assert store == _page_rows_store() and len(store) == len(OPTIMIZERS)
+    assert store == _page_rows_store() and len(store) == 6    # "more optimizers" unopened
     assert page.console_errors == []
 
 
@@ -204,8 +205,12 @@ def test_3d_toggle_shows_a_surface(page):
     rows, cols = page.evaluate(GRID_ROWS, "graph-bg")
     assert rows > 50 and cols == rows
     page.get_by_label("3-D").check()
-    page.wait_for_function("() => document.querySelector('#graph .js-plotly-plot')"
-                           ".data[0].type === 'surface'")
+    # drawn by the full Plotly bundle, fetched for it (the page starts with the cartesian
+    # one, which has no surface: the scene would stay empty)
+    page.wait_for_function("() => { const gd = document.querySelector('#graph .js-plotly-plot');"
+                           " return window.__optvizPlotlyFull && gd._fullLayout.scene &&"
+                           " gd._fullData[0].type === 'surface' && gd._fullData[0].visible"
+                           " && gd.querySelector('.gl-container canvas'); }")
     assert page.evaluate(GRID_ROWS, "graph") == [rows, cols]
     assert page.evaluate("document.querySelector('#graph .js-plotly-plot').data[4].type") \
         == "scatter3d"
@@ -218,7 +223,38 @@ def test_3d_toggle_shows_a_surface(page):
     shot(page, "3d")
     page.get_by_label("2-D").check()
     page.wait_for_function(f"() => {overlay} !== 'none'")
+    before = ghosts(page)                          # 2-D again, with the full bundle
+    set_slider(page, "lr", "ArrowRight", 5)
+    wait_changed(page, before)
     assert page.console_errors == []
+
+
+def test_the_first_picture_waits_for_neither_3d_plotly_nor_mathjax(browser, server_url):
+    """A fresh tab draws the paths with Plotly's cartesian bundle and no MathJax; the
+    update rules are typeset after the picture, a row's rule when its settings open."""
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    asked = []
+    page.on("request", lambda r: asked.append(r.url.split("?")[0].rsplit("/", 1)[-1]))
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(server_url)
+    page.wait_for_function("() => window.__optvizDrawn", timeout=60000)
+    at_picture = list(asked)
+    assert "vendor-plotly-cartesian.min.js" in at_picture
+    assert "plotly.min.js" not in at_picture and "async-mathjax.js" not in at_picture
+    assert page.locator("#more-rows .opt-row").count() == 0      # drawn when opened
+    page.wait_for_function("() => document.querySelectorAll('#equations mjx-container')"
+                           ".length >= 6", timeout=30000)
+    assert "plotly.min.js" not in asked                            # 2-D only: never
+    settings = page.locator("details.row-settings").nth(5)         # Adam's
+    assert settings.locator(".row-eq mjx-container").count() == 0
+    settings.locator("summary").click()
+    settings.locator(".row-eq mjx-container").wait_for(timeout=10000)
+    # typeset, not LaTeX source, and no NaN sizes (MathJax typesetting in a hurry)
+    assert "\\" not in settings.locator(".row-eq").inner_text()
+    assert errors == []
+    context.close()
 
 
 def test_diverging_lr_shows_diverged_label_and_no_nan(page):

@@ -226,3 +226,21 @@ def test_compose_file_runs_the_web_a_celery_worker_and_redis():
     assert services["web"]["build"] == services["worker"]["build"] == "."
     import app
     assert hasattr(app, "celery_app")       # the name the worker command imports
+
+
+def test_the_vendored_plotly_bundle_is_the_installed_plotly_js_and_is_served():
+    """The page starts with Plotly's cartesian bundle (optviz/web/assets), the 3-D view
+    with the full one plotly ships: the two must be the same plotly.js version, or a
+    plotly upgrade would mix versions on one page."""
+    from plotly.offline import get_plotlyjs_version
+
+    from optviz.web import ASSETS, create_app
+    path = os.path.join(ASSETS, "vendor-plotly-cartesian.min.js")
+    with open(path, encoding="utf-8") as f:
+        head = f.read(300)
+    assert f"plotly.js (cartesian - minified) v{get_plotlyjs_version()}" in head
+    client = create_app().server.test_client()
+    r = client.get("/assets/vendor-plotly-cartesian.min.js")
+    assert r.status_code == 200 and len(r.data) == os.path.getsize(path)
+    page = client.get("/").data.decode()        # fetched by the graphs, not on the page
+    assert "vendor-plotly" not in page and "optviz.js" in page

@@ -247,22 +247,23 @@ def client():
     return app.server.test_client()
 
 
-def _page_rows_store(rows=DEFAULT_ROWS):
+def _page_rows_store(rows=DEFAULT_ROWS, more=False):
     """The rows store as the page's rowsStore (assets/optviz.js) fills it for ``rows``:
-    every row panel of the page (the setup's rows, then every other optimizer, off),
-    each control's type and value, read off the layout's own components. (A new copy
-    each call; the layout is read once per ``rows``: the load benchmark sends thousands.)"""
-    return json.loads(_rows_store_json(json.dumps(rows)))
+    every row panel of the page (the setup's rows; with ``more``, as once "more
+    optimizers" has been opened, then every other optimizer, off), each control's type
+    and value, read off the layout's own components. (A new copy each call; the layout
+    is read once per ``rows``: the load benchmark sends thousands.)"""
+    return json.loads(_rows_store_json(json.dumps(rows), more))
 
 
 @functools.lru_cache(maxsize=16)
-def _rows_store_json(rows_json):
+def _rows_store_json(rows_json, more):
     from optviz.web.callbacks import _ROW_KEYS
     from optviz.web.layout import rows_children
 
     store = {}
-    shown, more = rows_children(json.loads(rows_json))
-    for c in _components(shown + more):
+    shown, rest = rows_children(json.loads(rows_json))
+    for c in _components(shown + (rest if more else [])):
         cid = getattr(c, "id", None)
         if isinstance(cid, dict) and cid.get("type") in _ROW_KEYS:
             store.setdefault(cid["row"], {"row": cid["row"]})[cid["type"]] = \
@@ -326,7 +327,7 @@ def test_a_hostile_rows_store_gets_a_message_and_keeps_the_picture(client, store
 def test_the_rows_store_reads_as_the_page_rows():
     from optviz.web.callbacks import _rows_from
     from optviz.web.controls import parse_rows
-    store = _page_rows_store()
+    store = _page_rows_store(more=True)
     assert [r["row"] for r in store[:6]] == [r["uid"] for r in DEFAULT_ROWS] and \
         len(store) == len(OPTIMIZERS)
     rows = _rows_from(store)
@@ -345,6 +346,8 @@ def test_a_link_draws_the_row_panels_again_only_when_they_differ():
     from optviz.web.links import controls_from_query
     rows = controls_from_query("lr=0.1&steps=200")[0]["rows"]      # the default rows
     assert _shows_rows(_page_rows_store(), rows)
+    assert _shows_rows(_page_rows_store(more=True), rows)        # "more" opened
+    assert not _shows_rows(_page_rows_store(more=True)[:8], rows)   # part of it: junk
     other = controls_from_query("rows=gd,sgd:mu=0:sigma=0.5,adam")[0]["rows"]
     assert _shows_rows(_page_rows_store(other), other)
     assert not _shows_rows(_page_rows_store(), other)
@@ -359,6 +362,25 @@ def test_a_link_draws_the_row_panels_again_only_when_they_differ():
     assert not _shows_rows(store, rows)
     for junk in (None, "x", [1, 2], [{"row": "gd"}] * 300, {}):
         assert not _shows_rows(junk, rows)
+
+
+def test_more_optimizers_are_drawn_when_first_opened():
+    """The panels under "more optimizers" are not in the page's first layout; opening it
+    draws every optimizer not listed, off, once."""
+    from dash.exceptions import PreventUpdate
+
+    from optviz.web.callbacks import more_rows
+    from optviz.web.layout import layout
+    ids = {str(getattr(c, "id", "")) for c in _components(layout())}
+    assert not any("'row': 'adamw'" in i for i in ids) and any("'row': 'adam'" in i for i in ids)
+    panels = more_rows(True, _page_rows_store())
+    uids = [p.id["row"] for p in panels]
+    assert uids == [n for n in OPTIMIZERS if n not in {r["uid"] for r in DEFAULT_ROWS}]
+    assert all(p.id["type"] == "row" for p in panels)
+    for closed_or_drawn in ((False, _page_rows_store()), (True, _page_rows_store(more=True))):
+        with pytest.raises(PreventUpdate):
+            more_rows(*closed_or_drawn)
+    assert len(more_rows(True, "junk")) == len(OPTIMIZERS)       # untrusted: all, bounded
 
 
 def test_main_callback_over_http(client):

@@ -26,6 +26,9 @@ def create_app() -> Dash:
     manager, celery_app = background_manager()
     app = Dash(__name__, title="optviz: optimizers racing on a loss surface",
                assets_folder=ASSETS, update_title=None,
+               # served, not put on the page: Plotly's cartesian bundle, which
+               # assets/optviz.js has Dash's graphs fetch instead of the full one
+               assets_ignore=r"^vendor-",
                background_callback_manager=manager,
                meta_tags=[{"name": "viewport",
                            "content": "width=device-width, initial-scale=1"}])

@@ -15,6 +15,7 @@ from dash.exceptions import PreventUpdate
 from ..cost import CostError, Deadline
 from ..cost import check as check_cost
 from ..engine import draws_random_numbers, simulate
+from ..optimizers import OPTIMIZERS
 from ..scenarios import SCENARIOS
 from ..surfaces import SURFACES
 from . import exports, figures
@@ -30,7 +31,15 @@ from .controls import (
     suggested_lr_log10,
 )
 from .equations import equation
-from .layout import ID, ROW_FIELDS, ROW_NUMBERS, page_rows, row_panel, rows_children
+from .layout import (
+    ID,
+    ROW_FIELDS,
+    ROW_NUMBERS,
+    more_children,
+    page_rows,
+    row_panel,
+    rows_children,
+)
 from .links import controls_from_query, query_from_controls
 
 __all__ = ["register", "compute", "ERROR_SLOTS"]
@@ -61,7 +70,10 @@ def _shows_rows(store, rows: list[dict]) -> bool:
             return float(v) if ok else None
         return (row.get("uid"), bool(row.get("on")), bool(row.get("constant")),
                 *(number(row.get(k)) for k in ROW_NUMBERS))
-    return [shown(r) for r in page] == [shown(r) for r in page_rows(rows)]
+    # (the panels under "more optimizers" are there once it has been opened)
+    expected = [shown(r) for r in page_rows(rows)]
+    return len(page) in (len(rows), len(expected)) and \
+        [shown(r) for r in page] == expected[:len(page)]
 
 
 def _rows_from(store) -> Any:
@@ -285,7 +297,7 @@ def _surface_parts(surf, trigger, new_figure: bool, meta) -> dict:
 
 # -- links and scenarios ---------------------------------------------------------------------------
 
-def apply(link, scenario, page):
+def apply(link, scenario, page, more_open):
     """A link (on load, back / forward; it arrives only when it differs from the setup
     on the screen, see assets/optviz.js) or a scenario from the menu -> every control.
     A plain load of the bare address asks nothing: the layout is that setup."""
@@ -298,8 +310,11 @@ def apply(link, scenario, page):
     changes = setup.get("changes") or []
     hyper = {k: setup[k] for k in LIVE_CONTROLS}
     shown = {**setup, **(changes[-1][1] if changes else {})}   # the sliders: latest
-    rows, more = (no_update, no_update) if _shows_rows(page, setup["rows"]) \
-        else rows_children(setup["rows"])
+    if _shows_rows(page, setup["rows"]):
+        rows, more = no_update, no_update
+    else:
+        rows = rows_children(setup["rows"])[0]
+        more = more_children(r["uid"] for r in setup["rows"]) if more_open is True else []
     name = setup.get("scenario")
     return dict(
         controls={k: shown.get(k) for k in CONTROLS} | {"view": setup.get("view") or "2d"},
@@ -307,6 +322,15 @@ def apply(link, scenario, page):
         live={"base": hyper, "changes": changes},
         scenario=name, caption=SCENARIOS[name].caption if name in SCENARIOS else "",
         applied=time.time(), note="; ".join(problems))
+
+
+def more_rows(is_open, page):
+    """The other optimizers' panels, the first time "more optimizers" opens."""
+    listed = [r.get("uid") for r in _rows_from(page) or [] if isinstance(r, dict)] \
+        if isinstance(page, list) else []
+    if is_open is not True or all(n in listed for n in OPTIMIZERS):
+        raise PreventUpdate                       # closed, or drawn already
+    return more_children(listed)
 
 
 # -- downloads ------------------------------------------------------------------------------------
@@ -370,6 +394,7 @@ def register(app) -> None:
     app.callback(**_APPLY)(apply)
     app.callback(*_DOWNLOAD, prevent_initial_call=True)(download)
     app.callback(*_DUPLICATE, prevent_initial_call=True)(duplicate)
+    app.callback(*_MORE, prevent_initial_call=True)(more_rows)
     register_clientside(app)
 
 
@@ -409,8 +434,15 @@ _APPLY = dict(
         scenario=Output(ID.scenario, "value"), caption=Output(ID.caption, "children"),
         applied=Output(ID.applied, "data"), note=Output(ID.link_note, "children")),
     inputs=dict(link=Input(ID.link, "data"), scenario=Input(ID.scenario, "value")),
-    state=dict(page=State(ID.rows_store, "data")),
+    state=dict(page=State(ID.rows_store, "data"), more_open=State(ID.more, "open")),
     prevent_initial_call=True)
+
+
+#: "more optimizers" opened: its panels
+_MORE = (
+    Output(ID.more_rows, "children", allow_duplicate=True),
+    Input(ID.more, "open"),
+    State(ID.rows_store, "data"))
 
 
 #: the download buttons

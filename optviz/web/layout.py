@@ -60,7 +60,8 @@ class ID:
     live, live_store, inspect, query, link = "live", "live-store", "inspect", "query", "link"
     pushed = "pushed"
     copy_link, equations, inspector = "copy-link", "equations", "inspector"
-    csv, json, download, more_rows = "dl-csv", "dl-json", "download", "more-rows"
+    csv, json, download = "dl-csv", "dl-json", "download"
+    more, more_rows = "more", "more-rows"
     html, python = "dl-html", "dl-py"
     rows_store = "rows-store"          # every row control, gathered in the browser
 
@@ -68,7 +69,7 @@ class ID:
 #: Row controls (pattern-matching ids {"type": ..., "row": uid}).
 ROW_FIELDS = {"on": "row-on", "lr": "row-lr", "beta1": "row-b1", "beta2": "row-b2",
               "noise": "row-noise", "weight_decay": "row-wd", "constant": "row-const",
-              "dup": "row-dup", "err": "row-err", "box": "row"}
+              "dup": "row-dup", "err": "row-err", "box": "row", "eq": "row-eq"}
 #: The row settings that are numbers (the others: on, constant)
 ROW_NUMBERS = ("lr", "beta1", "beta2", "noise", "weight_decay")
 
@@ -118,13 +119,15 @@ def row_panel(uid: str, on: bool, values: dict | None = None) -> html.Div:
                       options=[{"label": html.Span([html.Span(className="swatch"),
                                                     opt.label + copy]), "value": "on"}],
                       value=["on"] if on else [], className="row-check"),
-        html.Details(className="row-settings", open=any(
+        html.Details(className="row-settings", **{"data-tex": opt.latex}, open=any(
                 values.get(k) not in (None, "", False) for k in ROW_NUMBERS + ("constant",)),
             children=[
             html.Summary("settings", title=f"{opt.label}: own α, μ/β₁, β₂, σ instead of the "
                                            "global sliders"),
             html.Div(className="overrides", children=overrides),
-            dcc.Markdown(f"${opt.latex}$", mathjax=True, className="row-eq")]),
+            # the rule (data-tex above), typeset when the settings open: assets/optviz.js
+            dcc.Markdown("", id={"type": ROW_FIELDS["eq"], "row": uid}, mathjax=False,
+                         className="row-eq")]),
         html.Button("duplicate", id={"type": ROW_FIELDS["dup"], "row": uid},
                     className="dup", title=f"Add another {opt.label} row to compare settings"),
         html.Div(id={"type": ROW_FIELDS["err"], "row": uid}, className="error", role="alert"),
@@ -143,6 +146,14 @@ def rows_children(rows: list[dict]) -> tuple[list, list]:
     optimizers under "more optimizers" (see page_rows)."""
     panels = [row_panel(r["uid"], bool(r.get("on")), r) for r in page_rows(rows)]
     return panels[:len(rows)], panels[len(rows):]
+
+
+def more_children(listed) -> list:
+    """The panels under "more optimizers": every optimizer not among the ``listed`` uids,
+    off. They are drawn when "more optimizers" first opens, not with the page: 17 panels
+    are half of the page's components and a fifth of the browser's work before the first
+    picture."""
+    return [row_panel(n, False) for n in OPTIMIZERS if n not in set(listed)]
 
 
 def _toolbar() -> html.Div:
@@ -299,19 +310,21 @@ def _below_the_plot() -> list:
         explore_panel(),
         html.Section(className="equations-box", children=[
             html.H2("Update rules"),
-            dcc.Markdown(id=ID.equations, mathjax=True, className="equations")]),
+            # MathJax (700 KB of script) after the first picture: see assets/optviz.js
+            dcc.Markdown(id=ID.equations, mathjax=False, className="equations")]),
     ]
 
 
 def _rows() -> list:
     """The optimizer rows: the lecture's six shown, the others under "more"."""
-    shown, rest = rows_children([{"uid": n, "on": True} for n in DEFAULT_OPTIMIZERS])
+    shown, _ = rows_children([{"uid": n, "on": True} for n in DEFAULT_OPTIMIZERS])
     return [
         html.H2("Optimizers", className="optimizers-head"),
         html.Div(id=ID.rows, className="rows", children=shown),
-        html.Details(className="more", children=[
+        html.Details(id=ID.more, className="more", children=[
             html.Summary("more optimizers"),
-            html.Div(id=ID.more_rows, className="rows", children=rest)]),
+            # filled when it first opens (more_children)
+            html.Div(id=ID.more_rows, className="rows", children=[])]),
     ]
 
 

@@ -85,10 +85,58 @@
     if (player.playing) requestAnimationFrame(tick);
   }
 
+  /* Plotly: Dash's graphs fetch it from window._dashPlotlyJSURL when the first graph is
+   * drawn. Here they are handed Plotly's cartesian bundle (vendor-plotly-cartesian.min.js
+   * beside this file: a third of the full one to fetch and parse, so the first picture
+   * comes sooner); the 3-D view needs the full bundle (WebGL surface and scatter3d),
+   * fetched when a student picks 3-D (or a 3-D figure arrives first), and the main graph
+   * is drawn again with it. Dash's graphs call window.Plotly each time: they all move
+   * over. */
+  var script = document.currentScript && document.currentScript.src;
+  var CARTESIAN = script ? script.replace(/optviz\.js(\?.*)?$/, "vendor-plotly-cartesian.min.js") : null;
+  var FULL = null;                                // Dash's own address of the full bundle
+  Object.defineProperty(window, "_dashPlotlyJSURL", {
+    configurable: true,
+    get: function () { return CARTESIAN && !window.__optvizPlotlyFull ? CARTESIAN : FULL; },
+    set: function (url) { FULL = url; },
+  });
+  var fullPlotly = null;                          // a promise, once asked for
+  function loadFullPlotly() {
+    if (!fullPlotly) {
+      fullPlotly = new Promise(function (resolve, reject) {
+        var s = document.createElement("script");
+        s.src = FULL;
+        s.async = true;
+        s.onload = function () { window.__optvizPlotlyFull = true; resolve(); };
+        s.onerror = function (e) { fullPlotly = null; reject(e); };
+        document.head.appendChild(s);
+      });
+    }
+    return fullPlotly;
+  }
+  document.addEventListener("change", function (ev) {   // 3-D picked: fetch while the
+    var t = ev.target;                                   // server computes the run
+    if (t && t.value === "3d" && t.closest && t.closest("#view")) loadFullPlotly();
+  });
+
+  function wants3d(gd) { return !!(gd.layout && gd.layout.scene) && !window.__optvizPlotlyFull; }
+
   /* the figures arrive with the data; Plotly may not have drawn them yet */
   function renderWhenReady(k, tries) {
     var gd = plot("graph");
     var ready = gd && gd._fullLayout && gd.data;
+    if (ready && wants3d(gd)) {                   // a 3-D figure, drawn by the 2-D bundle
+      var canvas = gd.parentNode.querySelector("canvas.optviz-frame");
+      if (canvas) canvas.style.display = "none";
+      loadFullPlotly().then(function () {
+        var now = plot("graph");
+        if (!now || !now.layout || !now.layout.scene) return;   // back to 2-D meanwhile
+        window.Plotly.react(now, now.data, now.layout).then(function () {
+          renderWhenReady(state.k === null ? k : state.k, 0);
+        });
+      });
+      return;
+    }
     if (ready) {
       if (!gd.__optvizHooked) {
         gd.__optvizHooked = true;
@@ -132,10 +180,59 @@
     });
   }
 
+  /* MathJax (700 KB of script, ~300 ms to start and typeset) is fetched only once the
+   * first picture is on the screen and the browser is idle: the update rules are handed
+   * over then (equationsLater), a row's rule when its settings open (its LaTeX waits in
+   * the settings' data-tex, out of the page, until then). (Typeset while the page was
+   * still settling, MathJax's start and Dash's own typeset of the same math ran at once
+   * and measured the rules as NaN.) */
+  function idle(fn) {
+    if (window.requestIdleCallback) window.requestIdleCallback(fn, {timeout: 3000});
+    else setTimeout(fn, 500);
+  }
+  function typesetRow(details) {
+    var set = window.dash_clientside && window.dash_clientside.set_props;
+    var el = details.querySelector(".row-eq");
+    if (!set || !el || !el.id || el.classList.contains("typeset")) return;
+    var id;
+    try { id = JSON.parse(el.id); } catch (e) { return; }   // Dash's id of {type, row}
+    el.classList.add("typeset");
+    idle(function () {
+      set(id, {children: "$" + details.getAttribute("data-tex") + "$", mathjax: true,
+               className: "row-eq typeset"});
+    });
+  }
+  function typesetShown() {
+    document.querySelectorAll("details.row-settings[open]").forEach(typesetRow);
+  }
+  document.addEventListener("toggle", function (ev) {   // (toggle does not bubble)
+    var d = ev.target;
+    if (d.open && d.matches && d.matches("details.row-settings")) typesetRow(d);
+    // Dash's html.Details does not report its toggles: "more optimizers" draws its
+    // panels when first opened (callbacks.more_rows)
+    var set = window.dash_clientside && window.dash_clientside.set_props;
+    if (d.id === "more" && set) set("more", {open: d.open});
+  }, true);
+
+  /* the side plots of a new run, once its paths are on the screen (three more Plotly
+   * graphs drawn before them put off the first picture by a fifth) */
+  function flushSide() {
+    var figs = state.side, set = window.dash_clientside.set_props;
+    if (!figs || !set) return;
+    state.side = null;
+    set("loss-plot", {figure: figs[0]});
+    set("lr-plot", {figure: figs[1]});
+    set("gnorm-plot", {figure: figs[2]});
+  }
+
   function render(k) {
     var gd = plot("graph");
     if (!state.meta || !gd || !gd._fullLayout) return;
     state.k = k;
+    if (state.typesetFor !== state.meta) {        // once per run, after its picture
+      state.typesetFor = state.meta;
+      setTimeout(typesetShown, 50);
+    }
     var canvas = gd.parentNode.querySelector("canvas.optviz-frame");
     if (gd._fullLayout.scene) {                     // 3-D: Plotly draws the paths; the
       if (canvas) canvas.style.display = "none";    // 2-D overlay must not linger on top
@@ -144,6 +241,7 @@
       if (canvas) canvas.style.display = "";
       draw2d(gd, state.meta, k);
     }
+    if (state.side) setTimeout(flushSide, 0);
     drawCursors(k);
     drawLegend(state.meta, k);
     var text = document.getElementById("frame-text");
@@ -502,13 +600,9 @@
        * paths of the new run are on the screen */
       sidePlots: function (figs) {
         if (!figs || figs.length !== 3) return [no_update(), no_update(), no_update()];
-        var set = window.dash_clientside.set_props;
-        if (!set) return figs;
-        setTimeout(function () {
-          set("loss-plot", {figure: figs[0]});
-          set("lr-plot", {figure: figs[1]});
-          set("gnorm-plot", {figure: figs[2]});
-        }, 0);
+        if (!window.dash_clientside.set_props) return figs;
+        state.side = figs;                        // drawn by render(), or in 300 ms
+        setTimeout(flushSide, 300);
         return [no_update(), no_update(), no_update()];
       },
 
@@ -520,7 +614,12 @@
         var set = window.dash_clientside.set_props;
         if (!set) return md;
         requestAnimationFrame(function () {
-          setTimeout(function () { if (state.equations === md) set("equations", {children: md}); }, 30);
+          setTimeout(function () {
+            if (state.equations !== md) return;
+            idle(function () {
+              if (state.equations === md) set("equations", {children: md, mathjax: true});
+            });
+          }, 30);
         });
         return no_update();
       },
