@@ -140,14 +140,17 @@ def _markers(points, symbol, color, name, size, z_of=None) -> dict:
     return t
 
 
+#: The loss's colours, light at the bottom: the 2-D contour and the 3-D surface
+CONTOUR_COLORS = [[0, "#f7fbff"], [0.5, "#c6dbef"], [1, "#6baed6"]]
+
+
 def background_figure(surface: Surface) -> dict:
     """The 2-D contour with the axes: a graph of its own under the trajectories, so that
     a new run redraws only the paths (a filled contour costs Plotly ~1 s to redraw in
     software rendering, the paths ~50 ms)."""
     xs, ys, _, zt = _grid(surface)
     contour = {"type": "contour", "x": typed(xs), "y": typed(ys), "z": typed(zt),
-               "ncontours": 28, "colorscale": [[0, "#f7fbff"], [0.5, "#c6dbef"],
-                                               [1, "#6baed6"]],
+               "ncontours": 28, "colorscale": CONTOUR_COLORS,
                "showscale": False, "hoverinfo": "none",
                "line": {"width": 0.6, "color": "rgba(40,60,90,0.35)"},
                "contours": {"coloring": "fill"}}
@@ -163,10 +166,23 @@ def _layout_figure(data, surface, view):
               "font": {"size": 15}}
     if three_d:
         # (plain text: plotly's 3-D axis titles show entities as typed, see _text)
-        layout["scene"] = {"xaxis": {"range": [x0, x1], "title": {"text": "x (w₁)"}},
-                           "yaxis": {"range": [y0, y1], "title": {"text": "y (w₂)"}},
-                           "zaxis": {"title": {"text": "log₁₀ L (shifted)"}},
-                           "aspectmode": "manual", "aspectratio": {"x": 1, "y": 1, "z": 0.6}}
+        # Readable on a projector: one unit of x is one unit of y here too, few large
+        # ticks, seen from a little above the start's side; the scene leaves the
+        # plot's right quarter to the legend (assets/optviz.js placeLegend)
+        axis = {"nticks": 5, "tickfont": {"size": 13}, "title": {"font": {"size": 15}},
+                "backgroundcolor": "white", "gridcolor": "#dde3ea"}
+        ratio = min(max((y1 - y0) / (x1 - x0), 0.35), 2.0)
+        layout["scene"] = {"xaxis": {**axis, "range": [x0, x1],
+                                     "title": {"text": "x (w₁)", "font": {"size": 15}}},
+                           "yaxis": {**axis, "range": [y0, y1],
+                                     "title": {"text": "y (w₂)", "font": {"size": 15}}},
+                           "zaxis": {**axis, "nticks": 4,
+                                     "title": {"text": "log₁₀ L", "font": {"size": 15}}},
+                           "aspectmode": "manual",
+                           "aspectratio": {"x": 1.25, "y": 1.25 * ratio, "z": 0.55},
+                           "camera": {"eye": {"x": -1.0, "y": -1.65, "z": 1.05}},
+                           "domain": {"x": [0, 0.74], "y": [0, 1]}}
+        layout["margin"] = {"l": 0, "r": 0, "t": 0, "b": 0}
     else:
         # one unit of x is one unit of y (gradients look perpendicular to the contours,
         # a round bowl looks round): the plot area takes the view box's shape

@@ -162,6 +162,53 @@ def test_clicking_the_plot_moves_every_start_point_there(page):
     assert page.console_errors == []
 
 
+FOCUSED = """() => { const e = document.activeElement, r = e.getBoundingClientRect(),
+  cs = getComputedStyle(e), box = e.closest('[id]');
+  return {tag: e.tagName, id: box ? box.id : '', y: r.top + scrollY, x: r.left,
+          text: e.textContent.slice(0, 40),
+          outline: cs.outlineStyle !== 'none' ? parseFloat(cs.outlineWidth) : 0,
+          column: e.closest('.controls') ? 'controls' : e.closest('.below') ? 'below'
+                  : e.closest('.plot-col') ? 'plot' : 'top'}; }"""
+
+
+def test_the_keyboard_reaches_every_control_in_visual_order_with_a_visible_focus(page):
+    """From the top of the page: a skip link first, the α slider within 20 Tab presses
+    (it took 50), every control with a focus outline of 2 px or more, the settings
+    column top to bottom and before the toolbar and the rest under the plot."""
+    page.evaluate("document.activeElement.blur(); window.scrollTo(0, 0)")
+    stops = []
+    for _ in range(70):
+        page.keyboard.press("Tab")
+        stops.append(page.evaluate(FOCUSED))
+    assert stops[0]["tag"] == "A" and stops[0]["text"] == "skip to the settings"
+    lr = next(i for i, s in enumerate(stops) if s["id"] == "lr")
+    assert lr < 20, [s["id"] for s in stops[:lr + 1]]
+    assert all(s["outline"] >= 2 for s in stops if s["tag"] != "BODY"), \
+        [s for s in stops if s["outline"] < 2]
+    order = [s["column"] for s in stops if s["tag"] != "BODY"]
+    first_below = order.index("below")
+    assert "controls" not in order[first_below:first_below + 20]   # no jump back up
+    assert order.index("plot") < order.index("controls") < first_below
+    settings = [s for s in stops if s["column"] == "controls"]
+    # (a slider's number box sits to the right of it, on the same line)
+    assert all(b["y"] >= a["y"] - 12 for a, b in zip(settings, settings[1:]))
+    # the skip link: Enter, then Tab lands on the α slider
+    page.locator(".skip-link").focus()
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    assert page.evaluate(FOCUSED)["id"] == "lr"
+    # sliders move by arrow keys, play and pause by Space
+    before = ghosts(page)
+    page.keyboard.press("ArrowRight")
+    wait_changed(page, before)
+    page.locator("#play").focus()
+    page.keyboard.press("Space")
+    page.wait_for_function("() => window.__optvizPlayer.playing")
+    page.keyboard.press("Space")
+    page.wait_for_function("() => !window.__optvizPlayer.playing")
+    assert page.console_errors == []
+
+
 def test_play_advances_and_pause_stops(page):
     page.locator("#play").click()
     assert page.locator("#play").inner_text().endswith("pause")
@@ -214,6 +261,17 @@ def test_3d_toggle_shows_a_surface(page):
     assert page.evaluate(GRID_ROWS, "graph") == [rows, cols]
     assert page.evaluate("document.querySelector('#graph .js-plotly-plot').data[4].type") \
         == "scatter3d"
+    # readable on a projector: a light surface with its level lines (not one dark sheet),
+    # paths 7 px wide, few ticks, and the legend beside the scene, not over it
+    look = page.evaluate("""() => { const gd = document.querySelector('#graph .js-plotly-plot'),
+        s = gd._fullData[0], scene = gd._fullLayout.scene, box = gd.getBoundingClientRect(),
+        legend = document.getElementById('legend').getBoundingClientRect();
+        return {low: s.colorscale[0][1], lines: s.contours.z.show,
+                width: gd._fullData[5].line.width,
+                ticks: scene.zaxis.nticks, sceneRight: box.left + scene.domain.x[1] * box.width,
+                legendLeft: legend.left}; }""")
+    assert look["low"] == "#f7fbff" and look["lines"] and look["width"] >= 7
+    assert look["ticks"] <= 5 and look["legendLeft"] >= look["sceneRight"] - 1
     # the 2-D paths' canvas does not linger over the 3-D scene (it did), and comes back
     overlay = "getComputedStyle(document.querySelector('canvas.optviz-frame')).display"
     page.wait_for_function(f"() => {overlay} === 'none'")
@@ -326,10 +384,79 @@ def test_one_unit_of_x_is_one_unit_of_y(browser, server_url, query):
         page.close()
 
 
+PLOT_AREA = """() => { const gd = document.querySelector('#graph .js-plotly-plot'),
+  b = gd.getBoundingClientRect(), xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+  return {left: b.left + xa._offset, right: b.left + xa._offset + xa._length,
+          top: b.top + ya._offset, bottom: b.top + ya._offset + ya._length}; }"""
+
+
+def clear_of(a, b):
+    return a["right"] <= b["left"] or b["right"] <= a["left"] or a["bottom"] <= b["top"] \
+        or b["bottom"] <= a["top"]
+
+
+@pytest.mark.parametrize("query", ["", "surface=rosenbrock"], ids=["wide", "square"])
+def test_on_a_phone_plot_legend_and_alpha_share_the_first_screen_and_a_tap_starts(
+        browser, server_url, query):
+    phone = _open(browser, f"{server_url}/?{query}", 390, 844, is_mobile=True,
+                  has_touch=True)
+    try:
+        phone.wait_for_function("() => window.__optvizDrawn")
+        phone.wait_for_timeout(300)                     # the plot area takes its shape
+        area = phone.evaluate(PLOT_AREA)
+        legend = phone.locator("#legend").bounding_box()
+        legend = {"left": legend["x"], "right": legend["x"] + legend["width"],
+                  "top": legend["y"], "bottom": legend["y"] + legend["height"]}
+        assert clear_of(area, legend) and legend["top"] >= area["bottom"]   # under it
+        # one unit of x is one unit of y, and the area is not mostly blank around it
+        graph = phone.locator("#graph").bounding_box()
+        assert area["bottom"] - area["top"] > 0.45 * graph["height"]
+        lr = phone.locator("#lr").bounding_box()
+        assert lr["y"] + lr["height"] <= 844 and area["top"] >= 0
+        assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+        # a tap on the plot sets the start (Plotly took the touch and no click came)
+        before = ghosts(phone)
+        x = area["left"] + 0.75 * (area["right"] - area["left"])
+        y = area["top"] + 0.25 * (area["bottom"] - area["top"])
+        phone.touchscreen.tap(x, y)
+        wait_changed(phone, before)
+        phone.wait_for_function("() => window.location.search.includes('start=')")
+        assert phone.console_errors == []
+    finally:
+        phone.close()
+
+
+def test_tables_fit_a_phone(phone):
+    phone.get_by_label("inspect state").check()
+    phone.locator("#inspector table").wait_for()
+    phone.locator(".results-box summary").click()
+    phone.locator("#results table").wait_for()
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    for table in ("#inspector table", "#results table"):
+        assert phone.evaluate(f"""() => {{ const t = document.querySelector('{table}'),
+            box = t.parentElement, cs = getComputedStyle(box);
+            return t.offsetWidth <= box.clientWidth - parseFloat(cs.paddingLeft)
+                   - parseFloat(cs.paddingRight) + 1; }}"""), table
+    assert phone.console_errors == []
+
+
+def test_a_legend_sits_beside_a_square_plot_on_a_projector(browser, server_url):
+    page = _open(browser, f"{server_url}/?surface=rosenbrock", 1280, 720)
+    try:
+        page.wait_for_function("() => window.__optvizDrawn")
+        box = page.locator("#legend").bounding_box()
+        legend = {"left": box["x"], "right": box["x"] + box["width"], "top": box["y"],
+                  "bottom": box["y"] + box["height"]}
+        assert clear_of(page.evaluate(PLOT_AREA), legend)
+        assert page.locator("#legend").get_attribute("data-corner").startswith("beside")
+    finally:
+        page.close()
+
+
 def test_phone_viewport_still_shows_the_plot(phone):
     graph = phone.locator("#graph").bounding_box()
     controls = phone.locator(".controls").bounding_box()
-    assert graph["width"] > 330 and graph["height"] > 300
+    assert graph["width"] > 330 and graph["height"] >= 844 / 3 - 1   # the view box's shape
     assert controls["y"] >= graph["y"] + graph["height"]   # controls stack under the plot
     assert legend_clears_the_modebar(phone)
     # the knobs right under the plot: the plot and the learning-rate slider fit on one

@@ -22,6 +22,7 @@ import numpy as np
 from ..engine import Run
 from ..optimizers import OPTIMIZERS
 from ..plots import (  # noqa: F401 - the figures' shared parts, used by the page too
+    CONTOUR_COLORS,
     GRID,
     PALETTE,
     _float32,
@@ -68,9 +69,17 @@ def main_figure(surface: Surface, run: Run, colors: list[str], *, view: str = "2
     z_of = _z_of(surface, view)
     if view == "3d":
         xs, ys, _, zt = _grid(surface)
+        # the 2-D contour's colours and its level lines on the surface, lit softly (the
+        # default shading made it one dark blue sheet on a projector)
+        lo, hi = float(np.nanmin(zt)), float(np.nanmax(zt))
         base = {"type": "surface", "x": typed(xs), "y": typed(ys), "z": typed(zt),
-                "colorscale": "Blues", "reversescale": True, "showscale": False,
-                "opacity": 0.85, "hoverinfo": "none", "contours": {"z": {"show": False}}}
+                "colorscale": CONTOUR_COLORS, "showscale": False, "opacity": 0.9,
+                "hoverinfo": "none",
+                "lighting": {"ambient": 0.8, "diffuse": 0.45, "specular": 0.05,
+                             "roughness": 1.0},
+                "contours": {"z": {"show": True, "start": lo, "end": hi,
+                                   "size": (hi - lo) / 28 or 1, "width": 1,
+                                   "color": "rgba(40,60,90,0.35)"}}}
     else:
         base = {"type": "scatter", "x": [], "y": [], "hoverinfo": "skip", "name": "",
                 "showlegend": False}
@@ -102,12 +111,15 @@ def moving_traces(surface: Surface, run: Run, colors: list[str], *, view: str = 
                 "showlegend": False}
         if three_d:
             line["z"] = typed(z_of(xy))
-        ghost = {**line, "line": {"color": color, "width": 1.5}, "opacity": 0.5,
+        # (3-D lines are thinner on the screen than 2-D ones of the same width)
+        wide = 2 if three_d else 1
+        ghost = {**line, "line": {"color": color, "width": 1.5 * wide}, "opacity": 0.5,
                  "name": run.labels[i] + " (whole path)"}
-        progress = {**line, "line": {"color": color, "width": 3.5}, "name": run.labels[i],
-                    "hoverinfo": "name"}
+        progress = {**line, "line": {"color": color, "width": 3.5 * wide},
+                    "name": run.labels[i], "hoverinfo": "name"}
         head = {**line, "mode": "markers", "x": [float(xy[-1, 0])], "y": [float(xy[-1, 1])],
-                "marker": {"color": color, "size": 8, "line": {"width": 2, "color": "white"}},
+                "marker": {"color": color, "size": 8 + 2 * wide,
+                           "line": {"width": 2, "color": "white"}},
                 "name": run.labels[i], "hoverinfo": "name"}
         head["z"] = [float(z_of(xy[-1:])[0])]
         data += [ghost, progress, head]

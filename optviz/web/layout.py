@@ -43,6 +43,7 @@ class ID:
     seed, resample, seed_err = "seed", "resample", "seed-err"
     clip, clip_err = "clip", "clip-err"
     status = "status"
+    settings = "settings"                # the skip link's target
     play, step_back, step_fwd, restart = "play", "step-back", "step-fwd", "restart"
     scrub, speed, frame_text = "scrub", "speed", "frame-text"
     legend = "legend"
@@ -188,14 +189,18 @@ def _toolbar() -> html.Div:
 def layout() -> html.Div:
     """The page: header, the plot column, the controls, and the stores the callbacks
     share."""
+    # The page's order is the order a keyboard and a phone visit it: the plot and its
+    # animation, the knobs a class turns while watching, the optimizer rows, and only
+    # then the toolbar, the side plots and the rest (on a wide screen a grid puts
+    # those under the plot, beside the settings). A skip link leads to the settings.
     return html.Div(className="app", children=[
+        html.A("skip to the settings", href=f"#{ID.settings}", className="skip-link"),
         html.Header(className="top", children=_header()),
         html.Div(id=ID.caption, className="caption", role="note"),
         html.Main(className="main", children=[
-            html.Section(className="plot-col", children=[
-                _graph(), _animation(), *_below_the_plot()]),
-            # the knobs a class turns while watching first, then the optimizer rows
+            html.Section(className="plot-col", children=[_graph(), _animation()]),
             html.Aside(className="controls", children=[*_settings(), *_rows()]),
+            html.Div(className="below", children=_below_the_plot()),
         ]),
         *_stores(),
     ])
@@ -207,6 +212,10 @@ def _header() -> list:
         {"label": "✎ your own formula…", "value": FORMULA}]
     return [
         html.H1("optviz"),
+        # (beside the name: on a phone the two share the first line)
+        dcc.RadioItems(id=ID.view, options=[{"label": "2-D", "value": "2d"},
+                                            {"label": "3-D", "value": "3d"}],
+                       value="2d", inline=True, className="view-toggle"),
         html.Label(["surface ", dcc.Dropdown(id=ID.surface, options=surface_options,
                                              value=DEFAULTS["surface"], clearable=False,
                                              className="surface-dd")],
@@ -228,9 +237,6 @@ def _header() -> list:
             html.Span("numbers, x, y, pi, e, + − * / **, sin cos tan exp log sqrt abs "
                       "tanh sinh cosh; Enter to draw", className="hint"),
             html.Div(id=ID.formula_err, className="error", role="alert")]),
-        dcc.RadioItems(id=ID.view, options=[{"label": "2-D", "value": "2d"},
-                                            {"label": "3-D", "value": "3d"}],
-                       value="2d", inline=True, className="view-toggle"),
         html.Label(["scenario ", dcc.Dropdown(
             id=ID.scenario, options=[{"label": f"{i + 1}. {sc.title}", "value": n}
                                      for i, (n, sc) in enumerate(SCENARIOS.items())],
@@ -246,13 +252,16 @@ def _graph() -> html.Div:
     """The contour (a static background) under the paths, and the legend over them."""
     return (
         html.Div(className="graph-wrap", children=[
-            dcc.Graph(id=ID.background, className="bg-graph",
-                      config={"displayModeBar": False, "staticPlot": True}),
-            dcc.Graph(id=ID.graph, className="main-graph",
-                      config={"displaylogo": False, "scrollZoom": False,
-                              "modeBarButtonsToRemove": ["lasso2d", "select2d",
-                                                         # uploads to Plotly Cloud
-                                                         "sendChartToCloud"]}),
+            # (on a phone the plot area takes the view box's shape and the legend goes
+            # under it: assets/optviz.js placeLegend)
+            html.Div(className="plot-area", children=[
+                dcc.Graph(id=ID.background, className="bg-graph",
+                          config={"displayModeBar": False, "staticPlot": True}),
+                dcc.Graph(id=ID.graph, className="main-graph",
+                          config={"displaylogo": False, "scrollZoom": False,
+                                  "modeBarButtonsToRemove": ["lasso2d", "select2d",
+                                                             # uploads to Plotly Cloud
+                                                             "sendChartToCloud"]})]),
             # (it changes every frame while playing: the run's summary speaks instead)
             html.Div(id=ID.legend, className="legend", **{"aria-hidden": "true"}),
         ])
@@ -334,7 +343,7 @@ def _settings() -> list:
     lr0 = suggested_lr_log10(DEFAULTS["surface"])
     marks = {v: {"label": f"{10 ** v:g}"} for v in range(int(lo), int(hi) + 1)}
     return [
-        html.H2("Settings"),
+        html.H2("Settings", id=ID.settings, tabIndex="-1"),
         _field("learning rate", "α", dcc.Slider(
             id=ID.lr, min=lo, max=hi, step=0.01, value=lr0, marks=marks,
             allow_direct_input=False, updatemode="mouseup"),

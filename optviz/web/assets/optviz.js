@@ -154,17 +154,28 @@
     }
   }
 
-  /* a click anywhere on the 2-D plot (not only on a point) sets the start */
+  /* a click or a tap anywhere on the 2-D plot (not only on a point) sets the start. From
+   * pointer events: on a touch screen Plotly takes the touch for its zoom box and the
+   * browser sends no click. A press that moved (a zoom, a pan) or was held is not one. */
   function hookClicks(gd) {
-    gd.addEventListener("click", function (ev) {
-      var fl = gd._fullLayout;
-      if (!fl || fl.scene || !window.dash_clientside.set_props) return;
+    var down = null;
+    gd.addEventListener("pointerdown", function (ev) {
+      down = ev.isPrimary ? {x: ev.clientX, y: ev.clientY, t: Date.now()} : null;
+    }, true);
+    // (on the document: a mouse press puts Plotly's drag cover over the page)
+    document.addEventListener("pointerup", function (ev) {
+      var fl = gd._fullLayout, d = down;
+      down = null;
+      if (!d || !ev.isPrimary || !fl || fl.scene || !window.dash_clientside.set_props) return;
+      if (Math.abs(ev.clientX - d.x) > 6 || Math.abs(ev.clientY - d.y) > 6 ||
+          Date.now() - d.t > 700) return;
       var box = gd.getBoundingClientRect(), xa = fl.xaxis, ya = fl.yaxis;
       var px = ev.clientX - box.left - xa._offset, py = ev.clientY - box.top - ya._offset;
       if (px < 0 || py < 0 || px > xa._length || py > ya._length) return;
+      if (ev.target.closest && ev.target.closest(".modebar")) return;   // its buttons
       window.dash_clientside.set_props("click-start",
         {data: [xa.p2c(px), ya.p2c(py), Date.now()]});
-    });
+    }, true);
     // zoom and pan on the paths move the contour underneath too
     gd.on("plotly_relayout", function (ev) {
       var bg = plot("graph-bg");
@@ -241,6 +252,10 @@
       if (canvas) canvas.style.display = "";
       draw2d(gd, state.meta, k);
     }
+    if (window.__optvizDrawn !== state.meta) {      // for tests and benchmarks
+      window.__optvizDrawn = state.meta;
+      window.__optvizDrawnAt = performance.now();
+    }
     if (state.side) setTimeout(flushSide, 0);
     drawCursors(k);
     drawLegend(state.meta, k);
@@ -310,10 +325,6 @@
       panels.drawGradCheck(meta, k);
       panels.drawData(meta, k);
     }
-    if (window.__optvizDrawn !== meta) {            // for tests and benchmarks
-      window.__optvizDrawn = meta;
-      window.__optvizDrawnAt = performance.now();
-    }
   }
 
   /* an element of ours laid over a Plotly graph, created once */
@@ -322,7 +333,9 @@
     if (!el) {
       el = document.createElement(tag);
       el.className = className;
-      gd.parentNode.style.position = "relative";
+      if (getComputedStyle(gd.parentNode).position === "static") {   // (a positioned
+        gd.parentNode.style.position = "relative";                   // box as it is)
+      }
       gd.parentNode.appendChild(el);
     }
     return el;
@@ -454,29 +467,68 @@
    * minima and saddles and each row's end weigh most, then every drawn path point. With
    * 17 rows it is a third of the plot high, and in the top-right corner it hid
    * Rosenbrock's minimum, where the race ends. Ties keep the top right. */
+  /* a phone: the plot area as tall as the view box's shape needs (one unit of x is one
+   * unit of y: a wide box in a tall area left half of it blank), within a third to a
+   * half of the screen, so that the plot, its legend and the α slider share it */
+  var PHONE = window.matchMedia("(max-width: 900px)");
+  function fitPlotArea(gd) {
+    var area = gd.closest(".plot-area"), lay = gd.layout || {}, m = gd._fullLayout.margin;
+    var xr = (lay.xaxis || {}).range, yr = (lay.yaxis || {}).range;
+    if (!area || !xr || !yr || !m) return;
+    var ratio = Math.abs(yr[1] - yr[0]) / Math.abs(xr[1] - xr[0]);
+    var want = (area.clientWidth - m.l - m.r) * ratio + m.t + m.b;
+    var h = Math.round(Math.max(window.innerHeight / 3, Math.min(window.innerHeight / 2, want)));
+    if (Math.abs(area.clientHeight - h) <= 2) return;
+    area.style.setProperty("--plot-h", h + "px");
+    // (Dash's graphs follow only the window's size); then the paths again, to scale
+    Promise.all([gd, plot("graph-bg")].map(function (g) {
+      return g ? window.Plotly.Plots.resize(g) : null;
+    })).then(function () { if (state.k !== null && !player.playing) render(state.k); });
+  }
+  PHONE.addEventListener("change", function () {        // (a phone turned, a window
+    var legend = document.getElementById("legend");    // resized past the break)
+    if (legend && state.meta) placeLegend(legend, state.meta);
+  });
+
   function placeLegend(legend, meta) {
     var gd = plot("graph");
-    if (!gd || !gd._fullLayout || !gd._fullLayout.xaxis || gd._fullLayout.scene) {
-      legend.style.left = legend.style.bottom = "";
-      legend.style.right = legend.style.top = "";
+    legend.classList.toggle("legend-below", PHONE.matches);
+    legend.classList.remove("legend-beside");
+    legend.style.left = legend.style.bottom = legend.style.right = legend.style.top = "";
+    legend.style.maxWidth = legend.style.maxHeight = "";
+    if (!gd || !gd._fullLayout) return;
+    if (PHONE.matches) {
+      var scene = gd._fullLayout.scene;
+      if (!scene) fitPlotArea(gd);                // 3-D: the whole width for the scene
+      else if (scene.domain.x[1] < 1) window.Plotly.relayout(gd, {"scene.domain.x": [0, 1]});
       return;
     }
+    if (gd._fullLayout.scene) {       // 3-D: in the plot's right quarter, which the scene
+      legend.classList.add("legend-beside");    // leaves free (plots._layout_figure)
+      legend.style.maxWidth = Math.max(120, 0.26 * legend.parentNode.clientWidth - 8) + "px";
+      legend.dataset.corner = "beside";
+      return;
+    }
+    if (!gd._fullLayout.xaxis) return;
     var xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, pad = 6;
     var wrap0 = legend.parentNode;
     // Beside the plot where its shape leaves room (one unit of x is one unit of y, so a
-    // square view box leaves the wide plot's sides free): there it covers nothing. Only
-    // for a long legend; a short one sits in the corner that hides least.
-    legend.classList.remove("legend-beside");
-    var spare = wrap0.clientWidth - (xa._offset + xa._length) - 2 * pad;
-    if (meta.rows.length > 8 && spare >= 150) {
+    // square view box leaves the wide plot's sides free): there it covers nothing. On
+    // the right, else on the left (clear of the y axis' numbers and title); else it
+    // sits in the corner of the plot that hides least.
+    var sides = [[wrap0.clientWidth - (xa._offset + xa._length) - 2 * pad, xa._offset + xa._length + pad],
+                 [xa._offset - 70 - 2 * pad, pad]];      // [room, left edge]
+    for (var i = 0; i < 2; i++) {
+      var spare = sides[i][0];
+      if (spare < 150) continue;
       legend.classList.add("legend-beside");
       legend.style.maxWidth = spare + "px";
       legend.style.maxHeight = ya._length + "px";
+      legend.style.right = legend.style.bottom = "auto";
       if (legend.offsetWidth <= spare && legend.offsetHeight <= ya._length) {
         legend.style.top = ya._offset + "px";
-        legend.style.left = (xa._offset + xa._length + pad) + "px";
-        legend.style.right = legend.style.bottom = "auto";
-        legend.dataset.corner = "beside";
+        legend.style.left = sides[i][1] + "px";
+        legend.dataset.corner = i ? "beside-left" : "beside";
         return;
       }
       legend.classList.remove("legend-beside");
