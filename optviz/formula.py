@@ -683,10 +683,16 @@ def _formula_surface(text, x_min, x_max, y_min, y_max, given_minima):
     short = text if len(text) <= 40 else text[:37] + "..."
     bound = {} if box == (-5.0, 5.0, -5.0, 5.0) else dict(zip(VIEW_PARAMS, box))
     bound.update(given_minima)
+    teaches = ("Your own surface: its gradient and Hessian are differentiated from the "
+               "formula, its minima found by a grid search.")
+    gx, gy = np.meshgrid(np.linspace(x0, x1, 64), np.linspace(y0, y1, 64))
+    if not np.isfinite(value_xy(gx, gy)).all():
+        teaches += (" It is not finite in part of its box (it overflows, or leaves its "
+                    "domain there): drawn as the highest level, and a path that goes "
+                    "there stops as diverged.")
     return Surface(
         name=PREFIX + text, label=f"formula: {short}", latex=to_latex(tree), bound=bound,
-        teaches="Your own surface: its gradient and Hessian are differentiated from the "
-                "formula, its minima found by a grid search.",
+        teaches=teaches,
         value_xy=value_xy, grad_xy=grad_xy, hess_xy=hess_xy, view=view,
         default_start=(float(start[0]), float(start[1])),
         minima=tuple(minima), saddles=tuple(saddles), expression=text.strip(),

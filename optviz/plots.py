@@ -101,8 +101,19 @@ def surface_grid(surface: Surface, n: int = GRID):
     xs, ys = np.linspace(x0, x1, n), np.linspace(y0, y1, n)
     X, Y = np.meshgrid(xs, ys)
     z = surface.value_xy(X, Y)
-    zt = _transform(z, float(z.min()), float(z.max()))
+    zmin, zmax = finite_range(z)
+    # (a formula may overflow or leave its domain in part of its box: those points are
+    # drawn as the highest level, not as inf or NaN)
+    zt = _transform(np.nan_to_num(z, nan=zmax, posinf=zmax, neginf=zmin), zmin, zmax)
     return xs, ys, z, zt
+
+
+def finite_range(z) -> tuple[float, float]:
+    """(min, max) of the finite values of ``z``; (0, 1) if there are none."""
+    finite = np.asarray(z, dtype=float)[np.isfinite(z)]
+    if not finite.size:
+        return 0.0, 1.0
+    return float(finite.min()), float(finite.max())
 
 
 def _transform(z, zmin, zmax):

@@ -421,6 +421,17 @@ def test_typing_a_formula_draws_its_contour_and_paths(page):
     page.wait_for_function("() => document.getElementById('formula-err').textContent"
                            ".includes('not finite at the start')")
     assert ghosts(page) == drawn
+    # one finite at the start that overflows in part of its box: drawn with finite
+    # levels (a page error and empty axes before), and said so under the header
+    page.locator("#formula").fill("exp(exp(4*x)) + y**2")     # (x > 1.64 in 0..2)
+    page.locator("#formula").press("Enter")
+    wait_changed(page, drawn)
+    page.wait_for_function("() => document.getElementById('teaches').textContent"
+                           ".includes('not finite in part of its box')")
+    lo, hi = page.evaluate("() => { const d = document.querySelector('#graph-bg "
+                           ".js-plotly-plot')._fullData[0]; return [d.zmin, d.zmax]; }")
+    assert lo < hi < 1e29
+    drawn = ghosts(page)
     page.locator("#formula").fill("__import__('os').system('ls')")
     page.locator("#formula").press("Enter")
     page.wait_for_function("() => document.getElementById('formula-err').textContent"

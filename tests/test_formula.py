@@ -157,3 +157,17 @@ def test_the_minima_can_be_given_instead_of_searched():
     assert far.get_surface().minima == ((3.0, 3.0),)             # kept where it was put
     with pytest.raises(SceneError, match="minima: point 1 needs both"):
         Scene(text, surface_params={"min1_x": 1.0})
+
+
+def test_a_formula_not_finite_in_part_of_its_box_says_so_and_draws_finite_numbers():
+    """exp(exp(2x)) overflows for x > 3.2, log(x + 4) is undefined for x < -4: the
+    surface's sentence says so, and the contour grid the page draws holds only finite
+    numbers."""
+    from optviz.plots import surface_grid
+    for text in ("exp(exp(2*x)) + y**2", "log(x + 4) + y**2"):
+        surf = formula_surface(text)
+        assert "not finite in part of its box" in surf.teaches, text
+        _, _, z, zt = surface_grid(surf, 64)
+        assert not np.isfinite(z).all() and np.isfinite(zt).all(), text
+        assert zt.max() > zt.min()                  # levels, not one flat colour
+    assert "not finite" not in formula_surface("x**2 + y**2").teaches

@@ -35,6 +35,7 @@ from ..plots import (  # noqa: F401 - the figures' shared parts, used by the pag
     _transform,
     background_figure,
     display_loss,
+    finite_range,
     row_color,
     surface_grid,
     typed,
@@ -53,9 +54,10 @@ def _z_of(surface: Surface, view: str):
     """Height of points in the 3-D view (None in 2-D): the grid's transform of L."""
     if view != "3d":
         return None
-    _, _, z, _ = _grid(surface)
-    zmin, zmax = float(z.min()), float(z.max())
-    return lambda pts: _transform(surface.value(pts), zmin, zmax) + 0.02
+    zmin, zmax = finite_range(_grid(surface)[2])
+    return lambda pts: _transform(
+        np.nan_to_num(surface.value(pts), nan=zmax, posinf=zmax, neginf=zmin),
+        zmin, zmax) + 0.02
 
 
 def main_figure(surface: Surface, run: Run, colors: list[str], *, view: str = "2d") -> dict:

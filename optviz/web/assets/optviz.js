@@ -29,6 +29,8 @@
   function fmt(v) {
     if (v === null || v === undefined || !isFinite(v)) return "–";
     if (v === 0) return "0";
+    // (numbers reach the browser as float32, clipped at ±1e30: plots._float32)
+    if (Math.abs(v) >= 0.99999e30) return (v > 0 ? "> " : "< −") + "1e30";
     var a = Math.abs(v);
     return (a !== 0 && (a < 1e-3 || a >= 1e4)) ? v.toExponential(2) : v.toPrecision(3);
   }
