@@ -563,6 +563,13 @@ def test_a_heatmap_of_the_default_rows_varies_gds_momentum(browser, server_url):
             "() => { const g = document.querySelector('#ex-graph .js-plotly-plot'); "
             "return [g.layout.title.text, g.data.map(d => d.type)]; }")
         assert title.startswith("GD with momentum β") and kinds == ["heatmap"]
+        # the boxes a kind ignores are not shown: a heatmap has a grid and no trials,
+        # random search trials and no grid (it draws on a fixed 32 x 32 sweep)
+        assert page.locator("#ex-n-box").is_visible()
+        assert not page.locator("#ex-trials-box").is_visible()
+        page.get_by_text("random search", exact=True).click()
+        page.locator("#ex-trials-box").wait_for(state="visible")
+        assert not page.locator("#ex-n-box").is_visible()
         assert page.console_errors == []
     finally:
         page.close()

@@ -241,3 +241,27 @@ def test_an_exploration_is_priced_on_its_surface_before_it_starts():
     # the same map on Himmelblau is cheap, and runs
     fig, csv, message = compute("basin", 256, 1000, 200, "surface=himmelblau")
     assert message.startswith("basin map") and csv.count("\n") > 256 * 256
+
+
+def test_the_explore_figures_name_rows_as_the_page_does_and_agree_on_their_ranges():
+    """The lr sweep's legend says "Momentum", not "momentum"; random search's curve and
+    colour bar share one floor (the bar stopped at 1e-16, the curve went on to 1e-78);
+    a basin map's axes end at its starts (they ran to +-6 around starts on +-5)."""
+    from optviz.web.explore_figures import LOSS_FLOOR
+    from optviz.web.explore_panel import compute
+    fig = compute("lr", 8, 30, 10, "")[0]
+    names = [t["name"] for t in fig["data"] if t.get("showlegend") is not False]
+    assert names == ["GD", "Momentum", "Nesterov", "AdaGrad", "RMSProp", "Adam"]
+    fig = compute("random", 8, 400, 64, "surface=quadratic&rows=momentum&lr=0.1")[0]
+    curve = [v for v in fig["data"][2]["y"] if v is not None]
+    shown = [v for v in fig["data"][1]["marker"]["color"] if v is not None]
+    assert min(curve) >= LOSS_FLOOR and min(shown) >= np.log10(LOSS_FLOOR)
+    assert min(curve) == pytest.approx(10 ** min(shown))        # the same best trial
+    fig = compute("basin", 16, 30, 10, "")[0]
+    heat = fig["data"][0]
+    half = (heat["x"][1] - heat["x"][0]) / 2
+    assert fig["layout"]["xaxis"]["range"] == pytest.approx([heat["x"][0] - half,
+                                                             heat["x"][-1] + half])
+    half = (heat["y"][1] - heat["y"][0]) / 2
+    assert fig["layout"]["yaxis"]["range"] == pytest.approx([heat["y"][0] - half,
+                                                             heat["y"][-1] + half])

@@ -48,12 +48,19 @@ def basin_figure(m: explore.BasinMap) -> dict:
                      "showscale": False, "xaxis": "x" + axis, "yaxis": "y" + axis,
                      "hovertemplate": "start (%{x:.3g}, %{y:.3g})<extra></extra>",
                      "name": label})
+        # the axes end where the starts do (half a cell past the outer ones; Plotly's
+        # own range ran to +-6 around starts on +-5)
+        hx, hy = (m.xs[1] - m.xs[0]) / 2 if len(m.xs) > 1 else 0.5, \
+            (m.ys[1] - m.ys[0]) / 2 if len(m.ys) > 1 else 0.5
         layout["xaxis" + axis] = {"domain": [r / k + 0.02, (r + 1) / k - 0.02],
-                                  "constrain": "domain"}
+                                  "constrain": "domain", "autorange": False,
+                                  "range": [float(m.xs[0] - hx), float(m.xs[-1] + hx)]}
         layout.setdefault("annotations", []).append(
             {"text": f"<b>{label}</b>", "xref": "paper", "yref": "paper", "showarrow": False,
              "x": (r + 0.5) / k, "y": 1.0, "yanchor": "bottom", "font": {"size": 14}})
-        layout["yaxis" + axis] = {"scaleanchor": "x" + axis, "anchor": "x" + axis}
+        layout["yaxis" + axis] = {"scaleanchor": "x" + axis, "anchor": "x" + axis,
+                                  "constrain": "domain", "autorange": False,
+                                  "range": [float(m.ys[0] - hy), float(m.ys[-1] + hy)]}
     for lab in labels:                           # a legend of the basins
         color = _SPECIAL[lab][0] if lab < 0 else _MIN_COLORS[lab % len(_MIN_COLORS)]
         name = _SPECIAL[lab][1] if lab < 0 else \
@@ -73,11 +80,19 @@ def _title(head: str, note: str) -> dict:
             "x": 0.02, "xanchor": "left", "y": 0.97, "yanchor": "top"}
 
 
-def lr_figure(s: explore.Sweep, colors) -> dict:
+#: Losses below this are drawn at it, on every Explore figure (colour bars and curves
+#: alike: a colour bar that stopped at 1e-16 beside a curve down to 1e-78 disagreed)
+LOSS_FLOOR = 1e-16
+
+
+def lr_figure(s: explore.Sweep, colors, labels=None) -> dict:
+    """Final loss against α, one curve per optimizer, named by ``labels`` (the page's
+    row labels; default the optimizers' names)."""
     lrs = s.values[1]
     data = []
-    for k, name in enumerate(s.values[0]):
-        loss = np.where(s.diverged[k], np.nan, np.maximum(s.loss[k], 1e-16))
+    for k, opt in enumerate(s.values[0]):
+        name = labels[k] if labels is not None else str(opt)
+        loss = np.where(s.diverged[k], np.nan, np.maximum(s.loss[k], LOSS_FLOOR))
         data.append({"type": "scatter", "mode": "lines+markers", "x": lrs.tolist(),
                      "y": [None if not math.isfinite(v) else float(v) for v in loss],
                      "name": str(name), "line": {"color": colors[k % len(colors)]}})
@@ -96,7 +111,7 @@ def lr_figure(s: explore.Sweep, colors) -> dict:
 
 
 def _heat(s: explore.Sweep) -> dict:
-    z = np.where(s.diverged, np.nan, np.log10(np.maximum(s.loss, 1e-16)))
+    z = np.where(s.diverged, np.nan, np.log10(np.maximum(s.loss, LOSS_FLOOR)))
     return {"type": "heatmap", "x": s.values[1].tolist(), "y": s.values[0].tolist(),
             "z": [[None if not math.isfinite(v) else float(v) for v in row] for row in z],
             "colorscale": "Viridis", "colorbar": {"title": {"text": "log₁₀ loss"}},
@@ -114,7 +129,8 @@ def grid_figure(s: explore.Sweep, name: str) -> dict:
 
 def random_figure(s: explore.Sweep, name: str, grid: explore.Sweep) -> dict:
     lr, beta = s.settings.T
-    loss = np.where(s.diverged, np.nan, np.log10(np.maximum(s.loss, 1e-16)))
+    loss = np.where(s.diverged, np.nan, np.log10(np.maximum(s.loss, LOSS_FLOOR)))
+    best = np.maximum(s.best_so_far, LOSS_FLOOR)
     heat = {**_heat(grid), "showscale": False, "opacity": 0.85, "hoverinfo": "skip"}
     heat.pop("hovertemplate")
     return {"data": [
@@ -131,10 +147,11 @@ def random_figure(s: explore.Sweep, name: str, grid: explore.Sweep) -> dict:
                     "line": {"width": 1, "color": "white"}},
          "name": "trials", "hovertemplate": "α %{x:.3g}, β %{y:.3g}<extra></extra>"},
         {"type": "scatter", "mode": "lines", "x": list(range(1, len(lr) + 1)),
-         "y": [None if not math.isfinite(v) else float(v) for v in s.best_so_far],
+         "y": [None if not math.isfinite(v) else float(v) for v in best],
          "xaxis": "x2", "yaxis": "y2", "name": "best so far", "line": {"color": "#D55E00"}},
     ], "layout": {
-        "title": _title(name, "random trials on a 32 × 32 sweep | best so far"),
+        "title": _title(name, "random trials on a 32 × 32 sweep | best so far "
+                              "(losses below 1e-16 drawn at 1e-16)"),
         "xaxis": {"type": "log", "domain": [0, 0.42], "title": {"text": "learning rate α"}},
         "yaxis": {"title": {"text": "β"}},
         "xaxis2": {"domain": [0.6, 1], "title": {"text": "trials"}, "anchor": "y2"},

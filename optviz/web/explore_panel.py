@@ -31,6 +31,7 @@ class EX:
     """Component ids of the panel."""
 
     kind, n, steps, trials = "ex-kind", "ex-n", "ex-steps", "ex-trials"
+    n_box, trials_box = "ex-n-box", "ex-trials-box"
     run, cancel, progress, status = "ex-run", "ex-cancel", "ex-progress", "ex-status"
     graph, result, csv, download = "ex-graph", "ex-result", "ex-csv", "ex-download"
     shown = "ex-shown"            # which kind of map is on the screen (for clicks)
@@ -63,13 +64,16 @@ def panel() -> html.Details:
                            value="basin", inline=True, className="ex-kind"),
         ]),
         html.Div(className="inline", children=[
+            # (each shown only for the kinds that use it: random search draws its
+            # trials on a fixed 32 x 32 sweep; only it has trials)
             html.Label(["grid ", dcc.Dropdown(id=EX.n, options=[16, 32, 64, 128, 256],
                                               value=64, clearable=False,
-                                              className="ex-dd")]),
+                                              className="ex-dd")], id=EX.n_box),
             html.Label(["steps ", dcc.Input(id=EX.steps, type="number", min=10, max=2000,
                                             step=1, value=500, className="num")]),
             html.Label(["trials ", dcc.Input(id=EX.trials, type="number", min=1, max=4096,
-                                             step=1, value=200, className="num")]),
+                                             step=1, value=200, className="num")],
+                       id=EX.trials_box, style={"display": "none"}),
             html.Button("run", id=EX.run, className="btn play"),
             html.Button("cancel", id=EX.cancel, className="btn", disabled=True),
             html.Progress(id=EX.progress, value="0", max="1", className="ex-progress"),
@@ -144,7 +148,7 @@ def compute(kind, n, steps, trials, query, progress=None):
         lrs = np.logspace(-5, 1, max(n, 8))
         result = explore.lr_sweep(surface, names, lrs, start=start, steps=steps,
                                   progress=progress, **params)
-        fig = explore_figures.lr_figure(result, colors)
+        fig = explore_figures.lr_figure(result, colors, [o.label for o in rows])
     elif kind == "grid":
         name = _tunable(names)
         side = min(n, 64)
@@ -213,6 +217,12 @@ def register(app, ids) -> None:
     app.clientside_callback(
         ClientsideFunction("optviz", "clientId"),
         Output(EX.client, "data"), Input(EX.client, "id"), State(EX.client, "data"))
+    app.clientside_callback(
+        """function (kind) {
+            return [{display: kind === "random" ? "none" : ""},
+                    {display: kind === "random" ? "" : "none"}];
+        }""",
+        Output(EX.n_box, "style"), Output(EX.trials_box, "style"), Input(EX.kind, "value"))
     app.clientside_callback(
         """function (n, text) {
             if (!n || !text) return window.dash_clientside.no_update;
