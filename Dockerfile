@@ -14,8 +14,13 @@ RUN pip install --no-cache-dir -r requirements.txt
 COPY app.py gunicorn.conf.py ./
 COPY optviz ./optviz
 
-RUN useradd --create-home --uid 10001 optviz
+RUN useradd --create-home --uid 10001 optviz \
+    && mkdir /data && chown 10001 /data
 USER 10001
+# class mode's database: a SQLite file on a volume (a PostgreSQL URL replaces it when
+# several web containers serve one class: see docker-compose.yml)
+ENV OPTVIZ_DB_URL=sqlite:////data/classes.db
+VOLUME ["/data"]
 
 EXPOSE 8050
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \

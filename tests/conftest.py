@@ -35,7 +35,8 @@ def server_proc():
     proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "app:server", "-w", "2",
                              "--threads", "2", "-b", f"127.0.0.1:{port}", "--timeout", "60"],
                             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                            env={**os.environ, "OPTVIZ_CACHE_DIR": cache})
+                            env={**os.environ, "OPTVIZ_CACHE_DIR": cache,
+                                 "OPTVIZ_DB_URL": f"sqlite:///{cache}/classes.db"})
     proc.url = f"http://127.0.0.1:{port}"
     proc.cache = cache
     deadline = time.monotonic() + 90          # a loaded CI machine can be slow to import
@@ -110,3 +111,34 @@ def phone(browser, server_url):
     pg = _open(browser, server_url, 390, 844, is_mobile=True, has_touch=True)
     yield pg
     pg.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A throwaway PostgreSQL server of Debian's postgresql package (initdb in a temporary
+    directory, its own port; as the postgres user when run as root, which PostgreSQL
+    refuses), stopped afterwards. Fails, not skips, when the package is missing."""
+    import glob
+    import shutil
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if not found:
+        pytest.fail("no PostgreSQL server: apt-get install -y postgresql")
+    bin_dir = os.path.dirname(found[-1])
+    data = tempfile.mkdtemp(prefix="optviz-pg-")
+    port = free_port()
+    as_root = os.geteuid() == 0
+
+    def run(*cmd):
+        if as_root:
+            cmd = ("su", "postgres", "-s", "/bin/sh", "-c",
+                   " ".join(f"'{c}'" for c in cmd))
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+                       timeout=120)
+    if as_root:
+        shutil.chown(data, "postgres", "postgres")
+    run(f"{bin_dir}/initdb", "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8")
+    run(f"{bin_dir}/pg_ctl", "-D", data, "-w", "-l", f"{data}/log", "-o",
+        f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c fsync=on", "start")
+    yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
+    run(f"{bin_dir}/pg_ctl", "-D", data, "-m", "fast", "-w", "stop")
+    shutil.rmtree(data, ignore_errors=True)

@@ -116,7 +116,8 @@ def test_the_static_cache_keys_only_the_page_parts_and_is_bounded():
     assert plain == key("/_dash-component-suites/dash/dcc/async-graph.v9_9m1234.js?x=1")
     assert plain == "suites:dash/dcc/async-graph.js"
     assert key("/_dash-layout") == "/_dash-layout"
-    for other in ("/", "/healthz", "/assets/optviz.js"):
+    assert key("/assets/optviz.js?m=12") == "assets:optviz.js"       # files of the package
+    for other in ("/", "/healthz"):
         assert key(other) == ""
     assert key("/_dash-update-component", "POST") == ""
     assert key("/_dash-component-suites/dash/dcc/async-graph.js", "HEAD") == ""
@@ -172,6 +173,12 @@ def test_docker_image_steps_replayed_in_a_fresh_venv(tmp_path):
     port = free_port()
     env = {**os.environ, "PORT": str(port), "HOST": "127.0.0.1", "WEB_CONCURRENCY": "1"}
     env["PATH"] = f"{venv / 'bin'}:{env['PATH']}"
+    # the image's class database, on its volume (/data here a temporary directory)
+    volume = re.search(r'^VOLUME \["(/\S+)"\]$', (ROOT / "Dockerfile").read_text(), re.M)[1]
+    db = re.search(r"^ENV OPTVIZ_DB_URL=(\S+)$", (ROOT / "Dockerfile").read_text(), re.M)[1]
+    assert db.startswith(f"sqlite:///{volume}/")
+    (tmp_path / "data").mkdir()
+    env["OPTVIZ_DB_URL"] = db.replace(volume, str(tmp_path / "data"), 1)
     proc = subprocess.Popen([str(venv / "bin" / cmd[0])] + cmd[1:], cwd=app_dir, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -193,6 +200,11 @@ def test_docker_image_steps_replayed_in_a_fresh_venv(tmp_path):
                                      headers={"Content-Type": "application/json"})
         body = json.loads(urllib.request.urlopen(req, timeout=10).read())
         assert body["response"]["meta"]["data"]["steps"] == 300
+        # class mode, on the volume's SQLite file
+        req = urllib.request.Request(url + "/api/classes", method="POST", data=b"{}",
+                                     headers={"Content-Type": "application/json"})
+        made = json.loads(urllib.request.urlopen(req, timeout=10).read())
+        assert len(made["code"]) == 6 and (tmp_path / "data" / "classes.db").exists()
     finally:
         proc.terminate()
         proc.wait(10)
@@ -212,13 +224,22 @@ def test_production_defaults_no_dev_tools_no_tracebacks(client):
     assert b"Traceback" not in r.data and b'File "' not in r.data
 
 
-def test_compose_file_runs_the_web_a_celery_worker_and_redis():
+def test_compose_file_runs_the_web_a_celery_worker_redis_and_postgres():
     """docker-compose.yml, read (no Docker engine here): the worker runs the same Celery
-    app that tests/test_celery.py starts for real, on the same REDIS_URL as the web."""
+    app that tests/test_celery.py starts for real, on the same REDIS_URL as the web; the
+    web's classes live in the postgres service, named as tests/test_classes.py names its
+    real PostgreSQL (postgresql+psycopg://), on a volume."""
     import yaml
     spec = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = spec["services"]
-    assert set(services) == {"web", "worker", "redis"}
+    assert set(services) == {"web", "worker", "redis", "postgres"}
+    pg = services["postgres"]["environment"]
+    assert services["web"]["environment"]["OPTVIZ_DB_URL"] == (
+        f"postgresql+psycopg://{pg['POSTGRES_USER']}:{pg['POSTGRES_PASSWORD']}@postgres:5432/"
+        f"{pg['POSTGRES_DB']}")
+    assert services["web"]["depends_on"]["postgres"]["condition"] == "service_healthy"
+    volume = services["postgres"]["volumes"][0].split(":")[0]
+    assert volume in spec["volumes"]
     url = services["web"]["environment"]["REDIS_URL"]
     assert url == services["worker"]["environment"]["REDIS_URL"] == "redis://redis:6379/0"
     assert services["worker"]["command"][:4] == ["celery", "-A", "app:celery_app", "worker"]

@@ -252,7 +252,7 @@ def test_the_explore_figures_name_rows_as_the_page_does_and_agree_on_their_range
     fig = compute("lr", 8, 30, 10, "")[0]
     names = [t["name"] for t in fig["data"] if t.get("showlegend") is not False]
     assert names == ["GD", "Momentum", "Nesterov", "AdaGrad", "RMSProp", "Adam"]
-    fig = compute("random", 8, 400, 64, "surface=quadratic&rows=momentum&lr=0.1")[0]
+    fig = compute("random", 8, 400, 64, "surface=bowl&rows=momentum&lr=0.1")[0]
     curve = [v for v in fig["data"][2]["y"] if v is not None]
     shown = [v for v in fig["data"][1]["marker"]["color"] if v is not None]
     assert min(curve) >= LOSS_FLOOR and min(shown) >= np.log10(LOSS_FLOOR)

@@ -36,14 +36,14 @@ def _pins() -> dict[str, str]:
     for line in (ROOT / "requirements.txt").read_text().splitlines():
         line = line.split("#")[0].strip()
         if line:
-            name, version = line.split("==")
-            pins[name.lower()] = version
+            req = Requirement(line)                 # (a name may carry extras: psycopg[binary])
+            pins[req.name.lower()] = str(req.specifier).removeprefix("==")
     return pins
 
 
 def test_requirements_txt_pins_exactly_the_core_and_every_extra_within_their_ranges():
     wanted = [Requirement(r) for r in PYPROJECT["dependencies"]]
-    for extra in ("web", "workers"):
+    for extra in ("web", "workers", "postgres"):
         wanted += [Requirement(r) for r in PYPROJECT["optional-dependencies"][extra]]
     pins = _pins()
     assert {r.name.lower() for r in wanted} == set(pins)

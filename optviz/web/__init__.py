@@ -8,6 +8,7 @@ from flask_compress import Compress
 
 from .. import __version__
 from .callbacks import register
+from .classroom.api import blueprint as class_api
 from .explore_panel import register as register_explore
 from .jobs import background_manager, jobs_health
 from .layout import ID, layout
@@ -38,6 +39,7 @@ def create_app() -> Dash:
     app.layout = layout()
     register(app)
     register_explore(app, ID)
+    app.server.register_blueprint(class_api)   # /api/classes (class mode)
     app.celery_app = celery_app         # for `celery -A app:celery_app worker`
     # The fastest levels: the base64 typed arrays barely compress further at higher ones.
     # A browser on HTTPS or localhost asks for "gzip, deflate, br, zstd" (Chromium, checked)

@@ -177,6 +177,16 @@ def compute(kind, n, steps, trials, query, progress=None):
 
 # -- figures ------------------------------------------------------------------------------
 
+def _register_boxes(app) -> None:
+    """Only the boxes a kind uses: random search has trials and no grid."""
+    app.clientside_callback(
+        """function (kind) {
+            return [{display: kind === "random" ? "none" : ""},
+                    {display: kind === "random" ? "" : "none"}];
+        }""",
+        Output(EX.n_box, "style"), Output(EX.trials_box, "style"), Input(EX.kind, "value"))
+
+
 def register(app, ids) -> None:
     """``ids``: the main page's ids (query store, click store, lr and beta sliders)."""
 
@@ -217,12 +227,7 @@ def register(app, ids) -> None:
     app.clientside_callback(
         ClientsideFunction("optviz", "clientId"),
         Output(EX.client, "data"), Input(EX.client, "id"), State(EX.client, "data"))
-    app.clientside_callback(
-        """function (kind) {
-            return [{display: kind === "random" ? "none" : ""},
-                    {display: kind === "random" ? "" : "none"}];
-        }""",
-        Output(EX.n_box, "style"), Output(EX.trials_box, "style"), Input(EX.kind, "value"))
+    _register_boxes(app)
     app.clientside_callback(
         """function (n, text) {
             if (!n || !text) return window.dash_clientside.no_update;
