@@ -44,6 +44,7 @@ class ID:
     clip, clip_err = "clip", "clip-err"
     status = "status"
     settings = "settings"                # the skip link's target
+    class_panel, class_start = "class-panel", "class-start"   # assets/optviz_class.js
     play, step_back, step_fwd, restart = "play", "step-back", "step-fwd", "restart"
     scrub, speed, frame_text = "scrub", "speed", "frame-text"
     legend = "legend"
@@ -196,6 +197,10 @@ def layout() -> html.Div:
     return html.Div(className="app", children=[
         html.A("skip to the settings", href=f"#{ID.settings}", className="skip-link"),
         html.Header(className="top", children=_header()),
+        # class mode (assets/optviz_class.js): the projector's code, QR and results, or a
+        # student's follow / challenge bar
+        html.Section(id=ID.class_panel, className="class-panel", hidden=True,
+                     **{"aria-label": "class"}),
         html.Div(id=ID.caption, className="caption", role="note"),
         html.Main(className="main", children=[
             html.Section(className="plot-col", children=[_graph(), _animation()]),
@@ -244,6 +249,9 @@ def _header() -> list:
             className="scenario-pick"),
         # the first surface's sentence from the start: arriving with the first run, it
         # pushed the plot 92 px down on a phone while the page was loading
+        html.Button("start a class", id=ID.class_start, className="btn small class-start",
+                    title="one live session: students join with a code and follow this "
+                          "page; challenges and their results"),
         html.Span(SURFACES[DEFAULTS["surface"]].teaches, id=ID.teaches, className="teaches"),
     ]
 

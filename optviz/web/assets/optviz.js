@@ -729,6 +729,7 @@
         if (search !== window.location.search) {
           window.history.pushState(null, "", window.location.pathname + search);
         }
+        if (window.optvizClass) window.optvizClass.setupChanged(query);   // a projector
         return search;
       },
 

@@ -3,6 +3,7 @@
     POST /api/classes                                   -> 201 {"code", "key", "url"}
     GET  /api/classes/CODE                              -> {"version", "state", "challenge"}
                                                            (ETag: the version; 304)
+    GET  /api/classes/CODE/qr.svg                       -> the join address as a QR code
     PUT  /api/classes/CODE/state           (key)        {"state": "<query>"}
     PUT  /api/classes/CODE/names           (key)        {"show_names": bool}
     POST /api/classes/CODE/challenges      (key)        {"knobs", "goal", "steps"} -> 201
@@ -107,6 +108,21 @@ def follow(code):
     r.headers["ETag"] = etag
     r.headers["Cache-Control"] = "no-cache"
     return r
+
+
+@blueprint.get("/api/classes/<code>/qr.svg")
+def qr(code):
+    """The class's join address as a QR code (SVG, scalable to a lecture hall's wall)."""
+    import io
+
+    import segno
+    code = cl.valid_code(code)
+    cl.get_class(open_store(), code)             # (404 for a class that does not exist)
+    out = io.BytesIO()
+    segno.make(request.host_url.rstrip("/") + "/c/" + code, error="m").save(
+        out, kind="svg", scale=10, border=2, xmldecl=False)
+    return Response(out.getvalue(), mimetype="image/svg+xml",
+                    headers={"Cache-Control": "max-age=86400"})
 
 
 @blueprint.put("/api/classes/<code>/state")

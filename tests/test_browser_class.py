@@ -1,0 +1,87 @@
+"""Class mode in real Chromium against the real gunicorn: an instructor's projector and
+three students' pages in one browser (separate profiles, as separate laptops)."""
+import csv
+import io
+
+from .conftest import _open
+
+
+def _follows(page, text, timeout=5000):
+    page.wait_for_function("(t) => window.location.search.includes(t)", arg=text,
+                           timeout=timeout)
+
+
+def test_an_instructor_and_three_students(browser, server_url):
+    teacher = _open(browser, f"{server_url}/?surface=rosenbrock", 1280, 720)
+    contexts, students = [], []
+    try:
+        teacher.locator("#class-start").click()
+        teacher.locator(".class-code").wait_for()
+        code = teacher.evaluate("window.optvizClass.code")
+        assert teacher.url.endswith(f"/c/{code}?surface=rosenbrock")
+        assert teacher.locator(".class-code").inner_text() == code
+        qr = teacher.evaluate("(async () => { const r = await fetch(document.querySelector("
+                              "'.class-qr').src); return [r.status, (await r.text()).slice(0, 4)];"
+                              " })()")
+        assert qr == [200, "<svg"]
+        for _ in range(3):                          # three laptops
+            ctx = browser.new_context(viewport={"width": 1280, "height": 720})
+            contexts.append(ctx)
+            page = ctx.new_page()
+            page.goto(f"{server_url}/c/{code}")
+            students.append(page)
+        for page in students:
+            _follows(page, "surface=rosenbrock", 30000)
+            assert page.locator(".class-bar").inner_text().startswith(f"Class {code}")
+            assert page.evaluate("window.optvizClass.role") == "student"
+            assert page.evaluate("window.optvizClass.key") is None       # never the key
+        # the projector moves: every follower follows (how soon: benchmarks/classroom.py)
+        handle = teacher.locator("#lr [role=slider]")
+        handle.focus()
+        teacher.keyboard.press("ArrowRight")
+        teacher.wait_for_function("() => location.search.includes('lr=')")
+        lr = teacher.evaluate("new URLSearchParams(location.search).get('lr')")
+        for page in students:
+            _follows(page, f"lr={lr}", 15000)
+        # a student breaks away, the projector moves on, the student stays, then follows
+        away = students[0]
+        away.locator("#class-away").click()
+        teacher.keyboard.press("ArrowRight")
+        teacher.wait_for_function("(lr) => !location.search.includes('lr=' + lr)", arg=lr)
+        lr2 = teacher.evaluate("new URLSearchParams(location.search).get('lr')")
+        _follows(students[1], f"lr={lr2}", 15000)
+        assert f"lr={lr}" in away.url
+        away.locator("#class-follow").click()
+        _follows(away, f"lr={lr2}", 15000)
+        # a challenge: every student sees it, tweaks and submits; the leaderboard fills
+        teacher.locator("#class-pose").click()
+        teacher.locator("#class-close").wait_for()
+        for i, page in enumerate(students):
+            page.locator("#class-submit").wait_for(timeout=5000)
+            if i == 2:                              # one tries a wild step size
+                page.locator(".class-bar button").click()
+                page.locator("#beta1 [role=slider]").focus()
+                page.keyboard.press("End")
+                page.wait_for_function("() => location.search.includes('mu=0.999')")
+            page.locator("#class-name").fill(["Ada", "Bo", "<b>Cy</b>"][i])
+            page.locator("#class-submit").click()
+            page.wait_for_function("() => document.getElementById('class-say').textContent"
+                                   ".startsWith('submitted')")
+        teacher.wait_for_function("() => document.querySelectorAll('.class-board tbody tr')"
+                                  ".length === 3", timeout=6000)
+        assert "student" in teacher.locator(".class-board").inner_text()   # names hidden
+        teacher.locator("#class-names").check()
+        teacher.wait_for_function("() => document.querySelector('.class-board').innerText"
+                                  ".includes('<b>Cy</b>')")                  # as text
+        assert teacher.locator(".class-board b").count() == 0
+        assert teacher.locator("#class-picture .scatterlayer .point").count() == 3
+        with teacher.expect_download() as got:
+            teacher.locator("#class-csv").click()
+        rows = list(csv.DictReader(io.StringIO(open(got.value.path()).read())))
+        assert sorted(r["name"] for r in rows) == ["<b>Cy</b>", "Ada", "Bo"]
+        assert all(r["mu"] for r in rows) and any(r["mu"] == "0.999" for r in rows)
+        assert teacher.console_errors == []
+    finally:
+        teacher.close()
+        for ctx in contexts:
+            ctx.close()
