@@ -3,7 +3,7 @@ three students' pages in one browser (separate profiles, as separate laptops).""
 import csv
 import io
 
-from .conftest import _open
+from .conftest import ROOT, _open
 
 
 def _follows(page, text, timeout=5000):
@@ -75,6 +75,12 @@ def test_an_instructor_and_three_students(browser, server_url):
                                   ".includes('<b>Cy</b>')")                  # as text
         assert teacher.locator(".class-board b").count() == 0
         assert teacher.locator("#class-picture .scatterlayer .point").count() == 3
+        # over the map of the same challenge (final loss over every α and β)
+        assert teacher.evaluate("document.getElementById('class-picture').data[0].type") \
+            == "heatmap"
+        # the README's picture of the projector in class mode
+        teacher.evaluate("window.scrollTo(0, 0)")
+        teacher.screenshot(path=str(ROOT / "docs" / "class.png"))
         with teacher.expect_download() as got:
             teacher.locator("#class-csv").click()
         rows = list(csv.DictReader(io.StringIO(open(got.value.path()).read())))

@@ -121,6 +121,23 @@ def test_a_class_from_start_to_results(client):
     assert late.status_code == 409 and "closed" in late.get_json()["error"]
 
 
+def test_the_class_picture_map_is_the_challenge_over_every_alpha_and_beta(client):
+    import math
+    made = new_class(client, "surface=rosenbrock")
+    cid = challenge(client, made)
+    url = f"/api/classes/{made['code']}/challenges/{cid}/map"
+    assert client.get(url).status_code == 403
+    m = client.get(url, headers={"X-Class-Key": made["key"]}).get_json()["map"]
+    assert len(m["lr"]) == len(m["mu"]) == 32 and len(m["z"]) == 32 and len(m["z"][0]) == 32
+    assert m["lr"][0] == pytest.approx(1e-5) and m["mu"][-1] == pytest.approx(0.999)
+    finite = [v for row in m["z"] for v in row if v is not None]
+    assert finite and all(math.isfinite(v) for v in finite)
+    assert len(finite) < 32 * 32                  # large steps diverge: blank cells
+    other = challenge(client, made, knobs=["sigma"], goal={"kind": "lowest"})
+    assert client.get(f"/api/classes/{made['code']}/challenges/{other}/map",
+                      headers={"X-Class-Key": made["key"]}).get_json() == {"map": None}
+
+
 def test_a_lowest_loss_challenge_ranks_by_the_final_loss_of_its_row(client):
     made = new_class(client, "surface=bowl&rows=gd,adam")
     cid = challenge(client, made, knobs=["adam:lr"], goal={"kind": "lowest", "row": "adam"},

@@ -83,7 +83,14 @@
 
   function results() {
     var ch = state.data.challenge;
-    return call("GET", state.code + "/challenges/" + ch.id + "/results").then(function (res) {
+    var map = state.mapFor === ch.id ? Promise.resolve() :
+      call("GET", state.code + "/challenges/" + ch.id + "/map").then(function (j) {
+        state.map = j.map;
+        state.mapFor = ch.id;
+      });
+    return map.then(function () {
+      return call("GET", state.code + "/challenges/" + ch.id + "/results");
+    }).then(function (res) {
       state.results = res;
       renderResults();
     });
@@ -222,12 +229,20 @@
                  other: "not reached", diverged: "diverged"};
     var style = {reached: ["#009E73", "circle"], other: ["#E69F00", "diamond"],
                  diverged: ["#222", "x"]};
-    var data = Object.keys(groups).map(function (g) {
+    var data = [];
+    if (state.map && state.mapFor === ch.id && ky) {   // the same challenge, computed
+      var m = state.map;                                // for every α and β (Explore)
+      data.push({type: "heatmap", x: m.lr, y: m.mu, z: m.z, colorscale: "Greys",
+                 reversescale: true, opacity: 0.55, hoverinfo: "skip", showlegend: false,
+                 colorbar: {title: {text: "log₁₀ L"}, thickness: 10, len: 0.9}});
+    }
+    data = data.concat(Object.keys(groups).map(function (g) {
       return {type: "scatter", mode: "markers", name: names[g],
               x: groups[g].map(function (s) { return s.values[kx]; }),
               y: groups[g].map(function (s) { return ky ? s.values[ky] : (s.loss || null); }),
-              marker: {color: style[g][0], symbol: style[g][1], size: 11}};
-    });
+              marker: {color: style[g][0], symbol: style[g][1], size: 11,
+                       line: {width: 1, color: "white"}}};
+    }));
     window.Plotly.react(div, data, {
       margin: {l: 55, r: 10, t: 10, b: 40}, height: 200, legend: {orientation: "h", y: -0.3},
       xaxis: {title: {text: kx}, type: /lr$/.test(kx) ? "log" : "linear"},

@@ -11,6 +11,7 @@
     POST /api/classes/CODE/challenges/ID/submissions    {"name", "values"} -> 201
     DELETE /api/classes/CODE/challenges/ID/submissions/SID   (key)
     GET  /api/classes/CODE/challenges/ID/results  (key) JSON, or ?format=csv
+    GET  /api/classes/CODE/challenges/ID/map      (key) the final loss over log α x β
 
 The key travels in the X-Class-Key header. Refusals are JSON {"error", "field"} with
 400 (bad input), 403 (key), 404 (code), 409 (closed, full) or 429 (too often).
@@ -157,6 +158,11 @@ def submit(code, cid):
 @blueprint.delete("/api/classes/<code>/challenges/<int:cid>/submissions/<int:sid>")
 def remove(code, cid, sid):
     return jsonify(cl.remove_submission(open_store(), code, _key(), cid, sid))
+
+
+@blueprint.get("/api/classes/<code>/challenges/<int:cid>/map")
+def challenge_map(code, cid):
+    return jsonify(cl.challenge_map(open_store(), code, _key(), cid))
 
 
 @blueprint.get("/api/classes/<code>/challenges/<int:cid>/results")

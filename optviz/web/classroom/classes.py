@@ -498,3 +498,44 @@ def _purge(store: Store) -> None:
         conn.execute(submissions.delete().where(submissions.c.challenge_id.in_(ids)))
         conn.execute(challenges.delete().where(challenges.c.class_code.in_(old)))
         conn.execute(classes.delete().where(classes.c.code.in_(old)))
+
+
+#: The class picture's map: final loss over this many α and as many β (the Explore
+#: heatmap's machinery), computed once per challenge and worker.
+MAP_SIDE = 32
+
+
+def challenge_map(store: Store, code: str, key: Any, cid: Any) -> dict:
+    """The map the class picture draws its submissions over (the instructor's): the final
+    loss of the challenge's row over log α x β, when its knobs are α and μ/β₁ (global or
+    the row's own) and the row has a momentum or β₁; else {"map": None}."""
+    code = valid_code(code)
+    with store.engine.connect() as conn:
+        check_key(_class_row(conn, code, store), key)
+        ch = _challenge(conn, code, cid)
+        conn.rollback()
+    return {"map": _map(ch["setup"], ch["knobs"], ch["goal"])}
+
+
+@functools.lru_cache(maxsize=64)
+def _map(setup: str, knobs_json: str, goal_json: str) -> dict | None:
+    import numpy as np
+
+    from ... import explore
+    from ..controls import row_name
+    knobs, goal = json.loads(knobs_json), json.loads(goal_json)
+    row = goal["row"]
+    if sorted(k.split(":")[-1] for k in knobs) != ["lr", "mu"] or \
+            any(":" in k and k.split(":")[0] != row for k in knobs):
+        return None
+    name = row_name(row)
+    if not explore.has_beta(name):
+        return None
+    scene = scene_from_controls(controls_from_query(setup)[0])
+    lo, hi = PAGE_LIMITS["lr_log10"]
+    lrs, betas = np.logspace(lo, hi, MAP_SIDE), np.linspace(0, 0.999, MAP_SIDE)
+    sweep = explore.grid_sweep(scene.surface, name, lrs, betas, start=tuple(scene.starts[0]),
+                               steps=scene.steps, surface_params=dict(scene.surface_params))
+    z = np.where(sweep.diverged, np.nan, np.log10(np.maximum(sweep.loss, 1e-16)))
+    return {"lr": lrs.tolist(), "mu": betas.tolist(),
+            "z": [[None if not math.isfinite(v) else round(float(v), 3) for v in r] for r in z]}
