@@ -83,7 +83,7 @@ def test_a_sweep_runs_on_a_celery_worker_and_is_cached_in_redis(browser, departm
                                ".startsWith('learning-rate sweep')", timeout=90000)
         lines = page.evaluate("() => document.querySelector('#ex-graph .js-plotly-plot').data"
                               ".filter(d => d.mode === 'lines+markers').map(d => d.name)")
-        assert lines == ["gd", "momentum", "adagrad"]
+        assert lines == ["GD", "Momentum", "AdaGrad"]         # as the page names its rows
         log = open(worker_log).read()
         assert "succeeded" in log, log[-2000:]          # the worker ran it, not the web
         assert client.dbsize() > 0                       # results live in Redis

@@ -40,6 +40,7 @@ def client(db_url, monkeypatch):
     from optviz.web import create_app
     from optviz.web.classroom import api
     api._misses.clear()
+    api._followed.clear()
     return create_app().server.test_client()
 
 
