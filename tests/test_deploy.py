@@ -263,5 +263,18 @@ def test_the_vendored_plotly_bundle_is_the_installed_plotly_js_and_is_served():
     client = create_app().server.test_client()
     r = client.get("/assets/vendor-plotly-cartesian.min.js")
     assert r.status_code == 200 and len(r.data) == os.path.getsize(path)
+    # compressed for a plain-HTTP browser too (gzip only: Flask's streamed files were
+    # sent as they are, 1.5 MB), from one compression kept by the worker
+    with open(path, "rb") as f:
+        raw = f.read()
+    for accept, codec, decode in (("gzip, deflate", "gzip", gzip.decompress),
+                                  ("gzip, deflate, br, zstd", "zstd", zstd.decompress)):
+        first, again = (client.get("/assets/vendor-plotly-cartesian.min.js?m=1",
+                                   headers={"Accept-Encoding": accept}) for _ in range(2))
+        assert first.headers["Content-Encoding"] == codec and len(first.data) < len(raw) / 2
+        assert decode(first.data) == raw and again.data == first.data
+    etag = client.get("/assets/optviz.css").headers["ETag"]
+    assert client.get("/assets/optviz.css", headers={"If-None-Match": etag}).status_code == 304
+    assert client.get("/assets/..%2fserver.py").status_code == 404
     page = client.get("/").data.decode()        # fetched by the graphs, not on the page
     assert "vendor-plotly" not in page and "optviz.js" in page

@@ -15,6 +15,7 @@ again on every reload, since those scripts are revalidated, not cached, by the b
 from __future__ import annotations
 
 import functools
+import mimetypes
 import os
 
 from dash.exceptions import DependencyException
@@ -189,8 +190,29 @@ def serve_static_once(app) -> None:
     def layout_json() -> bytes:
         return app.serve_layout().get_data()
 
+    assets_path = app.config.requests_pathname_prefix + "assets/"
+    folder = os.path.realpath(app.config.assets_folder)
+
+    @functools.lru_cache(maxsize=32)
+    def asset(name: str) -> tuple[bytes, str] | None:
+        path = os.path.realpath(os.path.join(folder, name))
+        if not path.startswith(folder + os.sep) or not os.path.isfile(path):
+            return None
+        with open(path, "rb") as f:
+            return f.read(), mimetypes.guess_type(path)[0] or "application/octet-stream"
+
     @server.before_request
     def layout_once():
         if request.method == "GET" and request.path == layout_path:
             return Response(layout_json(), mimetype="application/json")
+        # The assets from memory, as one body: Flask's files are streamed, and
+        # flask-compress gzips no stream (a plain-HTTP browser got the 1.5 MB Plotly
+        # bundle uncompressed) and caches none
+        if request.method == "GET" and request.path.startswith(assets_path):
+            found = asset(request.path[len(assets_path):])
+            if found is not None:
+                r = Response(found[0], mimetype=found[1])
+                r.headers["Cache-Control"] = "no-cache"
+                r.add_etag()
+                return r.make_conditional(request)
         return None
