@@ -86,6 +86,20 @@ def test_an_instructor_and_three_students(browser, server_url):
         rows = list(csv.DictReader(io.StringIO(open(got.value.path()).read())))
         assert sorted(r["name"] for r in rows) == ["<b>Cy</b>", "Ada", "Bo"]
         assert all(r["mu"] for r in rows) and any(r["mu"] == "0.999" for r in rows)
+        # the scored row is one that μ moves (Momentum), not GD: the tries differ
+        assert len({r["loss"] for r in rows}) >= 2
+        # the best tries as rows of the projector's plot, and so of every follower's
+        best = sum(1 for r in rows if not r["diverged_at"])
+        assert best >= 2
+        teacher.locator("#class-best").click()
+        teacher.wait_for_function("(n) => window.__optvizDrawn.rows.length === n && "
+                                  "window.__optvizDrawn.rows.every(r => r.uid.startsWith("
+                                  "'momentum'))", arg=best, timeout=15000)
+        _follows(students[1], "momentum~2", 15000)
+        # a submission removed from the board
+        teacher.locator(".class-remove").first.click()
+        teacher.wait_for_function("() => document.querySelectorAll('.class-board tbody tr')"
+                                  ".length === 2", timeout=6000)
         assert teacher.console_errors == []
     finally:
         teacher.close()

@@ -151,7 +151,7 @@
     var d = state.data || {}, ch = d.challenge, html;
     if (state.role === "teacher") {
       var url = window.location.origin + "/c/" + state.code;
-      html = '<div class="class-join"><img class="class-qr" alt="QR code of ' + esc(url) +
+      html = '<div class="class-join"><img class="class-qr" title="click: larger" alt="QR code of ' + esc(url) +
         '" src="' + API + state.code + '/qr.svg"><div><div class="class-code">' +
         esc(state.code) + '</div><div class="class-url">' + esc(url) + "</div>" +
         '<button class="btn small" id="class-copy">copy instructor link</button></div></div>' +
@@ -170,6 +170,7 @@
           '<option value="lowest">lowest loss</option></select>' +
           ' <label>ε <input id="class-eps" class="num" type="number" value="0.001" step="any"></label>' +
           ' <label>steps <input id="class-steps" class="num" type="number" value="300" min="1" max="5000"></label>' +
+          ' <label>minutes <input id="class-minutes" class="num" type="number" min="0.1" max="600" step="any" placeholder="no limit"></label>' +
           ' <button class="btn small" id="class-pose">pose</button>' +
           (ch ? ' <span class="hint">(the last one closed)</span>' : "") + "</div>";
       }
@@ -201,14 +202,17 @@
     var html = '<div class="class-counts">' + res.students + " joined · " + subs.length +
       " submissions" + ' <label><input type="checkbox" id="class-names"' +
       (res.show_names ? " checked" : "") + "> show names</label>" +
-      ' <button class="btn small" id="class-csv">CSV</button></div>' +
+      ' <button class="btn small" id="class-csv">CSV</button>' +
+      ' <button class="btn small" id="class-best" title="the best three tries as rows of the ' +
+      'plot, for everyone following">show the best on the plot</button></div>' +
       '<table class="class-board"><thead><tr><th>#</th><th>name</th>' +
       ch.knobs.map(function (k) { return "<th>" + esc(k) + "</th>"; }).join("") +
-      "<th>result</th></tr></thead><tbody>";
+      "<th>result</th><th></th></tr></thead><tbody>";
     subs.slice(0, 10).forEach(function (s, i) {
       html += "<tr><td>" + (i + 1) + "</td><td>" + (res.show_names ? esc(s.name) : "student " + s.id) +
         "</td>" + ch.knobs.map(function (k) { return "<td>" + fmt(s.values[k]) + "</td>"; }).join("") +
-        "<td>" + esc(outcome(s, ch)) + "</td></tr>";
+        "<td>" + esc(outcome(s, ch)) + '</td><td><button class="btn small class-remove" ' +
+        'data-id="' + s.id + '" aria-label="remove submission ' + s.id + '">remove</button></td></tr>';
     });
     box.innerHTML = html + '</tbody></table><div id="class-picture" class="class-picture"></div>';
     picture(ch, subs);
@@ -270,6 +274,11 @@
         .then(function () { say("copied: open it on your other device"); },
               function () { window.prompt("the instructor link (keep it private):", link); });
     } else if (id === "class-csv") csv();
+    else if (id === "class-best") showBest();
+    else if (t && t.classList && t.classList.contains("class-remove")) {
+      call("DELETE", state.code + "/challenges/" + state.data.challenge.id + "/submissions/" +
+           t.getAttribute("data-id")).then(results).catch(say);
+    }
     else if (id === "class-names") {
       call("PUT", state.code + "/names", {show_names: t.checked}).then(results).catch(say);
     }
@@ -281,10 +290,39 @@
     var kind = document.getElementById("class-goal").value;
     var goal = kind === "reach" ? {kind: "reach", epsilon: Number(document.getElementById("class-eps").value)}
                                 : {kind: "lowest"};
-    call("POST", state.code + "/challenges",
-         {knobs: knobs, goal: goal, steps: Number(document.getElementById("class-steps").value)})
+    var minutes = document.getElementById("class-minutes").value;
+    var body = {knobs: knobs, goal: goal, steps: Number(document.getElementById("class-steps").value)};
+    if (minutes !== "") body.minutes = Number(minutes);
+    call("POST", state.code + "/challenges", body)
       .then(function () { state.etag = null; poll(); }).catch(say);
   }
+
+  /* the best three tries that did not diverge, as copies of the challenge's row with
+   * their own values, on the projector's plot (and so on every follower's) */
+  function showBest() {
+    var res = state.results, ch = res && res.challenge;
+    if (!ch || !window.dash_clientside.set_props) return;
+    var row = ch.goal.row, best = res.submissions.filter(function (s) {
+      return s.diverged_at === null;
+    }).slice(0, 3);
+    if (!best.length) { say("no try that did not diverge yet"); return; }
+    var params = new URLSearchParams(ch.state);
+    params.set("steps", String(ch.steps));
+    params.set("rows", best.map(function (s, i) {
+      return (i ? row + "~" + (i + 1) : row) + ch.knobs.map(function (k) {
+        var name = k.indexOf(":") > 0 ? k.split(":")[1] : k;
+        return ":" + name + "=" + s.values[k];
+      }).join("");
+    }).join(","));
+    window.dash_clientside.set_props("link", {data: "?" + params.toString()});
+  }
+
+  /* the QR code full height for the back of the hall, and back */
+  document.addEventListener("click", function (ev) {
+    if (ev.target && ev.target.classList && ev.target.classList.contains("class-qr")) {
+      ev.target.classList.toggle("class-qr-big");
+    }
+  });
 
   function csv() {
     var ch = state.data.challenge;

@@ -221,13 +221,25 @@ def _knobs(knobs: Any, setup: dict) -> list[str]:
     return out
 
 
-def _goal(goal: Any, setup: dict, surface_floor: float | None) -> dict:
+def _scored_row(rows: list[str], knobs: list[str]) -> str | None:
+    """The row a challenge scores when the instructor names none: the first row on that
+    every knob moves (a μ knob on GD, which has no momentum, would change nothing)."""
+    from ...optimizers import OPTIMIZERS
+    from ..controls import row_name
+    wanted = {KNOBS[k] for k in knobs if k in KNOBS} - {"lr_log10", "noise"}
+    for uid in rows:
+        if wanted <= set(OPTIMIZERS[row_name(uid)].knobs):
+            return uid
+    return rows[0] if rows else None
+
+
+def _goal(goal: Any, setup: dict, surface_floor: float | None, knobs: list[str]) -> dict:
     rows = [r["uid"] for r in setup["rows"] if r.get("on")]
     if not isinstance(goal, dict) or goal.get("kind") not in ("reach", "lowest"):
         raise ClassError(400, 'goal: {"kind": "reach", "epsilon": e} (L - L* <= e within '
                          'the steps) or {"kind": "lowest"} (the lowest loss at the last '
                          'step)', "goal")
-    row = goal.get("row", rows[0] if rows else None)
+    row = goal.get("row", _scored_row(rows, knobs))
     if row not in rows:
         raise ClassError(400, "goal.row: one of the rows that are on: " + ", ".join(rows),
                          "goal")
@@ -272,7 +284,7 @@ def add_challenge(store: Store, code: str, key: Any, body: Any) -> dict:
         except ControlError as e:
             raise ClassError(400, f"steps: {e}", "steps") from None
         knobs = _knobs(body.get("knobs"), setup)
-        goal = _goal(body.get("goal"), setup, _floor(scene.get_surface()))
+        goal = _goal(body.get("goal"), setup, _floor(scene.get_surface()), knobs)
         now = store.now()
         conn.execute(challenges.update().where(challenges.c.class_code == code)
                      .where(challenges.c.closed_at.is_(None)).values(closed_at=now))
