@@ -62,6 +62,7 @@ class ID:
     live, live_store, inspect, query, link = "live", "live-store", "inspect", "query", "link"
     pushed = "pushed"
     copy_link, equations, inspector = "copy-link", "equations", "inspector"
+    mathjax_primer = "mathjax-primer"
     csv, json, download = "dl-csv", "dl-json", "download"
     more, more_rows = "more", "more-rows"
     html, python = "dl-html", "dl-py"
@@ -328,7 +329,10 @@ def _below_the_plot() -> list:
         html.Section(className="equations-box", children=[
             html.H2("Update rules"),
             # MathJax (700 KB of script) after the first picture: see assets/optviz.js
-            dcc.Markdown(id=ID.equations, mathjax=False, className="equations")]),
+            dcc.Markdown(id=ID.equations, mathjax=False, className="equations"),
+            # typeset first, alone, to start MathJax (assets/optviz.js loadMathJax)
+            html.Div(className="mathjax-primer mathjax_ignore", **{"aria-hidden": "true"},
+                     children=dcc.Markdown("$x$", id=ID.mathjax_primer, mathjax=False))]),
     ]
 
 

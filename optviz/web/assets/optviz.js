@@ -194,11 +194,30 @@
   }
 
   /* MathJax (700 KB of script, ~300 ms to start and typeset) is fetched only once the
-   * first picture is on the screen and the browser is idle: the update rules are handed
-   * over then (equationsLater), a row's rule when its settings open (its LaTeX waits in
-   * the settings' data-tex, out of the page, until then). (Typeset while the page was
-   * still settling, MathJax's start and Dash's own typeset of the same math ran at once
-   * and measured the rules as NaN.) */
+   * first picture is on the screen and the browser is idle, by typesetting a hidden "x"
+   * (the primer, whose text never changes; in a mathjax_ignore box, so MathJax's own
+   * first sweep of the page leaves it to Dash). Only once it is typeset are the update
+   * rules (equationsLater) and a row's rule (when its settings open; its LaTeX waits in
+   * the settings' data-tex until then) handed over: math handed over while MathJax was
+   * still loading could be redrawn by React meanwhile, and Dash then typeset the
+   * detached copy (NaN sizes in the console). */
+  var mathjax = null;
+  function loadMathJax() {
+    if (!mathjax) {
+      mathjax = new Promise(function (resolve) {
+        var box = document.querySelector(".mathjax-primer");
+        if (box) box.inert = true;          // (MathJax makes its math focusable: not here)
+        window.dash_clientside.set_props("mathjax-primer", {mathjax: true});
+        (function poll(tries) {
+          var done = document.querySelector("#mathjax-primer mjx-container");
+          if (done) done.closest(".mathjax-primer").style.display = "none";   // (its work
+          if (done || tries > 600) resolve();                                // is done)
+          else setTimeout(function () { poll(tries + 1); }, 50);
+        })(0);
+      });
+    }
+    return mathjax;
+  }
   function idle(fn) {
     if (window.requestIdleCallback) window.requestIdleCallback(fn, {timeout: 3000});
     else setTimeout(fn, 500);
@@ -211,8 +230,10 @@
     try { id = JSON.parse(el.id); } catch (e) { return; }   // Dash's id of {type, row}
     el.classList.add("typeset");
     idle(function () {
-      set(id, {children: "$" + details.getAttribute("data-tex") + "$", mathjax: true,
-               className: "row-eq typeset"});
+      loadMathJax().then(function () {
+        set(id, {children: "$" + details.getAttribute("data-tex") + "$", mathjax: true,
+                 className: "row-eq typeset"});
+      });
     });
   }
   function typesetShown() {
@@ -671,7 +692,9 @@
           setTimeout(function () {
             if (state.equations !== md) return;
             idle(function () {
-              if (state.equations === md) set("equations", {children: md, mathjax: true});
+              loadMathJax().then(function () {
+                if (state.equations === md) set("equations", {children: md, mathjax: true});
+              });
             });
           }, 30);
         });

@@ -68,9 +68,14 @@
     window.__optvizArrows = {frame: k, update: t + 1, arrows: drawn};
   }
 
+  /* "(x, y)": each number kept whole when a narrow table wraps the pair */
+  function xy(x, y) {
+    return '(<span class="n">' + fmt(x) + '</span>, <span class="n">' + fmt(y) + "</span>)";
+  }
+
   function pair(a, t) {
     if (!a || !a.length) return "–";
-    return "(" + fmt(a[2 * t]) + ", " + fmt(a[2 * t + 1]) + ")";
+    return xy(a[2 * t], a[2 * t + 1]);
   }
 
   function extra(r, t) {
@@ -101,8 +106,8 @@
       (more ? "<th>more</th>" : "") + "</tr></thead><tbody>";
     meta.rows.forEach(function (r) {
       var x = decode(r.x), y = decode(r.y), g = decode(r.g);
-      var neg = g.length ? "(" + fmt(-g[2 * t]) + ", " + fmt(-g[2 * t + 1]) + ")" : "–";
-      var step = t + 1 < x.length ? "(" + fmt(x[t + 1] - x[t]) + ", " + fmt(y[t + 1] - y[t]) + ")" : "–";
+      var neg = g.length ? xy(-g[2 * t], -g[2 * t + 1]) : "–";
+      var step = t + 1 < x.length ? xy(x[t + 1] - x[t], y[t + 1] - y[t]) : "–";
       var has = r.has || [];
       html += '<tr data-uid="' + escapeHtml(r.uid) + '"><td><span class="swatch" style="background:' +
         escapeHtml(r.color) + '"></span>' + escapeHtml(r.label) + "</td><td>" + neg + "</td><td>" +
