@@ -105,3 +105,13 @@ def test_an_instructor_and_three_students(browser, server_url):
         teacher.close()
         for ctx in contexts:
             ctx.close()
+
+
+def test_a_wrong_class_code_says_so_and_the_page_still_works(browser, server_url):
+    page = _open(browser, f"{server_url}/c/ZZZZZZ", 390, 844, is_mobile=True, has_touch=True)
+    try:
+        page.locator(".class-bar[role=alert]").wait_for(timeout=10000)
+        assert "no class with this code" in page.locator(".class-bar").inner_text()
+        assert page.evaluate("window.__optvizDrawn.rows.length") == 6   # the page works
+    finally:
+        page.close()

@@ -76,7 +76,15 @@
         render();
       }
       if (state.role === "teacher" && state.data && state.data.challenge) return results();
-    }).catch(say).then(function () {
+    }).catch(function (err) {
+      if (state.data) { say(err); return; }
+      var p = panel();                             // a wrong or closed code: say so
+      if (p) {
+        p.hidden = false;
+        p.innerHTML = '<div class="class-bar" role="alert"><b>Class ' + esc(state.code) +
+          ":</b> " + esc(err.message) + "</div>";
+      }
+    }).then(function () {
       state.timer = setTimeout(poll, state.role === "teacher" ? 2000 : 1000);
     });
   }
