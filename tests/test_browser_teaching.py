@@ -623,9 +623,10 @@ def test_the_plot_has_a_text_alternative_kept_current(browser, server_url):
         assert "1 diverged" in page.locator("#run-summary").inner_text()
         before = page.locator("#run-summary").inner_text()
         page.goto(server_url + "?scenario=ill-conditioned")
-        page.wait_for_function("(b) => document.getElementById('run-summary').textContent"
-                               " !== b && document.getElementById('run-summary').textContent"
-                               ".startsWith('Run of 3')", arg=before)
+        # (the new page has no summary until Dash has drawn it: not an error)
+        page.wait_for_function("(b) => { const s = document.getElementById('run-summary'); "
+                               "return s && s.textContent !== b && s.textContent"
+                               ".startsWith('Run of 3'); }", arg=before)
         assert page.console_errors == []
     finally:
         page.close()

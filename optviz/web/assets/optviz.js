@@ -121,7 +121,9 @@
     if (t && t.value === "3d" && t.closest && t.closest("#view")) loadFullPlotly();
   });
 
-  function wants3d(gd) { return !!(gd.layout && gd.layout.scene) && !window.__optvizPlotlyFull; }
+  /* a 3-D figure the cartesian bundle drew (an empty plot): to be drawn again, with the
+   * full bundle (which may have arrived while the figure was being drawn) */
+  function wants3d(gd) { return !!(gd.layout && gd.layout.scene) && !gd._fullLayout.scene; }
 
   /* the figures arrive with the data; Plotly may not have drawn them yet */
   function renderWhenReady(k, tries) {
@@ -133,6 +135,8 @@
       loadFullPlotly().then(function () {
         var now = plot("graph");
         if (!now || !now.layout || !now.layout.scene) return;   // back to 2-D meanwhile
+        if (now.__optvizRedrawn === now.layout) return;          // once a figure (no
+        now.__optvizRedrawn = now.layout;                        // WebGL: no loop)
         window.Plotly.react(now, now.data, now.layout).then(function () {
           renderWhenReady(state.k === null ? k : state.k, 0);
         });
