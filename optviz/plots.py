@@ -101,10 +101,7 @@ def surface_grid(surface: Surface, n: int = GRID):
     xs, ys = np.linspace(x0, x1, n), np.linspace(y0, y1, n)
     X, Y = np.meshgrid(xs, ys)
     z = surface.value_xy(X, Y)
-    zmin, zmax = finite_range(z)
-    # (a formula may overflow or leave its domain in part of its box: those points are
-    # drawn as the highest level, not as inf or NaN)
-    zt = _transform(np.nan_to_num(z, nan=zmax, posinf=zmax, neginf=zmin), zmin, zmax)
+    zt = _transform(z, *finite_range(z))
     return xs, ys, z, zt
 
 
@@ -117,6 +114,9 @@ def finite_range(z) -> tuple[float, float]:
 
 
 def _transform(z, zmin, zmax):
+    # (a formula may overflow or leave its domain in part of its box: those points are
+    # drawn as the highest level, not as inf or NaN)
+    z = np.nan_to_num(z, nan=zmax, posinf=zmax, neginf=zmin)
     delta = 1e-3 * (zmax - zmin) + 1e-12
     return np.log10(np.maximum(z - zmin, 0) + delta)
 

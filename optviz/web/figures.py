@@ -55,9 +55,7 @@ def _z_of(surface: Surface, view: str):
     if view != "3d":
         return None
     zmin, zmax = finite_range(_grid(surface)[2])
-    return lambda pts: _transform(
-        np.nan_to_num(surface.value(pts), nan=zmax, posinf=zmax, neginf=zmin),
-        zmin, zmax) + 0.02
+    return lambda pts: _transform(surface.value(pts), zmin, zmax) + 0.02
 
 
 def main_figure(surface: Surface, run: Run, colors: list[str], *, view: str = "2d") -> dict:

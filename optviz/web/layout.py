@@ -251,7 +251,7 @@ def _header() -> list:
         # the first surface's sentence from the start: arriving with the first run, it
         # pushed the plot 92 px down on a phone while the page was loading
         html.Button("start a class", id=ID.class_start, className="btn small class-start",
-                    title="one live session: students join with a code and follow this "
+                    title="one live lecture: students join with a code and follow this "
                           "page; challenges and their results"),
         html.Span(SURFACES[DEFAULTS["surface"]].teaches, id=ID.teaches, className="teaches"),
     ]

@@ -39,7 +39,7 @@ from .controls import (
     scene_from_controls,
 )
 
-__all__ = ["query_from_controls", "controls_from_query", "MAX_QUERY"]
+__all__ = ["query_from_controls", "controls_from_query", "MAX_QUERY", "ROW_KEYS", "LIVE_KEYS"]
 
 #: Longer query strings are refused (a full 24-row setup with changes is ~1.5 KB).
 MAX_QUERY = 4000
@@ -47,8 +47,10 @@ MAX_QUERY = 4000
 _NUMBERS = {"mu": "beta1", "b2": "beta2", "sigma": "noise", "gamma": "gamma",
             "every": "step_size", "warmup": "warmup", "steps": "steps", "seed": "seed",
             "clip": "clip_norm", "b": "batch_size"}
-_ROW_KEYS = {"lr": "lr", "mu": "beta1", "b2": "beta2", "sigma": "noise", "wd": "weight_decay"}
-_LIVE_KEYS = {"lr": "lr_log10", "mu": "beta1", "b2": "beta2", "sigma": "noise"}
+#: a row's overrides, link key -> row setting (class mode's row knobs read it too)
+ROW_KEYS = {"lr": "lr", "mu": "beta1", "b2": "beta2", "sigma": "noise", "wd": "weight_decay"}
+#: the sliders a live change (and a class challenge) turns, link key -> control
+LIVE_KEYS = {"lr": "lr_log10", "mu": "beta1", "b2": "beta2", "sigma": "noise"}
 
 
 def _fmt(v: float) -> str:
@@ -78,7 +80,7 @@ def _reference(scenario: str | None, surface: str | None) -> dict[str, Any]:
 
 
 def _row_text(r: dict) -> str:
-    parts = [r["uid"]] + [f"{k}={_fmt(float(r[name]))}" for k, name in _ROW_KEYS.items()
+    parts = [r["uid"]] + [f"{k}={_fmt(float(r[name]))}" for k, name in ROW_KEYS.items()
                           if r.get(name) not in (None, "")]
     return ":".join(parts + (["const"] if r.get("constant") else []))
 
@@ -120,7 +122,7 @@ def query_from_controls(c: dict[str, Any]) -> str:
     if c.get("changes"):
         out["live"] = ",".join(
             f"{step}:" + ":".join(f"{k}={_alpha(v[name]) if k == 'lr' else _fmt(float(v[name]))}"
-                                  for k, name in _LIVE_KEYS.items())
+                                  for k, name in LIVE_KEYS.items())
             for step, v in c["changes"])
     return urlencode(out, safe=",:~=")
 
@@ -234,9 +236,9 @@ def _rows(text: str, problems: list[str]) -> list[dict]:
             key, _, value = opt.partition("=")
             if key == "const" and not value:
                 row["constant"] = True
-            elif key in _ROW_KEYS:
+            elif key in ROW_KEYS:
                 try:
-                    row[_ROW_KEYS[key]] = _float(value)
+                    row[ROW_KEYS[key]] = _float(value)
                 except ValueError:
                     problems.append(f"link: {uid} {key}={value[:20]!r} is not a number")
             else:
@@ -253,7 +255,7 @@ def _changes(text: str, problems: list[str]) -> list:
             change: dict[str, float] = {}
             for opt in opts:
                 key, _, value = opt.partition("=")
-                name = _LIVE_KEYS[key]
+                name = LIVE_KEYS[key]
                 change[name] = _log_alpha(value) if key == "lr" else _float(value)
             if set(change) != set(LIVE_CONTROLS):
                 raise ValueError

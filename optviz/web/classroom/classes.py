@@ -1,4 +1,4 @@
-"""Class mode: one live session of an instructor's projector and every student's page.
+"""Class mode: one live lecture, an instructor's projector and every student's page.
 
 A class has a join code (six characters without look-alikes), a key the instructor holds
 (never stored: its SHA-256 is, compared in constant time), and the setup on the
@@ -25,7 +25,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from ..controls import PAGE_LIMITS, ControlError, scene_from_controls
-from ..links import controls_from_query, query_from_controls
+from ..links import LIVE_KEYS, ROW_KEYS, controls_from_query, query_from_controls
 from .store import Store, challenges, classes, submissions
 
 __all__ = ["ClassError", "create_class", "get_class", "set_state", "add_challenge",
@@ -34,10 +34,10 @@ __all__ = ["ClassError", "create_class", "get_class", "set_state", "add_challeng
 #: The join code's alphabet: no 0/O, 1/I/L, so a code read off a projector is typed right.
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 6
-#: The knobs a challenge may open, by their link names: the page's global sliders, or a
-#: row's own value as "<row>:<knob>" (e.g. "adam:lr").
-KNOBS = {"lr": "lr_log10", "mu": "beta1", "b2": "beta2", "sigma": "noise"}
-ROW_KNOBS = {"lr": "lr", "mu": "beta1", "b2": "beta2", "sigma": "noise"}
+#: The knobs a challenge may open, by their link names (the controls links.py maps them
+#: to): the page's global sliders, or a row's own value as "<row>:<knob>" ("adam:lr").
+KNOBS = LIVE_KEYS
+ROW_KNOBS = {k: v for k, v in ROW_KEYS.items() if k in KNOBS}
 MAX_NAME = 24
 MAX_STATE = 2000            # characters of a setup's query (a page's link is ~200)
 MAX_CHALLENGE_STEPS = 5000
