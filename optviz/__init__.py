@@ -2,11 +2,11 @@
 
     from optviz import Scene, OptimizerSpec, ScheduleSpec, simulate, SURFACES, OPTIMIZERS
 """
-from .engine import Run, simulate
+from .engine import Run, simulate, simulate_within
 from .optimizers import OPTIMIZERS
 from .scene import Change, OptimizerSpec, Scene, SceneError, ScheduleSpec
 from .surfaces import SURFACES
 
-__all__ = ["Scene", "OptimizerSpec", "ScheduleSpec", "SceneError", "Change", "simulate", "Run",
-           "SURFACES", "OPTIMIZERS", "__version__"]
+__all__ = ["Scene", "OptimizerSpec", "ScheduleSpec", "SceneError", "Change", "simulate",
+           "simulate_within", "Run", "SURFACES", "OPTIMIZERS", "__version__"]
 __version__ = "0.1.0"

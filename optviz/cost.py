@@ -136,7 +136,7 @@ def check(scene, budget: float, *, what: str = "this run", reduce=("fewer rows",
         what_to.append("the gradient check off")
     if scene.surface.startswith("formula:"):
         what_to.append("a simpler formula")
-    raise CostError(f"steps: {what} would take about {est.seconds:.1f} s of the server's "
+    raise CostError(f"steps: {what} would take about {est.seconds:.2g} s of the server's "
                     f"time, more than its {budget:g} s; try " +
                     ", or ".join(what_to or ["fewer steps"]))
 

@@ -45,6 +45,7 @@ import numpy as np
 
 from . import buffers
 from .cost import CostError, Deadline
+from .cost import check as check_cost
 from .data import sample_mean
 from .fused import FusedGroup
 from .optimizers import OPTIMIZERS, StepContext
@@ -58,8 +59,8 @@ from .plan import (
 )
 from .scene import COORD_LIMIT, Scene
 
-__all__ = ["Run", "FinalRun", "simulate", "simulate_final", "draws_random_numbers",
-           "CHUNK_STARTS"]
+__all__ = ["Run", "FinalRun", "simulate", "simulate_within", "simulate_final",
+           "draws_random_numbers", "CHUNK_STARTS"]
 
 #: Starts per block of simulate_final when nothing random is drawn (see _simulate).
 FINAL_CHUNK_STARTS = 8192
@@ -167,6 +168,22 @@ def simulate(scene: Scene, *, record_grad: bool = True, record_state: bool = Fal
     """
     return _simulate(scene, record_grad=record_grad, record_state=record_state,
                      deadline=deadline)
+
+
+def simulate_within(scene: Scene, budget: float, *, seconds: float | None = None,
+                    what: str = "this run", reduce=("fewer rows",), record_grad: bool = True,
+                    record_state: bool = False, gradient_check: bool = False) -> Run:
+    """:func:`simulate`, for a server that runs what it is asked: ``scene`` is priced first
+    (:func:`optviz.cost.check`; :class:`~optviz.cost.CostError` naming what to reduce if
+    it would cost more than ``budget`` seconds on the reference machine), then simulated
+    under a deadline of ``seconds`` wall-clock (default: none), which backs the estimate
+    on a busy machine. ``what`` and ``reduce`` word the refusal; ``gradient_check`` adds
+    the price of the page's gradient check of every point. The page, its downloads and
+    class mode's scoring all run their scenes through this one function."""
+    check_cost(scene, budget, what=what, reduce=reduce, record_grad=record_grad,
+               record_state=record_state, check=gradient_check)
+    return _simulate(scene, record_grad=record_grad, record_state=record_state,
+                     deadline=None if seconds is None else Deadline(seconds, what))
 
 
 def simulate_final(scene: Scene, *, tol: float = 1e-6, progress=None,

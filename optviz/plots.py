@@ -89,9 +89,7 @@ def _text(s: str) -> str:
 def _floor(surface: Surface) -> float | None:
     """L*: the lowest known value (global minimum), used to plot the loss gap on log axes;
     None where the surface has no minimum (saddle)."""
-    if not surface.minima:
-        return None
-    return float(min(surface.value(m) for m in surface.minima))
+    return surface.min_value
 
 
 def surface_grid(surface: Surface, n: int = GRID):

@@ -78,6 +78,15 @@ class Surface:
     #: in another library (torch); "" for a surface built on data
     expression: str = ""
 
+    @property
+    def min_value(self) -> float | None:
+        """L*: the lowest value at the known minima (the global minimum), what "within ε
+        of the minimum" is measured from; None where the surface lists no minimum (the
+        saddle)."""
+        if not self.minima:
+            return None
+        return float(min(self.value(m) for m in self.minima))
+
     def batch_grad_xy(self, x: Array, y: Array, idx) -> tuple[Array, Array]:
         """Gradient of the loss over the samples ``idx`` only (data surfaces)."""
         gx, gy = self.dataset.grads(x, y, idx)

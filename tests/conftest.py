@@ -113,32 +113,94 @@ def phone(browser, server_url):
     pg.close()
 
 
-@pytest.fixture(scope="session")
-def postgres_url():
+def class_server(db_url, workers=2, threads=1, **env):
+    """A real gunicorn serving app:server with class mode on ``db_url`` (its own cache
+    directory; ``env`` added to the environment), once it answers: (process, url)."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "app:server", "-w", str(workers), "--threads",
+         str(threads), "-b", f"127.0.0.1:{port}", "--timeout", "60"], cwd=ROOT,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env={**os.environ, "OPTVIZ_DB_URL": db_url, "OPTVIZ_CLASS_STUDENTS": "100000",
+             "OPTVIZ_CACHE_DIR": tempfile.mkdtemp(prefix="optviz-class-cache-"), **env})
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(600):
+        try:
+            urllib.request.urlopen(url + "/healthz", timeout=2)
+            return proc, url
+        except Exception:
+            time.sleep(0.1)
+    proc.kill()
+    pytest.fail("gunicorn did not start")
+
+
+def api_call(url, method="GET", body=None, key=None):
+    """A JSON request: (status, the answer's JSON or None, its headers)."""
+    import json
+    import urllib.error
+    req = urllib.request.Request(url, method=method,
+                                 data=None if body is None else json.dumps(body).encode(),
+                                 headers={"Content-Type": "application/json",
+                                          **({"X-Class-Key": key} if key else {})})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, json.loads(r.read() or b"null"), r.headers
+    except urllib.error.HTTPError as e:
+        try:
+            body = json.loads(e.read() or b"null")
+        except ValueError:
+            body = None
+        return e.code, body, e.headers
+
+
+class PostgresServer:
     """A throwaway PostgreSQL server of Debian's postgresql package (initdb in a temporary
     directory, its own port; as the postgres user when run as root, which PostgreSQL
-    refuses), stopped afterwards. Fails, not skips, when the package is missing."""
-    import glob
-    import shutil
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    if not found:
-        pytest.fail("no PostgreSQL server: apt-get install -y postgresql")
-    bin_dir = os.path.dirname(found[-1])
-    data = tempfile.mkdtemp(prefix="optviz-pg-")
-    port = free_port()
-    as_root = os.geteuid() == 0
+    refuses): ``url``, ``stop()``, ``start()``, ``remove()``. Fails, not skips, when the
+    package is missing."""
 
-    def run(*cmd):
-        if as_root:
-            cmd = ("su", "postgres", "-s", "/bin/sh", "-c",
-                   " ".join(f"'{c}'" for c in cmd))
+    def __init__(self):
+        import glob
+        import shutil
+        found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+        if not found:
+            pytest.fail("no PostgreSQL server: apt-get install -y postgresql")
+        self.bin = os.path.dirname(found[-1])
+        self.data = tempfile.mkdtemp(prefix="optviz-pg-")
+        self.port = free_port()
+        if os.geteuid() == 0:
+            shutil.chown(self.data, "postgres", "postgres")
+        self._run(f"{self.bin}/initdb", "-D", self.data, "-U", "postgres", "-A", "trust",
+                  "-E", "UTF8")
+        self.start()
+        self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _run(self, *cmd):
+        if os.geteuid() == 0:
+            cmd = ("su", "postgres", "-s", "/bin/sh", "-c", " ".join(f"'{c}'" for c in cmd))
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
                        timeout=120)
-    if as_root:
-        shutil.chown(data, "postgres", "postgres")
-    run(f"{bin_dir}/initdb", "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8")
-    run(f"{bin_dir}/pg_ctl", "-D", data, "-w", "-l", f"{data}/log", "-o",
-        f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c fsync=on", "start")
-    yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
-    run(f"{bin_dir}/pg_ctl", "-D", data, "-m", "fast", "-w", "stop")
-    shutil.rmtree(data, ignore_errors=True)
+
+    def start(self):
+        self._run(f"{self.bin}/pg_ctl", "-D", self.data, "-w", "-l", f"{self.data}/log",
+                  "-o", f"-p {self.port} -k {self.data} -c listen_addresses=127.0.0.1 "
+                  "-c fsync=on", "start")
+
+    def stop(self):
+        self._run(f"{self.bin}/pg_ctl", "-D", self.data, "-m", "fast", "-w", "stop")
+
+    def remove(self):
+        import shutil
+        try:
+            self.stop()
+        except subprocess.CalledProcessError:
+            pass                                  # (stopped already)
+        shutil.rmtree(self.data, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """The URL of a throwaway PostgreSQL server for the session (PostgresServer)."""
+    server = PostgresServer()
+    yield server.url
+    server.remove()

@@ -33,7 +33,8 @@ def test_healthz(client):
     assert r.status_code == 200
     from optviz import __version__
     assert r.get_json() == {"status": "ok", "version": __version__,
-                            "jobs": {"backend": "diskcache", "ok": True}}
+                            "jobs": {"backend": "diskcache", "ok": True},
+                            "classes": {"database": "sqlite", "ok": True}}
 
 
 def test_security_headers_on_every_answer(client):

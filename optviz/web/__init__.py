@@ -9,6 +9,7 @@ from flask_compress import Compress
 from .. import __version__
 from .callbacks import register
 from .classroom.api import blueprint as class_api
+from .classroom.api import classes_health, prepare_store
 from .explore_panel import register as register_explore
 from .jobs import background_manager, jobs_health
 from .layout import ID, layout
@@ -40,6 +41,7 @@ def create_app() -> Dash:
     register(app)
     register_explore(app, ID)
     app.server.register_blueprint(class_api)   # /api/classes (class mode)
+    prepare_store()                     # its database made (SQLite) and migrated, once
     app.celery_app = celery_app         # for `celery -A app:celery_app worker`
     # The fastest levels: the base64 typed arrays barely compress further at higher ones.
     # A browser on HTTPS or localhost asks for "gzip, deflate, br, zstd" (Chromium, checked)
@@ -49,7 +51,8 @@ def create_app() -> Dash:
     serve_static_once(app)          # the scripts compressed, the layout serialized, once
     Compress(app.server)
     # /healthz, security headers, request size limit, callback envelopes checked
-    harden(app.server, __version__, app.callback_map, app.csp_hashes(), jobs_health)
+    harden(app.server, __version__, app.callback_map, app.csp_hashes(), jobs_health,
+           classes_health)
     # Dash records which component scripts it may serve only while rendering the index
     # page; a gunicorn worker that has not rendered it yet answers those scripts with a
     # 500 (the page loads from another worker). Render it once here, in every worker.

@@ -12,9 +12,8 @@ from typing import Any
 from dash import ALL, Input, Output, Patch, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 
-from ..cost import CostError, Deadline
-from ..cost import check as check_cost
-from ..engine import draws_random_numbers, simulate
+from ..cost import CostError
+from ..engine import draws_random_numbers, simulate_within
 from ..optimizers import OPTIMIZERS
 from ..scenarios import SCENARIOS
 from ..surfaces import SURFACES
@@ -107,26 +106,26 @@ REQUEST_SECONDS = float(os.environ.get("OPTVIZ_REQUEST_SECONDS", "4"))
 
 
 @functools.lru_cache(maxsize=64)
-def _simulate_cached(scene, record_state=False):
-    return simulate(scene, record_state=record_state, deadline=Deadline(REQUEST_SECONDS))
+def _simulate_cached(scene, record_state=False, check=False):
+    return simulate_within(scene, PAGE_BUDGET, seconds=REQUEST_SECONDS,
+                           record_state=record_state, gradient_check=check)
 
 
 def _run(scene, record_state=False, check=False):
-    """simulate() within the page's budget (ControlError on "steps" if over it: priced
-    before it runs, and stopped at the deadline if it runs long), remembering recent small
-    scenes: a class opening the same demo, or a student sliding back to a value, costs
-    one simulation per worker. Bounded: 64 scenes of at most 20,000 point-steps (about
-    1 MB each, 2 MB with the inspector's state). Scenes that differ only in a seed that
-    draws nothing (no noise) share an entry; the Run returned carries the scene asked
-    for."""
+    """The page's run of ``scene`` (optviz.engine.simulate_within: priced against the
+    page's budget, ControlError on "steps" if over it, and stopped at the deadline if it
+    runs long), remembering recent small scenes: a class opening the same demo, or a
+    student sliding back to a value, costs one simulation per worker. Bounded: 64 scenes
+    of at most 20,000 point-steps (about 1 MB each, 2 MB with the inspector's state).
+    Scenes that differ only in a seed that draws nothing (no noise) share an entry; the
+    Run returned carries the scene asked for."""
     try:
-        check_cost(scene, PAGE_BUDGET, record_state=record_state, check=check)
         if len(scene.optimizers) * len(scene.starts) * scene.steps > 20_000:
-            return simulate(scene, record_state=record_state,
-                            deadline=Deadline(REQUEST_SECONDS))
+            return simulate_within(scene, PAGE_BUDGET, seconds=REQUEST_SECONDS,
+                                   record_state=record_state, gradient_check=check)
         key = scene if scene.seed == 0 or draws_random_numbers(scene) else \
             scene.replace(seed=0)
-        run = _simulate_cached(key, record_state)
+        run = _simulate_cached(key, record_state, check)
     except CostError as e:
         raise CostRefused(e.control, str(e)) from None
     return run if key is scene else dataclasses.replace(run, scene=scene)

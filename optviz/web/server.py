@@ -99,12 +99,13 @@ def csp(ancestors: str, script_hashes=()) -> str:
 
 
 def harden(server: Flask, version: str, callback_map=None, script_hashes=(),
-           jobs_health=None) -> None:
+           jobs_health=None, classes_health=None) -> None:
     """Add /healthz, the security headers (``script_hashes``: the CSP hashes of the
     page's inline scripts, ``Dash.csp_hashes()``), the body limit, the envelope check
     and quiet 4xx answers where stock Dash answers 500. ``jobs_health()`` says whether
-    the background jobs' backend answers: /healthz then reports it, and says "degraded"
-    (still 200: the page itself works) when it does not."""
+    the background jobs' backend answers and ``classes_health()`` whether class mode's
+    database can be written: /healthz reports both, and says "degraded" with the reason
+    (still 200: the page itself works) when one cannot."""
     server.config["MAX_CONTENT_LENGTH"] = int(os.environ.get("OPTVIZ_MAX_BODY",
                                                              DEFAULT_MAX_BODY))
     ancestors = os.environ.get("OPTVIZ_FRAME_ANCESTORS", "'self'").strip() or "'self'"
@@ -130,9 +131,10 @@ def harden(server: Flask, version: str, callback_map=None, script_hashes=(),
 
     @server.get("/healthz")
     def healthz():
-        jobs = jobs_health() if jobs_health is not None else None
-        status = "ok" if jobs is None or jobs.get("ok") else "degraded"
-        return jsonify(status=status, version=version, jobs=jobs)
+        parts = {name: check() for name, check in (("jobs", jobs_health),
+                                                   ("classes", classes_health)) if check}
+        ok = all(part.get("ok") for part in parts.values())
+        return jsonify(status="ok" if ok else "degraded", version=version, **parts)
 
     @server.after_request
     def headers(response):

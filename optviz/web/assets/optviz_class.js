@@ -31,10 +31,31 @@
                               body: body === undefined ? undefined : JSON.stringify(body)})
       .then(function (r) {
         return r.json().catch(function () { return {}; }).then(function (j) {
-          if (!r.ok) throw new Error(j.error || ("the server answered " + r.status));
+          if (!r.ok) {
+            var err = new Error(j.error || ("the server answered " + r.status));
+            err.status = r.status;
+            err.retryAfter = Number(r.headers.get("Retry-After")) || 1;
+            throw err;
+          }
+          j.httpStatus = r.status;
           return j;
         });
       });
+  }
+
+  /* this browser's token: its first try claims the name it uses in a class, and no
+   * other browser can try under that name */
+  function token() {
+    var t = null;
+    try { t = window.localStorage.getItem("optviz.student"); } catch (e) { /* */ }
+    if (!t || !/^[A-Za-z0-9_-]{16,100}$/.test(t)) {
+      var bytes = new Uint8Array(18);
+      window.crypto.getRandomValues(bytes);
+      t = btoa(String.fromCharCode.apply(null, bytes)).replace(/\+/g, "-")
+        .replace(/\//g, "_").replace(/=+$/, "");
+      try { window.localStorage.setItem("optviz.student", t); } catch (e) { /* */ }
+    }
+    return t;
   }
 
   /* -- the projector's setup, pushed as it changes (optviz.js pushLink calls this) -- */
@@ -89,16 +110,27 @@
     });
   }
 
+  /* the projector asks only for the tries it has not seen (and for all of them again
+   * when the class's version says something was removed) */
   function results() {
     var ch = state.data.challenge;
-    var map = state.mapFor === ch.id ? Promise.resolve() :
+    if (state.triesFor !== ch.id || state.triesVersion !== state.data.version) {
+      state.triesFor = ch.id;
+      state.triesVersion = state.data.version;
+      state.tries = [];
+      state.after = 0;
+    }
+    var map = (state.mapFor === ch.id && state.mapStatus !== "computing") ? Promise.resolve() :
       call("GET", state.code + "/challenges/" + ch.id + "/map").then(function (j) {
         state.map = j.map;
+        state.mapStatus = j.status;
         state.mapFor = ch.id;
       });
     return map.then(function () {
-      return call("GET", state.code + "/challenges/" + ch.id + "/results");
+      return call("GET", state.code + "/challenges/" + ch.id + "/results?after=" + state.after);
     }).then(function (res) {
+      state.tries = state.tries.concat(res.tries);
+      state.after = res.next;
       state.results = res;
       renderResults();
     });
@@ -122,17 +154,22 @@
     return input ? Number(input.value) : NaN;
   }
 
-  function submit() {
+  function submit(attempt) {
     var ch = state.data && state.data.challenge, name = document.getElementById("class-name");
     if (!ch || !name) return;
     var values = {};
     ch.knobs.forEach(function (k) { values[k] = knobValue(k); });
     try { window.localStorage.setItem("optviz.class.name", name.value); } catch (e) { /* */ }
     call("POST", state.code + "/challenges/" + ch.id + "/submissions",
-         {name: name.value, values: values}).then(function (j) {
-      var r = j.result;
-      say("submitted: " + outcome(r, ch));
-    }).catch(say);
+         {name: name.value, values: values, token: token()}).then(function (j) {
+      say("submitted: " + outcome(j.result, ch));
+    }).catch(function (err) {
+      // busy (503) or too soon (429): sent again by itself, a few times
+      if ((err.status === 503 || err.status === 429) && (attempt || 0) < 5) {
+        say(err.message + " (sending again in " + err.retryAfter + " s)");
+        setTimeout(function () { submit((attempt || 0) + 1); }, 1000 * err.retryAfter);
+      } else say(err);
+    });
   }
 
   function outcome(r, ch) {
@@ -206,9 +243,10 @@
   function renderResults() {
     var box = document.getElementById("class-results"), res = state.results;
     if (!box || !res) return;
-    var ch = res.challenge, subs = res.submissions;
-    var html = '<div class="class-counts">' + res.students + " joined · " + subs.length +
-      " submissions" + ' <label><input type="checkbox" id="class-names"' +
+    var ch = res.challenge, subs = res.board;
+    var html = '<div class="class-counts">' + res.students + " joined · " +
+      state.tries.length + " tries" +
+      (state.mapStatus === "computing" ? " · computing the map…" : "") + ' <label><input type="checkbox" id="class-names"' +
       (res.show_names ? " checked" : "") + "> show names</label>" +
       ' <button class="btn small" id="class-csv">CSV</button>' +
       ' <button class="btn small" id="class-best" title="the best three tries as rows of the ' +
@@ -217,13 +255,13 @@
       ch.knobs.map(function (k) { return "<th>" + esc(k) + "</th>"; }).join("") +
       "<th>result</th><th></th></tr></thead><tbody>";
     subs.slice(0, 10).forEach(function (s, i) {
-      html += "<tr><td>" + (i + 1) + "</td><td>" + (res.show_names ? esc(s.name) : "student " + s.id) +
+      html += "<tr><td>" + (i + 1) + "</td><td>" + (res.show_names ? esc(s.name) : "student " + s.student) +
         "</td>" + ch.knobs.map(function (k) { return "<td>" + fmt(s.values[k]) + "</td>"; }).join("") +
         "<td>" + esc(outcome(s, ch)) + '</td><td><button class="btn small class-remove" ' +
         'data-id="' + s.id + '" aria-label="remove submission ' + s.id + '">remove</button></td></tr>';
     });
     box.innerHTML = html + '</tbody></table><div id="class-picture" class="class-picture"></div>';
-    picture(ch, subs);
+    picture(ch, state.tries);
   }
 
   /* every submission on the knob plane (or one knob against the loss), by outcome */
@@ -243,8 +281,8 @@
                  diverged: ["#222", "x"]};
     var data = [];
     if (state.map && state.mapFor === ch.id && ky) {   // the same challenge, computed
-      var m = state.map;                                // for every α and β (Explore)
-      data.push({type: "heatmap", x: m.lr, y: m.mu, z: m.z, colorscale: "Greys",
+      var m = state.map;                                // over both knobs' ranges
+      data.push({type: "heatmap", x: m.x, y: m.y, z: m.z, colorscale: "Greys",
                  reversescale: true, opacity: 0.55, hoverinfo: "skip", showlegend: false,
                  colorbar: {title: {text: "log₁₀ L"}, thickness: 10, len: 0.9}});
     }
@@ -310,7 +348,7 @@
   function showBest() {
     var res = state.results, ch = res && res.challenge;
     if (!ch || !window.dash_clientside.set_props) return;
-    var row = ch.goal.row, best = res.submissions.filter(function (s) {
+    var row = ch.goal.row, best = res.board.filter(function (s) {
       return s.diverged_at === null;
     }).slice(0, 3);
     if (!best.length) { say("no try that did not diverge yet"); return; }

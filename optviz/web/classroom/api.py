@@ -8,65 +8,51 @@
     PUT  /api/classes/CODE/names           (key)        {"show_names": bool}
     POST /api/classes/CODE/challenges      (key)        {"knobs", "goal", "steps"} -> 201
     POST /api/classes/CODE/challenges/ID/close   (key)
-    POST /api/classes/CODE/challenges/ID/submissions    {"name", "values"} -> 201
+    POST /api/classes/CODE/challenges/ID/submissions    {"name", "values", "token"} -> 201
     DELETE /api/classes/CODE/challenges/ID/submissions/SID   (key)
-    GET  /api/classes/CODE/challenges/ID/results  (key) JSON, or ?format=csv
-    GET  /api/classes/CODE/challenges/ID/map      (key) the final loss over log α x β
+    GET  /api/classes/CODE/challenges/ID/results  (key) JSON (?after=ID), or ?format=csv
+    GET  /api/classes/CODE/challenges/ID/map      (key) the class picture's map (202 while
+                                                           it is computed)
+    GET  /api/classes/CODE/students        (key)        every name, its seat and tries
+    PUT  /api/classes/CODE/students/SID    (key)        {"blocked": bool}
+    DELETE /api/classes/CODE/students/SID  (key)        the name removed, its seat freed
 
 The key travels in the X-Class-Key header. Refusals are JSON {"error", "field"} with
-400 (bad input), 403 (key), 404 (code), 409 (closed, full) or 429 (too often).
+400 (bad input), 403 (key), 404 (code), 409 (closed, full, taken), 429 (too often) or
+503 (busy, or the database cannot do its part), the last two with Retry-After.
 """
 from __future__ import annotations
 
-import threading
+import functools
+import io
+import logging
 import time
-from collections import defaultdict, deque
 
+import sqlalchemy as sa
 from flask import Blueprint, Response, jsonify, request
 
 from . import classes as cl
-from .store import open_store
+from .guard import check_miss, client
+from .rules import ClassError, valid_code
+from .store import StorageError, open_store
 
-__all__ = ["blueprint", "MISSES_PER_MINUTE"]
-
-#: Lookups of codes that do not exist a client may make a minute (per worker process):
-#: past it, 429 (guessing codes is slow: 31^6 codes).
-MISSES_PER_MINUTE = 30
+__all__ = ["blueprint", "classes_health", "prepare_store", "FOLLOW_SECONDS"]
 
 blueprint = Blueprint("classes", __name__)
-_misses: dict[str, deque] = defaultdict(deque)
-_lock = threading.Lock()
 
 
 def _client() -> str:
-    return request.remote_addr or "?"
-
-
-def _guard_misses() -> None:
-    with _lock:
-        q = _misses[_client()]
-        now = time.monotonic()
-        while q and now - q[0] > 60:
-            q.popleft()
-        if len(q) >= MISSES_PER_MINUTE:
-            raise cl.ClassError(429, "too many unknown class codes; wait a minute",
-                                retry_after=60 - (now - q[0]))
-        if len(_misses) > 10_000:                 # bounded whatever the clients
-            _misses.clear()
-
-
-def _missed() -> None:
-    with _lock:
-        _misses[_client()].append(time.monotonic())
+    return client(request.remote_addr, request.headers.get("X-Forwarded-For"))
 
 
 def _body():
     try:
         data = request.get_json(silent=True)
-    except RecursionError:                        # (a body nested 100,000 deep)
-        raise cl.ClassError(400, "the request body is nested too deeply") from None
+    except (RecursionError, ValueError):          # nested 100,000 deep; 5000-digit numbers
+        raise ClassError(400, "the request body is nested too deeply or holds a number "
+                         "too long") from None
     if data is None:
-        raise cl.ClassError(400, "expected a JSON body (Content-Type: application/json)")
+        raise ClassError(400, "expected a JSON body (Content-Type: application/json)")
     return data
 
 
@@ -74,27 +60,47 @@ def _key():
     return request.headers.get("X-Class-Key")
 
 
-@blueprint.errorhandler(cl.ClassError)
-def _refused(e: cl.ClassError):
-    if e.status == 404:
-        _missed()
-    r = jsonify(e.body())
-    r.status_code = e.status
-    if e.retry_after is not None:
-        r.headers["Retry-After"] = str(max(1, round(e.retry_after)))
+def _answer(status: int, body: dict, retry_after: float | None = None):
+    r = jsonify(body)
+    r.status_code = status
+    if retry_after is not None:
+        r.headers["Retry-After"] = str(max(1, round(retry_after)))
     return r
 
 
-@blueprint.before_request
-def _before():
-    _guard_misses()
+@blueprint.errorhandler(ClassError)
+def _refused(e: ClassError):
+    if e.status == 404 and e.field == "code":     # an unknown code: counted, and limited
+        try:
+            check_miss(open_store(), _client())
+        except ClassError as limited:
+            e = limited
+        except StorageError as down:
+            return _unavailable(down)
+        else:
+            e = ClassError(404, e.message)        # (the field is the route's, not the body's)
+    return _answer(e.status, e.body(), e.retry_after)
+
+
+@blueprint.errorhandler(StorageError)
+def _unavailable(e: StorageError):
+    return _answer(503, {"error": "class mode is unavailable: " + e.message},
+                   e.retry_after)
+
+
+@blueprint.errorhandler(sa.exc.IntegrityError)
+def _collided(_e):
+    # two requests made the same thing at once (the rules re-read what they claim, so
+    # this is a last resort): the later one is asked to send it again
+    return _answer(409, {"error": "another request changed this at the same moment; "
+                                  "send it again"}, 1)
 
 
 @blueprint.post("/api/classes")
 def create():
     data = _body() if request.content_length else {}
     state = data.get("state", "") if isinstance(data, dict) else None
-    made = cl.create_class(open_store(), state)
+    made = cl.create_class(open_store(), state, _client())
     made["url"] = request.host_url.rstrip("/") + "/c/" + made["code"]
     return jsonify(made), 201
 
@@ -107,7 +113,7 @@ _followed: dict[str, tuple[float, dict]] = {}
 
 
 def _follow_data(code: str) -> dict:
-    code = cl.valid_code(code)
+    code = valid_code(code)
     now = time.monotonic()
     hit = _followed.get(code)
     if hit and now - hit[0] < FOLLOW_SECONDS:
@@ -139,33 +145,36 @@ def follow(code):
     return r
 
 
+@functools.lru_cache(maxsize=64)
+def _qr_svg(url: str) -> bytes:
+    import segno
+    out = io.BytesIO()
+    segno.make(url, error="m").save(out, kind="svg", scale=10, border=2, xmldecl=False)
+    return out.getvalue()
+
+
 @blueprint.get("/api/classes/<code>/qr.svg")
 def qr(code):
     """The class's join address as a QR code (SVG, scalable to a lecture hall's wall)."""
-    import io
+    _follow_data(code)                            # (404 for a class that does not exist)
+    code = valid_code(code)
+    return Response(_qr_svg(request.host_url.rstrip("/") + "/c/" + code),
+                    mimetype="image/svg+xml", headers={"Cache-Control": "max-age=86400"})
 
-    import segno
-    code = cl.valid_code(code)
-    cl.get_class(open_store(), code)             # (404 for a class that does not exist)
-    out = io.BytesIO()
-    segno.make(request.host_url.rstrip("/") + "/c/" + code, error="m").save(
-        out, kind="svg", scale=10, border=2, xmldecl=False)
-    return Response(out.getvalue(), mimetype="image/svg+xml",
-                    headers={"Cache-Control": "max-age=86400"})
+
+def _field(name):
+    data = _body()
+    return data.get(name) if isinstance(data, dict) else None
 
 
 @blueprint.put("/api/classes/<code>/state")
 def state(code):
-    data = _body()
-    return jsonify(cl.set_state(open_store(), code, _key(),
-                                data.get("state") if isinstance(data, dict) else None))
+    return jsonify(cl.set_state(open_store(), code, _key(), _field("state")))
 
 
 @blueprint.put("/api/classes/<code>/names")
 def names(code):
-    data = _body()
-    return jsonify(cl.set_show_names(open_store(), code, _key(),
-                                     data.get("show_names") if isinstance(data, dict) else None))
+    return jsonify(cl.set_show_names(open_store(), code, _key(), _field("show_names")))
 
 
 @blueprint.post("/api/classes/<code>/challenges")
@@ -190,13 +199,49 @@ def remove(code, cid, sid):
 
 @blueprint.get("/api/classes/<code>/challenges/<int:cid>/map")
 def challenge_map(code, cid):
-    return jsonify(cl.challenge_map(open_store(), code, _key(), cid))
+    data = cl.challenge_map(open_store(), code, _key(), cid)
+    return jsonify(data), 202 if data["status"] == "computing" else 200
 
 
 @blueprint.get("/api/classes/<code>/challenges/<int:cid>/results")
 def results(code, cid):
-    data = cl.results(open_store(), code, _key(), cid)
     if request.args.get("format") == "csv":
-        return Response(cl.results_csv(data), mimetype="text/csv", headers={
-            "Content-Disposition": f"attachment; filename=optviz-class-{code}-{cid}.csv"})
-    return jsonify(data)
+        text = cl.results_csv(open_store(), code, _key(), cid)
+        return Response(text.encode("utf-8"), mimetype="text/csv", headers={
+            "Content-Disposition": f"attachment; filename=optviz-class-{valid_code(code)}"
+                                   f"-{cid}.csv"})
+    return jsonify(cl.results(open_store(), code, _key(), cid,
+                              request.args.get("after", "0")[:20]))
+
+
+@blueprint.get("/api/classes/<code>/students")
+def students(code):
+    return jsonify(cl.list_students(open_store(), code, _key()))
+
+
+@blueprint.put("/api/classes/<code>/students/<int:sid>")
+def block(code, sid):
+    return jsonify(cl.block_student(open_store(), code, _key(), sid, _field("blocked")))
+
+
+@blueprint.delete("/api/classes/<code>/students/<int:sid>")
+def unseat(code, sid):
+    return jsonify(cl.remove_student(open_store(), code, _key(), sid))
+
+
+def prepare_store() -> None:
+    """Make (SQLite) and migrate class mode's database when the app starts; a database
+    that does not answer then is tried again by the first request that needs it (the
+    page itself never needs it)."""
+    try:
+        open_store(create=True)
+    except StorageError as e:
+        logging.getLogger("optviz").warning("class mode's database: %s", e.message)
+
+
+def classes_health() -> dict:
+    """Class mode's part of /healthz: {"ok", "database", "problem"} (a real write)."""
+    try:
+        return open_store().health()
+    except StorageError as e:
+        return {"ok": False, "problem": e.message}
