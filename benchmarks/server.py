@@ -135,8 +135,10 @@ class Explorer:
         while status == 200 and time.perf_counter() - t0 < limit:
             data = json.loads(answer)
             if "response" in data:
-                text = data["response"].get("ex-status", {}).get("children", "")
-                return text, time.perf_counter() - t0, statuses
+                # (the panel's status comes as an output, or as a side update: a lost job)
+                said = data["response"].get("ex-status") or \
+                    data.get("sideUpdate", {}).get("ex-status") or {}
+                return said.get("children", ""), time.perf_counter() - t0, statuses
             handle = handle or f"&cacheKey={data['cacheKey']}&job={data['job']}"
             time.sleep(0.5)                    # the panel's polling interval
             status, answer, _ = post(base + handle, body)

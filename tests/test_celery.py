@@ -1,6 +1,8 @@
-"""The department set-up, for real: Debian's redis-server, a Celery worker process and
-gunicorn with REDIS_URL; a learning-rate sweep started in Chromium runs on the worker
-and its result is cached in Redis."""
+"""The department set-up, for real: Debian's redis-server, a Celery worker run exactly as
+docker-compose.yml runs it (prefork, its command read from the file) and gunicorn with
+REDIS_URL; a learning-rate sweep started in Chromium runs on the worker and its result
+is cached in Redis; the worker survives Redis going away mid-job, and a job Redis lost
+says so."""
 import os
 import subprocess
 import sys
@@ -27,6 +29,14 @@ def _wait(check, what, seconds=90):
     pytest.fail(f"{what} did not come up within {seconds} s; see {ARTIFACTS}")
 
 
+def _compose_worker_command() -> list[str]:
+    """The worker's command in docker-compose.yml, run with this Python."""
+    import yaml
+    command = yaml.safe_load(open(ROOT / "docker-compose.yml"))["services"]["worker"]["command"]
+    assert command[0] == "celery" and "--pool=solo" not in command   # (the deployed pool)
+    return [sys.executable, "-m", *command]
+
+
 @pytest.fixture(scope="module")
 def department():
     """redis-server, a Celery worker and gunicorn, all with REDIS_URL set."""
@@ -48,10 +58,8 @@ def department():
         client = redis.Redis.from_url(url)
         _wait(client.ping, "redis-server")
         worker_log = open(ARTIFACTS / "celery-worker.log", "w")
-        procs.append(subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "app:celery_app", "worker", "--pool=solo",
-             "--concurrency=1", "--loglevel=INFO", "--without-gossip", "--without-mingle"],
-            cwd=ROOT, env=env, stdout=worker_log, stderr=subprocess.STDOUT))
+        procs.append(subprocess.Popen(_compose_worker_command(), cwd=ROOT, env=env,
+                                      stdout=worker_log, stderr=subprocess.STDOUT))
         web_log = open(ARTIFACTS / "gunicorn-redis.log", "w")
         procs.append(subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "app:server", "-w", "2", "-b",
@@ -100,7 +108,7 @@ def test_redis_down_and_back_explore_says_so_and_heals_by_itself(department):
     import json
 
     from benchmarks.server import Explorer
-    web, client, _, procs, start_redis = department
+    web, client, worker_log, procs, start_redis = department
     worker = procs[1]
     results = {}
     slow = threading.Thread(target=lambda: results.setdefault("slow", Explorer(web, "s").run(
@@ -124,6 +132,7 @@ def test_redis_down_and_back_explore_says_so_and_heals_by_itself(department):
     time.sleep(3)
     procs[0] = start_redis()
     _wait(client.ping, "redis-server again")
+    back = time.monotonic()
     deadline = time.monotonic() + 60
     while True:
         text, _, _ = Explorer(web, "after").run("lr", 16, 120, query="surface=himmelblau",
@@ -132,6 +141,30 @@ def test_redis_down_and_back_explore_says_so_and_heals_by_itself(department):
             break
         assert time.monotonic() < deadline, text
         time.sleep(1)
+    assert time.monotonic() - back < 30             # within 30 s of Redis's return
     assert worker.poll() is None                    # the same worker, reconnected
+    log = open(worker_log).read()
+    assert "Unrecoverable error" not in log, log[-3000:]
     health = json.loads(urllib.request.urlopen(web + "/healthz", timeout=5).read())
     assert health["status"] == "ok"
+
+
+def test_a_job_redis_lost_says_so_and_offers_to_run_again(department):
+    """Redis emptied under a running job (a restart without persistence): the job's
+    state is gone, and the panel says the exploration was lost and can be run again,
+    instead of waiting for it for ever."""
+    from benchmarks.server import Explorer
+    web, client, _, _, _ = department
+    results = {}
+    slow = threading.Thread(target=lambda: results.setdefault("slow", Explorer(web, "l").run(
+        "grid", 64, 2000, query="surface=data_sigmoid_net", limit=60)))
+    slow.start()
+    time.sleep(2)
+    client.flushall()
+    slow.join(30)
+    text, seconds, statuses = results["slow"]
+    assert "was lost" in text and "run to start it again" in text, results
+    assert set(statuses) == {200}
+    # and it can: the same browser's next click is admitted and runs
+    text, _, _ = Explorer(web, "l").run("lr", 16, 120, query="surface=himmelblau", limit=60)
+    assert text.startswith("learning-rate sweep"), text

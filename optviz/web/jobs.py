@@ -27,7 +27,7 @@ import threading
 import time
 from pathlib import Path
 
-from flask import g, has_request_context, jsonify, request
+from flask import current_app, g, has_request_context, jsonify, request
 
 __all__ = ["background_manager", "job_slot", "jobs_health", "code_digest", "Admission",
            "install_admission", "lower_priority", "JOB_SECONDS", "JOB_PROCESSES", "MAX_JOBS",
@@ -128,23 +128,43 @@ def background_manager():
         from dash import CeleryManager
 
         class TaskManager(CeleryManager):
-            """Dash's CeleryManager, each task entered in the Admission's registry."""
+            """Dash's CeleryManager, each task entered in the Admission's registry and
+            marked in Redis while it may run: a task whose mark is gone with its state
+            (Redis restarted empty) is said to be lost (see _lost)."""
 
             def call_job_fn(self, key, job_fn, args, context):
                 task = super().call_job_fn(key, job_fn, args, context)
                 _register(task)
+                with contextlib.suppress(Exception):
+                    self.handle.backend.client.set(_MARK + str(task), 1,
+                                                   ex=int(JOB_SECONDS) + 300)
                 return task
 
+            def get_result(self, key, job):
+                result = super().get_result(key, job)
+                status = has_request_context() and \
+                    current_app.config.get("OPTVIZ_JOB_STATUS")
+                if result is self.UNDEFINED and job and status and _lost(self, job):
+                    # said where the panel says how its job went; the run button is free
+                    self.handle.backend.set(self._make_set_props_key(key), json.dumps(
+                        {status: {"children": LOST}}))
+                return result
+
+            def job_running(self, job):
+                return super().job_running(job) and not _lost(self, job)
+
         celery_app = Celery("optviz", broker=url, backend=url)
-        # a worker outlives a Redis restart: it retries the broker for ever and the
-        # result store a few times, each try bounded by a short socket timeout; a web
-        # worker's calls fail within a second (the page then says "unavailable")
+        # a worker outlives a Redis restart: it retries the broker for ever (every 1 to 5
+        # s: QuickConsumer) and the result store a few times, each try bounded by a short
+        # socket timeout; a web worker's calls fail within a second (the page then says
+        # "unavailable"). Acks late: a task whose worker died is delivered again.
         celery_app.conf.update(
             result_expires=3600, task_acks_late=True, worker_prefetch_multiplier=1,
             broker_connection_retry_on_startup=True, broker_connection_max_retries=None,
             broker_transport_options={"socket_timeout": 2, "socket_connect_timeout": 1},
             redis_socket_timeout=2, redis_socket_connect_timeout=1,
-            result_backend_always_retry=True, result_backend_max_retries=5)
+            result_backend_always_retry=True, result_backend_max_retries=5,
+            worker_consumer="optviz.web.jobs:QuickConsumer")
         return TaskManager(celery_app, cache_by=[code_digest], expire=3600), celery_app
     return _job_manager()(_cache_dir(), cache_by=[code_digest], expire=3600), None
 
@@ -366,6 +386,45 @@ class Admission:
             entries[str(job)] = [client, time.time(), started]
 
 
+#: A task's mark in Redis while it may run (set when it is sent, kept JOB_SECONDS + 5 min).
+_MARK = "optviz-task-"
+#: What the panel says of a task that Redis lost (restarted without its data: the
+#: queue, the task's state and its mark gone with it).
+LOST = ("explore: this exploration was lost when the background workers' store "
+        "restarted; press run to start it again")
+
+
+def _lost(manager, job) -> bool:
+    """Whether task ``job`` is unknown to Redis: still PENDING (Celery's word for a task it
+    has never heard of) and without the mark it was sent with."""
+    try:
+        return manager.get_task(job).status == "PENDING" and \
+            not manager.handle.backend.client.exists(_MARK + str(job))
+    except Exception:                   # Redis down: "unavailable" says it (see below)
+        return False
+
+
+def _quick_consumer():
+    from celery.worker.consumer import Consumer
+
+    class QuickConsumer(Consumer):
+        """Celery's consumer, reconnecting to the broker every 1 to 5 s (Celery's own
+        waits grow to 30 s: after a minute's outage Explore would wait up to half a
+        minute more)."""
+
+        def ensure_connected(self, conn):
+            conn.ensure_connection = functools.partial(
+                conn.ensure_connection, interval_start=1, interval_step=1, interval_max=5)
+            return super().ensure_connected(conn)
+    return QuickConsumer
+
+
+def __getattr__(name):
+    if name == "QuickConsumer":          # (Celery imported only by a Celery worker)
+        return _quick_consumer()
+    raise AttributeError(name)
+
+
 def _task_done(task_id: str) -> bool:
     from celery.result import AsyncResult
     try:
@@ -387,6 +446,7 @@ def install_admission(server, output: str, client: str, status: str) -> None:
     admitted, remember the browser (component ``client``'s data) for the job's entry."""
     admission = Admission(os.environ.get("REDIS_URL"))
     server.config["OPTVIZ_ADMISSION"] = admission
+    server.config["OPTVIZ_JOB_STATUS"] = status         # (where a lost job is said)
 
     @server.before_request
     def admit():
