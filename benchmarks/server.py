@@ -50,12 +50,15 @@ def tree(pid: int) -> list[psutil.Process]:
 
 
 def server_cpu(pid: int) -> float:
-    """CPU seconds used so far by the server's processes (those still alive)."""
+    """CPU seconds used so far by the server's processes: those alive, and the workers
+    gunicorn has recycled and reaped (counted in its master's children's times)."""
     total = 0.0
     for p in tree(pid):
         with contextlib.suppress(psutil.NoSuchProcess):
             t = p.cpu_times()
             total += t.user + t.system
+            if p.pid == pid:
+                total += t.children_user + t.children_system
     return total
 
 

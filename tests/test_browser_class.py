@@ -115,3 +115,47 @@ def test_a_wrong_class_code_says_so_and_the_page_still_works(browser, server_url
         assert page.evaluate("window.__optvizDrawn.rows.length") == 6   # the page works
     finally:
         page.close()
+
+
+def test_a_busy_server_s_503_is_sent_again_by_the_page(browser, server_proc):
+    """Every scoring slot held (as other workers scoring would hold them): the student's
+    try is answered 503 with Retry-After, the page says so and sends it again by itself,
+    and it is scored once a slot is free."""
+    import fcntl
+    import os
+    import time
+
+    from .conftest import api_call
+    url = server_proc.url
+    _, made, _ = api_call(url + "/api/classes", "POST", {"state": "surface=bowl"})
+    _, posed, _ = api_call(f"{url}/api/classes/{made['code']}/challenges", "POST",
+                           {"knobs": ["lr"], "goal": {"kind": "lowest"}, "steps": 77},
+                           made["key"])
+    page = _open(browser, f"{url}/c/{made['code']}", 1280, 720)
+    held = []
+    try:
+        page.locator("#class-submit").wait_for(timeout=15000)
+        folder = os.path.join(server_proc.cache, "slots")
+        os.makedirs(folder, exist_ok=True)
+        for k in range(8):                       # (more than the server's slots)
+            fd = os.open(os.path.join(folder, f"score-{k}.lock"), os.O_RDWR | os.O_CREAT)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            held.append(fd)
+        page.locator("#class-name").fill("Patient")
+        page.locator("#class-submit").click()
+        page.wait_for_function("() => document.getElementById('class-say').textContent"
+                               ".includes('sending again')", timeout=10000)
+        assert "busy" in page.locator("#class-say").inner_text()
+        time.sleep(1)
+        for fd in held:
+            os.close(fd)
+        held = []
+        page.wait_for_function("() => document.getElementById('class-say').textContent"
+                               ".startsWith('submitted')", timeout=15000)
+        status, res, _ = api_call(f"{url}/api/classes/{made['code']}/challenges/"
+                                  f"{posed['id']}/results", key=made["key"])
+        assert status == 200 and [t["name"] for t in res["tries"]] == ["Patient"]
+    finally:
+        for fd in held:
+            os.close(fd)
+        page.close()

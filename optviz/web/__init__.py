@@ -9,7 +9,7 @@ from flask_compress import Compress
 from .. import __version__
 from .callbacks import register
 from .classroom.api import blueprint as class_api
-from .classroom.api import classes_health, prepare_store
+from .classroom.api import classes_health, fast_follow, prepare_store
 from .explore_panel import register as register_explore
 from .jobs import background_manager, jobs_health
 from .layout import ID, layout
@@ -53,6 +53,9 @@ def create_app() -> Dash:
     # /healthz, security headers, request size limit, callback envelopes checked
     harden(app.server, __version__, app.callback_map, app.csp_hashes(), jobs_health,
            classes_health)
+    # a follower's poll of an unchanged class: answered before Flask (classroom.api)
+    app.server.wsgi_app = fast_follow(app.server.wsgi_app,
+                                      app.server.config["OPTVIZ_SECURITY_HEADERS"])
     # Dash records which component scripts it may serve only while rendering the index
     # page; a gunicorn worker that has not rendered it yet answers those scripts with a
     # 500 (the page loads from another worker). Render it once here, in every worker.

@@ -136,12 +136,15 @@ def harden(server: Flask, version: str, callback_map=None, script_hashes=(),
         ok = all(part.get("ok") for part in parts.values())
         return jsonify(status="ok" if ok else "degraded", version=version, **parts)
 
+    security = [("X-Content-Type-Options", "nosniff"),
+                ("Referrer-Policy", "strict-origin-when-cross-origin"),
+                ("Content-Security-Policy", csp(ancestors, script_hashes))]
+    server.config["OPTVIZ_SECURITY_HEADERS"] = security
+
     @server.after_request
     def headers(response):
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        response.headers.setdefault("Content-Security-Policy",
-                                    csp(ancestors, script_hashes))
+        for name, value in security:
+            response.headers.setdefault(name, value)
         return response
 
 

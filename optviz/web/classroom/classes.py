@@ -11,12 +11,15 @@ refusal is a :class:`~optviz.web.classroom.rules.ClassError`.
 """
 from __future__ import annotations
 
+import functools
 import json
 import re
 import secrets
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from . import maps as class_maps
 from . import names as nm
@@ -36,6 +39,24 @@ MAX_CHALLENGES = 100
 MAX_TRIES = 200
 PAGE = 500
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{16,100}")
+
+
+# -- the statements of the hot paths (a try, a follower's poll), built once: SQLAlchemy
+# then reuses their compiled form and cache key (a statement built per call costs ~3x)
+_B = sa.bindparam
+_Q_CLASS = sa.select(classes).where(classes.c.code == _B("code"))
+_Q_ONE = {t.name: sa.select(t).where(t.c.id == _B("rid")).where(t.c.class_code == _B("code"))
+          for t in (challenges, students)}
+_Q_NAMED = sa.select(students).where(students.c.class_code == _B("code")) \
+    .where(students.c.skeleton == _B("skeleton"))
+_Q_SPEND = students.update().where(students.c.id == _B("sid")) \
+    .where(students.c.blocked.is_(False)).where(sa.or_(
+        students.c.last_submit_at.is_(None), students.c.last_submit_at <= _B("before"))) \
+    .values(last_submit_at=_B("now"))
+_Q_TRIES = sa.select(sa.func.count()).select_from(submissions) \
+    .where(submissions.c.challenge_id == _B("cid")).where(submissions.c.student_id == _B("sid"))
+_Q_LATEST = sa.select(challenges).where(challenges.c.class_code == _B("code")) \
+    .order_by(challenges.c.id.desc()).limit(1)
 
 
 def _no_class() -> ClassError:
@@ -78,7 +99,7 @@ def create_class(store, state: Any = "", creator: str = "?") -> dict:
 
 
 def _class_row(conn, code: str, store, *, touch: bool = False):
-    row = conn.execute(sa.select(classes).where(classes.c.code == code)).mappings().first()
+    row = conn.execute(_Q_CLASS, {"code": code}).mappings().first()
     if row is None:
         raise _no_class()
     now = store.now()
@@ -106,9 +127,7 @@ def get_class(store, code: str) -> dict:
     code = valid_code(code)
     with store.read() as conn:
         row = _class_row(conn, code, store)
-        ch = conn.execute(
-            sa.select(challenges).where(challenges.c.class_code == code)
-            .order_by(challenges.c.id.desc()).limit(1)).mappings().first()
+        ch = conn.execute(_Q_LATEST, {"code": code}).mappings().first()
     return {"version": row["version"], "state": row["state"],
             "challenge": _challenge_view(ch, store.now()) if ch else None}
 
@@ -143,12 +162,15 @@ def set_show_names(store, code: str, key: Any, show: Any) -> dict:
 
 # -- challenges ---------------------------------------------------------------------------
 
+def _open(ch, now: float) -> bool:
+    return ch["closed_at"] is None and ch["scene"] is not None and (
+        ch["closes_at"] is None or now < ch["closes_at"])
+
+
 def _challenge_view(ch, now: float) -> dict:
-    closed = ch["closed_at"] is not None or ch["scene"] is None or (
-        ch["closes_at"] is not None and now >= ch["closes_at"])
     out = {"id": ch["id"], "knobs": json.loads(ch["knobs"]), "goal": json.loads(ch["goal"]),
            "steps": ch["steps"], "state": ch["setup"], "closes_at": ch["closes_at"],
-           "open": not closed}
+           "open": _open(ch, now)}
     if ch["knob_map"]:
         knob_map = json.loads(ch["knob_map"])
         out["symbols"] = {k: m["symbol"] for k, m in knob_map.items()}
@@ -202,8 +224,7 @@ def _one(conn, table, code: str, rid: Any, what: str):
     """Row ``rid`` of ``table`` (challenges, students) if it is of class ``code``, else
     404 (an id no table could hold too)."""
     rid = valid_id(rid, what)
-    row = conn.execute(sa.select(table).where(table.c.id == rid)
-                       .where(table.c.class_code == code)).mappings().first()
+    row = conn.execute(_Q_ONE[table.name], {"rid": rid, "code": code}).mappings().first()
     if row is None:
         raise ClassError(404, f"no such {what} in this class")
     return row
@@ -249,56 +270,76 @@ def _token(body: dict) -> str:
     return token
 
 
-def _claim(conn, store, code: str, name: str, token: str) -> int:
-    """The id of the student ``name`` for the browser holding ``token``: claimed now if
-    nobody has it, refused if another browser has it or a name like it, or if it is
-    blocked; then the student's rate limit, checked and spent in the same transaction."""
-    lim = limits()
-    now = store.now()
-    key = nm.skeleton(name)
-    named = sa.select(students).where(students.c.class_code == code) \
-        .where(students.c.skeleton == key)
-    row = conn.execute(named).mappings().first()
-    if row is None:                     # (PostgreSQL: new names one at a time, and the
-        conn.execute(sa.select(classes.c.code).where(classes.c.code == code)  # one that
-                     .with_for_update())                  # waited sees who went first)
-        row = conn.execute(named).mappings().first()
-    if row is None:
-        seated = conn.execute(sa.select(sa.func.count()).select_from(students)
-                              .where(students.c.class_code == code)
-                              .where(students.c.blocked.is_(False))).scalar()
-        if seated >= lim.students:
-            raise ClassError(409, f"this class is full ({lim.students} students); ask the "
-                             "instructor to free a seat")
-        number = (conn.execute(sa.select(sa.func.max(students.c.number))
-                               .where(students.c.class_code == code)).scalar() or 0) + 1
-        new = conn.execute(students.insert().values(
-            class_code=code, number=number, name=name, skeleton=key,
-            token_hash=hash_key(token), blocked=False, created_at=now, last_submit_at=now))
-        return int(new.inserted_primary_key[0])
+def _refuse(row, name: str, token: str, now: float) -> None:
+    """ClassError if the browser holding ``token`` may not try now under ``name``, whose
+    student is ``row``: blocked, another browser's (or a name like another's), or tried
+    less than a second ago."""
     if row["blocked"]:
         raise ClassError(403, f"name: {name!r} was blocked by the instructor", "name")
-    if row["token_hash"] is None:                   # (a name kept from before tokens)
-        conn.execute(students.update().where(students.c.id == row["id"])
-                     .values(token_hash=hash_key(token)))
-    elif not key_matches(row["token_hash"], token):
+    if row["token_hash"] is not None and not key_matches(row["token_hash"], token):
         said = f"{name!r} is taken" if row["name"] == name else \
             f"{name!r} looks like {row['name']!r}, which is taken"
         raise ClassError(409, f"name: {said} in this class; choose another name", "name")
-    spent = conn.execute(students.update().where(students.c.id == row["id"]).where(
-        sa.or_(students.c.last_submit_at.is_(None),
-               students.c.last_submit_at <= now - 1 / lim.per_second))
-        .values(last_submit_at=now))
-    if not spent.rowcount:
-        raise ClassError(429, f"name {name!r}: at most {lim.per_second:g} try a second",
-                         "name", retry_after=1 / lim.per_second)
-    return int(row["id"])
+    _spent(row["last_submit_at"] is None or now - row["last_submit_at"] >=
+           1 / limits().per_second, name)
+
+
+def _spent(ok: bool, name: str) -> None:
+    if not ok:
+        per = limits().per_second
+        raise ClassError(429, f"name {name!r}: at most {per:g} try a second", "name",
+                         retry_after=1 / per)
+
+
+def _seat_free(conn, code: str) -> None:
+    students_max = limits().students
+    seated = conn.execute(sa.select(sa.func.count()).select_from(students)
+                          .where(students.c.class_code == code)
+                          .where(students.c.blocked.is_(False))).scalar()
+    if seated >= students_max:
+        raise ClassError(409, f"this class is full ({students_max} students); ask the "
+                         "instructor to free a seat")
+
+
+def _claim(conn, store, code: str, name: str, token: str, seen=None) -> tuple[int, int]:
+    """(id, number) of the student ``name`` for the browser holding ``token``: claimed
+    now if nobody has it, refused if another browser has it or a name like it, or if it
+    is blocked; then the student's rate limit, checked and spent in the same
+    transaction. ``seen``: the student as a read a moment ago found it (its token
+    checked): then only spending its try is left, unless it changed meanwhile."""
+    now = store.now()
+    before = now - 1 / limits().per_second
+    if seen is not None and seen["token_hash"] is not None and conn.execute(
+            _Q_SPEND, {"sid": seen["id"], "now": now, "before": before}).rowcount:
+        return int(seen["id"]), int(seen["number"])
+    named = {"code": code, "skeleton": nm.skeleton(name)}
+    row = conn.execute(_Q_NAMED, named).mappings().first()
+    if row is None:                     # (PostgreSQL: new names one at a time, and the
+        conn.execute(sa.select(classes.c.code).where(classes.c.code == code)  # one that
+                     .with_for_update())                  # waited sees who went first)
+        row = conn.execute(_Q_NAMED, named).mappings().first()
+    if row is None:
+        _seat_free(conn, code)
+        number = (conn.execute(sa.select(sa.func.max(students.c.number))
+                               .where(students.c.class_code == code)).scalar() or 0) + 1
+        new = conn.execute(students.insert().values(
+            class_code=code, number=number, name=name, skeleton=named["skeleton"],
+            token_hash=hash_key(token), blocked=False, created_at=now, last_submit_at=now))
+        return int(new.inserted_primary_key[0]), number
+    _refuse({**row, "last_submit_at": None}, name, token, now)
+    if row["token_hash"] is None:                   # (a name kept from before tokens)
+        conn.execute(students.update().where(students.c.id == row["id"])
+                     .values(token_hash=hash_key(token)))
+    _spent(conn.execute(_Q_SPEND, {"sid": row["id"], "now": now, "before": before})
+           .rowcount, name)
+    return int(row["id"]), int(row["number"])
 
 
 def submit(store, code: str, cid: Any, body: Any) -> dict:
     """A student's try: {"id", "result", "token", "student"}, committed before it is
-    answered. Every limit is checked before the simulation: the challenge open, the
-    values in range, the name the browser's, a seat, one try a second, MAX_TRIES."""
+    answered. Every limit is checked before the simulation (the class and challenge
+    open, the values in range, the name the browser's, a seat, one try a second,
+    MAX_TRIES), and claimed in the one transaction that keeps the result."""
     code = valid_code(code)
     if not isinstance(body, dict):
         raise ClassError(400, "expected a JSON object with name and values")
@@ -308,47 +349,60 @@ def submit(store, code: str, cid: Any, body: Any) -> dict:
         raise ClassError(400, f"name: {e}", "name") from None
     token = _token(body)
     with store.read() as conn:
-        _class_row(conn, code, store)
+        cls = _class_row(conn, code, store)
         ch = _challenge(conn, code, cid)
-    if not _challenge_view(ch, store.now())["open"]:
-        raise ClassError(409, "this challenge is closed")
-    posed = _posed(ch)
-    values = rules.check_values(posed, body.get("values"))
-    with store.write() as conn:
-        _class_row(conn, code, store, touch=True)
-        sid = _claim(conn, store, code, name, token)
-        tries = conn.execute(sa.select(sa.func.count()).select_from(submissions)
-                             .where(submissions.c.challenge_id == ch["id"])
-                             .where(submissions.c.student_id == sid)).scalar()
-        if tries >= MAX_TRIES:
-            raise ClassError(409, f"at most {MAX_TRIES} tries a student in one challenge")
-    with score_slot():
-        result = rules.score(posed, values)
+        if not _open(ch, store.now()):
+            raise ClassError(409, "this challenge is closed")
+        posed = _posed(ch)
+        values = rules.check_values(posed, body.get("values"))
+        row = conn.execute(_Q_NAMED, {"code": code, "skeleton": nm.skeleton(name)}) \
+            .mappings().first()
+        if row is None:
+            _seat_free(conn, code)
+        else:
+            _refuse(row, name, token, store.now())
+            if conn.execute(_Q_TRIES, {"cid": ch["id"], "sid": row["id"]}).scalar() >= \
+                    MAX_TRIES:
+                raise ClassError(409, f"at most {MAX_TRIES} tries a student in one "
+                                 "challenge")
+    result = rules.cached_score(posed, values)
+    if result is None:
+        with score_slot():
+            result = rules.score(posed, values)
     a, b, c = rules.rank_key(posed.goal["kind"], result)
     with store.write() as conn:
-        student = conn.execute(sa.select(students.c.number, students.c.blocked)
-                               .where(students.c.id == sid)).first()
-        if student is None or student.blocked:     # (removed while it was scored)
-            raise ClassError(409, "name: removed from the class by the instructor", "name")
-        new = conn.execute(submissions.insert().values(
-            challenge_id=ch["id"], name=name, values=json.dumps(values),
-            created_at=store.now(), removed=False, student_id=sid, rank_a=a, rank_b=b,
-            rank_c=c, **result))
+        now = store.now()
+        if now - cls["touched_at"] > 60:            # (a minute's precision is plenty)
+            conn.execute(classes.update().where(classes.c.code == code)
+                         .values(touched_at=now))
+        sid, number = _claim(conn, store, code, name, token, row)
+        new = conn.execute(submissions.insert(), dict(
+            challenge_id=ch["id"], name=name, values=json.dumps(values), created_at=now,
+            removed=False, student_id=sid, rank_a=a, rank_b=b, rank_c=c, **result))
         tid = int(new.inserted_primary_key[0])
         _better(conn, ch["id"], sid, tid, (a, b, c))
-    return {"id": tid, "result": result, "token": token, "student": student.number}
+    return {"id": tid, "result": result, "token": token, "student": number}
+
+
+@functools.cache
+def _upsert_best(dialect: str):
+    insert = (sqlite_insert if dialect == "sqlite" else pg_insert)(bests)
+    kept = (bests.c.rank_a, bests.c.rank_b, bests.c.rank_c)
+    new = (insert.excluded.rank_a, insert.excluded.rank_b, insert.excluded.rank_c)
+    return insert.on_conflict_do_update(
+        index_elements=[bests.c.challenge_id, bests.c.student_id],
+        set_={"submission_id": insert.excluded.submission_id,
+              **{c.name: n for c, n in zip(kept, new)}},
+        where=sa.tuple_(*new) < sa.tuple_(*kept))
 
 
 def _better(conn, cid: int, sid: int, tid: int, key: tuple) -> None:
-    """Make try ``tid`` (rank ``key``) the student's best if it is better than theirs."""
-    best = conn.execute(sa.select(bests).where(bests.c.challenge_id == cid)
-                        .where(bests.c.student_id == sid)).mappings().first()
-    values = dict(submission_id=tid, rank_a=key[0], rank_b=key[1], rank_c=key[2])
-    if best is None:
-        conn.execute(bests.insert().values(challenge_id=cid, student_id=sid, **values))
-    elif key < (best["rank_a"], best["rank_b"], best["rank_c"]):
-        conn.execute(bests.update().where(bests.c.challenge_id == cid)
-                     .where(bests.c.student_id == sid).values(**values))
+    """Make try ``tid`` (rank ``key``) the student's best if it is better than theirs
+    (one statement: an insert that updates the row it meets only if ``key`` is
+    better)."""
+    conn.execute(_upsert_best(conn.dialect.name), dict(
+        challenge_id=cid, student_id=sid, submission_id=tid, rank_a=key[0], rank_b=key[1],
+        rank_c=key[2]))
 
 
 def _rebest(conn, cid: int, sid: int) -> None:

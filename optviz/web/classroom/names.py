@@ -99,6 +99,9 @@ def _ts39(text: str) -> str:
     return unicodedata.normalize("NFD", text)
 
 
+_prototypes()          # (read once on import: a preloading server's workers share it)
+
+
 def skeleton(name: str) -> str:
     """What ``name`` looks like, as a key: equal for names a reader could take for one
     another (see the module's docstring)."""

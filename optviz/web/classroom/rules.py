@@ -26,6 +26,7 @@ field and what it may be.
 """
 from __future__ import annotations
 
+import collections
 import csv
 import functools
 import hashlib
@@ -48,8 +49,8 @@ from ..controls import ROW_OVERRIDES, ControlError, scene_from_controls
 from ..links import LIVE_KEYS, ROW_KEYS, controls_from_query, query_from_controls
 
 __all__ = ["ClassError", "Limits", "limits", "valid_code", "new_code", "new_key",
-           "hash_key", "key_matches", "Challenge", "pose", "score", "rank_key", "outcome",
-           "results_csv", "KNOBS", "SCORE_BUDGET", "MAX_CHALLENGE_STEPS"]
+           "hash_key", "key_matches", "Challenge", "pose", "score", "cached_score",
+           "rank_key", "outcome", "results_csv", "KNOBS", "SCORE_BUDGET", "MAX_CHALLENGE_STEPS"]
 
 #: The join code's alphabet: no 0/O, 1/I/L, so a code read off a projector is typed right.
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -404,15 +405,31 @@ def check_values(ch: Challenge, values: Any) -> dict[str, float]:
     return out
 
 
+#: Results of recent tries, per worker: (challenge, values) -> result. A class tries the
+#: same few settings again and again; these are answered without a simulation (nor a
+#: scoring slot).
+_SCORES: collections.OrderedDict = collections.OrderedDict()
+MAX_SCORES = 4096
+
+
+def cached_score(ch: Challenge, values: dict[str, float]) -> dict | None:
+    """The result of a try already scored by this worker, or None."""
+    hit = _SCORES.get((ch, json.dumps(values, sort_keys=True)))
+    return None if hit is None else dict(hit)
+
+
 def score(ch: Challenge, values: dict[str, float]) -> dict:
-    """The result of a try (checked values): {"loss", "reached_at", "diverged_at"}.
-    Identical tries of a challenge are computed once per worker."""
-    return dict(_score(ch, json.dumps(values, sort_keys=True)))
+    """The result of a try (checked values): {"loss", "reached_at", "diverged_at"},
+    kept for cached_score."""
+    key = (ch, json.dumps(values, sort_keys=True))
+    if key not in _SCORES:
+        _SCORES[key] = _score(ch, values)
+        while len(_SCORES) > MAX_SCORES:
+            _SCORES.popitem(last=False)
+    return dict(_SCORES[key])
 
 
-@functools.lru_cache(maxsize=4096)
-def _score(ch: Challenge, values_json: str) -> tuple:
-    values = json.loads(values_json)
+def _score(ch: Challenge, values: dict[str, float]) -> dict:
     try:
         scene = _scored_scene(ch, values)
     except SceneError as e:
@@ -429,8 +446,8 @@ def _score(ch: Challenge, values_json: str) -> tuple:
         hits = loss - scene.get_surface().min_value <= ch.goal["epsilon"]
         reached = int(hits.argmax()) if hits.any() else None
     final = float(loss[-1])
-    return (("loss", final if div < 0 and math.isfinite(final) else None),
-            ("reached_at", reached), ("diverged_at", div if div >= 0 else None))
+    return {"loss": final if div < 0 and math.isfinite(final) else None,
+            "reached_at": reached, "diverged_at": div if div >= 0 else None}
 
 
 # -- ranking, words, CSV ----------------------------------------------------------------
