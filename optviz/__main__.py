@@ -1,6 +1,8 @@
 """``optviz serve [--host H] [--port P]`` (``python -m optviz`` does the same): the page
 on one machine, with embedded defaults and nothing else to start. Needs the ``web``
-extra (``pip install "optviz[web]"``); for a class, serve it with gunicorn (README)."""
+extra (``pip install "optviz[web]"``); for a class, serve it with gunicorn (README).
+``optviz db-upgrade`` makes class mode's database (OPTVIZ_DB_URL) if it is missing and
+applies its migrations."""
 from __future__ import annotations
 
 import argparse
@@ -17,7 +19,18 @@ def main(argv=None) -> None:
                        help="address to listen on (default 127.0.0.1; HOST)")
         p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8050")),
                        help="port (default 8050; PORT)")
+    sub.add_parser("db-upgrade", help="make class mode's database (OPTVIZ_DB_URL) if it "
+                   "is missing, and apply its migrations")
     args = ap.parse_args(argv)
+    if args.command == "db-upgrade":
+        from .web.classroom.store import StorageError, open_store
+        try:
+            store = open_store(create=True)
+        except StorageError as e:
+            raise SystemExit(f"optviz db-upgrade: {e.message}") from None
+        print(f"optviz: class mode's database {store.dialect}: schema version "
+              f"{store.version()}")
+        return
     try:
         from .web import create_app
     except ImportError as e:

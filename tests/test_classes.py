@@ -1,6 +1,7 @@
 """Class mode's API on a real SQLite file and a real PostgreSQL server: a class's life,
 its limits, hostile requests, migrations, and no acknowledged submission lost to a
 restart or to a worker killed mid-stream (a real gunicorn)."""
+import json
 import os
 import signal
 import subprocess
@@ -704,6 +705,32 @@ def test_on_gunicorn_eight_tries_at_once_under_one_name_are_one_and_guesses_are_
         statuses = [_call(f"{url}/api/classes/ZZZZZ{c}")[0] for c in "ABCDEFGHJK" * 4]
         assert statuses[:30] == [404] * 30 and set(statuses[30:]) == {429}
         assert _call(f"{url}/api/classes/{code}")[0] == 200
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(30)
+
+
+def test_the_readme_s_api_example_works_as_written(tmp_path):
+    """The README's class API example, run by bash against a real gunicorn (with jq, as
+    the README says), gives a try's result and the CSV with it."""
+    import re
+    import shutil
+    from pathlib import Path
+    if not shutil.which("jq"):
+        pytest.fail("no jq: apt-get install -y jq (the README's example uses it)")
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    block = re.search(r"```bash\n(URL=localhost:8050/api/classes.*?)```", readme, re.S)
+    proc, url = class_server(f"sqlite:///{tmp_path}/c.db")
+    try:
+        script = block.group(1).replace("localhost:8050", url.replace("http://", ""))
+        out = subprocess.run(["bash", "-c", "set -euo pipefail\n" + script],
+                             capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, out.stderr
+        lines = out.stdout.strip().splitlines()
+        result = json.loads(lines[0])
+        assert result["result"]["reached_at"] is not None and len(result["token"]) >= 16
+        assert lines[1].lstrip("\ufeff").startswith('"rank","id","student","name","lr","mu"')
+        assert ',"Ada",0.002,0.95,' in lines[2]
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(30)

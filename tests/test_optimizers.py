@@ -77,3 +77,22 @@ def test_the_inspector_shows_no_momentum_buffer_for_gd_beside_momentum():
     run = simulate(Scene("bowl", ["gd", "momentum"], steps=5), record_state=True)
     assert np.isnan(run.state["m"][0]).all()                 # GD: torch keeps none
     assert np.isfinite(run.state["m"][1]).all() and (run.state["m"][1] != 0).any()
+
+
+def test_the_line_search_divides_by_zero_as_torch_does_not_with_an_error():
+    """Two points of the cubic that coincide, a flat or a huge cubic: torch's tensors give
+    inf or nan, and so does _cubic (a ZeroDivisionError, or an OverflowError, once made
+    the page answer 500 for the saddle with noise); a scene that meets them ends finite
+    or diverged, never raises."""
+    import math
+
+    from optviz.optimizers.second_order import _cubic
+    assert _cubic(1.0, 2.0, -1.0, 1.0, 2.0, -1.0) == 1.0          # x1 = x2: nan, midpoint
+    assert math.isnan(_cubic(0.0, 0.0, 1.0, 3.0, 1.0, 1.0))        # 0 / 0
+    assert _cubic(0.0, 0.0, 1.0, 1.0, 1.0, 1.0, bounds=(0.5, 4.0)) == 0.5   # 2 / 0: -inf
+    huge = _cubic(0.0, 0.0, -1e200, 1.0, 1e300, 1e200, bounds=(0.5, 4.0))   # d1² overflows
+    assert math.isnan(huge) or 0.5 <= huge <= 4.0
+    for lr, noise in ((0.003, 0.0), (0.03, 1.0)):      # (an overflow, once)
+        run = simulate(Scene("saddle", [OptimizerSpec("lbfgs_wolfe", lr=lr)], steps=1680,
+                             noise=noise, seed=0))
+        assert np.isfinite(run.path).all() and np.isfinite(run.loss).all()

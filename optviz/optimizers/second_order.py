@@ -2,7 +2,6 @@ r"""Methods that use curvature: Newton's method with the surface's exact Hessian
 L-BFGS, which builds an inverse Hessian from the gradients it has seen."""
 from __future__ import annotations
 
-import math
 from types import SimpleNamespace
 
 import numpy as np
@@ -198,18 +197,23 @@ def _lbfgs_point(p, x, g, lr, history, search, ctx, row, col):
 
 
 def _cubic(x1, f1, g1, x2, f2, g2, bounds=None):
-    """The minimizer of the cubic through (x1, f1, g1) and (x2, f2, g2), within bounds."""
+    """The minimizer of the cubic through (x1, f1, g1) and (x2, f2, g2), within bounds.
+    In float64 as torch's tensors compute it: a division by zero or an overflow gives inf
+    or nan rather than an error (two points that coincide, a flat or huge cubic), and
+    Python's min and max pass a nan through."""
     lo, hi = bounds if bounds is not None else ((x1, x2) if x1 <= x2 else (x2, x1))
-    d1 = g1 + g2 - 3 * (f1 - f2) / (x1 - x2)
-    d2_square = d1 ** 2 - g1 * g2
-    if d2_square >= 0:
-        d2 = math.sqrt(d2_square)
-        if x1 <= x2:
-            pos = x2 - (x2 - x1) * ((g2 + d2 - d1) / (g2 - g1 + 2 * d2))
-        else:
-            pos = x1 - (x1 - x2) * ((g1 + d2 - d1) / (g1 - g2 + 2 * d2))
-        return min(max(pos, lo), hi)
-    return (lo + hi) / 2.0
+    x1, f1, g1, x2, f2, g2 = (np.float64(v) for v in (x1, f1, g1, x2, f2, g2))
+    with np.errstate(all="ignore"):
+        d1 = g1 + g2 - 3 * (f1 - f2) / (x1 - x2)
+        d2_square = d1 ** 2 - g1 * g2
+        if d2_square >= 0:
+            d2 = np.sqrt(d2_square)
+            if x1 <= x2:
+                pos = x2 - (x2 - x1) * ((g2 + d2 - d1) / (g2 - g1 + 2 * d2))
+            else:
+                pos = x1 - (x1 - x2) * ((g1 + d2 - d1) / (g1 - g2 + 2 * d2))
+            return float(min(max(pos, lo), hi))
+    return float((lo + hi) / 2.0)
 
 
 def _strong_wolfe(at, t, d, f, gtd, max_ls, c1=1e-4, c2=0.9):
