@@ -82,8 +82,10 @@ def test_a_class_from_start_to_results(client):
     assert len(code) == 6 and set(code) <= set("ABCDEFGHJKMNPQRSTUVWXYZ23456789")
     assert made["url"].endswith("/c/" + code) and len(key) >= 32   # >= 128 random bits
     follow = client.get(f"/api/classes/{code}")
-    assert follow.get_json() == {"version": 1, "state": "surface=rosenbrock",
-                                 "challenge": None}
+    data = follow.get_json()
+    assert {k: data[k] for k in ("version", "state", "challenge", "playback", "url")} == \
+        {"version": 1, "state": "surface=rosenbrock", "challenge": None, "playback": None,
+         "url": made["url"]}
     etag = follow.headers["ETag"]
     assert client.get(f"/api/classes/{code}", headers={"If-None-Match": etag}).status_code \
         == 304
@@ -734,3 +736,76 @@ def test_the_readme_s_api_example_works_as_written(tmp_path):
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(30)
+
+
+# -- a lecture hall: playback, who joined, a student's own rank, the challenge's words -------
+
+def test_playback_is_followed_and_checked(client):
+    made = new_class(client)
+    code, key = made["code"], made["key"]
+    assert client.get(f"/api/classes/{code}").get_json()["playback"] is None
+    r = client.put(f"/api/classes/{code}/playback", headers={"X-Class-Key": key},
+                   json={"playing": True, "frame": 40, "speed": 5})
+    assert r.status_code == 200
+    follow = client.get(f"/api/classes/{code}").get_json()
+    assert follow["version"] == r.get_json()["version"] == 2
+    p = follow["playback"]
+    assert (p["playing"], p["frame"], p["speed"]) == (True, 40, 5.0)
+    assert abs(p["at"] - follow["server_time"]) < 5
+    for body, field in (({"playing": "yes", "frame": 1}, "playing"),
+                        ({"playing": True, "frame": -1}, "frame"),
+                        ({"playing": True, "frame": 10**400}, "frame"),
+                        ({"playing": True, "frame": 3, "speed": 3}, "speed")):
+        r = client.put(f"/api/classes/{code}/playback", headers={"X-Class-Key": key},
+                       json=body)
+        assert r.status_code == 400 and r.get_json()["field"] == field
+    assert client.put(f"/api/classes/{code}/playback", json={"playing": False, "frame": 1}
+                      ).status_code == 403
+
+
+def test_joined_counts_each_browser_once_and_a_student_sees_their_own_rank(client):
+    made = new_class(client, "surface=rosenbrock")
+    code, key = made["code"], made["key"]
+    for t in ("a" * 20, "b" * 20, "a" * 20):
+        assert client.post(f"/api/classes/{code}/join", json={"token": t}).status_code == 200
+    assert client.get(f"/api/classes/{code}/counts", headers={"X-Class-Key": key}
+                      ).get_json() == {"joined": 2, "students": 0}
+    assert client.get(f"/api/classes/{code}/counts").status_code == 403
+    cid = challenge(client, made)
+    text = client.get(f"/api/classes/{code}").get_json()["challenge"]["text"]
+    assert text == ("Momentum: the loss within 10⁻³ of the minimum within 300 steps, "
+                    "turning α and μ")
+    me = f"/api/classes/{code}/challenges/{cid}/me"
+    assert client.get(me, headers={"X-Student-Token": "c" * 20}).get_json() == \
+        {"student": None, "of": 0}
+    submit(client, code, cid, "Slow", token="c" * 20, lr=0.0005, mu=0.5)
+    submit(client, code, cid, "Fast", token="d" * 20, lr=0.002, mu=0.95)
+    mine = client.get(me, headers={"X-Student-Token": "c" * 20}).get_json()
+    assert (mine["student"], mine["name"], mine["rank"], mine["of"]) == (1, "Slow", 2, 2)
+    assert mine["best"]["values"] == {"lr": 0.0005, "mu": 0.5}
+    time.sleep(1.05)
+    submit(client, code, cid, "Slow", token="c" * 20, lr=0.002, mu=0.95)   # as good, later
+    mine = client.get(me, headers={"X-Student-Token": "c" * 20}).get_json()
+    assert mine["rank"] == 2 and mine["best"]["values"]["mu"] == 0.95
+    assert client.get(me, headers={"X-Student-Token": "x"}).status_code == 400
+    res = results(client, made, cid)
+    assert res["joined"] == 2 and [b["name"] for b in res["board"]] == ["Fast", "Slow"]
+
+
+def test_the_join_address_is_the_one_the_administrator_gives(client, monkeypatch):
+    made = new_class(client)
+    assert made["url"] == f"http://localhost/c/{made['code']}"
+    monkeypatch.setenv("OPTVIZ_PUBLIC_URL", "https://optviz.example.edu/")
+    from optviz.web.classroom import api
+    api._followed.clear()
+    made = new_class(client)
+    assert made["url"] == f"https://optviz.example.edu/c/{made['code']}"
+    assert client.get(f"/api/classes/{made['code']}").get_json()["url"] == made["url"]
+    svg = client.get(f"/api/classes/{made['code']}/qr.svg")
+    assert svg.status_code == 200 and svg.mimetype == "image/svg+xml"
+
+
+def test_a_number_as_a_slide_writes_it():
+    from optviz.web.classroom.rules import number_text
+    assert [number_text(v) for v in (1e-3, 5e-4, 0.25, 1e-12, 2.5e-6, 3, 9.9996e-5)] == \
+        ["10⁻³", "5·10⁻⁴", "0.25", "10⁻¹²", "2.5·10⁻⁶", "3", "10⁻⁴"]

@@ -284,9 +284,10 @@ def _errors(e: ControlError) -> dict:
 def _surface_parts(surf, trigger, new_figure: bool, meta) -> dict:
     """The surface's sentence and, for a data surface, its samples and the batch box."""
     out = {}
-    if trigger in (None, ID.applied, *_SURFACE_IDS):
+    if trigger is None or trigger in _SURFACE_IDS or (trigger == ID.applied and new_figure):
         out["teaches"] = surf.teaches
-    if new_figure or trigger in (None, ID.applied, "row"):
+    # (the same surface, view and rows: the same data figure, with the same colours)
+    if new_figure or trigger is None:
         fig = figures.data_figure(surf, [r["color"] for r in meta["rows"]])
         out["data"] = fig if fig is not None else _EMPTY
         out["data_box"] = {"display": "block" if fig is not None else "none"}
@@ -296,10 +297,12 @@ def _surface_parts(surf, trigger, new_figure: bool, meta) -> dict:
 
 # -- links and scenarios ---------------------------------------------------------------------------
 
-def apply(link, scenario, page, more_open):
-    """A link (on load, back / forward; it arrives only when it differs from the setup
-    on the screen, see assets/optviz.js) or a scenario from the menu -> every control.
-    A plain load of the bare address asks nothing: the layout is that setup."""
+def apply(link, scenario, page, more_open, now=None):
+    """A link (on load, back / forward, a class's setup followed; it arrives only when it
+    differs from the setup on the screen, see assets/optviz.js) or a scenario from the
+    menu -> every control that changes (``now``: the controls' values on the page; the
+    ones already right are left alone, so that Dash does not draw them again before the
+    run). A plain load of the bare address asks nothing: the layout is that setup."""
     if ctx.triggered_id == ID.scenario:
         if not _known(scenario):
             raise PreventUpdate
@@ -315,8 +318,11 @@ def apply(link, scenario, page, more_open):
         rows = rows_children(setup["rows"])[0]
         more = more_children(r["uid"] for r in setup["rows"]) if more_open is True else []
     name = setup.get("scenario")
+    now = now if isinstance(now, dict) else {}
+    controls = {k: shown.get(k) for k in CONTROLS} | {"view": setup.get("view") or "2d"}
     return dict(
-        controls={k: shown.get(k) for k in CONTROLS} | {"view": setup.get("view") or "2d"},
+        controls={k: no_update if k in now and now[k] == v and type(now[k]) is type(v)
+                  else v for k, v in controls.items()},
         start=setup.get("start"), rows=rows, more=more,
         live={"base": hyper, "changes": changes},
         scenario=name, caption=SCENARIOS[name].caption if name in SCENARIOS else "",
@@ -433,7 +439,8 @@ _APPLY = dict(
         scenario=Output(ID.scenario, "value"), caption=Output(ID.caption, "children"),
         applied=Output(ID.applied, "data"), note=Output(ID.link_note, "children")),
     inputs=dict(link=Input(ID.link, "data"), scenario=Input(ID.scenario, "value")),
-    state=dict(page=State(ID.rows_store, "data"), more_open=State(ID.more, "open")),
+    state=dict(page=State(ID.rows_store, "data"), more_open=State(ID.more, "open"),
+               now={k: State(i, "value") for k, i in CONTROLS.items()}),
     prevent_initial_call=True)
 
 

@@ -35,7 +35,7 @@ __all__ = ["ControlError", "scene_from_controls", "PAGE_LIMITS", "row_uid", "row
            "REFERENCE_NOISE", "batch_size_for", "parse_changes", "LIVE_CONTROLS",
            "ROW_OVERRIDES", "DEFAULTS", "SUGGESTED_LR", "default_controls", "FORMULA",
            "suggested_lr_log10", "MAX_ROWS_SENT", "alpha", "scenario_controls",
-           "controls_for_scene"]
+           "controls_for_scene", "SPEEDS"]
 
 #: The page's budget: small enough that any request answers in well under a second.
 PAGE_LIMITS = {"steps": (1, 5000), "rows": 24, "lr_log10": (-5.0, 1.0), "beta": (0.0, 0.999),
@@ -45,6 +45,8 @@ PAGE_LIMITS = {"steps": (1, 5000), "rows": 24, "lr_log10": (-5.0, 1.0), "beta": 
 #: Rows a page may send (on or off): at most PAGE_LIMITS["rows"] copies plus one panel
 #: per optimizer; a longer list is refused unread.
 MAX_ROWS_SENT = PAGE_LIMITS["rows"] + len(OPTIMIZERS)
+#: The play bar's speeds, steps per 1/30 s (a projector's playback is one of them too).
+SPEEDS = (1, 2, 5, 10, 25)
 #: The global controls a live change may turn (see scene_from_controls).
 LIVE_CONTROLS = ("lr_log10", "beta1", "beta2", "noise")
 #: The surface menu's entry for the student's own formula (text in the "formula" control)

@@ -14,6 +14,7 @@ from .controls import (
     FORMULA,
     PAGE_LIMITS,
     REFERENCE_NOISE,
+    SPEEDS,
     SUGGESTED_LR,
     suggested_lr_log10,
 )
@@ -294,7 +295,7 @@ def _animation() -> html.Div:
                       **{"aria-live": "off"}),   # written by assets/optviz.js
             html.Label(["speed ", dcc.Dropdown(
                 id=ID.speed, options=[{"label": f"{v}×", "value": v}
-                                      for v in (1, 2, 5, 10, 25)],
+                                      for v in SPEEDS],
                 value=2, clearable=False, className="speed-dd")], className="speed"),
         ])
     )

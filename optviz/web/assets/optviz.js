@@ -67,6 +67,40 @@
 
   function stop() { player.playing = false; }
 
+  /* class mode (assets/optviz_class.js): a projector tells its followers when its
+   * playback changes (play, pause, a step, the scrubber, the speed: not every frame);
+   * a follower is set to the projector's */
+  function playbackChanged() {
+    var cls = window.optvizClass;
+    if (cls && cls.playbackChanged && player.remote === null) {
+      cls.playbackChanged({playing: player.playing, speed: player.speed,
+                           frame: Math.round(player.playing ? player.k : (state.k || 0))});
+    }
+  }
+  player.remote = null;             // a frame being set to follow the projector
+  window.optvizPlayback = function (p, elapsed) {
+    var set = window.dash_clientside.set_props;
+    if (!set || !state.meta) return;
+    var steps = state.meta.steps, speed = p.speed || player.speed;
+    player.speed = speed;
+    player.steps = steps;
+    set("speed", {value: speed});
+    if (p.playing) {
+      var k = Math.min(steps, p.frame + Math.max(0, elapsed || 0) * speed * 30);
+      if (k < steps) {
+        start(k);
+        set("play", {children: "❚❚ pause"});
+        return;
+      }
+    }
+    stop();
+    var frame = Math.min(steps, p.playing ? steps : p.frame);
+    player.remote = frame;
+    set("scrub", {value: frame});
+    set("play", {children: "▶ play"});
+    renderWhenReady(frame, 0);
+  };
+
   function tick(now) {
     if (!player.playing || !state.meta) return;
     var dt = Math.min(now - player.last, 100);
@@ -181,6 +215,7 @@
       if (ev.target.closest && ev.target.closest(".modebar")) return;   // its buttons
       window.dash_clientside.set_props("click-start",
         {data: [xa.p2c(px), ya.p2c(py), Date.now()]});
+      if (window.optvizClass && window.optvizClass.startSet) window.optvizClass.startSet();
     }, true);
     // zoom and pan on the paths move the contour underneath too
     gd.on("plotly_relayout", function (ev) {
@@ -649,18 +684,23 @@
           }
           return [steps, steps, "▶ play"];
         }
+        var out = [no_update(), no_update(), no_update()];
         if (has("play.n_clicks")) {
-          if (player.playing) { stop(); return [Math.round(player.k), steps, "▶ play"]; }
-          if (k >= steps) k = 0;
-          start(k);
-          return [k, steps, "❚❚ pause"];
+          if (player.playing) { stop(); out = [Math.round(player.k), steps, "▶ play"]; }
+          else {
+            if (k >= steps) k = 0;
+            start(k);
+            out = [k, steps, "❚❚ pause"];
+          }
+        } else if (!has("speed.value")) {
+          stop();
+          if (has("step-fwd.n_clicks")) out = [Math.min(Math.round(k) + 1, steps), steps, "▶ play"];
+          else if (has("step-back.n_clicks")) out = [Math.max(Math.round(k) - 1, 0), steps, "▶ play"];
+          else if (has("restart.n_clicks")) out = [0, steps, "▶ play"];
         }
-        if (has("speed.value")) return [no_update(), no_update(), no_update()];
-        stop();
-        if (has("step-fwd.n_clicks")) return [Math.min(Math.round(k) + 1, steps), steps, "▶ play"];
-        if (has("step-back.n_clicks")) return [Math.max(Math.round(k) - 1, 0), steps, "▶ play"];
-        if (has("restart.n_clicks")) return [0, steps, "▶ play"];
-        return [no_update(), no_update(), no_update()];
+        if (typeof out[0] === "number") state.k = out[0];
+        playbackChanged();
+        return out;
       },
 
       /* draw frame k: paths so far, current positions, side-plot cursors, legend */
@@ -671,7 +711,15 @@
         var steps = meta.steps;
         var k = Math.max(0, Math.min(frame == null ? steps : frame, steps));
         if (player.playing && Math.abs(k - player.k) > 2 * player.speed + 1) player.k = k;
-        if (!player.playing) renderWhenReady(k, 0);
+        if (!player.playing) {
+          renderWhenReady(k, 0);
+          if (player.remote === k) player.remote = null;   // (the projector's frame)
+          else if (frame !== state.scrubbed && meta === state.scrubbedIn) {
+            playbackChanged();                             // the scrubber moved
+          }
+        }
+        state.scrubbed = frame;
+        state.scrubbedIn = meta;
         return k;
       },
 

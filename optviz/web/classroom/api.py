@@ -13,6 +13,10 @@
     GET  /api/classes/CODE/challenges/ID/results  (key) JSON (?after=ID), or ?format=csv
     GET  /api/classes/CODE/challenges/ID/map      (key) the class picture's map (202 while
                                                            it is computed)
+    PUT  /api/classes/CODE/playback        (key)        {"playing", "frame", "speed"}
+    POST /api/classes/CODE/join                         {"token"}: counted as joined
+    GET  /api/classes/CODE/challenges/ID/me             (X-Student-Token) own rank, best
+    GET  /api/classes/CODE/counts          (key)        {"joined", "students"}
     GET  /api/classes/CODE/students        (key)        every name, its seat and tries
     PUT  /api/classes/CODE/students/SID    (key)        {"blocked": bool}
     DELETE /api/classes/CODE/students/SID  (key)        the name removed, its seat freed
@@ -23,16 +27,18 @@ The key travels in the X-Class-Key header. Refusals are JSON {"error", "field"} 
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import io
 import logging
+import os
 import time
 
 import sqlalchemy as sa
 from flask import Blueprint, Response, jsonify, request
 
 from . import classes as cl
-from .guard import check_miss, client
+from .guard import changed, check_miss, client, stamp
 from .rules import ClassError, valid_code
 from .store import StorageError, open_store
 
@@ -96,42 +102,66 @@ def _collided(_e):
                                   "send it again"}, 1)
 
 
+def join_url(code: str) -> str:
+    """The address students join at: OPTVIZ_PUBLIC_URL (the address the administrator
+    gives the room, e.g. http://192.168.1.20:8050 or https://optviz.example.edu) if set,
+    else the address this request came to, then /c/CODE."""
+    base = os.environ.get("OPTVIZ_PUBLIC_URL", "").strip().rstrip("/")
+    if not base.startswith(("http://", "https://")):
+        base = request.host_url.rstrip("/")
+    return f"{base}/c/{code}"
+
+
 @blueprint.post("/api/classes")
 def create():
     data = _body() if request.content_length else {}
     state = data.get("state", "") if isinstance(data, dict) else None
     made = cl.create_class(open_store(), state, _client())
-    made["url"] = request.host_url.rstrip("/") + "/c/" + made["code"]
+    made["url"] = join_url(made["code"])
     return jsonify(made), 201
 
 
 #: A class as its followers see it, kept this long in each worker: 300 students polling
-#: once a second ask the database a few times a second, not 300 (a change reaches them
-#: at most this much later).
-FOLLOW_SECONDS = 0.25
-_followed: dict[str, tuple[float, dict]] = {}
+#: twice a second ask the database a few times a second, not 600. A change made on this
+#: machine ends every worker's copy at once (guard.changed: a stamp file); one made on
+#: another machine (several web containers on one PostgreSQL) is seen at most this much
+#: later.
+FOLLOW_SECONDS = 0.5
+_followed: dict[str, tuple[float, int, dict]] = {}
+
+
+def _fresh(code: str):
+    """This worker's copy of class ``code`` if it is still the class, else None."""
+    hit = _followed.get(code)
+    if hit and time.monotonic() - hit[0] < FOLLOW_SECONDS and hit[1] == stamp(code):
+        return hit[2]
+    return None
 
 
 def _follow_data(code: str) -> dict:
     code = valid_code(code)
-    now = time.monotonic()
-    hit = _followed.get(code)
-    if hit and now - hit[0] < FOLLOW_SECONDS:
-        return hit[1]
-    data = cl.get_class(open_store(), code)
+    data = _fresh(code)
+    if data is not None:
+        return data
+    mark = stamp(code)
+    data = {**cl.get_class(open_store(), code), "url": join_url(code)}
     if len(_followed) > 1000:                     # bounded whatever the codes
         _followed.clear()
-    _followed[code] = (now, data)
+    _followed[code] = (time.monotonic(), mark, data)
     return data
 
 
 @blueprint.after_request
 def _forget(response):
-    """A change made through this worker is seen by its next follower at once (a try
-    changes nothing a follower sees)."""
+    """A change is seen by every follower at once (a try, or a browser joining, changes
+    nothing a follower sees)."""
     if request.method != "GET" and request.view_args and "code" in request.view_args \
-            and request.endpoint != "classes.submit":
-        _followed.pop(str(request.view_args["code"]).upper(), None)
+            and request.endpoint not in ("classes.submit", "classes.join") \
+            and response.status_code < 400:
+        code = str(request.view_args["code"]).upper()
+        _followed.pop(code, None)
+        with contextlib.suppress(OSError, ValueError):
+            changed(valid_code(code))
     return response
 
 
@@ -146,9 +176,8 @@ def fast_follow(wsgi_app, headers):
         path, asked = environ.get("PATH_INFO", ""), environ.get("HTTP_IF_NONE_MATCH")
         if asked and environ.get("REQUEST_METHOD") == "GET" and \
                 len(path) == len(prefix) + 6 and path.startswith(prefix):
-            hit = _followed.get(path[len(prefix):].upper())
-            if hit and time.monotonic() - hit[0] < FOLLOW_SECONDS and \
-                    asked == f'"{hit[1]["version"]}"':
+            data = _fresh(path[len(prefix):].upper())
+            if data is not None and asked == f'"{data["version"]}"':
                 start_response("304 NOT MODIFIED", [("ETag", asked), *extra])
                 return [b""]
         return wsgi_app(environ, start_response)
@@ -178,9 +207,8 @@ def _qr_svg(url: str) -> bytes:
 @blueprint.get("/api/classes/<code>/qr.svg")
 def qr(code):
     """The class's join address as a QR code (SVG, scalable to a lecture hall's wall)."""
-    _follow_data(code)                            # (404 for a class that does not exist)
-    code = valid_code(code)
-    return Response(_qr_svg(request.host_url.rstrip("/") + "/c/" + code),
+    url = _follow_data(code)["url"]               # (404 for a class that does not exist)
+    return Response(_qr_svg(url),
                     mimetype="image/svg+xml", headers={"Cache-Control": "max-age=86400"})
 
 
@@ -192,6 +220,21 @@ def _field(name):
 @blueprint.put("/api/classes/<code>/state")
 def state(code):
     return jsonify(cl.set_state(open_store(), code, _key(), _field("state")))
+
+
+@blueprint.put("/api/classes/<code>/playback")
+def playback(code):
+    return jsonify(cl.set_playback(open_store(), code, _key(), _body()))
+
+
+@blueprint.post("/api/classes/<code>/join")
+def join(code):
+    return jsonify(cl.join(open_store(), code, _body()))
+
+
+@blueprint.get("/api/classes/<code>/challenges/<int:cid>/me")
+def me(code, cid):
+    return jsonify(cl.me(open_store(), code, cid, request.headers.get("X-Student-Token")))
 
 
 @blueprint.put("/api/classes/<code>/names")
@@ -234,6 +277,11 @@ def results(code, cid):
                                    f"-{cid}.csv"})
     return jsonify(cl.results(open_store(), code, _key(), cid,
                               request.args.get("after", "0")[:20]))
+
+
+@blueprint.get("/api/classes/<code>/counts")
+def counts(code):
+    return jsonify(cl.counts(open_store(), code, _key()))
 
 
 @blueprint.get("/api/classes/<code>/students")

@@ -11,6 +11,7 @@ refusal is a :class:`~optviz.web.classroom.rules.ClassError`.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import re
@@ -21,16 +22,18 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from ..controls import SPEEDS
 from . import maps as class_maps
 from . import names as nm
 from . import rules
 from .guard import score_slot
 from .rules import ClassError, hash_key, key_matches, limits, valid_code, valid_id
-from .schema import bests, challenges, classes, maps, students, submissions
+from .schema import bests, challenges, classes, joined, maps, students, submissions
 
 __all__ = ["create_class", "get_class", "set_state", "set_show_names", "add_challenge",
            "close_challenge", "submit", "remove_submission", "results", "results_csv",
            "list_students", "remove_student", "block_student", "challenge_map",
+           "set_playback", "join", "me", "counts",
            "MAX_CHALLENGES", "MAX_TRIES", "PAGE"]
 
 #: Challenges one class may pose; tries one student may make of one challenge; tries one
@@ -55,6 +58,8 @@ _Q_SPEND = students.update().where(students.c.id == _B("sid")) \
     .values(last_submit_at=_B("now"))
 _Q_TRIES = sa.select(sa.func.count()).select_from(submissions) \
     .where(submissions.c.challenge_id == _B("cid")).where(submissions.c.student_id == _B("sid"))
+_Q_JOINED = sa.select(sa.func.count()).select_from(joined) \
+    .where(joined.c.class_code == _B("code"))
 _Q_LATEST = sa.select(challenges).where(challenges.c.class_code == _B("code")) \
     .order_by(challenges.c.id.desc()).limit(1)
 
@@ -123,13 +128,21 @@ def _keyed(conn, code, store, key, *, touch=True):
 
 
 def get_class(store, code: str) -> dict:
-    """What a student follows: {"version", "state", "challenge"} (no key, no results)."""
+    """What a student follows: {"version", "state", "playback", "challenge",
+    "server_time"} (no key, no results). ``playback``: {"playing", "frame", "speed",
+    "at"} as the projector last set it, or None; ``server_time`` lets a page count a
+    challenge's time down on the server's clock. (Each changes the version, which
+    followers poll with ETag: what changes without it, as who joined, is in counts().)"""
     code = valid_code(code)
     with store.read() as conn:
         row = _class_row(conn, code, store)
         ch = conn.execute(_Q_LATEST, {"code": code}).mappings().first()
-    return {"version": row["version"], "state": row["state"],
-            "challenge": _challenge_view(ch, store.now()) if ch else None}
+    playback = None if row["playing"] is None else {
+        "playing": bool(row["playing"]), "frame": row["frame"], "speed": row["speed"],
+        "at": row["played_at"]}
+    return {"version": row["version"], "state": row["state"], "playback": playback,
+            "challenge": _challenge_view(ch, store.now()) if ch else None,
+            "server_time": store.now()}
 
 
 def _bump(conn, code: str) -> None:
@@ -160,6 +173,66 @@ def set_show_names(store, code: str, key: Any, show: Any) -> dict:
     return {"show_names": show}
 
 
+def set_playback(store, code: str, key: Any, body: Any) -> dict:
+    """The projector's playback, for every follower: ``body`` {"playing": bool, "frame":
+    0..5000, "speed": one of the play bar's SPEEDS}; {"version"}."""
+    code = valid_code(code)
+    if not isinstance(body, dict) or not isinstance(body.get("playing"), bool):
+        raise ClassError(400, "playing: true or false", "playing")
+    frame, speed = body.get("frame"), body.get("speed", 1)
+    if not isinstance(frame, int) or isinstance(frame, bool) or \
+            not 0 <= frame <= rules.MAX_CHALLENGE_STEPS:
+        raise ClassError(400, f"frame: a whole number in [0, {rules.MAX_CHALLENGE_STEPS}]",
+                         "frame")
+    if speed not in SPEEDS or isinstance(speed, bool):
+        raise ClassError(400, "speed: one of " + ", ".join(f"{v:g}" for v in SPEEDS),
+                         "speed")
+    with store.write() as conn:
+        row = _keyed(conn, code, store, key)
+        conn.execute(classes.update().where(classes.c.code == code).values(
+            playing=body["playing"], frame=frame, speed=float(speed), played_at=store.now(),
+            version=row["version"] + 1))
+    return {"version": row["version"] + 1}
+
+
+#: Browsers counted as joined in one class, at most (past it the count stops growing).
+MAX_JOINED = 5000
+
+
+def join(store, code: str, body: Any) -> dict:
+    """A browser opened the class (``body`` {"token"}): counted once, for "N joined" on
+    the projector, whether or not it tries. {"joined": true}."""
+    code = valid_code(code)
+    token = _token(body if isinstance(body, dict) else {})
+    who = hash_key(token)
+    with store.read() as conn:
+        _class_row(conn, code, store)
+        if conn.execute(sa.select(joined.c.at).where(joined.c.class_code == code)
+                        .where(joined.c.token_hash == who)).first():
+            return {"joined": True}
+        many = conn.execute(sa.select(sa.func.count()).select_from(joined)
+                            .where(joined.c.class_code == code)).scalar() >= MAX_JOINED
+    if not many:
+        with contextlib.suppress(sa.exc.IntegrityError):     # (twice at once: once)
+            with store.write() as conn:
+                conn.execute(joined.insert().values(class_code=code, token_hash=who,
+                                                    at=store.now()))
+    return {"joined": True}
+
+
+def counts(store, code: str, key: Any) -> dict:
+    """The projector's counts (the instructor's): {"joined" (browsers that opened the
+    class, or its names if more), "students" (names with a seat)}."""
+    code = valid_code(code)
+    with store.read() as conn:
+        _keyed(conn, code, store, key, touch=False)
+        came = conn.execute(_Q_JOINED, {"code": code}).scalar()
+        seated = conn.execute(sa.select(sa.func.count()).select_from(students)
+                              .where(students.c.class_code == code)
+                              .where(students.c.blocked.is_(False))).scalar()
+    return {"joined": max(came, seated), "students": seated}
+
+
 # -- challenges ---------------------------------------------------------------------------
 
 def _open(ch, now: float) -> bool:
@@ -175,6 +248,7 @@ def _challenge_view(ch, now: float) -> dict:
         knob_map = json.loads(ch["knob_map"])
         out["symbols"] = {k: m["symbol"] for k, m in knob_map.items()}
         out["ranges"] = {k: [m["low"], m["high"]] for k, m in knob_map.items()}
+        out["text"] = rules.challenge_text(out["goal"], knob_map, out["knobs"], ch["steps"])
     return out
 
 
@@ -510,7 +584,8 @@ _TRY_COLUMNS = (submissions.c.id, students.c.number, submissions.c.name,
 
 def results(store, code: str, key: Any, cid: Any, after: Any = 0, top: int = 10) -> dict:
     """A challenge's results (the instructor's): {"challenge", "show_names", "students"
-    (names with a seat), "tried" (students with a try), "board" (the ``top`` best tries,
+    (names with a seat), "tried" (students with a try), "joined" (browsers that opened
+    the class, or the seats if more), "board" (the ``top`` best tries,
     one a student), "tries" (the tries after id ``after``, in order, at most PAGE),
     "next" (the id to ask after next time)}. The projector asks only for what it has not
     seen."""
@@ -529,6 +604,7 @@ def results(store, code: str, key: Any, cid: Any, after: Any = 0, top: int = 10)
                               .where(students.c.blocked.is_(False))).scalar()
         tried = conn.execute(sa.select(sa.func.count()).select_from(bests)
                              .where(bests.c.challenge_id == ch["id"])).scalar()
+        came = conn.execute(_Q_JOINED, {"code": code}).scalar()
         board = conn.execute(
             sa.select(*_TRY_COLUMNS)
             .select_from(bests.join(submissions, submissions.c.id == bests.c.submission_id)
@@ -545,8 +621,49 @@ def results(store, code: str, key: Any, cid: Any, after: Any = 0, top: int = 10)
     tries = [_try(s) for s in new]
     return {"challenge": _challenge_view(ch, store.now()), "show_names": row["show_names"],
             "version": row["version"], "students": seated, "tried": tried,
+            "joined": max(came, seated),
             "board": [_try(s) for s in board], "tries": tries,
             "next": tries[-1]["id"] if tries else after}
+
+
+def me(store, code: str, cid: Any, token: Any) -> dict:
+    """A student's own standing in a challenge, for the browser holding ``token``:
+    {"student", "name", "best" (their best try, or None), "rank" (1 is the best), "of"
+    (students with a try)}; {"student": None} for a browser that has not tried."""
+    code = valid_code(code)
+    if not isinstance(token, str) or not _TOKEN.fullmatch(token):
+        raise ClassError(400, "X-Student-Token: this browser's token", "token")
+    with store.read() as conn:
+        _class_row(conn, code, store)
+        ch = _challenge(conn, code, cid)
+        mine = conn.execute(
+            sa.select(students.c.number, students.c.name, bests.c.submission_id,
+                      bests.c.rank_a, bests.c.rank_b, bests.c.rank_c)
+            .select_from(students.outerjoin(bests, sa.and_(
+                bests.c.student_id == students.c.id, bests.c.challenge_id == ch["id"])))
+            .where(students.c.class_code == code)
+            .where(students.c.token_hash == hash_key(token))
+            .order_by(bests.c.rank_a.is_(None), bests.c.rank_a, bests.c.rank_b,
+                      bests.c.rank_c, bests.c.submission_id).limit(1)).mappings().first()
+        of = conn.execute(sa.select(sa.func.count()).select_from(bests)
+                          .where(bests.c.challenge_id == ch["id"])).scalar()
+        if mine is None:
+            return {"student": None, "of": of}
+        out = {"student": mine["number"], "name": mine["name"], "best": None, "rank": None,
+               "of": of}
+        if mine["submission_id"] is None:
+            return out
+        key = sa.tuple_(bests.c.rank_a, bests.c.rank_b, bests.c.rank_c,
+                        bests.c.submission_id)
+        ahead = conn.execute(sa.select(sa.func.count()).select_from(bests)
+                             .where(bests.c.challenge_id == ch["id"])
+                             .where(key < sa.tuple_(mine["rank_a"], mine["rank_b"],
+                                                    mine["rank_c"], mine["submission_id"]))
+                             ).scalar()
+        best = conn.execute(sa.select(*_TRY_COLUMNS).select_from(
+            submissions.join(students, students.c.id == submissions.c.student_id))
+            .where(submissions.c.id == mine["submission_id"])).mappings().first()
+    return {**out, "best": _try(best), "rank": ahead + 1}
 
 
 def results_csv(store, code: str, key: Any, cid: Any) -> str:

@@ -34,7 +34,8 @@ import sqlalchemy as sa
 from .rules import ClassError
 from .schema import misses
 
-__all__ = ["client", "trusted_proxies", "check_miss", "score_slot", "MISSES_PER_MINUTE",
+__all__ = ["client", "trusted_proxies", "check_miss", "score_slot", "changed", "stamp",
+           "machine_dir", "MISSES_PER_MINUTE",
            "MISSES_PER_MINUTE_TOTAL", "SCORE_SLOTS", "SCORE_WAIT"]
 
 #: Lookups of codes that do not exist one client may make a minute (all workers
@@ -114,12 +115,47 @@ def check_miss(store, address: str) -> None:
             conn.execute(misses.delete().where(misses.c.minute < minute - 1))
 
 
-def _slots_dir() -> str:
+def machine_dir(name: str) -> str:
+    """A folder every process of this machine shares (in OPTVIZ_CACHE_DIR, else the
+    temporary folder), made again if a cleaner removed it."""
     base = os.environ.get("OPTVIZ_CACHE_DIR") or os.path.join(tempfile.gettempdir(),
                                                               "optviz-cache")
-    path = os.path.join(base, "slots")
-    os.makedirs(path, exist_ok=True)             # (made again if a cleaner removed it)
+    path = os.path.join(base, name)
+    os.makedirs(path, exist_ok=True)
     return path
+
+
+def _slots_dir() -> str:
+    return machine_dir("slots")
+
+
+def changed(code: str) -> None:
+    """Say to every worker of this machine that class ``code`` changed (a stamp file's
+    time): their copies of what followers see are stale at once, not FOLLOW_SECONDS
+    later."""
+    path = os.path.join(machine_dir("classes"), code)
+    with open(path, "a"):
+        os.utime(path)
+
+
+def stamp(code: str) -> int:
+    """When class ``code`` last changed on this machine (0: not since the folder was
+    made)."""
+    try:
+        return os.stat(os.path.join(machine_dir_cached(), code)).st_mtime_ns
+    except OSError:
+        return 0
+
+
+_CLASSES_DIR: list = []
+
+
+def machine_dir_cached() -> str:
+    """machine_dir("classes"), looked up once (a poll asks it; the folder is made again
+    by changed() if it goes)."""
+    if not _CLASSES_DIR:
+        _CLASSES_DIR.append(machine_dir("classes"))
+    return _CLASSES_DIR[0]
 
 
 @contextlib.contextmanager

@@ -50,7 +50,8 @@ from ..links import LIVE_KEYS, ROW_KEYS, controls_from_query, query_from_control
 
 __all__ = ["ClassError", "Limits", "limits", "valid_code", "new_code", "new_key",
            "hash_key", "key_matches", "Challenge", "pose", "score", "cached_score",
-           "rank_key", "outcome", "results_csv", "KNOBS", "SCORE_BUDGET", "MAX_CHALLENGE_STEPS"]
+           "rank_key", "outcome", "results_csv", "challenge_text", "number_text", "KNOBS",
+           "SCORE_BUDGET", "MAX_CHALLENGE_STEPS"]
 
 #: The join code's alphabet: no 0/O, 1/I/L, so a code read off a projector is typed right.
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -202,11 +203,34 @@ class Challenge:
 
     def text(self) -> str:
         """The challenge as the slides would say it."""
-        g = self.goal
-        what = (f"loss within {g['epsilon']:g} of the minimum" if g["kind"] == "reach"
-                else "the lowest loss")
-        symbols = ", ".join(self.knob_map[k]["symbol"] for k in self.knobs)
-        return f"{g['label']}: {what} within {self.steps} steps, turning {symbols}"
+        return challenge_text(self.goal, self.knob_map, self.knobs, self.steps)
+
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def number_text(v: float) -> str:
+    """A number as a slide writes it: 10⁻³ for 0.001, 5·10⁻⁴ for 0.0005, 0.25 for 0.25."""
+    if v == 0 or 1e-2 <= abs(v) < 1e4:
+        return f"{v:g}"
+    exponent = math.floor(math.log10(abs(v)))
+    mantissa = float(f"{v / 10 ** exponent:.3g}")
+    if abs(mantissa) >= 10:                      # (9.999 rounded up)
+        mantissa, exponent = mantissa / 10, exponent + 1
+    power = "10" + str(exponent).translate(_SUPERSCRIPT)
+    return power if mantissa == 1 else f"{mantissa:g}·{power}"
+
+
+def challenge_text(goal: dict, knob_map: dict, knobs, steps: int) -> str:
+    """"Momentum: the loss within 10⁻³ of the minimum within 300 steps, turning α and
+    μ" (the slides' symbols, the row's name)."""
+    what = (f"the loss within {number_text(goal['epsilon'])} of the minimum"
+            if goal["kind"] == "reach" else "the lowest loss")
+    symbols = [knob_map[k]["symbol"] for k in knobs]
+    turning = symbols[0] if len(symbols) == 1 else \
+        ", ".join(symbols[:-1]) + " and " + symbols[-1]
+    when = "within" if goal["kind"] == "reach" else "after"
+    return f"{goal.get('label', goal.get('row'))}: {what} {when} {steps} steps, turning {turning}"
 
 
 def _moves(knob: str, spec, row: dict) -> str | None:

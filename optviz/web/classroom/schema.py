@@ -22,7 +22,7 @@ from . import names as nm
 from . import rules
 
 __all__ = ["MIGRATIONS", "metadata", "classes", "challenges", "submissions", "students",
-           "bests", "maps", "misses", "health", "schema_version"]
+           "bests", "maps", "misses", "health", "joined", "schema_version"]
 
 metadata = sa.MetaData()
 
@@ -144,6 +144,26 @@ _V2_COLUMNS = [
 ]
 for _table, _column in _V2_COLUMNS:
     _table.append_column(_column)
+# -- added by migration 3 ---------------------------------------------------------------
+
+joined = sa.Table(
+    "joined", metadata,
+    sa.Column("class_code", sa.String(6), sa.ForeignKey("classes.code", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("token_hash", sa.String(64), primary_key=True),  # a browser that opened it
+    sa.Column("at", sa.Float, nullable=False),
+)
+
+#: Columns migration 3 adds: the projector's playback, which followers follow too.
+_V3_COLUMNS = [
+    (classes, sa.Column("playing", sa.Boolean, nullable=True)),
+    (classes, sa.Column("frame", sa.Integer, nullable=True)),
+    (classes, sa.Column("speed", sa.Float, nullable=True)),
+    (classes, sa.Column("played_at", sa.Float, nullable=True)),
+]
+for _table, _column in _V3_COLUMNS:
+    _table.append_column(_column)
+
 #: Indexes migration 2 adds to tables of migration 1.
 _V2_INDEXES = [sa.Index("classes_created", classes.c.created_at),
                sa.Index("submissions_in_order", submissions.c.challenge_id, submissions.c.id),
@@ -157,6 +177,14 @@ def _create_v1(conn) -> None:
         table.create(conn, checkfirst=True)
 
 
+def _add_columns(conn, columns) -> None:
+    """ALTER TABLE ... ADD COLUMN for each (table, column) the database lacks."""
+    for table, column in columns:
+        if column.name not in {c["name"] for c in sa.inspect(conn).get_columns(table.name)}:
+            kind = column.type.compile(dialect=conn.dialect)
+            conn.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}")
+
+
 def _create_v2(conn) -> None:
     """2: challenges in the engine's units and priced; students who own their names and
     seats; each student's best try; the class picture's map; unknown codes counted for
@@ -166,10 +194,7 @@ def _create_v2(conn) -> None:
     an old challenge's scene is made from its setup, each name of a class becomes a
     student (numbered in order; with no token, its first try that brings one claims
     it)."""
-    for table, column in _V2_COLUMNS:
-        if column.name not in {c["name"] for c in sa.inspect(conn).get_columns(table.name)}:
-            kind = column.type.compile(dialect=conn.dialect)
-            conn.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}")
+    _add_columns(conn, _V2_COLUMNS)
     for table in (students, bests, maps, misses, health):
         table.create(conn, checkfirst=True)
     for index in _V2_INDEXES:
@@ -232,6 +257,14 @@ def _carry_over_v1(conn) -> None:
                          .values(submission_id=s["id"], rank_a=a, rank_b=b, rank_c=c))
 
 
+def _create_v3(conn) -> None:
+    """3: the projector's playback (playing or paused, the frame, the speed, when), which
+    students follow with its setup; the browsers that joined a class (counted on the
+    projector whether or not they tried)."""
+    _add_columns(conn, _V3_COLUMNS)
+    joined.create(conn, checkfirst=True)
+
+
 #: The schema's migrations, in order: each takes a connection inside a transaction. A new
 #: column or table is a new function at the end; released ones are never edited.
-MIGRATIONS = [_create_v1, _create_v2]
+MIGRATIONS = [_create_v1, _create_v2, _create_v3]
