@@ -32,11 +32,18 @@ def server_proc():
     log = open(ARTIFACTS / "gunicorn.log", "w")
     # a cache of background jobs of its own: a finished map is served from the cache
     cache = tempfile.mkdtemp(prefix="optviz-test-cache-")
+    # the class database apart from it (a test removes the cache to see it heal; class
+    # mode's own faults have tests of their own, tests/test_class_faults.py)
+    classes = tempfile.mkdtemp(prefix="optviz-test-classes-")
     proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "app:server", "-w", "2",
                              "--threads", "2", "-b", f"127.0.0.1:{port}", "--timeout", "60"],
                             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                            # (every browser of the tests is one client, 127.0.0.1, and
+                            # starts more classes an hour than one instructor would; the
+                            # limit has tests of its own, tests/test_classes.py)
                             env={**os.environ, "OPTVIZ_CACHE_DIR": cache,
-                                 "OPTVIZ_DB_URL": f"sqlite:///{cache}/classes.db"})
+                                 "OPTVIZ_DB_URL": f"sqlite:///{classes}/classes.db",
+                                 "OPTVIZ_CLASSES_PER_HOUR": "1000"})
     proc.url = f"http://127.0.0.1:{port}"
     proc.cache = cache
     deadline = time.monotonic() + 90          # a loaded CI machine can be slow to import
