@@ -6,6 +6,12 @@ sometimes the surface), each move being the exact callback request the page send
 30 s. Prints requests/s, p50/p95/p99 latency and errors.
 Targets on a 2-core machine: >= 100 callback requests/s, p95 <= 300 ms, zero errors.
 
+``--saturate`` instead sizes a server: for the default scene and for the all-optimizers
+scenario in turn, 4 clients send α moves back to back (each as soon as its answer is
+back, as a dragged slider does), and it prints the moves answered per second and the
+server's CPU per move, hence the moves per second one server core answers: what a class
+of N students dragging at once needs is N x (their moves a second) / that.
+
 ``--explorers M`` adds M more students pressing Explore's "run" over and over (a basin
 map, a sweep or random search of random size, on a random surface; again 1-3 s after
 each answer, "busy" included), as the page drives a background job, and samples the
@@ -75,25 +81,85 @@ def student(port: int, seconds: float, seed: int, results: list, errors: list):
                 item["value"] = values[item["id"]]
         data = json.dumps(body)
         t0 = time.perf_counter()
-        try:
-            conn.request("POST", "/_dash-update-component", body=data,
-                         headers={"Content-Type": "application/json",
-                                  "Accept-Encoding": ACCEPT_ENCODING})
-            r = conn.getresponse()
-            payload = r.read()
-            ok = r.status == 200
+        conn, r, payload = _post(conn, port, data)
+        ok = payload is not None
+        if ok:
             ENCODINGS[r.getheader("Content-Encoding")] += 1
-            if ok and r.getheader("Content-Encoding") in DECODE:
+            if r.getheader("Content-Encoding") in DECODE:
                 payload = DECODE[r.getheader("Content-Encoding")](payload)
-            found = FIG_KEY.search(payload) if ok else None
+            found = FIG_KEY.search(payload)
             if found:                  # cheaper than parsing 70 KB of JSON per answer
                 key = json.loads(found.group(1))
-        except Exception as e:                          # noqa: BLE001 - counted and shown
-            ok, r = False, e
-            conn.close()
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         (results if ok else errors).append((time.perf_counter() - t0, getattr(r, "status", r)))
     conn.close()
+
+
+def _post(conn, port: int, data: str, timeout: float = 10):
+    """POST a callback request: (the connection, now or anew, the response or the
+    error, the body read, None unless answered 200)."""
+    try:
+        conn.request("POST", "/_dash-update-component", body=data,
+                     headers={"Content-Type": "application/json",
+                              "Accept-Encoding": ACCEPT_ENCODING})
+        r = conn.getresponse()
+        payload = r.read()
+        return conn, r, payload if r.status == 200 else None
+    except Exception as e:                              # noqa: BLE001 - counted and shown
+        conn.close()
+        return http.client.HTTPConnection("127.0.0.1", port, timeout=timeout), e, None
+
+
+def dragger(port: int, seconds: float, seed: int, rows, surface: str, steps: int,
+            results: list, errors: list):
+    """Back-to-back α moves (a dragged slider: the next as soon as the answer is back)."""
+    rng = random.Random(seed)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    lr, end = -2.5, time.monotonic() + seconds
+    while time.monotonic() < end:
+        lr = round(min(-1.0, max(-3.5, lr + rng.choice([-0.01, 0.01]))), 2)
+        body = _main_callback_request(lr, steps=steps, rows=rows)
+        for item in body["inputs"]:
+            if item["id"] == "surface":
+                item["value"] = surface
+        t0 = time.perf_counter()
+        conn, r, payload = _post(conn, port, json.dumps(body), timeout=30)
+        (results if payload is not None else errors).append(
+            (time.perf_counter() - t0, getattr(r, "status", r)))
+    conn.close()
+
+
+def saturate(seconds: float, clients: int = 4):
+    """Moves a second at saturation and the server's CPU per move, per scene."""
+    from optviz import OPTIMIZERS
+    from optviz.scenarios import SCENARIOS
+    every = SCENARIOS["all-optimizers"].scene
+    scenes = [("default scene (6 rows x 300 steps)", None, "ill_conditioned", 300),
+              (f"all optimizers ({len(OPTIMIZERS)} rows x {every.steps} steps, "
+               f"{every.surface})", [{"uid": u, "on": True} for u in OPTIMIZERS],
+               every.surface, every.steps)]
+    with gunicorn() as (server, url):
+        os.nice(5)
+        port = int(url.rsplit(":", 1)[1])
+        for name, rows, surface, steps in scenes:
+            rows = rows or [{"uid": u, "on": True} for u in
+                            ("gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")]
+            results, errors = [], []
+            threads = [threading.Thread(target=dragger, args=(
+                port, seconds, i, rows, surface, steps, results, errors))
+                for i in range(clients)]
+            cpu0, t0 = server_cpu(server.pid), time.perf_counter()
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            elapsed, cpu = time.perf_counter() - t0, server_cpu(server.pid) - cpu0
+            n = len(results)
+            lat = sorted(1000 * r[0] for r in results)
+            print(f"{name}: {n / elapsed:.1f} moves/s answered by {clients} back-to-back "
+                  f"clients ({os.cpu_count()} cores shared with them); server CPU "
+                  f"{1e3 * cpu / max(1, n):.1f} ms a move, so {n / max(cpu, 1e-9):.0f} moves "
+                  f"a second per server core; latency p50 {statistics.median(lat):.0f} ms; "
+                  f"errors {len(errors)}")
 
 
 def _explorers(url, seconds, count, queue):
@@ -133,7 +199,12 @@ def main(argv=None):
     ap.add_argument("--students", type=int, default=50)
     ap.add_argument("--seconds", type=float, default=30)
     ap.add_argument("--explorers", type=int, default=0)
+    ap.add_argument("--saturate", action="store_true",
+                    help="moves per second per server core, default and all-optimizers")
     args = ap.parse_args(argv)
+    if args.saturate:
+        saturate(min(args.seconds, 20))
+        return
     answers, statuses, pss = collections.Counter(), collections.Counter(), []
     # the README's way: gunicorn with the repository's gunicorn.conf.py
     with gunicorn() as (server, url):
