@@ -47,9 +47,14 @@ def page(surface="ill_conditioned", rows=None, steps=300, **values):
 
 
 def download(kind: str, query: str) -> dict:
+    """The request of the page's download button ``kind`` (its file, and the note under the
+    plot that says why a download was refused)."""
     from app import app
-    ids = [d["id"] for d in app.callback_map["download.data"]["inputs"]]
-    return {"output": "download.data", "outputs": {"id": "download", "property": "data"},
+    output = next(k for k in app.callback_map if k.startswith("..download.data..."))
+    ids = [d["id"] for d in app.callback_map[output]["inputs"]]
+    outputs = [dict(zip(("id", "property"), part.rsplit(".", 1)))
+               for part in output.strip(".").split("...")]
+    return {"output": output, "outputs": outputs,
             "inputs": [{"id": i, "property": "n_clicks", "value": 1 if i == kind else None}
                        for i in ids],
             "state": [{"id": "query", "property": "data", "value": query}],
@@ -76,7 +81,8 @@ class Report:
         note = ""
         if status == 200 and answer[:1] == b"{":
             data = json.loads(answer)
-            errors = data.get("response", {}).get("errors", {}).get("data") or {}
+            run = data.get("response", {}).get("run", {}).get("data") or {}
+            errors = run.get("errors") or {}
             note = "; ".join(errors.values())[:110]
         self.line(what, status, seconds, len(answer), cpu, note)
         return status, answer, note

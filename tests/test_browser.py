@@ -67,12 +67,24 @@ def set_slider(page, slider_id, key, times=1):
 
 
 def wait_changed(page, before, timeout=30000):
-    """Wait until the plotted whole paths differ from ``before``."""
+    """Wait until the plotted whole paths differ from ``before`` and the page has drawn
+    the last run it asked for (a slider moved several times asks for the runs in
+    between only while none is on its way: assets/optviz.js)."""
     helpers(page)
     page.wait_for_function(
         "(b) => { const g = __ghosts(); return g.length !== b.length ||"
         " g.some((r, i) => r.x.length !== b[i].x.length || r.x.some((v, j) => v !== b[i].x[j])); }",
         arg=before, timeout=timeout)
+    wait_settled(page, timeout)
+
+
+SETTLED = """() => { const g = window.__optvizGate;
+  return !g.busy && !g.waiting && g.shown === g.sent; }"""
+
+
+def wait_settled(page, timeout=30000):
+    """Wait until no run is on its way or waiting and the last one asked for is drawn."""
+    page.wait_for_function(SETTLED, timeout=timeout)
 
 
 def test_page_loads_with_every_default_optimizer_and_no_console_errors(page):
@@ -127,7 +139,7 @@ def test_each_checkbox_shows_and_hides_its_trace(page):
 def test_moving_the_lr_slider_changes_the_paths(page):
     before = ghosts(page)
     with page.expect_request(lambda r: "_dash-update-component" in r.url
-                             and "graph-bg" in (r.post_data or "")) as sent:
+                             and "\"run\"" in (r.post_data or "")) as sent:
         handle = set_slider(page, "lr", "ArrowRight", 10)
     page.wait_for_function("() => document.querySelector('#lr [role=slider]')"
                            ".getAttribute('aria-valuenow') !== null")
@@ -172,9 +184,10 @@ FOCUSED = """() => { const e = document.activeElement, r = e.getBoundingClientRe
 
 
 def test_the_keyboard_reaches_every_control_in_visual_order_with_a_visible_focus(page):
-    """From the top of the page: a skip link first, the α slider within 20 Tab presses
-    (it took 50), every control with a focus outline of 2 px or more, the settings
-    column top to bottom and before the toolbar and the rest under the plot."""
+    """From the top of the page: a skip link first (two presses to the α slider), the
+    plot, its play bar and its toolbar (live, inspect, link, downloads), then the α
+    slider (within 24 presses; it took 50), every control with a focus outline of 2 px
+    or more, the settings column top to bottom and before the rest under the plot."""
     page.evaluate("document.activeElement.blur(); window.scrollTo(0, 0)")
     stops = []
     for _ in range(70):
@@ -182,7 +195,9 @@ def test_the_keyboard_reaches_every_control_in_visual_order_with_a_visible_focus
         stops.append(page.evaluate(FOCUSED))
     assert stops[0]["tag"] == "A" and stops[0]["text"] == "skip to the settings"
     lr = next(i for i, s in enumerate(stops) if s["id"] == "lr")
-    assert lr < 20, [s["id"] for s in stops[:lr + 1]]
+    assert lr < 24, [s["id"] for s in stops[:lr + 1]]
+    ids = [s["id"] for s in stops[:lr]]
+    assert ids.index("speed") < ids.index("live") < ids.index("dl-py")
     assert all(s["outline"] >= 2 for s in stops if s["tag"] != "BODY"), \
         [s for s in stops if s["outline"] < 2]
     order = [s["column"] for s in stops if s["tag"] != "BODY"]
@@ -302,6 +317,7 @@ def test_the_first_picture_waits_for_neither_3d_plotly_nor_mathjax(browser, serv
     assert "vendor-plotly-cartesian.min.js" in at_picture
     assert "plotly.min.js" not in at_picture and "async-mathjax.js" not in at_picture
     assert page.locator("#more-rows .opt-row").count() == 0      # drawn when opened
+    page.locator("#equations").scroll_into_view_if_needed()   # typeset in view
     page.wait_for_function("() => document.querySelectorAll('#equations mjx-container')"
                            ".length >= 6", timeout=30000)
     assert "plotly.min.js" not in asked                            # 2-D only: never

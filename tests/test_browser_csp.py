@@ -28,6 +28,7 @@ def test_every_part_of_the_page_works_without_a_violation(browser, server_url):
         page.wait_for_function("() => document.querySelectorAll('#legend .legend-row')"
                                ".length > 0", timeout=60000)
         # the update rules are typeset by MathJax
+        page.locator("#equations").scroll_into_view_if_needed()   # typeset in view
         page.wait_for_function("() => document.querySelector('#equations mjx-container')",
                                timeout=30000)
         # the 3-D view (WebGL)

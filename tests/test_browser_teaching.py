@@ -125,6 +125,7 @@ def test_the_scenarios_menu_loads_a_scenario_and_puts_it_in_the_url(page):
 
 def test_the_equation_panel_shows_each_rule_with_its_numbers(browser, server_url):
     with scenario_page(browser, server_url, "lr-diagnostics") as page:
+        page.locator("#equations").scroll_into_view_if_needed()   # typeset in view
         page.wait_for_function("() => document.querySelectorAll('#equations mjx-container')"
                                ".length >= 3", timeout=30000)
         text = page.locator("#equations").inner_text()
@@ -179,6 +180,7 @@ def test_the_newest_optimizers_have_every_page_feature(browser, server_url):
     try:
         labels = [OPTIMIZERS[n].label for n in names]
         wait_labels(page, labels)
+        page.locator("#equations").scroll_into_view_if_needed()   # typeset in view
         page.wait_for_function("() => document.querySelectorAll('#equations mjx-container')"
                                ".length >= 5", timeout=30000)
         source = page.locator("#equations").inner_text()
@@ -290,7 +292,7 @@ def test_a_plain_load_runs_once_and_back_to_the_bare_address_resets(browser, ser
         page.wait_for_function("() => window.__optvizDrawn", timeout=60000)
         page.wait_for_load_state("networkidle")
         assert len(answered) == 1 and answered[0][0] == 200
-        assert "...graph.figure..." in answered[0][1]
+        assert answered[0][1] == "run.data"                     # the run
         assert page.locator("#teaches").inner_text() == SURFACES["ill_conditioned"].teaches
         first = ghosts(page)
         lr0 = page.locator("#lr [role=slider]").get_attribute("aria-valuenow")
@@ -334,7 +336,8 @@ def test_downloads_csv_and_json_match_the_plotted_run(browser, server_url):
         with page.expect_download() as dl:
             page.locator("#dl-csv").click()
         rows = list(csv.DictReader(io.StringIO(open(dl.value.path()).read())))
-        assert dl.value.suggested_filename == "optviz-run.csv"
+        # named by what it holds: the surface, the rows' optimizers, the steps
+        assert dl.value.suggested_filename == f"optviz-bowl-adam-adam-nobias-{STEPS}-steps.csv"
         assert len(rows) == 2 * (STEPS + 1)
         assert set(rows[0]) == {"row", "label", "optimizer", "settings", "step", "x", "y",
                                 "loss", "lr"}

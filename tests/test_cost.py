@@ -170,4 +170,7 @@ def test_the_html_export_of_the_largest_run_is_bounded():
     t0 = time.perf_counter()
     html = run_html(run, ["#000000"] * len(rows))
     assert time.perf_counter() - t0 < 3
-    assert len(html) < 10_000_000                   # of which plotly.js is ~4.8 MB
+    # the few MB docs/server.md promises (it was 6-9.7 MB with all of plotly.js inlined;
+    # the cartesian bundle, 1.5 MB, draws all it shows)
+    assert len(html) < 5_000_000, len(html)
+    assert "Plotly.newPlot" in html and "plotly.js (cartesian - minified)" in html

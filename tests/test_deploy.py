@@ -195,12 +195,12 @@ def test_docker_image_steps_replayed_in_a_fresh_venv(tmp_path):
         page = urllib.request.urlopen(url + "/", timeout=5).read().decode()
         assert "optviz" in page
         # a real callback round trip, as the page makes it
-        from .test_web import _main_callback_request
+        from .test_web import _main_callback_request, run_answer
         req = urllib.request.Request(url + "/_dash-update-component", method="POST",
                                      data=json.dumps(_main_callback_request(-1.5)).encode(),
                                      headers={"Content-Type": "application/json"})
         body = json.loads(urllib.request.urlopen(req, timeout=10).read())
-        assert body["response"]["meta"]["data"]["steps"] == 300
+        assert run_answer(body)["meta"]["steps"] == 300
         # class mode, on the volume's SQLite file
         req = urllib.request.Request(url + "/api/classes", method="POST", data=b"{}",
                                      headers={"Content-Type": "application/json"})

@@ -2,6 +2,7 @@
 for the rows torch has, with torch.optim; checked against the page's own JSON export of
 the same setup, over HTTP (gunicorn) and from the button in Chromium."""
 import json
+import re
 import runpy
 import subprocess
 import sys
@@ -36,8 +37,12 @@ def download(url, kind, query):
 @pytest.mark.parametrize("query", QUERIES)
 def test_the_python_script_reproduces_the_pages_json_export(server_url, query, tmp_path):
     script = download(server_url, "dl-py", query)
-    assert script["filename"] == "optviz-run.py"
     page = json.loads(download(server_url, "dl-json", query)["content"])
+    # named by what it holds: the surface (a formula's text left out) and the steps
+    surface = page["scene"]["surface"].split(":")[0].replace("_", "-")
+    steps = page["scene"]["steps"]
+    assert re.fullmatch(rf"optviz-{re.escape(surface)}-[a-z0-9-]+-{steps}-steps(-live)?\.py",
+                        script["filename"]), script["filename"]
     path = tmp_path / "optviz-run.py"
     path.write_text(script["content"])
     run = runpy.run_path(str(path))["run"]                    # what the script computes
@@ -92,12 +97,42 @@ def test_the_script_is_short_and_clean(server_url, tmp_path):
     assert r.returncode == 0, r.stdout
 
 
+def test_the_script_says_where_to_get_optviz_and_that_wheel_runs_it(server_url, tmp_path):
+    """No package index holds optviz: the script names the wheel its server serves, and that
+    wheel, pip-installed into a fresh virtual environment (NumPy from the machine's
+    site-packages, no index), runs the script to the page's numbers."""
+    text = download(server_url, "dl-py", "scenario=ill-conditioned")["content"]
+    url = re.search(r"pip install (\S+)", text).group(1)
+    assert url.startswith(server_url + "/wheel/optviz-") and url.endswith("-py3-none-any.whl")
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)],
+                   check=True, timeout=120)
+    python = str(venv / "bin" / "python")
+    r = subprocess.run([python, "-m", "pip", "install", "--no-index", "--force-reinstall",
+                        "--no-deps", url], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    (tmp_path / "run.py").write_text(text)
+    r = subprocess.run([python, "-c", "import optviz, runpy; print(optviz.__file__); "
+                        "run = runpy.run_path('run.py')['run']; print(run.loss[0, 0, -1])"],
+                       cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                       env={"PATH": "", "HOME": str(tmp_path)})
+    assert r.returncode == 0, r.stderr[-2000:]
+    where, loss = r.stdout.split()
+    assert where.startswith(str(venv)), where           # the wheel's, not this checkout's
+    page = json.loads(download(server_url, "dl-json", "scenario=ill-conditioned")["content"])
+    assert float(loss) == page["rows"][0]["loss"][-1]
+    # and the wheel holds the engine alone: no page, nothing but NumPy required
+    r = subprocess.run([python, "-m", "pip", "show", "-f", "optviz"], capture_output=True,
+                       text=True, timeout=60)
+    assert "Requires: numpy" in r.stdout and "optviz/web" not in r.stdout
+
+
 def test_the_python_button_downloads_the_script(page, tmp_path):
     with page.expect_download() as dl:
         page.locator("#dl-py").click()
     target = tmp_path / "run.py"
     dl.value.save_as(target)
-    assert dl.value.suggested_filename == "optviz-run.py"
+    assert dl.value.suggested_filename == "optviz-ill-conditioned-6-optimizers-300-steps.py"
     run = runpy.run_path(str(target))["run"]
     shown = page.evaluate("() => Array.from(document.querySelectorAll("
                           "'#legend .legend-row .legend-label')).map(e => e.textContent)")

@@ -229,14 +229,15 @@ def test_compute_patches_when_only_numbers_change_and_stays_small():
     full = len(json.dumps(main)) + len(json.dumps(bg)) + sum(len(json.dumps(f)) for f in side)
     bg2, main2, side2, meta2, key2, _ = compute(controls(lr_log10=-1.2), key)
     assert key2 == key
-    from dash import Patch, no_update
+    from dash import no_update
     assert bg2 is no_update and main2 is no_update      # 2-D: only the data moves
     small = sum(len(json.dumps(f)) for f in side2) + len(json.dumps(meta2))
     assert small < 150_000 and small < full + len(json.dumps(meta))
-    # 3-D: the moving traces are patched in
-    *_, key3d, _ = compute(controls(view="3d"), key)
-    _, patch, *_ = compute(controls(view="3d", lr_log10=-1.1), key3d)
-    assert isinstance(patch, Patch)
+    # 3-D: only the moving traces (the page puts them in place), one per row and mark
+    _, fig3d, *_, key3d, _ = compute(controls(view="3d"), key)
+    _, moving, *_ = compute(controls(view="3d", lr_log10=-1.1), key3d)
+    assert isinstance(moving, list) and 0 < len(moving) < len(fig3d["data"])
+    assert all(t["type"] == "scatter3d" for t in moving)
     *_, key4, _ = compute(controls(rows=DEFAULT_ROWS[:3]), key)
     assert key4 != key
 
@@ -285,7 +286,7 @@ def _main_callback_request(lr_log10, steps=300, state=None, rows=DEFAULT_ROWS):
     default rows on, then the other optimizers off); ``state`` values by component id
     (start, fig-key, live, live-store, scrub, scenario)."""
     from app import app
-    output = next(k for k in app.callback_map if k.startswith("..graph-bg.figure"))
+    output = "run.data"                          # the main callback's one output
     spec = app.callback_map[output]
     values = {"surface": DEFAULTS["surface"], "view": "2d", "lr": lr_log10, "beta1": 0.9,
               "beta2": 0.999, "noise": 0, "schedule": "constant", "gamma": 0.5,
@@ -295,16 +296,17 @@ def _main_callback_request(lr_log10, steps=300, state=None, rows=DEFAULT_ROWS):
               "batch": None, "rows-store": _page_rows_store(rows)}
     inputs = [{"id": dep["id"], "property": dep["property"], "value": values[dep["id"]]}
               for dep in spec["inputs"]]
-    outputs = []
-    for part in output.strip(".").split("..."):
-        cid, prop = part.rsplit(".", 1)
-        # as Chromium sends them: a duplicate output's property keeps its "@<hash>"
-        outputs.append({"id": cid, "property": prop})
+    outputs = {"id": "run", "property": "data"}
     state = state or {}
     return {"output": output, "outputs": outputs, "inputs": inputs,
             "state": [{"id": d["id"], "property": d["property"], "value": state.get(d["id"])}
                       for d in spec["state"]],
             "changedPropIds": ["lr.value"]}
+
+
+def run_answer(response: dict) -> dict:
+    """The run a main-callback answer carries (its one output, the run store)."""
+    return response["response"]["run"]["data"]
 
 
 @pytest.mark.parametrize("store, where", [
@@ -318,9 +320,9 @@ def test_a_hostile_rows_store_gets_a_message_and_keeps_the_picture(client, store
     next(i for i in body["inputs"] if i["id"] == "rows-store")["value"] = store
     r = client.post("/_dash-update-component", json=body)
     assert r.status_code == 200
-    answer = r.get_json()["response"]
+    answer = run_answer(r.get_json())
     assert set(answer) == {"errors"}                          # nothing else redrawn
-    (slot, message), = answer["errors"]["data"].items()
+    (slot, message), = answer["errors"].items()
     assert slot == where and message
 
 
@@ -386,26 +388,26 @@ def test_more_optimizers_are_drawn_when_first_opened():
 def test_main_callback_over_http(client):
     r = client.post("/_dash-update-component", json=_main_callback_request(-1.5))
     assert r.status_code == 200
-    body = r.get_json()["response"]
-    fig = body["graph"]["figure"]
+    body = run_answer(r.get_json())
+    fig = body["set"]["graph"]["figure"]
     assert len(fig["data"]) == 3
-    assert body["graph-bg"]["figure"]["data"][0]["type"] == "contour"
-    assert len(body["meta"]["data"]["rows"]) == 6
-    assert body["meta"]["data"]["steps"] == 300
-    assert len(body["side"]["data"]) == 3
-    assert body["errors"]["data"] == {}
+    assert body["set"]["graph-bg"]["figure"]["data"][0]["type"] == "contour"
+    assert len(body["meta"]["rows"]) == 6
+    assert body["meta"]["steps"] == 300
+    assert len(body["side"]) == 3
+    assert body["errors"] == {}
     # all ASCII (titles carry entities, figures._text): plotly's JSON escaping, which every
     # answer goes through, runs 2.3x slower on a text with one character that is not
     assert r.get_data(as_text=True).isascii()
-    assert body["side"]["data"][1]["layout"]["title"]["text"] == "learning rate &#945;_t"
+    assert body["side"][1]["layout"]["title"]["text"] == "learning rate &#945;_t"
 
 
 def test_bad_value_over_http_gives_message_and_keeps_figure(client):
     r = client.post("/_dash-update-component", json=_main_callback_request(-1.5, steps=-4))
     assert r.status_code == 200
-    body = r.get_json()["response"]
-    assert "graph" not in body and "graph-bg" not in body   # the last good picture stays
-    assert "steps" in body["errors"]["data"]["steps-err"]
+    body = run_answer(r.get_json())
+    assert set(body) == {"errors"}                          # the last good picture stays
+    assert "steps" in body["errors"]["steps-err"]
 
 
 # -- untrusted values ---------------------------------------------------------------------

@@ -14,6 +14,7 @@ from .explore_panel import register as register_explore
 from .jobs import background_manager, jobs_health
 from .layout import ID, layout
 from .server import harden, serve_static_once
+from .wheel import register as register_wheel
 
 __all__ = ["create_app"]
 
@@ -41,6 +42,7 @@ def create_app() -> Dash:
     register(app)
     register_explore(app, ID)
     app.server.register_blueprint(class_api)   # /api/classes (class mode)
+    register_wheel(app.server)          # /wheel/optviz-*.whl (the Python download's engine)
     prepare_store()                     # its database made (SQLite) and migrated, once
     app.celery_app = celery_app         # for `celery -A app:celery_app worker`
     # The fastest levels: the base64 typed arrays barely compress further at higher ones.

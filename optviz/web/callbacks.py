@@ -40,6 +40,8 @@ from .layout import (
     rows_children,
 )
 from .links import controls_from_query, query_from_controls
+from .server import public_base
+from .wheel import WHEEL_PATH
 
 __all__ = ["register", "compute", "ERROR_SLOTS"]
 
@@ -140,7 +142,9 @@ def compute(controls: dict, previous_key: Any = None):
     """Everything the page shows for ``controls`` (a dict, see scene_from_controls plus
     ``view`` and ``inspect``). Returns (background figure, main figure, [loss, lr, gnorm]
     figures, meta, key, scene); when ``key`` equals ``previous_key`` the two figures are
-    ``no_update`` (2-D) or a Patch of the moving traces (3-D). Raises ControlError."""
+    ``no_update`` (2-D: the browser draws the paths from meta), or in 3-D the main
+    figure is the list of its moving traces (assets/optviz.js puts them in place).
+    Raises ControlError."""
     scene = scene_from_controls(controls)
     surface = scene.get_surface()
     inspect = bool(controls.get("inspect"))
@@ -151,17 +155,28 @@ def compute(controls: dict, previous_key: Any = None):
     key = [scene.surface, view, uids]
     if key == previous_key:          # same surface, view and rows: send only what moved
         background = no_update
-        main = no_update              # 2-D: the browser draws the paths from meta
-        if view == "3d":
-            main = Patch()
-            for j, trace in enumerate(figures.moving_traces(surface, run, colors)):
-                main["data"][figures.FIRST_ROW_TRACE - 1 + j] = trace
+        main = figures.moving_traces(surface, run, colors) if view == "3d" else no_update
     else:
         background = figures.background_figure(surface) if view == "2d" else _EMPTY
         main = figures.main_figure(surface, run, colors, view=view)
     side = figures.side_figures(surface, run, colors)
     meta = figures.meta(run, uids, colors, inspect=inspect, check=bool(controls.get("check")))
     return background, main, side, meta, key, scene
+
+
+def _refused_picture(controls: dict, previous_key: Any):
+    """compute()'s parts for a setup refused for its cost, when its surface or view is not
+    the one on the screen: the surface with no paths (None when it is on the screen)."""
+    scene = scene_from_controls(controls)
+    view = "3d" if controls.get("view") == "3d" else "2d"
+    key = [scene.surface, view, []]
+    if isinstance(previous_key, list) and previous_key[:2] == key[:2]:
+        return None
+    surface = scene.get_surface()
+    background = figures.background_figure(surface) if view == "2d" else _EMPTY
+    main = figures.main_figure(surface, None, [], view=view)
+    meta = figures.blank_meta(surface, scene.starts[0])
+    return background, main, list(figures.blank_side(scene.steps)), meta, key, scene
 
 
 _EMPTY = {"data": [], "layout": {"xaxis": {"visible": False}, "yaxis": {"visible": False},
@@ -189,12 +204,17 @@ def _live_changes(trigger, live_on, live, hyper, frame, steps):
     "changes": [[frame, values], ...]}. With the live switch on, turning one of those
     controls at a frame inside the run adds a change there (dropping later ones); a
     display control or a link (which sets the store) keeps them; anything else starts a
-    fresh run from the controls."""
+    fresh run from the controls. A display control also keeps the frame on the screen
+    (inspecting a paused step shows that step, not the run's end)."""
     live = live if isinstance(live, dict) else {}
     base, changes = live.get("base"), live.get("changes") or []
     valid = isinstance(base, dict) and isinstance(changes, list)
+    shown = int(frame) if trigger in _DISPLAY and isinstance(frame, (int, float)) and \
+        isinstance(steps, int) and 0 <= frame <= steps else None
     if (trigger in _DISPLAY or trigger == ID.applied) and valid:
-        return base, changes, None
+        return base, changes, shown
+    if trigger in _DISPLAY:
+        return hyper, [], shown
     if live_on and trigger in _LIVE_IDS and valid and isinstance(frame, (int, float)) \
             and isinstance(steps, int) and 0 < frame < steps:
         frame = int(frame)
@@ -218,12 +238,34 @@ def _equations(scene) -> str:
 
 # -- the run: every control -> a Scene -> the figures -----------------------------------------
 
+#: What a run may set besides itself, and where: name -> (component id, property). The
+#: page applies them (assets/optviz.js onRun) only when they are there (a new surface, a
+#: click, a link): the main callback has one output, so that Dash does one pass over the
+#: page a run, not one for each of a dozen outputs and their loading states.
+SETS = {"background": (ID.background, "figure"), "main": (ID.graph, "figure"),
+        "key": (ID.fig_key, "data"), "start": (ID.start, "data"), "lr": (ID.lr, "value"),
+        "teaches": (ID.teaches, "children"), "live": (ID.live_store, "data"),
+        "scenario": (ID.scenario, "value"), "caption": (ID.caption, "children"),
+        "data": (ID.data_plot, "figure"), "data_box": (ID.data_box, "style"),
+        "batch_box": (ID.batch_box, "style")}
+
+
+def _sets(out: dict) -> dict:
+    """{component id: {property: value}} of what ``out`` sets (not no_update)."""
+    sets: dict = {}
+    for name, value in out.items():
+        if value is not no_update:
+            cid, prop = SETS[name]
+            sets.setdefault(cid, {})[prop] = value
+    return sets
+
+
 def update(controls, click, rows, applied, inspect, check, start, key, live_on, live,
            frame, scenario):
-    """The main callback: the page's controls (or a link just applied) -> the run drawn."""
-    out = dict.fromkeys(("background", "main", "side", "meta", "key", "start", "lr",
-                         "teaches", "errors", "query", "live", "equations", "scenario",
-                         "caption", "data", "data_box", "batch_box"), no_update)
+    """The main callback: the page's controls (or a link just applied) -> the run drawn:
+    {"meta", "side", "errors", "query", "equations", "set" (SETS), "traces3d"}, or
+    {"errors"} for a setup refused (the last picture stays)."""
+    out = dict.fromkeys(SETS, no_update)
     controls = dict(controls)
     trigger, start, key, scenario = _what_changed(controls, click, start, key, scenario, out)
     hyper = {k: controls[k] for k in LIVE_CONTROLS}
@@ -232,19 +274,38 @@ def update(controls, click, rows, applied, inspect, check, start, key, live_on, 
     controls.update(base, changes=changes, start=start, rows=_rows_from(rows),
                     inspect=bool(inspect), check=bool(check),
                     scenario=scenario if _known(scenario) else None)
+    refusal = None                      # (``except ... as e`` unbinds e when it ends)
     try:
         background, main, side, meta, new_key, scene = compute(controls, key)
+    except CostRefused as e:
+        refusal = e
+        # a setup too costly on a surface not on the screen (a link, a new surface): that
+        # surface with no paths, its lesson, the message, and the link (the downloads
+        # then refuse it too); on the surface shown, the last good picture stays
+        refused = _refused_picture(controls, key)
+        if refused is None:
+            return {"errors": _errors(e)}
+        background, main, side, meta, new_key, scene = refused
     except ControlError as e:
         # the last good picture stays, and so do the controls it was drawn with (a bad
         # formula moved the α slider to the rate suggested for nothing)
-        return {**dict.fromkeys(out, no_update), "errors": _errors(e)}
+        return {"errors": _errors(e)}
     if resume is not None:
         meta["resume"] = resume
     out.update(_surface_parts(scene.get_surface(), trigger, new_key != key, meta))
-    return {**out, "background": background, "main": main, "side": side, "meta": meta,
-            "key": no_update if new_key == key else new_key, "errors": {},
-            "query": query_from_controls(controls), "equations": _equations(scene),
-            "live": {"base": base, "changes": changes}}
+    now_live = {"base": base, "changes": changes}
+    traces3d = None
+    if isinstance(main, list):                  # 3-D, same figure: its moving traces
+        traces3d, main = main, no_update
+    out.update(background=background, main=main,
+               key=no_update if new_key == key else new_key,
+               live=no_update if now_live == live else now_live)
+    answer = {"meta": meta, "side": side, "errors": _errors(refusal) if refusal else {},
+              "query": query_from_controls(controls),
+              "equations": _equations(scene), "set": _sets(out)}
+    if traces3d is not None:
+        answer["traces3d"] = {"first": figures.FIRST_ROW_TRACE - 1, "traces": traces3d}
+    return answer
 
 
 def _what_changed(controls, click, start, key, scenario, out):
@@ -342,25 +403,27 @@ def more_rows(is_open, page):
 
 def download(_csv, _json, _html, _python, query):
     """The run on the screen as CSV, JSON, HTML or a Python script, recomputed from its
-    link (trusted no more than any other input)."""
+    link (trusted no more than any other input), named by what it holds; a setup the page
+    refused is refused here too, with the same message beside the buttons."""
     setup, _ = controls_from_query(query if isinstance(query, str) else "")
     try:
         scene = scene_from_controls(setup)
         if ctx.triggered_id == ID.python:         # the script runs it, not the server
-            return dict(content=exports.run_python(scene), filename="optviz-run.py",
-                        type="text/x-python")
+            return dict(content=exports.run_python(scene, public_base() + WHEEL_PATH),
+                        filename=exports.filename(scene, "py"),
+                        type="text/x-python"), ""
         run = _run(scene)                         # within the page's budget
-    except ControlError:
-        raise PreventUpdate from None
+    except ControlError as e:
+        return no_update, f"not downloaded: {e}"
     if ctx.triggered_id == ID.csv:
-        return dict(content=exports.run_csv(run), filename="optviz-run.csv",
-                    type="text/csv")
+        return dict(content=exports.run_csv(run), filename=exports.filename(scene, "csv"),
+                    type="text/csv"), ""
     if ctx.triggered_id == ID.html:
         colors = [figures.row_color(r["uid"]) for r in setup["rows"] if r.get("on")]
-        return dict(content=exports.run_html(run, colors), filename="optviz-run.html",
-                    type="text/html")
-    return dict(content=exports.run_json(run), filename="optviz-run.json",
-                type="application/json")
+        return dict(content=exports.run_html(run, colors),
+                    filename=exports.filename(scene, "html"), type="text/html"), ""
+    return dict(content=exports.run_json(run), filename=exports.filename(scene, "json"),
+                type="application/json"), ""
 
 
 # -- rows -----------------------------------------------------------------------------------------
@@ -403,19 +466,9 @@ def register(app) -> None:
     register_clientside(app)
 
 
-#: the run: every control in, the figures out
+#: the run: every control in, one store out (its parts: update's docstring)
 _RUN = dict(
-    output=dict(
-        background=Output(ID.background, "figure"), main=Output(ID.graph, "figure"),
-        side=Output(ID.side, "data"), meta=Output(ID.meta, "data"),
-        key=Output(ID.fig_key, "data"), start=Output(ID.start, "data"),
-        lr=Output(ID.lr, "value"), teaches=Output(ID.teaches, "children"),
-        errors=Output(ID.errors, "data"), query=Output(ID.query, "data"),
-        live=Output(ID.live_store, "data"), equations=Output(ID.eq_store, "data"),
-        data=Output(ID.data_plot, "figure"), data_box=Output(ID.data_box, "style"),
-        batch_box=Output(ID.batch_box, "style"),
-        scenario=Output(ID.scenario, "value", allow_duplicate=True),
-        caption=Output(ID.caption, "children", allow_duplicate=True)),
+    output=Output(ID.run, "data"),
     inputs=dict(
         controls={k: Input(i, "value") for k, i in CONTROLS.items()},
         click=Input(ID.click, "data"),
@@ -424,8 +477,7 @@ _RUN = dict(
         check=Input(ID.check, "value")),
     state=dict(start=State(ID.start, "data"), key=State(ID.fig_key, "data"),
                live_on=State(ID.live, "value"), live=State(ID.live_store, "data"),
-               frame=State(ID.scrub, "value"), scenario=State(ID.scenario, "value")),
-    prevent_initial_call="initial_duplicate")
+               frame=State(ID.scrub, "value"), scenario=State(ID.scenario, "value")))
 
 
 #: a link or a scenario: every control out
@@ -453,7 +505,7 @@ _MORE = (
 
 #: the download buttons
 _DOWNLOAD = (
-    Output(ID.download, "data"),
+    Output(ID.download, "data"), Output(ID.link_note, "children", allow_duplicate=True),
     Input(ID.csv, "n_clicks"), Input(ID.json, "n_clicks"), Input(ID.html, "n_clicks"),
     Input(ID.python, "n_clicks"),
     State(ID.query, "data"))

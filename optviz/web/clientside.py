@@ -6,16 +6,10 @@ from dash import ALL, ClientsideFunction, Input, Output, State
 
 from .layout import ID, ROW_FIELDS, ROW_NUMBERS
 
-__all__ = ["register_clientside", "ROW_KEYS", "ERROR_BOXES"]
+__all__ = ["register_clientside", "ROW_KEYS"]
 
 #: the row controls the rows store gathers, in its order (the main callback reads them)
 ROW_KEYS = ("on",) + ROW_NUMBERS + ("constant",)
-#: Every error box next to a global control (row boxes are {"type": "row-err", "row": uid}).
-ERROR_BOXES = [ID.lr_err, ID.beta1_err, ID.beta2_err, ID.noise_err, ID.schedule_err,
-               ID.steps_err, ID.seed_err, ID.clip_err, ID.formula_err, ID.batch_err,
-               ID.status]
-
-
 def _row(kind):
     return {"type": ROW_FIELDS[kind], "row": ALL}
 
@@ -28,34 +22,34 @@ def register_clientside(app) -> None:
         ClientsideFunction("optviz", "rowsStore"),
         Output(ID.rows_store, "data"),
         [Input(_row(k), "value") for k in ROW_KEYS])
-    # The side plots arrive in a store and are drawn one callback later, so that the
-    # main plot, the one a student watches, is redrawn first.
+    # A run (one store: paths, side plots, errors, rules, link) -> drawn, by the page's
+    # own code: the paths first, then the side plots and the rules when the browser is
+    # free; the errors, the scrubber and the address only where they change.
     app.clientside_callback(
-        ClientsideFunction("optviz", "sidePlots"),
-        Output(ID.loss, "figure"), Output(ID.lr_plot, "figure"), Output(ID.gnorm, "figure"),
-        Input(ID.side, "data"))
+        ClientsideFunction("optviz", "onRun"),
+        Output(ID.ran, "data"), Input(ID.run, "data"))
     app.clientside_callback(
         ClientsideFunction("optviz", "control"),
         Output(ID.scrub, "value"), Output(ID.scrub, "max"), Output(ID.play, "children"),
         Input(ID.play, "n_clicks"), Input(ID.step_fwd, "n_clicks"),
-        Input(ID.step_back, "n_clicks"), Input(ID.restart, "n_clicks"), Input(ID.meta, "data"),
+        Input(ID.step_back, "n_clicks"), Input(ID.restart, "n_clicks"),
         Input(ID.speed, "value"),
         State(ID.scrub, "value"),
+        prevent_initial_call=True,
     )
     app.clientside_callback(
         ClientsideFunction("optviz", "draw"),
         Output(ID.drawn, "data"),
-        Input(ID.scrub, "value"), Input(ID.meta, "data"),
+        Input(ID.scrub, "value"),
     )
     app.clientside_callback(
-        ClientsideFunction("optviz", "showErrors"),
-        [Output(slot, "children") for slot in ERROR_BOXES], Output(_row("err"), "children"),
-        Input(ID.errors, "data"))
-    app.clientside_callback(
         ClientsideFunction("optviz", "lrText"),
-        # meta too: lr.value is also an output of the main callback, so Dash skips this
-        # callback's first call until a run has arrived
-        Output(ID.lr_text, "children"), Input(ID.lr, "value"), Input(ID.meta, "data"))
+        Output(ID.lr_text, "children"), Input(ID.lr, "value"))
+    # α's box (α itself) -> the slider (log10 α); the slider writes the box back (lrText)
+    app.clientside_callback(
+        ClientsideFunction("optviz", "lrBox"),
+        Output(ID.lr, "value", allow_duplicate=True), Input(ID.lr_box, "value"),
+        State(ID.lr, "value"), prevent_initial_call=True)
     app.clientside_callback(
         ClientsideFunction("optviz", "noiseText"),
         Output(ID.noise_text, "children"), Input(ID.noise, "value"))
@@ -69,10 +63,6 @@ def register_clientside(app) -> None:
     app.clientside_callback(
         ClientsideFunction("optviz", "linkAtLoad"),
         Output(ID.link, "data"), Input(ID.link, "id"))
-    # the equations are typeset (MathJax, ~100 ms) after the new paths are on the screen
-    app.clientside_callback(
-        ClientsideFunction("optviz", "equationsLater"),
-        Output(ID.equations, "children"), Input(ID.eq_store, "data"))
     app.clientside_callback(
         ClientsideFunction("optviz", "formulaField"),
         Output(ID.formula_box, "style"), Input(ID.surface, "value"))

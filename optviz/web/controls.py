@@ -142,6 +142,19 @@ def _num(control, value, low, high, what="a number"):
     return float(value)
 
 
+def _lr_log10(value) -> float:
+    """The α slider's value (log10 α), checked; the message speaks of α itself."""
+    lo, hi = PAGE_LIMITS["lr_log10"]
+    try:
+        return _num("lr", value, lo, hi)
+    except ControlError:
+        shown = f"α = {10 ** value:.3g} " if isinstance(value, (int, float)) and \
+            not isinstance(value, bool) and math.isfinite(value) and abs(value) < 300 else ""
+        allowed = f"[{10 ** lo:g}, {10 ** hi:g}]"
+        raise ControlError("lr", f"lr: {shown}is not in {allowed}" if shown else
+                           f"lr: enter a learning rate α in {allowed}") from None
+
+
 def _int(control, value, low, high):
     v = _num(control, value, low, high, "a whole number")
     if not v.is_integer():
@@ -236,8 +249,7 @@ def scene_from_controls(c: dict) -> Scene:
     if not isinstance(c, dict):
         raise ControlError("scene", "controls: expected an object")
     surface, surf, view = _surface_of(c)
-    lo, hi = PAGE_LIMITS["lr_log10"]
-    lr = alpha(_num("lr", c.get("lr_log10"), lo, hi))
+    lr = alpha(_lr_log10(c.get("lr_log10")))
     beta1 = _num("beta1", c.get("beta1"), *PAGE_LIMITS["beta"])
     beta2 = _num("beta2", c.get("beta2"), *PAGE_LIMITS["beta"])
     noise = _num("noise", c.get("noise"), *PAGE_LIMITS["noise"])

@@ -3,8 +3,11 @@ arrays). Plain functions of a Run; the page's download buttons call them."""
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
+import pathlib
+import re
 
 import numpy as np
 
@@ -12,7 +15,7 @@ from ..engine import Run
 from ..optimizers import OPTIMIZERS
 from ..plots import animation
 
-__all__ = ["run_csv", "run_json", "run_html", "run_python", "CSV_COLUMNS"]
+__all__ = ["run_csv", "run_json", "run_html", "run_python", "filename", "CSV_COLUMNS"]
 
 CSV_COLUMNS = ["row", "label", "optimizer", "settings", "step", "x", "y", "loss", "lr"]
 
@@ -54,26 +57,63 @@ def run_json(run: Run) -> str:
                       default=lambda o: o.tolist() if isinstance(o, np.ndarray) else str(o))
 
 
+def filename(scene, ext: str) -> str:
+    """A download's name from what it holds: the surface, the rows (named, up to three;
+    else counted), the steps; e.g. ``optviz-rosenbrock-gd-adam-300-steps.csv``,
+    ``optviz-rosenbrock-23-optimizers-1000-steps.html``."""
+    names = list(dict.fromkeys(o.name for o in scene.optimizers))
+    n = len(scene.optimizers)
+    rows = ("-".join(names) if n <= 3 else f"{n}-optimizers") if len(names) == n else \
+        f"{n}-rows"
+    live = "-live" if scene.changes else ""
+    surface = scene.surface.split(":")[0]        # "formula", not the formula's text
+    stem = f"optviz-{surface}-{rows}-{scene.steps}-steps{live}"
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", stem).replace("_", "-") + "." + ext
+
+
+#: plotly.js's cartesian bundle (scatter, contour, heatmap; vendored for the page): all
+#: the HTML export draws, at a third of the full bundle's 4.8 MB
+CARTESIAN = pathlib.Path(__file__).parent / "assets" / "vendor-plotly-cartesian.min.js"
+
+
+@functools.lru_cache(maxsize=1)
+def _cartesian_js() -> str:
+    js = CARTESIAN.read_text(encoding="utf-8")
+    if "</script" in js.lower():          # (it would end the inline script early)
+        raise ValueError(f"{CARTESIAN.name} cannot be inlined")
+    return js
+
+
 def run_html(run: Run, colors: list[str], frames: int | None = None) -> str:
-    """The run as one standalone HTML file (Plotly inlined: no network needed) whose
-    animation plays offline, for slides (:func:`optviz.plots.animation`)."""
+    """The run as one standalone HTML file (Plotly's cartesian bundle inlined: no network
+    needed) whose animation plays offline, for slides (:func:`optviz.plots.animation`)."""
     import plotly.io as pio
-    return pio.to_html(animation(run, colors, frames), include_plotlyjs=True,
+    html = pio.to_html(animation(run, colors, frames), include_plotlyjs=False,
                        full_html=True, validate=False, auto_play=False,
                        config={"displaylogo": False})
+    head = html.index("</head>")
+    return (html[:head] + '<script type="text/javascript">window.PlotlyConfig = '
+            '{MathJaxConfig: "local"};</script>\n<script type="text/javascript">' +
+            _cartesian_js() + "</script>\n" + html[head:])
 
 
-def run_python(scene) -> str:
+def run_python(scene, wheel_url: str | None = None) -> str:
     """A short script that reproduces the run with optviz: the Scene written out in full
     (every hyperparameter, floats exactly as the page used them), simulate, and a summary
-    when run as a program. Its paths equal the page's bit for bit (the same engine)."""
+    when run as a program. Its paths equal the page's bit for bit (the same engine).
+    ``wheel_url``: where the engine's wheel is (the server that made the script serves it,
+    optviz.web.wheel); the script says to pip install it from there."""
     from .. import __version__
     surface = scene.get_surface()
+    get = (["Reproduces the page's run exactly with optviz's engine (NumPy only), from",
+            "the server this script came from:", "", f"    pip install {wheel_url}", ""]
+           if wheel_url else
+           ["Reproduces the page's run exactly with optviz's engine (NumPy only; its",
+            "server serves it as a wheel at /wheel/)."])
     lines = [f'"""optviz {__version__}: {surface.label}, {", ".join(scene.labels)}.',
-             "",
-             "Reproduces the page's run exactly: pip install optviz (NumPy only), then run",
-             "this file. In a notebook, run.figure() draws it and run.to_frame() tabulates",
-             'it (Plotly and pandas)."""',
+             "", *get,
+             "Run this file; in a notebook, run.figure() draws the run and run.to_frame()",
+             'tabulates it (Plotly and pandas)."""',
              "from optviz import Change, OptimizerSpec, Scene, ScheduleSpec, simulate  "
              "# noqa: F401",
              "",

@@ -58,7 +58,8 @@ def _z_of(surface: Surface, view: str):
     return lambda pts: _transform(surface.value(pts), zmin, zmax) + 0.02
 
 
-def main_figure(surface: Surface, run: Run, colors: list[str], *, view: str = "2d") -> dict:
+def main_figure(surface: Surface, run: Run | None, colors: list[str], *,
+                view: str = "2d") -> dict:
     """The plot the paths are drawn on: minima and saddles, and in 3-D the trajectories.
 
     2-D: transparent, over :func:`background_figure` on the same axes (trace 0 an empty
@@ -86,7 +87,7 @@ def main_figure(surface: Surface, run: Run, colors: list[str], *, view: str = "2
     data = [base,
             _markers(surface.minima, "star", "#FFD700", "minimum", 16, z_of),
             _markers(surface.saddles, "x", "#7f0000", "saddle point", 12, z_of)]
-    if view == "3d":
+    if view == "3d" and run is not None:        # (no run: the surface alone, blank_meta)
         data += moving_traces(surface, run, colors, view=view)
     fig = _layout_figure(data, surface, view)
     if view != "3d":                 # see-through, axes drawn by the background
@@ -214,6 +215,22 @@ def meta(run: Run, uids: list[str], colors: list[str], *, inspect: bool = False,
                             OPTIMIZERS[run.scene.optimizers[i].name].shows.items()
                             if k in row["has"]}
     return out
+
+
+def blank_meta(surface: Surface, start) -> dict:
+    """:func:`meta` of no run: the surface's marks and the start, no rows (a setup refused
+    for its cost on a surface not yet shown: its lesson and contour, and no paths)."""
+    return {"steps": 0, "loss_offset": _floor(surface) or 0.0, "data": data_meta(surface),
+            "start": [float(v) for v in start],
+            "marks": [[float(a), float(b)] for a, b in (*surface.minima, *surface.saddles)],
+            "rows": []}
+
+
+def blank_side(steps: int) -> tuple[dict, dict, dict]:
+    """:func:`side_figures` with no rows (titles and axes only)."""
+    return tuple(_side(title, [], [], [], axis, steps) for title, axis in (
+        ("loss", "linear"), ("learning rate α_t", "linear"),
+        ("gradient norm ‖g‖ (as seen, noise included)", "log")))
 
 
 def data_figure(surface: Surface, colors: list[str]) -> dict | None:

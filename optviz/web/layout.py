@@ -16,6 +16,7 @@ from .controls import (
     REFERENCE_NOISE,
     SPEEDS,
     SUGGESTED_LR,
+    alpha,
     suggested_lr_log10,
 )
 from .explore_panel import panel as explore_panel
@@ -34,7 +35,7 @@ class ID:
     surface, view = "surface", "view"
     teaches = "teaches"
     rows = "rows"
-    lr, lr_text, lr_err = "lr", "lr-text", "lr-err"
+    lr, lr_text, lr_err, lr_box = "lr", "lr-text", "lr-err", "lr-box"
     beta1, beta1_err = "beta1", "beta1-err"
     beta2, beta2_err = "beta2", "beta2-err"
     noise, noise_text, noise_err = "noise", "noise-text", "noise-err"
@@ -50,14 +51,14 @@ class ID:
     scrub, speed, frame_text = "scrub", "speed", "frame-text"
     legend = "legend"
     results, summary = "results", "run-summary"   # the plot's text alternative (optviz.js)
-    meta, start, fig_key, drawn, side = "meta", "start", "fig-key", "drawn", "side"
-    errors = "errors"
+    # the run (its paths, side plots, errors, rules, link: one store, one update a run)
+    run, ran, start, fig_key, drawn = "run", "ran", "start", "fig-key", "drawn"
     # scenarios, links, live tweaks, inspector, equations, downloads
     scenario, caption, applied = "scenario", "caption", "applied"
     link_note = "link-note"
     formula, formula_box, formula_err = "formula", "formula-box", "formula-err"
     formula_view, formula_minima = "formula-view", "formula-minima"
-    check, gradcheck, eq_store = "check", "gradcheck", "eq-store"
+    check, gradcheck = "check", "gradcheck"
     batch, batch_box, batch_err, data_plot, data_box = (
         "batch", "batch-box", "batch-err", "data-plot", "data-box")
     live, live_store, inspect, query, link = "live", "live-store", "inspect", "query", "link"
@@ -192,9 +193,10 @@ def _toolbar() -> html.Div:
 def layout() -> html.Div:
     """The page: header, the plot column, the controls, and the stores the callbacks
     share."""
-    # The page's order is the order a keyboard and a phone visit it: the plot and its
-    # animation, the knobs a class turns while watching, the optimizer rows, and only
-    # then the toolbar, the side plots and the rest (on a wide screen a grid puts
+    # The page's order is the order a keyboard and a phone visit it: the plot, its
+    # animation and the toolbar (live, inspect, link, downloads: one line on a
+    # projector, two on a phone), the knobs a class turns while watching, the optimizer
+    # rows, and only then the side plots and the rest (on a wide screen a grid puts
     # those under the plot, beside the settings). A skip link leads to the settings.
     return html.Div(className="app", children=[
         html.A("skip to the settings", href=f"#{ID.settings}", className="skip-link"),
@@ -205,7 +207,10 @@ def layout() -> html.Div:
                      **{"aria-label": "class"}),
         html.Div(id=ID.caption, className="caption", role="note"),
         html.Main(className="main", children=[
-            html.Section(className="plot-col", children=[_graph(), _animation()]),
+            # (the toolbar under the play bar, where it shows: Tab goes from the play
+            # bar to live, inspect and the downloads, then to the settings)
+            html.Section(className="plot-col", children=[_graph(), _animation(),
+                                                          _toolbar()]),
             html.Aside(className="controls", children=[*_settings(), *_rows()]),
             html.Div(className="below", children=_below_the_plot()),
         ]),
@@ -264,12 +269,21 @@ def _graph() -> html.Div:
         html.Div(className="graph-wrap", children=[
             # (on a phone the plot area takes the view box's shape and the legend goes
             # under it: assets/optviz.js placeLegend)
-            html.Div(className="plot-area", children=[
+            # focusable: the arrow keys move the start point (assets/optviz.js keyStart)
+            html.Div(className="plot-area", tabIndex="0", role="application",
+                     **{"aria-label": "the plot: arrow keys move the start point, "
+                                      "with Shift in smaller steps",
+                        "aria-keyshortcuts": "ArrowLeft ArrowRight ArrowUp ArrowDown"},
+                     children=[
                 dcc.Graph(id=ID.background, className="bg-graph",
                           config={"displayModeBar": False, "staticPlot": True}),
                 dcc.Graph(id=ID.graph, className="main-graph",
                           config={"displaylogo": False, "scrollZoom": False,
+                                  # (zoom, pan, reset and the picture: four Tab
+                                  # stops, not seven)
                                   "modeBarButtonsToRemove": ["lasso2d", "select2d",
+                                                             "zoomIn2d", "zoomOut2d",
+                                                             "autoScale2d",
                                                              # uploads to Plotly Cloud
                                                              "sendChartToCloud"]})]),
             # (it changes every frame while playing: the run's summary speaks instead)
@@ -279,7 +293,7 @@ def _graph() -> html.Div:
 
 
 def _animation() -> html.Div:
-    """Restart, step, play / pause, the frame scrubber and the speed."""
+    """Restart, step, play / pause, the speed and the frame scrubber."""
     return (
         html.Div(className="anim", children=[
             html.Button("↺", id=ID.restart, title="restart", className="btn"),
@@ -287,28 +301,28 @@ def _animation() -> html.Div:
             html.Button("▶ play", id=ID.play, title="play / pause",
                         className="btn play"),
             html.Button("▶", id=ID.step_fwd, title="step forward", className="btn"),
+            # (beside the buttons: on a phone they share a line, the scrubber has the next)
+            html.Label([html.Span("speed ", className="speed-word"), dcc.Dropdown(
+                id=ID.speed, options=[{"label": f"{v}×", "value": v}
+                                      for v in SPEEDS],
+                value=2, clearable=False, className="speed-dd")], className="speed"),
             html.Div(dcc.Slider(id=ID.scrub, min=0, max=DEFAULTS["steps"], step=1,
                                 value=DEFAULTS["steps"], marks=None,
                                 allow_direct_input=False, updatemode="drag"),
                      className="scrub"),
             html.Span(id=ID.frame_text, className="frame-text",
                       **{"aria-live": "off"}),   # written by assets/optviz.js
-            html.Label(["speed ", dcc.Dropdown(
-                id=ID.speed, options=[{"label": f"{v}×", "value": v}
-                                      for v in SPEEDS],
-                value=2, clearable=False, className="speed-dd")], className="speed"),
         ])
     )
 
 
 def _below_the_plot() -> list:
-    """Toolbar, inspector, gradient check, status, side plots, data, Explore, equations,
+    """Inspector, gradient check, status, side plots, data, Explore, equations,
     and the plot's text alternative: a table of every row's outcome (filled by
     assets/optviz.js) and a polite announcement when a run changes."""
     return [
         html.Div(id=ID.summary, className="sr-only", role="status",
                  **{"aria-live": "polite"}),
-        _toolbar(),
         html.Div(id=ID.inspector, className="inspector"),   # assets/optviz.js
         html.Div(id=ID.gradcheck, className="inspector"),   # assets/optviz.js
         html.Div(id=ID.status, className="status", role="alert"),
@@ -354,23 +368,35 @@ def _settings() -> list:
     """The global knobs (α, μ/β₁, β₂/ρ, σ), the batch, schedule, steps, seed, clipping."""
     lo, hi = PAGE_LIMITS["lr_log10"]
     lr0 = suggested_lr_log10(DEFAULTS["surface"])
-    marks = {v: {"label": f"{10 ** v:g}"} for v in range(int(lo), int(hi) + 1)}
+    # (decades: 10⁻⁵ and 10⁻⁴ as powers, "1e-05 0.0001" ran into each other)
+    sup = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+    marks = {v: {"label": f"{10 ** v:g}" if v >= -3 else f"10{str(v).translate(sup)}"}
+             for v in range(int(lo), int(hi) + 1)}
     return [
         html.H2("Settings", id=ID.settings, tabIndex="-1"),
-        _field("learning rate", "α", dcc.Slider(
-            id=ID.lr, min=lo, max=hi, step=0.01, value=lr0, marks=marks,
-            allow_direct_input=False, updatemode="mouseup"),
-            html.Span(id=ID.lr_text, className="value"), error_id=ID.lr_err,
+        # the slider moves in log10 α; its box takes α itself (Enter commits it)
+        _field("learning rate", "α", html.Div(className="lr-row", children=[
+            dcc.Slider(id=ID.lr, min=lo, max=hi, step=0.01, value=lr0, marks=marks,
+                       allow_direct_input=False, updatemode="drag"),
+            # (no min / max: the browser would keep an α out of range from the page,
+            # which says what the range is instead)
+            dcc.Input(id=ID.lr_box, type="number", step="any",
+                      value=float(f"{alpha(lr0):.3g}"), debounce=True,
+                      className="num lr-box")]),
+            html.Span(f"α = {alpha(lr0):g}", id=ID.lr_text, className="value"),
+            error_id=ID.lr_err,
             hint="log scale"),
         _field("momentum", "μ / β₁", dcc.Slider(
             id=ID.beta1, min=0, max=0.999, step=0.001, value=DEFAULTS["beta1"],
-            marks={0: "0", 0.5: "0.5", 0.9: "0.9"}), error_id=ID.beta1_err),
+            marks={0: "0", 0.5: "0.5", 0.9: "0.9"}, updatemode="drag"), error_id=ID.beta1_err),
         _field("second moment", "β₂ / ρ", dcc.Slider(
             id=ID.beta2, min=0, max=0.999, step=0.001, value=DEFAULTS["beta2"],
-            marks={0: "0", 0.5: "0.5", 0.999: "0.999"}), error_id=ID.beta2_err),
+            marks={0: "0", 0.5: "0.5", 0.999: "0.999"}, updatemode="drag"),
+            error_id=ID.beta2_err),
         _field("batch noise", "σ", dcc.Slider(
             id=ID.noise, min=0, max=PAGE_LIMITS["noise"][1] / 2, step=0.05,
-            value=DEFAULTS["noise"], marks={0: "0", 2: "2", 5: "5", 10: "10"}),
+            value=DEFAULTS["noise"], marks={0: "0", 2: "2", 5: "5", 10: "10"},
+            updatemode="drag"),
             html.Span(id=ID.noise_text, className="value",
                       **{"data-reference": REFERENCE_NOISE}),
             error_id=ID.noise_err,
@@ -418,10 +444,9 @@ def _settings() -> list:
 def _stores() -> list:
     """The page's state, all in the browser (the server keeps none)."""
     return [
-        dcc.Store(id=ID.meta), dcc.Store(id=ID.start), dcc.Store(id=ID.fig_key),
-        dcc.Store(id=ID.drawn), dcc.Store(id=ID.click), dcc.Store(id=ID.side),
-        dcc.Store(id=ID.errors), dcc.Store(id=ID.applied), dcc.Store(id=ID.live_store),
+        dcc.Store(id=ID.run), dcc.Store(id=ID.ran), dcc.Store(id=ID.start),
+        dcc.Store(id=ID.fig_key), dcc.Store(id=ID.drawn), dcc.Store(id=ID.click),
+        dcc.Store(id=ID.applied), dcc.Store(id=ID.live_store),
         dcc.Store(id=ID.query), dcc.Store(id=ID.link), dcc.Store(id=ID.pushed),
-        dcc.Store(id=ID.eq_store),
         dcc.Store(id=ID.rows_store),
     ]

@@ -22,7 +22,19 @@ from dash.exceptions import DependencyException
 from dash.fingerprint import check_fingerprint
 from flask import Flask, Response, jsonify, request
 
-__all__ = ["harden", "envelope_error", "serve_static_once", "static_key", "csp"]
+__all__ = ["harden", "envelope_error", "serve_static_once", "static_key", "csp",
+           "public_base"]
+
+
+def public_base() -> str:
+    """The address users reach this server at, without a trailing slash:
+    OPTVIZ_PUBLIC_URL (what the administrator gives the room, e.g.
+    http://192.168.1.20:8050 or https://optviz.example.edu) if set, else the address the
+    current request came to. Join links and the Python download's install line use it."""
+    base = os.environ.get("OPTVIZ_PUBLIC_URL", "").strip().rstrip("/")
+    if not base.startswith(("http://", "https://")):
+        base = request.host_url.rstrip("/")
+    return base
 
 DEFAULT_MAX_BODY = 256 * 1024
 #: Most compressed bodies a worker keeps (a page needs ~25 an encoding; a bound whatever
@@ -63,8 +75,8 @@ def envelope_error(body, callback_map) -> str | None:
         if not isinstance(outputs, list) or len(outputs) != n_out or \
                 not all(map(is_out, outputs)):
             return f"outputs must list the callback's {n_out} outputs"
-    elif not is_out(outputs):
-        return "outputs must be {id, property}"
+    elif not (is_out(outputs) if output.startswith("{") else is_dep(outputs)):
+        return "outputs must be {id, property}"      # a list only for a pattern's matches
     named = output[2:-2].split("...") if multi else [output]
     for part, o in zip(named, outputs if multi else [outputs]):
         # "id.property" (a duplicate output's property ends in "@<hash>" on both sides);

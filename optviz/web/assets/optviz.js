@@ -41,6 +41,44 @@
     });
   }
 
+  /* Live as you drag. A slider moved (dragged, held, typed) changes the setup many times
+   * a second; each change asks the server for a run. At most one such request is on its
+   * way per page: a new one waits until the answer to the one before is back, and a
+   * newer one takes the place of one waiting (which is answered "no update", HTTP 204,
+   * as Dash takes it). So the paths follow a moving slider as fast as the server and
+   * the page can draw, never fall behind it in a queue, and end on its last value. */
+  var gate = {busy: false, waiting: null, sent: 0, shown: 0};   // shown: the runs sent
+                                                               // before the one on screen
+  window.__optvizGate = gate;                    // (tests and benchmarks read it)
+  var realFetch = window.fetch.bind(window);
+  function isRun(url, opts) {
+    return String(url).indexOf("_dash-update-component") >= 0 && opts &&
+      typeof opts.body === "string" && opts.body.indexOf('"output":"run.data"') >= 0;
+  }
+  function pump() {
+    if (gate.busy || !gate.waiting) return;
+    var w = gate.waiting;
+    gate.waiting = null;
+    gate.busy = true;
+    gate.sent++;
+    realFetch(w.url, w.opts).then(function (r) {
+      // (the whole answer, not only its headers, before the next one goes)
+      return r.arrayBuffer().then(function (body) {
+        return new Response(body, {status: r.status, statusText: r.statusText,
+                                   headers: r.headers});
+      });
+    }).then(function (r) { gate.busy = false; w.resolve(r); pump(); },
+            function (e) { gate.busy = false; w.reject(e); pump(); });
+  }
+  window.fetch = function (url, opts) {
+    if (!isRun(url, opts)) return realFetch(url, opts);
+    return new Promise(function (resolve, reject) {
+      if (gate.waiting) gate.waiting.resolve(new Response(null, {status: 204}));
+      gate.waiting = {url: url, opts: opts, resolve: resolve, reject: reject};
+      pump();
+    });
+  };
+
   // shared with assets/optviz_panels.js (loaded after this file)
   window.optvizUtil = {decode: decode, plot: plot, fmt: fmt, escapeHtml: escapeHtml};
 
@@ -182,11 +220,19 @@
         gd.__optvizHooked = true;
         hookClicks(gd);
         gd.on("plotly_afterplot", function () {   // new figure, zoom, resize
+          var pending = state.figurePending;
+          state.figurePending = false;
+          if (!state.meta || state.k === null || (player.playing && !pending)) return;
+          if (wants3d(gd)) renderWhenReady(state.k, 0);   // (the full bundle draws it)
           // (not in 3-D: there render() itself restyles, which would call us again)
-          if (state.meta && state.k !== null && !player.playing && !gd._fullLayout.scene) {
-            render(state.k);
-          }
+          else if (!gd._fullLayout.scene || pending) render(state.k);
         });
+      }
+      // a new figure on its way (a new surface, view or rows): drawn over its own axes
+      // when Plotly has drawn them (above), not over the old ones first
+      if (state.figurePending) {
+        state.k = k;
+        return;
       }
       render(k);
     } else if (tries < 600) {         // a cold page on a slow machine: up to a minute
@@ -236,7 +282,7 @@
    * first picture is on the screen and the browser is idle, by typesetting a hidden "x"
    * (the primer, whose text never changes; in a mathjax_ignore box, so MathJax's own
    * first sweep of the page leaves it to Dash). Only once it is typeset are the update
-   * rules (equationsLater) and a row's rule (when its settings open; its LaTeX waits in
+   * rules (showEquations) and a row's rule (when its settings open; its LaTeX waits in
    * the settings' data-tex until then) handed over: math handed over while MathJax was
    * still loading could be redrawn by React meanwhile, and Dash then typeset the
    * detached copy (NaN sizes in the console). */
@@ -287,21 +333,158 @@
     if (d.id === "more" && set) set("more", {open: d.open});
   }, true);
 
+  /* a new run (onRun): the player stopped (a live change keeps it playing from the
+   * change's frame), the scrubber at the run's end, the run drawn */
+  var scrubShown = {value: null, max: null, label: "▶ play"};
+  var lrBoxWritten = null;                      // α's box as lrText last wrote it
+  function newRun(meta) {
+    var wasPlaying = player.playing, steps = meta.steps;
+    stop();
+    state.meta = meta;
+    window.__optvizMeta = meta;
+    player.steps = steps;
+    var k = steps, play = false;
+    if (meta.resume != null) {                  // a live change: go on from its frame
+      k = Math.min(meta.resume, steps);
+      play = wasPlaying && k < steps;
+    }
+    var set = window.dash_clientside.set_props;
+    if (set) {                                  // (only what changes: each is a pass of
+      var props = {};                           // Dash over the page)
+      if (scrubShown.max !== steps) { props.max = steps; scrubShown.max = steps; }
+      if (scrubShown.value !== k) { props.value = k; scrubShown.value = k; }
+      if (Object.keys(props).length) { player.remote = k; set("scrub", props); }
+      var label = play ? "❚❚ pause" : "▶ play";
+      if (scrubShown.label !== label) { scrubShown.label = label; set("play", {children: label}); }
+    }
+    renderWhenReady(k, 0);
+    if (play) start(k);
+  }
+
+  /* 3-D, the same figure: the traces that moved, in place (the surface stays) */
+  function moveTraces3d(moved) {
+    var gd = plot("graph");
+    if (!gd || !gd.data || !window.Plotly) return;
+    var data = gd.data.slice();
+    moved.traces.forEach(function (t, j) { data[moved.first + j] = t; });
+    window.Plotly.react(gd, data, gd.layout);
+  }
+
+  /* errors {box id or "row:uid": message} -> the boxes; boxes whose text is unchanged
+   * untouched */
+  function showErrors(errors) {
+    var set = window.dash_clientside.set_props;
+    if (!set) return;
+    Object.keys(Object.assign({}, shownErrors, errors)).forEach(function (key) {
+      var text = errors[key] || "";
+      if ((shownErrors[key] || "") === text) return;
+      if (text) shownErrors[key] = text; else delete shownErrors[key];
+      set(key.indexOf("row:") === 0 ? {type: "row-err", row: key.slice(4)} : key,
+          {children: text});
+    });
+  }
+
+  /* the setup's link, once the runs stop coming (a slider dragged makes one entry in
+   * the history, not one a move): -> the query store, which the address bar, the
+   * downloads, Explore and a class follow */
+  var linkTimer = null, pendingQuery = null, addressAt = 0;
+  function linkLater(query) {
+    if (typeof query !== "string") return;
+    showAddress(query);
+    clearTimeout(linkTimer);
+    pendingQuery = query;
+    linkTimer = setTimeout(function () {
+      var set = window.dash_clientside.set_props;
+      pendingQuery = null;
+      if (set) set("query", {data: query});
+    }, 150);
+  }
+
+  /* the address bar shows the setup on the screen at once (Back must return to the
+   * setup before it, however soon it is pressed); the runs of one slider moved (each
+   * within a second of the last) share one history entry */
+  function showAddress(query) {
+    var search = query ? "?" + query : "";
+    shownLink = query;
+    if (search === window.location.search) return;
+    var now = Date.now(), url = window.location.pathname + search;
+    if (now - addressAt < 1000) window.history.replaceState(null, "", url);
+    else window.history.pushState(null, "", url);
+    addressAt = now;
+  }
+
+  /* the update rules: typesetting them costs MathJax 100-200 ms, so they are handed
+   * over once the new paths have been drawn, only when they changed, and only while
+   * they are on the screen (a slider dragged with the rules out of sight typesets
+   * nothing; scrolled into sight, the latest are) */
+  function showEquations(md) {
+    if (typeof md !== "string" || md === state.equations) return;
+    state.equations = md;
+    if (!window.dash_clientside.set_props) return;
+    watchEquations();
+    if (equationsInView) typesetEquations(md);
+  }
+
+  var equationsInView = false, equationsShown = null, equationsWatched = false;
+  function typesetEquations(md) {
+    requestAnimationFrame(function () {
+      setTimeout(function () {
+        if (state.equations !== md || equationsShown === md) return;
+        idle(function () {
+          loadMathJax().then(function () {
+            if (state.equations !== md || equationsShown === md) return;
+            equationsShown = md;
+            window.dash_clientside.set_props("equations", {children: md, mathjax: true});
+          });
+        });
+      }, 30);
+    });
+  }
+  function watchEquations() {
+    if (equationsWatched) return;
+    var box = document.getElementById("equations");
+    if (!box) {                       // (Dash draws its Markdown once that code is in)
+      setTimeout(watchEquations, 200);
+      return;
+    }
+    equationsWatched = true;
+    if (!window.IntersectionObserver) { equationsInView = true; return; }
+    new IntersectionObserver(function (entries) {
+      equationsInView = entries.some(function (e) { return e.isIntersecting; });
+      if (equationsInView && state.equations) typesetEquations(state.equations);
+    }, {rootMargin: "200px"}).observe(box.closest(".equations-box") || box);
+  }
+
   /* the side plots of a new run, once its paths are on the screen (three more Plotly
    * graphs drawn before them put off the first picture by a fifth) */
+  /* fn once the browser has painted the frame being prepared (the paths a student is
+   * waiting for go on the screen first; then the side plots and the rest) */
+  function afterPaint(fn) {
+    requestAnimationFrame(function () { setTimeout(fn, 0); });
+  }
+
   function flushSide() {
     var figs = state.side, set = window.dash_clientside.set_props;
     if (!figs || !set) return;
+    // while a slider moves (a run on its way or waiting), the paths only: the side plots
+    // (~40 ms of Plotly) are drawn for the run the slider stops at
+    if (gate.busy || gate.waiting) return;
     state.side = null;
-    set("loss-plot", {figure: figs[0]});
-    set("lr-plot", {figure: figs[1]});
-    set("gnorm-plot", {figure: figs[2]});
+    // Plotly draws them on the graphs Dash made, directly (through Dash: one more pass
+    // over the page each, and React's); a graph Dash has not drawn yet gets its figure
+    ["loss-plot", "lr-plot", "gnorm-plot"].forEach(function (id, i) {
+      var gd = plot(id);
+      if (gd && gd._fullLayout && window.Plotly) window.Plotly.react(gd, figs[i].data, figs[i].layout);
+      else set(id, {figure: figs[i]});
+    });
   }
 
   function render(k) {
     var gd = plot("graph");
     if (!state.meta || !gd || !gd._fullLayout) return;
     state.k = k;
+    state.renderedK = k;
+    state.renderedMeta = state.meta;
     if (state.typesetFor !== state.meta) {        // once per run, after its picture
       state.typesetFor = state.meta;
       setTimeout(typesetShown, 50);
@@ -318,7 +501,7 @@
       window.__optvizDrawn = state.meta;
       window.__optvizDrawnAt = performance.now();
     }
-    if (state.side) setTimeout(flushSide, 0);
+    if (state.side) afterPaint(flushSide);
     drawCursors(k);
     drawLegend(state.meta, k);
     var text = document.getElementById("frame-text");
@@ -580,20 +763,24 @@
     // sits in the corner of the plot that hides least.
     var sides = [[wrap0.clientWidth - (xa._offset + xa._length) - 2 * pad, xa._offset + xa._length + pad],
                  [xa._offset - 70 - 2 * pad, pad]];      // [room, left edge]
-    for (var i = 0; i < 2; i++) {
-      var spare = sides[i][0];
-      if (spare < 150) continue;
+    legend.classList.remove("legend-tight");
+    for (var i = 0; i < 4; i++) {        // right, left; then both in a smaller type
+      var spare = sides[i % 2][0];
+      if (spare < 150 || (i > 1 && meta.rows.length <= 8)) continue;
       legend.classList.add("legend-beside");
+      legend.classList.toggle("legend-tight", i > 1);
       legend.style.maxWidth = spare + "px";
       legend.style.maxHeight = ya._length + "px";
       legend.style.right = legend.style.bottom = "auto";
-      if (legend.offsetWidth <= spare && legend.offsetHeight <= ya._length) {
+      // (the rows wrap to the width given: it fits when nothing scrolls)
+      if (legend.scrollWidth <= legend.clientWidth + 1 &&
+          legend.scrollHeight <= legend.clientHeight + 1 && legend.offsetHeight <= ya._length) {
         legend.style.top = ya._offset + "px";
-        legend.style.left = sides[i][1] + "px";
-        legend.dataset.corner = i ? "beside-left" : "beside";
+        legend.style.left = sides[i % 2][1] + "px";
+        legend.dataset.corner = i % 2 ? "beside-left" : "beside";
         return;
       }
-      legend.classList.remove("legend-beside");
+      legend.classList.remove("legend-beside", "legend-tight");
     }
     legend.style.maxWidth = legend.style.maxHeight = "";
     var w = legend.offsetWidth, h = legend.offsetHeight;
@@ -640,6 +827,60 @@
   }
 
 
+  /* A press on a slider's mark (its "0.1" under the track) sets that mark's value,
+   * exactly: the slider itself took the pointer's position (α = 0.0891). The value is
+   * read from where Dash placed the mark (left: calc(P% ± the thumb's inset)). */
+  document.addEventListener("pointerdown", function (ev) {
+    // (the slider's root is over its marks: the press is found on a mark by its place)
+    var root = ev.target && ev.target.closest && ev.target.closest(".dash-slider-root");
+    var box = root && root.closest(".dash-slider-container[id]");
+    var mark = null;
+    if (box) {
+      box.querySelectorAll(".dash-slider-mark").forEach(function (m) {
+        var r = m.getBoundingClientRect();
+        if (ev.clientX >= r.left - 2 && ev.clientX <= r.right + 2 &&
+            ev.clientY >= r.top - 2 && ev.clientY <= r.bottom + 2) mark = m;
+      });
+    }
+    var thumb = mark && box.querySelector("[role=slider]");
+    var set = window.dash_clientside && window.dash_clientside.set_props;
+    var pct = mark && /calc\(\s*(-?[\d.]+)%/.exec(mark.style.left || "");
+    if (!thumb || !pct || !set || !ev.isPrimary) return;
+    var lo = parseFloat(thumb.getAttribute("aria-valuemin")),
+        hi = parseFloat(thumb.getAttribute("aria-valuemax"));
+    if (!isFinite(lo) || !isFinite(hi)) return;
+    ev.preventDefault();
+    ev.stopPropagation();                        // (before the slider's own handler)
+    var value = Math.round((lo + parseFloat(pct[1]) / 100 * (hi - lo)) * 1e4) / 1e4;
+    set(box.id, {value: value});
+    thumb.focus();
+  }, true);
+
+  /* The plot, focused: the arrow keys move the start point (a tenth of the view a
+   * press, with Shift a fiftieth), as a click there would. */
+  document.addEventListener("keydown", function (ev) {
+    var area = ev.target;
+    var moves = {ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, 1], ArrowDown: [0, -1]};
+    if (!area || !area.classList || !area.classList.contains("plot-area") ||
+        !moves[ev.key] || ev.altKey || ev.ctrlKey || ev.metaKey) return;
+    var gd = plot("graph"), fl = gd && gd._fullLayout, meta = state.meta;
+    var set = window.dash_clientside.set_props;
+    if (!fl || fl.scene || !fl.xaxis || !meta || !meta.start || !set) return;
+    ev.preventDefault();                         // (not the page's scrolling)
+    var xr = fl.xaxis.range, yr = fl.yaxis.range, part = ev.shiftKey ? 50 : 10;
+    // (keys pressed in a row go on from the last one, not from the run drawn, which may
+    // be one or two presses behind)
+    var from = state.keyStart && Date.now() - state.keyStartAt < 1500 ? state.keyStart
+      : meta.start;
+    var x = Math.min(Math.max(xr[0], xr[1]), Math.max(Math.min(xr[0], xr[1]),
+              from[0] + moves[ev.key][0] * Math.abs(xr[1] - xr[0]) / part));
+    var y = Math.min(Math.max(yr[0], yr[1]), Math.max(Math.min(yr[0], yr[1]),
+              from[1] + moves[ev.key][1] * Math.abs(yr[1] - yr[0]) / part));
+    state.keyStart = [x, y];
+    state.keyStartAt = Date.now();
+    set("click-start", {data: [x, y, Date.now()]});
+  });
+
   /* Links and history. The page pushes an entry for every new setup (pushLink) and
    * hears Back / Forward itself: dcc.Location never saw those pushes, so it took the
    * address as unchanged when Back returned to the bare one. Only an address that is
@@ -650,107 +891,103 @@
     try { return decodeURIComponent(s); } catch (e) { return s; }
   }
   window.addEventListener("popstate", function () {
-    var search = window.location.search;
-    if (shownLink !== null && linkPart(search) === linkPart(shownLink)) return;
-    window.dash_clientside.set_props("link", {data: search});
+    var search = window.location.search, set = window.dash_clientside.set_props;
+    // a setup drawn but not yet in the address (linkLater): it is the one on the screen,
+    // and it is not pushed over the entry Back or Forward has just gone to
+    var pending = pendingQuery;
+    addressAt = 0;                   // (the next change is an entry of its own)
+    clearTimeout(linkTimer);
+    pendingQuery = null;
+    if (shownLink !== null && linkPart(search) === linkPart(shownLink)) {
+      if (pending !== null) set("query", {data: pending});
+      return;
+    }
+    set("link", {data: search});
   });
 
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     optviz: {
       /* play / pause / step / restart -> [frame, max, play label]. Playing runs a
        * requestAnimationFrame loop in this file: no Dash callback and no server request
-       * per frame; the scrub slider is moved a few times a second. */
-      control: function (nPlay, nFwd, nBack, nRestart, meta, speed, frame) {
-        var steps = meta ? meta.steps : 0;
+       * per frame; the scrub slider is moved a few times a second. (A new run is
+       * onRun's.) */
+      control: function (nPlay, nFwd, nBack, nRestart, speed, frame) {
+        var steps = state.meta ? state.meta.steps : 0;
         var trig = (window.dash_clientside.callback_context.triggered || [])
           .map(function (t) { return t.prop_id; });
         var has = function (p) { return trig.indexOf(p) >= 0; };
         player.speed = speed || 1;
         player.steps = steps;
         var k = player.playing ? player.k : Math.max(0, Math.min(frame == null ? steps : frame, steps));
-        if (has("meta.data") || trig.length === 0) {
-          var wasPlaying = player.playing;
-          stop();
-          if (meta) {          // a new run: draw it now, not after the slider has moved
-            state.meta = meta;
-            window.__optvizMeta = meta;
-            if (meta.resume != null) {     // a live change: go on from its frame
-              var r = Math.min(meta.resume, steps);
-              renderWhenReady(r, 0);
-              if (wasPlaying && r < steps) { start(r); return [r, steps, "❚❚ pause"]; }
-              return [r, steps, "▶ play"];
-            }
-            renderWhenReady(steps, 0);
-          }
-          return [steps, steps, "▶ play"];
-        }
         var out = [no_update(), no_update(), no_update()];
         if (has("play.n_clicks")) {
-          if (player.playing) { stop(); out = [Math.round(player.k), steps, "▶ play"]; }
+          if (player.playing) { stop(); out = [Math.round(player.k), no_update(), "▶ play"]; }
           else {
             if (k >= steps) k = 0;
             start(k);
-            out = [k, steps, "❚❚ pause"];
+            out = [k, no_update(), "❚❚ pause"];
           }
         } else if (!has("speed.value")) {
           stop();
-          if (has("step-fwd.n_clicks")) out = [Math.min(Math.round(k) + 1, steps), steps, "▶ play"];
-          else if (has("step-back.n_clicks")) out = [Math.max(Math.round(k) - 1, 0), steps, "▶ play"];
-          else if (has("restart.n_clicks")) out = [0, steps, "▶ play"];
+          if (has("step-fwd.n_clicks")) out = [Math.min(Math.round(k) + 1, steps), no_update(), "▶ play"];
+          else if (has("step-back.n_clicks")) out = [Math.max(Math.round(k) - 1, 0), no_update(), "▶ play"];
+          else if (has("restart.n_clicks")) out = [0, no_update(), "▶ play"];
         }
         if (typeof out[0] === "number") state.k = out[0];
+        if (typeof out[2] === "string") scrubShown.label = out[2];
         playbackChanged();
         return out;
       },
 
-      /* draw frame k: paths so far, current positions, side-plot cursors, legend */
-      draw: function (frame, meta) {
+      /* a run -> on the screen: the paths first (from the frame a live change resumes
+       * at, else the last), then the side plots and the rules when the browser is free;
+       * the scrubber, the errors and the address only where they change */
+      onRun: function (run) {
+        if (!run) return no_update();
+        gate.shown = gate.sent;
+        showErrors(run.errors || {});
+        if (!run.meta) return no_update();            // refused: the last picture stays
+        var set = window.dash_clientside.set_props;
+        if (set && run.set) {                          // a new surface, a click, a link
+          if (run.set.graph && run.set.graph.figure) {
+            state.figurePending = true;
+            setTimeout(function () {                   // (should Plotly never say so)
+              if (state.figurePending) { state.figurePending = false; renderWhenReady(state.k, 0); }
+            }, 2000);
+          }
+          Object.keys(run.set).forEach(function (id) { set(id, run.set[id]); });
+        }
+        if (run.traces3d) moveTraces3d(run.traces3d);
+        newRun(run.meta);
+        if (run.side) {
+          state.side = run.side;                      // drawn by render(), or in 300 ms
+          setTimeout(flushSide, 300);
+        }
+        showEquations(run.equations);
+        linkLater(run.query);
+        return no_update();
+      },
+
+      /* draw frame k (the scrubber moved): paths so far, current positions, side-plot
+       * cursors, legend */
+      draw: function (frame) {
+        var meta = state.meta;
         if (!meta) return no_update();
-        window.__optvizMeta = meta;
-        state.meta = meta;
         var steps = meta.steps;
         var k = Math.max(0, Math.min(frame == null ? steps : frame, steps));
         if (player.playing && Math.abs(k - player.k) > 2 * player.speed + 1) player.k = k;
         if (!player.playing) {
-          renderWhenReady(k, 0);
-          if (player.remote === k) player.remote = null;   // (the projector's frame)
+          // (the frame a new run was just drawn at: not again)
+          if (k !== state.renderedK || state.renderedMeta !== meta) renderWhenReady(k, 0);
+          if (player.remote === k) player.remote = null;   // (set by us, not the user)
           else if (frame !== state.scrubbed && meta === state.scrubbedIn) {
             playbackChanged();                             // the scrubber moved
           }
         }
         state.scrubbed = frame;
         state.scrubbedIn = meta;
+        scrubShown.value = frame;                          // (where the scrubber is now)
         return k;
-      },
-
-      /* the side plots after the main one: hand them over on the next task, once the
-       * paths of the new run are on the screen */
-      sidePlots: function (figs) {
-        if (!figs || figs.length !== 3) return [no_update(), no_update(), no_update()];
-        if (!window.dash_clientside.set_props) return figs;
-        state.side = figs;                        // drawn by render(), or in 300 ms
-        setTimeout(flushSide, 300);
-        return [no_update(), no_update(), no_update()];
-      },
-
-      /* the update rules: typesetting them costs MathJax ~100 ms, so they are handed
-       * over once the new paths have been drawn, and only when they changed */
-      equationsLater: function (md) {
-        if (typeof md !== "string" || md === state.equations) return no_update();
-        state.equations = md;
-        var set = window.dash_clientside.set_props;
-        if (!set) return md;
-        requestAnimationFrame(function () {
-          setTimeout(function () {
-            if (state.equations !== md) return;
-            idle(function () {
-              loadMathJax().then(function () {
-                if (state.equations === md) set("equations", {children: md, mathjax: true});
-              });
-            });
-          }, 30);
-        });
-        return no_update();
       },
 
       /* every optimizer row's controls (seven pattern-matched lists) -> one list, in page
@@ -769,23 +1006,37 @@
         return order.map(function (uid) { return rows[uid]; });
       },
 
-      /* errors {box id or "row:uid": message} -> the boxes; unchanged boxes untouched */
-      showErrors: function (errors) {
-        errors = errors || {};
-        var cc = window.dash_clientside.callback_context, outs = cc.outputs_list;
-        var boxes = outs.slice(0, outs.length - 1), rowBoxes = outs[outs.length - 1] || [];
-        var result = boxes.map(function (o) {
-          return change(o.id, errors[o.id] || "");
-        });
-        result.push(rowBoxes.map(function (o) {
-          return change(JSON.stringify(o.id), errors["row:" + o.id.row] || "");
-        }));
-        return result;
+      lrText: function (v) {
+        if (v == null) return no_update();
+        var text = "α = " + Number(Math.pow(10, v).toPrecision(3));   // as the server takes it
+        // the slider moves in log10 α: a screen reader says α itself, not "−1.52"
+        var thumb = document.querySelector("#lr [role=slider]");
+        if (thumb) thumb.setAttribute("aria-valuetext", text);
+        var box = document.getElementById("lr-box"), a = Number(Math.pow(10, v).toPrecision(3));
+        if (box && document.activeElement !== box && Number(box.value) !== a) {
+          lrBoxWritten = a;                            // (not while typed in)
+          window.dash_clientside.set_props("lr-box", {value: a});
+        }
+        return text;
       },
 
-      lrText: function (v) {
-        if (v == null) return "";
-        return "α = " + Number(Math.pow(10, v).toPrecision(3));   // as the server takes it
+      /* α typed in its box -> the slider, in log10 α (a value out of range goes on to the
+       * server, which says which range; a half-typed one waits for Enter) */
+      lrBox: function (a, now) {
+        if (typeof a !== "number" || !isFinite(a)) return no_update();
+        // the box written by lrText is no one's request (answered, a slider moving fast
+        // would be set back to where it was a moment ago, and back and forth)
+        if (a === lrBoxWritten) return no_update();
+        if (!(a >= 1e-5 && a <= 10)) {                 // (the slider would clamp it)
+          showErrors(Object.assign({}, shownErrors, {"lr-err": "lr: α = " +
+            Number(a.toPrecision(3)) + " is not in [1e-05, 10]"}));
+          return no_update();
+        }
+        var v = Math.log10(a);
+        if (typeof now === "number" && Math.abs(Math.pow(10, now) - a) <= 5e-4 * a) {
+          return no_update();                          // (the slider's own value, shown)
+        }
+        return v;
       },
 
       noiseText: function (v) {

@@ -4,13 +4,17 @@
  *    it is the control a keyboard reaches, so it is named and announced as a combobox;
  *  - radio items and checklists are listboxes of options that wrap native inputs
  *    (interactive inside interactive): the inputs are the controls, the wrappers plain;
- *  - inputs and slider handles without a name take their field's label.
+ *  - the plot's zoom and pan buttons (a pointer's tools) are out of the Tab order;
+ *  - inputs and slider handles without a name take their field's label; a checklist of
+ *    one checkbox (an optimizer row's, a toggle) is that checkbox, not a group.
  * axe-core (WCAG 2.1 A and AA) checks the result: tests/test_accessibility.py. */
 (function () {
   "use strict";
 
   /* sliders outside a labelled field */
   var SLIDERS = {scrub: "animation step"};
+  /* groups of options outside a labelled field */
+  var GROUPS = {view: "view"};
 
   /* the words of the label of el's field: a wrapping label's own text, not the value
    * of the control inside it ("surface", not "surface Rosenbrock") */
@@ -43,11 +47,16 @@
       if (text && !el.getAttribute("aria-label")) el.setAttribute("aria-label", text);
     });
     // (a dropdown's open menu is a real listbox of options: left alone)
-    root.querySelectorAll('.dash-checklist[role="listbox"], .dash-radioitems[role="listbox"]')
-      .forEach(function (list) {
-      list.setAttribute("role", list.classList.contains("dash-radioitems") ? "radiogroup" : "group");
-      var text = fieldLabel(list) || list.id;
-      if (text && !list.getAttribute("aria-label")) list.setAttribute("aria-label", text);
+    root.querySelectorAll(".dash-checklist, .dash-radioitems").forEach(function (list) {
+      // one checkbox (an optimizer row's, a toggle) is a control of its own, named by its
+      // words: no group around it (a group named like it, or by its component id, an
+      // object's JSON for a row's: '{"row":"gd","type":"row-on"}', says it twice)
+      var one = list.querySelectorAll("input").length === 1;
+      var role = one ? "none" : list.classList.contains("dash-radioitems") ? "radiogroup" : "group";
+      if (list.getAttribute("role") !== role) list.setAttribute("role", role);
+      var text = one ? "" : fieldLabel(list) || GROUPS[list.id] || list.id;
+      if (one && list.hasAttribute("aria-label")) list.removeAttribute("aria-label");
+      if (text && list.getAttribute("aria-label") !== text) list.setAttribute("aria-label", text);
     });
     root.querySelectorAll(':is(.dash-checklist, .dash-radioitems) > ' +
                           ':is([role="option"], [aria-selected])').forEach(function (opt) {
@@ -60,6 +69,16 @@
       var text = fieldLabel(el) || (box && SLIDERS[box.id]) || (box ? box.id : "");
       if (text) el.setAttribute("aria-label", text);
     });
+    // the plot's zoom and pan modes act on a pointer's drag: no Tab stops for a keyboard
+    // (which moves the start with the arrow keys, assets/optviz.js)
+    root.querySelectorAll('.modebar-btn[data-attr="dragmode"]').forEach(function (el) {
+      if (el.getAttribute("tabindex") !== "-1") el.setAttribute("tabindex", "-1");
+    });
+    // α's slider moves in log10 α: it says α itself (its read-out's words)
+    var lr = root.querySelector("#lr [role=slider]"), said = document.getElementById("lr-text");
+    if (lr && said && said.textContent && lr.getAttribute("aria-valuetext") !== said.textContent) {
+      lr.setAttribute("aria-valuetext", said.textContent);
+    }
     root.querySelectorAll("input:not([type=hidden]), textarea, select").forEach(function (el) {
       if (named(el)) return;
       var text = fieldLabel(el) || el.getAttribute("placeholder") || el.name || "";

@@ -31,12 +31,12 @@ import contextlib
 import functools
 import io
 import logging
-import os
 import time
 
 import sqlalchemy as sa
 from flask import Blueprint, Response, jsonify, request
 
+from ..server import public_base
 from . import classes as cl
 from .guard import changed, check_miss, client, stamp
 from .rules import ClassError, valid_code
@@ -103,13 +103,9 @@ def _collided(_e):
 
 
 def join_url(code: str) -> str:
-    """The address students join at: OPTVIZ_PUBLIC_URL (the address the administrator
-    gives the room, e.g. http://192.168.1.20:8050 or https://optviz.example.edu) if set,
-    else the address this request came to, then /c/CODE."""
-    base = os.environ.get("OPTVIZ_PUBLIC_URL", "").strip().rstrip("/")
-    if not base.startswith(("http://", "https://")):
-        base = request.host_url.rstrip("/")
-    return f"{base}/c/{code}"
+    """The address students join at: the server's public address (server.public_base:
+    OPTVIZ_PUBLIC_URL, else the address this request came to), then /c/CODE."""
+    return f"{public_base()}/c/{code}"
 
 
 @blueprint.post("/api/classes")

@@ -1,0 +1,348 @@
+"""Live as you drag, and a page that never surprises: the real page in real Chromium against
+a real gunicorn. The paths follow a moving slider (mouse, touch, a held key), one run
+request on its way at a time, ending on the last value even on a slow network; and what
+broke the feel before: a paused frame lost to a display control, number boxes deaf to
+Enter, α ticks that missed, a clipped legend, a refused link drawn on the wrong surface,
+and the keyboard's and screen readers' way round the plot."""
+import math
+import urllib.parse
+
+import numpy as np
+import pytest
+
+from optviz import SURFACES, simulate
+from optviz.web.controls import scene_from_controls
+from optviz.web.links import controls_from_query
+
+from .conftest import _open
+from .test_browser import ghosts, helpers, wait_settled
+
+#: counts every new run the page draws (window.__optvizDrawn is replaced once a run)
+COUNT_DRAWS = """() => { window.__draws = 0; let last = window.__optvizDrawn;
+  (function watch() { if (window.__optvizDrawn !== last) { last = window.__optvizDrawn;
+    window.__draws++; } requestAnimationFrame(watch); })(); }"""
+
+IS_RUN = '"output":"run.data"'
+
+
+def query(page) -> dict:
+    return dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(page.url).query))
+
+
+def slider_value(page, slider_id) -> float:
+    return float(page.locator(f"#{slider_id} [role=slider]").get_attribute("aria-valuenow"))
+
+
+def assert_drawn_is_the_address(page):
+    """The paths on the screen are the run the address describes (to float32, as sent)."""
+    setup, ignored = controls_from_query(urllib.parse.urlsplit(page.url).query)
+    assert not ignored, ignored
+    run = simulate(scene_from_controls(setup))
+    drawn = ghosts(page)
+    assert [g["name"] for g in drawn] == run.labels
+    for i, g in enumerate(drawn):
+        np.testing.assert_allclose(g["x"], run.path[i, 0, :, 0].astype(np.float32),
+                                   rtol=1e-6, atol=1e-30)
+
+
+def assert_alpha_is_the_slider(page):
+    """The address's α is the slider's (log₁₀ on the track), to the digits it shows."""
+    lr = float(query(page).get("lr", "nan"))
+    assert math.isclose(math.log10(lr), slider_value(page, "lr"), abs_tol=2e-3), \
+        (lr, slider_value(page, "lr"))
+
+
+def track_requests(page):
+    """Counts the run requests that leave the page and the most on their way at once."""
+    seen = {"sent": 0, "open": 0, "most": 0}
+
+    def sent(r):
+        if IS_RUN in (r.post_data or ""):
+            seen["sent"] += 1
+            seen["open"] += 1
+            seen["most"] = max(seen["most"], seen["open"])
+
+    def done(r):
+        if IS_RUN in (r.post_data or ""):
+            seen["open"] -= 1
+    page.on("request", sent)
+    page.on("requestfinished", done)
+    page.on("requestfailed", done)
+    return seen
+
+
+def throttle(page, latency_ms, kbit_s):
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.emulateNetworkConditions", {
+        "offline": False, "latency": latency_ms,
+        "downloadThroughput": kbit_s * 1000 / 8, "uploadThroughput": kbit_s * 1000 / 8})
+    return cdp
+
+
+def drag_across(page, slider_id, moves=24, pause_ms=90, touch=None):
+    """Press α's thumb and move it from there to the track's far left in ``moves`` steps,
+    ``pause_ms`` apart (mouse, or a finger through ``touch``, a CDP session); returns the
+    runs drawn before the release."""
+    thumb = page.locator(f"#{slider_id} [role=slider]").bounding_box()
+    track = page.locator(f"#{slider_id} .dash-slider-track").bounding_box()
+    x0, y = thumb["x"] + thumb["width"] / 2, thumb["y"] + thumb["height"] / 2
+    x1 = track["x"] + 2
+    page.evaluate(COUNT_DRAWS)
+
+    def finger(kind, x):
+        points = [] if kind == "touchEnd" else [{"x": x, "y": y, "id": 1}]
+        touch.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
+    if touch:
+        finger("touchStart", x0)
+    else:
+        page.mouse.move(x0, y)
+        page.mouse.down()
+    for i in range(1, moves + 1):
+        x = x0 + (x1 - x0) * i / moves
+        finger("touchMove", x) if touch else page.mouse.move(x, y)
+        page.wait_for_timeout(pause_ms)
+    before_release = page.evaluate("window.__draws")
+    finger("touchEnd", x1) if touch else page.mouse.up()
+    return before_release
+
+
+def test_dragging_alpha_with_the_mouse_redraws_while_it_moves_and_ends_on_the_release(page):
+    lr0 = slider_value(page, "lr")
+    draws = drag_across(page, "lr")
+    assert draws >= 3, f"only {draws} runs drawn while α moved"
+    wait_settled(page)
+    assert slider_value(page, "lr") < lr0 - 1          # (the track's left: α ≤ 1e-4)
+    assert_alpha_is_the_slider(page)
+    assert_drawn_is_the_address(page)
+    # the legend, the results table and the side plots show that run too
+    summary = page.locator("#run-summary").inner_text()
+    assert float(page.locator("#lr-box").input_value()) == float(query(page)["lr"])
+    assert summary and page.console_errors == []
+
+
+def test_on_a_phone_a_touch_drag_follows_too(phone):
+    touch = phone.context.new_cdp_session(phone)
+    phone.locator("#lr").scroll_into_view_if_needed()
+    lr0 = slider_value(phone, "lr")
+    draws = drag_across(phone, "lr", touch=touch)
+    assert draws >= 3, f"only {draws} runs drawn while a finger moved α"
+    wait_settled(phone)
+    assert slider_value(phone, "lr") < lr0 - 1
+    assert_alpha_is_the_slider(phone)
+    assert_drawn_is_the_address(phone)
+    assert phone.console_errors == []
+
+
+def test_no_second_run_request_leaves_while_one_is_on_its_way(page):
+    """A held arrow key on a slow link (200 ms each way): twenty values, never two run
+    requests in flight, the values in between skipped, and the last one drawn."""
+    seen = track_requests(page)
+    throttle(page, 200, 2000)
+    thumb = page.locator("#lr [role=slider]")
+    thumb.focus()
+    for _ in range(20):
+        page.keyboard.press("ArrowRight")
+        page.wait_for_timeout(40)
+    wait_settled(page, timeout=60000)
+    assert seen["most"] == 1, seen
+    assert 2 <= seen["sent"] < 20, seen                # the newest value wins, no queue
+    assert_alpha_is_the_slider(page)
+    assert_drawn_is_the_address(page)
+
+
+def test_on_a_3g_network_a_drag_ends_on_the_final_value(phone):
+    """Chrome's "3G" (300 ms, 750 kbit/s; a default run's answer is tens of kB)."""
+    throttle(phone, 300, 750)
+    touch = phone.context.new_cdp_session(phone)
+    phone.locator("#lr").scroll_into_view_if_needed()
+    drag_across(phone, "lr", moves=16, pause_ms=60, touch=touch)
+    wait_settled(phone, timeout=90000)
+    assert_alpha_is_the_slider(phone)
+    assert_drawn_is_the_address(phone)
+
+
+def frame_text(page):
+    return page.locator("#frame-text").inner_text()
+
+
+@pytest.mark.parametrize("control", ["inspect", "check"])
+def test_a_display_control_ticked_while_paused_keeps_the_frame(page, control):
+    """(Ticking "inspect state" or "gradient check" jumped from step 105 to the last.)"""
+    page.locator("#play").click()
+    page.wait_for_function("() => window.__optvizPlayer.k > 40")
+    page.locator("#play").click()                        # pause
+    paused = frame_text(page)
+    k = page.evaluate("window.__optvizPlayer.k")
+    assert 0 < k < 300
+    helpers(page)
+    before = page.evaluate("window.__optvizDrawn")
+    page.locator(f"#{control} input").check()
+    page.wait_for_function("(b) => window.__optvizDrawn !== b", arg=before)
+    wait_settled(page)
+    page.wait_for_timeout(300)
+    assert page.evaluate("window.__optvizPlayer.k") == k
+    assert page.evaluate("window.__optvizPlayer.playing") is False
+    assert frame_text(page) == paused
+    if control == "inspect":
+        assert page.locator("#inspector").inner_text().strip()
+    assert page.console_errors == []
+
+
+def test_a_number_box_commits_on_enter_and_keeps_the_focus(page):
+    box = page.locator("#beta1 input[type=number]")
+    box.fill("0.3")
+    box.press("Enter")
+    page.wait_for_function("() => new URLSearchParams(location.search).get('mu') === '0.3'")
+    wait_settled(page)
+    assert slider_value(page, "beta1") == 0.3
+    assert page.evaluate("document.activeElement.closest('#beta1') !== null")
+    assert_drawn_is_the_address(page)
+
+
+def test_alpha_has_a_number_box_and_its_ticks_give_exactly_their_value(page):
+    box = page.locator("#lr-box")
+    box.fill("0.1")
+    box.press("Enter")
+    page.wait_for_function("() => new URLSearchParams(location.search).get('lr') === '0.1'")
+    assert slider_value(page, "lr") == -1
+    box.fill("50")                                       # out of range: said, not sent
+    box.press("Enter")
+    page.wait_for_function("() => document.getElementById('lr-err').innerText !== ''")
+    assert "α" in page.locator("#lr-err").inner_text()
+    assert "10" in page.locator("#lr-err").inner_text()
+    assert query(page)["lr"] == "0.1"
+    box.fill("0.002")
+    box.press("Enter")
+    page.wait_for_function("() => new URLSearchParams(location.search).get('lr') === '0.002'")
+    assert page.locator("#lr-err").inner_text() == ""
+    # a click on the "0.1" tick: exactly 0.1 (it gave 0.0891, the track's nearest step)
+    mark = page.locator("#lr .dash-slider-mark", has_text="0.1").first.bounding_box()
+    page.mouse.click(mark["x"] + mark["width"] / 2, mark["y"] + mark["height"] / 2)
+    page.wait_for_function("() => new URLSearchParams(location.search).get('lr') === '0.1'")
+    assert slider_value(page, "lr") == -1
+    assert box.input_value() == "0.1"
+    wait_settled(page)
+    assert_drawn_is_the_address(page)
+    assert page.console_errors == []
+
+
+CLIPPED = """() => { const legend = document.getElementById('legend').getBoundingClientRect();
+  return Array.from(document.querySelectorAll('#legend .legend-row')).filter(r =>
+    r.scrollWidth > r.clientWidth + 1 || Array.from(r.querySelectorAll('*')).some(c =>
+      c.scrollWidth > c.clientWidth + 1 ||
+      c.getBoundingClientRect().right > legend.right + 1 ||
+      c.getBoundingClientRect().right > window.innerWidth))
+    .map(r => r.innerText); }"""
+
+OVERLAPPING = """() => { const rows = Array.from(document.querySelectorAll('#legend .legend-row'));
+  const bad = [];
+  rows.forEach(r => { const parts = Array.from(r.children).map(c => c.getBoundingClientRect())
+      .filter(b => b.width > 0);
+    for (let i = 0; i < parts.length; i++) for (let j = i + 1; j < parts.length; j++) {
+      const a = parts[i], b = parts[j];
+      if (a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 &&
+          b.top < a.bottom - 1) bad.push(r.innerText); } });
+  return bad; }"""
+
+
+@pytest.mark.parametrize("link, size, must_read", [
+    ("scenario=second-order", "desk", "L-BFGS + line search"),
+    ("scenario=all-optimizers", "desk", "Adafactor"),
+    ("scenario=all-optimizers", "phone", "Adafactor"),
+    ("lr=1", "phone", "diverged at step"),
+    ("lr=1", "desk", "diverged at step")])
+def test_the_legend_shows_every_row_whole(browser, server_url, link, size, must_read):
+    """(It clipped "Momentum diverged at s…" and "L-BFGS + line search L = 1…", and on a
+    phone the losses ran into the next column.)"""
+    phone = size == "phone"
+    page = _open(browser, f"{server_url}/?{link}", *((390, 844) if phone else (1280, 720)),
+                 **({"is_mobile": True, "has_touch": True} if phone else {}))
+    try:
+        wait_settled(page)
+        page.wait_for_timeout(400)                     # (the legend places itself)
+        assert page.evaluate(CLIPPED) == []
+        assert page.evaluate(OVERLAPPING) == []
+        text = page.locator("#legend").inner_text()
+        assert must_read in text and "…" not in text
+        assert page.console_errors == []
+    finally:
+        page.close()
+
+
+def test_a_link_refused_for_its_cost_shows_its_surface_and_the_downloads_refuse_it(
+        browser, server_url):
+    """(It showed empty axes under the previous surface's lesson, and every download
+    then gave the default run.)"""
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(f"{server_url}/?scenario=all-optimizers&steps=5000")
+    try:
+        page.wait_for_function("() => (document.getElementById('status') || {}).innerText",
+                               timeout=60000)
+        err = page.locator("#status").inner_text()
+        assert "steps" in err and "at most" in err, err
+        # the link's surface (its lesson, its name in the picker), not the default's
+        assert page.locator("#teaches").inner_text() == SURFACES["rosenbrock"].teaches
+        assert "Rosenbrock" in page.locator("#surface").inner_text()
+        page.wait_for_function("""() => {
+            const d = document.querySelector('#graph-bg .js-plotly-plot');
+            return !!d && !!d._fullData && d._fullData.some(t =>
+              t.type === 'contour' && t.z && t.z.length > 50); }""")     # Rosenbrock's
+        assert ghosts(page) == []                      # no paths: nothing was run
+        assert query(page).get("steps") == "5000"      # the link is the one refused
+        page.locator("#dl-csv").click()
+        page.wait_for_function("() => document.getElementById('link-note').innerText"
+                               ".startsWith('not downloaded')")
+        assert "steps" in page.locator("#link-note").inner_text()
+        assert errors == []
+    finally:
+        page.close()
+
+
+def test_alpha_speaks_its_value_and_a_rows_checkbox_its_optimizer(page):
+    thumb = page.locator("#lr [role=slider]")
+    assert thumb.get_attribute("aria-valuetext").startswith("α = ")
+    thumb.focus()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("() => document.querySelector('#lr [role=slider]')"
+                           ".getAttribute('aria-valuetext') !== 'α = 0.03'")
+    wait_settled(page)
+    text = thumb.get_attribute("aria-valuetext")
+    assert text == f"α = {query(page)['lr']}", text
+    # an optimizer row's checkbox is named by its optimizer, with no group named by a
+    # component id (it was '{"row":"gd","type":"row-on"}') around it
+    assert page.get_by_role("checkbox", name="GD", exact=True).count() == 1
+    groups = page.evaluate("() => Array.from(document.querySelectorAll('[role=group], "
+                           "[role=radiogroup]')).map(e => e.getAttribute('aria-label') || '')")
+    assert not any("{" in n or n == "" for n in groups), groups
+    assert "view" in groups
+
+
+def test_the_keyboard_sets_the_start_on_the_plot(page):
+    before = page.evaluate("window.__optvizDrawn.start")
+    area = page.locator(".plot-area")
+    assert area.get_attribute("aria-label")
+    area.focus()
+    for _ in range(3):
+        page.keyboard.press("ArrowRight")
+    page.keyboard.press("Shift+ArrowUp")
+    page.wait_for_function("(b) => window.__optvizDrawn.start[0] > b[0] && "
+                           "window.__optvizDrawn.start[1] > b[1]", arg=before)
+    wait_settled(page)
+    assert "start" in query(page)
+    assert_drawn_is_the_address(page)
+
+
+def test_few_tab_stops_lie_between_the_play_bar_and_the_plots_tools(page):
+    """(About 37 did: every setting came first.)"""
+    page.locator("#speed [role=slider], #speed").first.focus()
+    stops = []
+    for _ in range(12):
+        page.keyboard.press("Tab")
+        stops.append(page.evaluate("document.activeElement.id || "
+                                   "document.activeElement.closest('[id]').id"))
+        if stops[-1] == "live":
+            break
+    assert stops[-1] == "live" and len(stops) <= 3, stops
