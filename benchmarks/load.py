@@ -110,13 +110,14 @@ def _post(conn, port: int, data: str, timeout: float = 10):
 
 
 def dragger(port: int, seconds: float, seed: int, rows, surface: str, steps: int,
-            results: list, errors: list):
-    """Back-to-back α moves (a dragged slider: the next as soon as the answer is back)."""
+            lr0: float, results: list, errors: list):
+    """Back-to-back α moves around ``lr0`` (log10; a dragged slider: the next as soon as
+    the answer is back)."""
     rng = random.Random(seed)
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    lr, end = -2.5, time.monotonic() + seconds
+    lr, end = lr0, time.monotonic() + seconds
     while time.monotonic() < end:
-        lr = round(min(-1.0, max(-3.5, lr + rng.choice([-0.01, 0.01]))), 2)
+        lr = round(min(lr0 + 0.5, max(lr0 - 0.5, lr + rng.choice([-0.01, 0.01]))), 2)
         body = _main_callback_request(lr, steps=steps, rows=rows)
         for item in body["inputs"]:
             if item["id"] == "surface":
@@ -129,23 +130,24 @@ def dragger(port: int, seconds: float, seed: int, rows, surface: str, steps: int
 
 
 def saturate(seconds: float, clients: int = 4):
-    """Moves a second at saturation and the server's CPU per move, per scene."""
-    from optviz import OPTIMIZERS
-    from optviz.scenarios import SCENARIOS
-    every = SCENARIOS["all-optimizers"].scene
-    scenes = [("default scene (6 rows x 300 steps)", None, "ill_conditioned", 300),
-              (f"all optimizers ({len(OPTIMIZERS)} rows x {every.steps} steps, "
-               f"{every.surface})", [{"uid": u, "on": True} for u in OPTIMIZERS],
-               every.surface, every.steps)]
+    """Moves a second at saturation and the server's CPU per move, per scene: the page's
+    default, and the all-optimizers scenario as its link sets the page (each row's own
+    rate kept, the α knob moving the rows at its rate)."""
+    from optviz.web.links import controls_from_query
+    every = controls_from_query("scenario=all-optimizers")[0]
+    default = [{"uid": u, "on": True} for u in
+               ("gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")]
+    scenes = [("default scene (6 rows x 300 steps)", default, "ill_conditioned", 300, -1.5),
+              (f"all-optimizers scenario ({len(every['rows'])} rows x {every['steps']} "
+               f"steps, {every['surface']})", every["rows"], every["surface"],
+               every["steps"], every["lr_log10"])]
     with gunicorn() as (server, url):
         os.nice(5)
         port = int(url.rsplit(":", 1)[1])
-        for name, rows, surface, steps in scenes:
-            rows = rows or [{"uid": u, "on": True} for u in
-                            ("gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")]
+        for name, rows, surface, steps, lr in scenes:
             results, errors = [], []
             threads = [threading.Thread(target=dragger, args=(
-                port, seconds, i, rows, surface, steps, results, errors))
+                port, seconds, i, rows, surface, steps, lr, results, errors))
                 for i in range(clients)]
             cpu0, t0 = server_cpu(server.pid), time.perf_counter()
             for t in threads:

@@ -230,7 +230,7 @@ def main(argv=None):
                 first_pictures(browser, p.devices, url, opens=20)
                 return
             for name, query, target in (("default scene (6 rows x 300 steps)", "", 60),
-                                        ("all-optimizers (23 rows x 300 steps)",
+                                        ("all-optimizers (23 rows x 1000 steps)",
                                          "?scenario=all-optimizers", 300)):
                 slider_moves(browser, url + query, name, target, args.moves)
             if args.moves_only:

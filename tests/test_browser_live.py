@@ -117,7 +117,8 @@ def test_dragging_alpha_with_the_mouse_redraws_while_it_moves_and_ends_on_the_re
     assert_drawn_is_the_address(page)
     # the legend, the results table and the side plots show that run too
     summary = page.locator("#run-summary").inner_text()
-    assert float(page.locator("#lr-box").input_value()) == float(query(page)["lr"])
+    page.wait_for_function("(lr) => +document.getElementById('lr-box').value === lr",
+                           arg=float(query(page)["lr"]))
     assert summary and page.console_errors == []
 
 
@@ -221,7 +222,7 @@ def test_alpha_has_a_number_box_and_its_ticks_give_exactly_their_value(page):
     page.mouse.click(mark["x"] + mark["width"] / 2, mark["y"] + mark["height"] / 2)
     page.wait_for_function("() => new URLSearchParams(location.search).get('lr') === '0.1'")
     assert slider_value(page, "lr") == -1
-    assert box.input_value() == "0.1"
+    page.wait_for_function("() => document.getElementById('lr-box').value === '0.1'")
     wait_settled(page)
     assert_drawn_is_the_address(page)
     assert page.console_errors == []

@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 import pytest
 
 from optviz import OPTIMIZERS, OptimizerSpec, Scene, simulate
+from optviz.scenarios import SCENARIOS
 from optviz.web import figures
 from optviz.web.callbacks import compute
 from optviz.web.controls import (
@@ -34,6 +35,8 @@ def controls(**over):
 
 
 def decode(t):
+    if isinstance(t, list):                      # (a constant row: two points)
+        return np.array(t, dtype="<f4")
     return np.frombuffer(base64.b64decode(t["bdata"]), dtype="<f4")
 
 
@@ -178,6 +181,8 @@ def test_side_figures(run):
                                np.maximum(run.loss[1, 0], 1e-16).astype("f4"), rtol=1e-6)
     assert all(np.isfinite(decode(d["y"])).all() for f in (loss, lr, gnorm) for d in f["data"])
     np.testing.assert_allclose(decode(lr["data"][2]["y"]), 0.05)
+    # a constant rate is a line from the first update to the last: two points
+    assert lr["data"][2]["x"] == [0, 79] and len(lr["data"][2]["y"]) == 2
     assert len(decode(gnorm["data"][0]["y"])) == 80
 
 
@@ -492,3 +497,42 @@ def test_the_layout_starts_where_a_link_without_settings_does():
     for key in ("lr_log10", "beta1", "beta2", "noise", "steps", "seed", "surface"):
         assert getattr(found[CONTROLS[key]], "value", None) == setup[key], key
     assert found[ID.teaches].children == SURFACES[setup["surface"]].teaches
+
+
+@pytest.mark.parametrize("name", list(SCENARIOS))
+def test_a_large_scene_run_row_by_row_is_the_whole_scenes_run_bit_for_bit(name):
+    """The page runs a large scene's rows apart, remembering each (callbacks._run_by_rows):
+    what it draws must be simulate's Run exactly, the inspector's state included."""
+    from optviz.web import callbacks
+    scene = SCENARIOS[name].scene.replace(steps=1000)
+    for record_state in (False, True):
+        want = simulate(scene, record_state=record_state)
+        for _ in range(2):                          # run, then from what it remembers
+            got = callbacks._run_by_rows(scene, record_state, False)
+            for field in ("path", "loss", "lr", "diverged_at", "grad"):
+                assert np.array_equal(getattr(got, field), getattr(want, field),
+                                      equal_nan=True), field
+            if record_state:
+                assert got.state.keys() == want.state.keys()
+                assert all(np.array_equal(got.state[k], want.state[k], equal_nan=True)
+                           for k in want.state)
+
+
+def test_moving_alpha_on_the_race_runs_only_the_rows_that_follow_it():
+    """All optimizers on Rosenbrock, 1000 steps: a new α reruns the 9 rows at the α knob's
+    rate, not the 14 with rates of their own (L-BFGS's line searches among them)."""
+    from optviz.web import callbacks
+    from optviz.web.controls import scene_from_controls
+    from optviz.web.links import controls_from_query
+
+    def scene(lr):
+        return scene_from_controls(controls_from_query(f"scenario=all-optimizers&lr={lr}")[0])
+    first = scene(0.0013)
+    callbacks._run(first)
+    before = set(callbacks._ROWS)
+    moved = scene(0.0014)
+    run = callbacks._run(moved)
+    new = [key[0].optimizers[0].name for key in set(callbacks._ROWS) - before]
+    follow = [o.name for o in moved.optimizers if o.hparams.get("lr") == 0.0014]
+    assert sorted(new) == sorted(follow) and len(follow) == 9
+    assert run.scene is moved and run.path.shape[0] == len(moved.optimizers) == 23

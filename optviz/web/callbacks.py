@@ -2,18 +2,22 @@
 simulate, turn the Run into figures. Animation runs in the browser (assets/optviz.js)."""
 from __future__ import annotations
 
+import collections
 import dataclasses
 import functools
 import math
 import os
+import threading
 import time
 from typing import Any
 
+import numpy as np
 from dash import ALL, Input, Output, Patch, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 
 from ..cost import CostError
-from ..engine import draws_random_numbers, simulate_within
+from ..cost import check as check_cost
+from ..engine import Run, draws_random_numbers, simulate_within
 from ..optimizers import OPTIMIZERS
 from ..scenarios import SCENARIOS
 from ..surfaces import SURFACES
@@ -120,9 +124,12 @@ def _run(scene, record_state=False, check=False):
     student sliding back to a value, costs one simulation per worker. Bounded: 64 scenes
     of at most 20,000 point-steps (about 1 MB each, 2 MB with the inspector's state).
     Scenes that differ only in a seed that draws nothing (no noise) share an entry; the
-    Run returned carries the scene asked for."""
+    Run returned carries the scene asked for. A larger scene of several rows is run a
+    row at a time where it can be (_run_by_rows)."""
     try:
         if len(scene.optimizers) * len(scene.starts) * scene.steps > 20_000:
+            if _rows_apart(scene):
+                return _run_by_rows(scene, record_state, check)
             return simulate_within(scene, PAGE_BUDGET, seconds=REQUEST_SECONDS,
                                    record_state=record_state, gradient_check=check)
         key = scene if scene.seed == 0 or draws_random_numbers(scene) else \
@@ -131,6 +138,82 @@ def _run(scene, record_state=False, check=False):
     except CostError as e:
         raise CostRefused(e.control, str(e)) from None
     return run if key is scene else dataclasses.replace(run, scene=scene)
+
+
+#: Rows remembered one by one, for large scenes: a slider moved on the all-optimizers
+#: race changes only the rows that follow it, and the 14 that keep rates of their own
+#: (L-BFGS's 0.2 s of pure-Python line searches among them) are not run again. Each
+#: row's run is exactly the one it has in the whole scene: rows share nothing but the
+#: gradient noise and the minibatches, one draw per step for every row (common random
+#: numbers), and random search's own stream, so a scene with two random rows is not
+#: split (tests/test_web.py checks every scenario). Bounded by bytes, per worker.
+_ROWS: collections.OrderedDict = collections.OrderedDict()
+_ROWS_BYTES = 48 * 2 ** 20
+_rows_held = [0]
+_rows_lock = threading.Lock()
+
+
+def _rows_apart(scene) -> bool:
+    return len(scene.optimizers) > 1 and len(scene.starts) == 1 and \
+        sum(OPTIMIZERS[o.name].random for o in scene.optimizers) <= 1
+
+
+def _row_key(scene, i, record_state, check):
+    row = scene.replace(optimizers=[scene.optimizers[i]])
+    if row.seed != 0 and not draws_random_numbers(row):
+        row = row.replace(seed=0)
+    return row, record_state, check
+
+
+def _run_by_rows(scene, record_state, check):
+    """``scene``'s Run, its rows from _ROWS where they are, the others run together."""
+    check_cost(scene, PAGE_BUDGET, record_state=record_state, check=check)   # the whole
+    keys = [_row_key(scene, i, record_state, check) for i in range(len(scene.optimizers))]
+    with _rows_lock:
+        parts = [_ROWS.get(k) for k in keys]
+    missing = [i for i, part in enumerate(parts) if part is None]
+    if missing:
+        sub = scene.replace(optimizers=[scene.optimizers[i] for i in missing])
+        run = simulate_within(sub, PAGE_BUDGET, seconds=REQUEST_SECONDS,
+                              record_state=record_state, gradient_check=check)
+        for j, i in enumerate(missing):
+            parts[i] = {name: (None if a is None else
+                               {k: v[j:j + 1].copy() for k, v in a.items()} if
+                               isinstance(a, dict) else a[j:j + 1].copy())
+                        for name, a in (("path", run.path), ("loss", run.loss),
+                                        ("lr", run.lr), ("diverged_at", run.diverged_at),
+                                        ("grad", run.grad), ("state", run.state))}
+    with _rows_lock:
+        for k, part in zip(keys, parts):
+            if k not in _ROWS:
+                _rows_held[0] += sum(v.nbytes for v in _arrays(part))
+            _ROWS[k] = part
+            _ROWS.move_to_end(k)
+        while _rows_held[0] > _ROWS_BYTES and len(_ROWS) > len(keys):
+            _, old = _ROWS.popitem(last=False)
+            _rows_held[0] -= sum(v.nbytes for v in _arrays(old))
+
+    def joined(name):
+        if parts[0][name] is None:
+            return None
+        if name == "state":          # (NaN where a row has no such quantity, as simulate)
+            names = dict.fromkeys(k for p in parts for k in p["state"])
+            shape = parts[0]["grad"].shape[1:] if parts[0]["grad"] is not None else None
+            return {k: np.concatenate([p["state"][k] if k in p["state"] else
+                                       np.full((1, *(shape or p["path"][:, :, 1:].shape[1:])),
+                                               np.nan) for p in parts]) for k in names}
+        return np.concatenate([p[name] for p in parts])
+    return Run(scene=scene, path=joined("path"), loss=joined("loss"), lr=joined("lr"),
+               diverged_at=joined("diverged_at"), grad=joined("grad"),
+               state=joined("state"))
+
+
+def _arrays(part):
+    for v in part.values():
+        if isinstance(v, dict):
+            yield from v.values()
+        elif v is not None:
+            yield v
 
 
 class CostRefused(ControlError):

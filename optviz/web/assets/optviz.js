@@ -336,7 +336,7 @@
   /* a new run (onRun): the player stopped (a live change keeps it playing from the
    * change's frame), the scrubber at the run's end, the run drawn */
   var scrubShown = {value: null, max: null, label: "▶ play"};
-  var lrBoxWritten = null;                      // α's box as lrText last wrote it
+  var lrBoxWritten = null, lrBoxTimer = null;   // α's box as lrText last wrote it
   function newRun(meta) {
     var wasPlaying = player.playing, steps = meta.steps;
     stop();
@@ -1012,11 +1012,16 @@
         // the slider moves in log10 α: a screen reader says α itself, not "−1.52"
         var thumb = document.querySelector("#lr [role=slider]");
         if (thumb) thumb.setAttribute("aria-valuetext", text);
-        var box = document.getElementById("lr-box"), a = Number(Math.pow(10, v).toPrecision(3));
-        if (box && document.activeElement !== box && Number(box.value) !== a) {
-          lrBoxWritten = a;                            // (not while typed in)
-          window.dash_clientside.set_props("lr-box", {value: a});
-        }
+        // α's box once the slider rests (each write is a pass of Dash over the page: not
+        // one a move while the slider is dragged), and not while typed in
+        clearTimeout(lrBoxTimer);
+        lrBoxTimer = setTimeout(function () {
+          var box = document.getElementById("lr-box"), a = Number(Math.pow(10, v).toPrecision(3));
+          if (box && document.activeElement !== box && Number(box.value) !== a) {
+            lrBoxWritten = a;
+            window.dash_clientside.set_props("lr-box", {value: a});
+          }
+        }, 200);
         return text;
       },
 

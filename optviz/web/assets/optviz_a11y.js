@@ -1,5 +1,6 @@
 /* optviz: what Dash's components leave for a screen reader and a keyboard to trip on,
- * mended in the page as React renders it (a MutationObserver, once a frame at most):
+ * mended in the page as React renders it (a MutationObserver, at most once in 50 ms and
+ * never in the frame that draws a new run; what the plots redraw is not looked at):
  *  - a dropdown's keyboard entry point is a hidden input (aria-hidden but focusable):
  *    it is the control a keyboard reaches, so it is named and announced as a combobox;
  *  - radio items and checklists are listboxes of options that wrap native inputs
@@ -87,7 +88,8 @@
   }
 
   /* what the animation rewrites every frame holds no control: not a reason to look */
-  var QUIET = "#legend, #frame-text, #inspector, #gradcheck, #results, #run-summary";
+  var QUIET = "#legend, #frame-text, #inspector, #gradcheck, #results, #run-summary, " +
+    ".main-svg, canvas.optviz-frame, #lr-text, #equations";
   var pending = false;
   function later(mutations) {
     if (mutations && mutations.every(function (m) {
@@ -96,7 +98,8 @@
     })) return;
     if (pending) return;
     pending = true;
-    window.requestAnimationFrame(function () { pending = false; mend(document); });
+    // (after the frame being drawn, not in it: a new run's paths go on the screen first)
+    setTimeout(function () { pending = false; mend(document); }, 50);
   }
   function start() {
     mend(document);
