@@ -139,6 +139,20 @@
     renderWhenReady(frame, 0);
   };
 
+  /* the scrubber's thumb and bar at step k of n, in place (Radix's own placement: the
+   * thumb kept inside the track by half its width, less towards the middle) */
+  function moveScrubber(k, n) {
+    var root = document.querySelector("#scrub .dash-slider-root");
+    var thumb = root && root.querySelector("[role=slider]");
+    if (!thumb || !n) return;
+    var pct = 100 * k / n, half = thumb.offsetWidth / 2;
+    var offset = half - half * pct / 50;
+    thumb.parentElement.style.left = "calc(" + pct + "% + " + offset + "px)";
+    var range = root.querySelector(".dash-slider-range");
+    if (range) range.style.right = (100 - pct) + "%";
+    thumb.setAttribute("aria-valuenow", String(k));
+  }
+
   function tick(now) {
     if (!player.playing || !state.meta) return;
     var dt = Math.min(now - player.last, 100);
@@ -148,12 +162,19 @@
     render(k);
     player.frames++;
     if (done) player.playing = false;
-    if (done || now - player.synced > 150) {       // keep the slider (and Dash) in step
+    // the scrubber follows the frame on the screen only (its thumb and bar moved in
+    // place, as Radix places them); Dash learns the step when the animation stops (each
+    // set_props is a pass of Dash over the page and React's: 10 a second cost the race
+    // a third of its frames)
+    if (done || now - player.synced > 100) {
       player.synced = now;
+      moveScrubber(k, player.steps);
+    }
+    if (done) {
       var set = window.dash_clientside.set_props;
       if (set) {
         set("scrub", {value: k});
-        if (done) set("play", {children: "▶ play"});
+        set("play", {children: "▶ play"});
       }
     }
     if (player.playing) requestAnimationFrame(tick);
@@ -513,6 +534,32 @@
    * and the start, are drawn here on a canvas over the plot from meta, every frame and
    * for every new run (a Plotly redraw costs 50 ms to 1 s in software rendering; the
    * canvas a few ms). */
+  var trails = {meta: null, geo: null};
+  function offscreen(like) {
+    var c = document.createElement("canvas");
+    c.width = like.width;
+    c.height = like.height;
+    return c;
+  }
+  /* a layer's context, scaled and clipped to the plot area as the overlay's is */
+  function layerContext(c, ratio, xa, ya) {
+    var x = c.getContext("2d");
+    x.save();
+    x.setTransform(ratio, 0, 0, ratio, 0, 0);
+    x.beginPath();
+    x.rect(xa._offset, ya._offset, xa._length, ya._length);
+    x.clip();
+    x.lineJoin = "round";
+    x.lineCap = "round";
+    return x;
+  }
+  function strokePx(c, p, from, to) {
+    c.beginPath();
+    c.moveTo(p[0][from], p[1][from]);
+    for (var j = from + 1; j <= to; j++) c.lineTo(p[0][j], p[1][j]);
+    c.stroke();
+  }
+
   function draw2d(gd, meta, k) {
     var fl = gd._fullLayout, xa = fl.xaxis, ya = fl.yaxis, rows = meta.rows;
     var canvas = overlay(gd);
@@ -528,22 +575,62 @@
     var X = function (v) { return xa._offset + xa.c2p(v); };
     var Y = function (v) { return ya._offset + ya.c2p(v); };
     var paths = rows.map(function (r) { return [decode(r.x), decode(r.y)]; });
-    function line(gx, gy, n) {
-      ctx.beginPath();
-      ctx.moveTo(X(gx[0]), Y(gy[0]));
-      for (var j = 1; j <= n; j++) ctx.lineTo(X(gx[j]), Y(gy[j]));
-      ctx.stroke();
+    // Per run and plot geometry, kept: every row's path in pixels, the faint whole paths
+    // drawn once on a layer of their own, and the bold paths so far drawn on another up
+    // to the frame shown, extended by the new steps only while the animation plays
+    // forward (23 rows x 1000 steps stroked anew every frame made 16 frames a second).
+    var geo = [xa.range, ya.range, xa._offset, xa._length, ya._offset, ya._length,
+               canvas.width, canvas.height, ratio].join();
+    var kept = trails.meta === meta && trails.geo === geo ? trails : null;
+    if (!kept) {
+      kept = trails = {meta: meta, geo: geo, k: -1,
+                       px: paths.map(function (p) {
+                         var n = p[0].length, x = new Float32Array(n), y = new Float32Array(n);
+                         for (var j = 0; j < n; j++) { x[j] = X(p[0][j]); y[j] = Y(p[1][j]); }
+                         return [x, y];
+                       }),
+                       faint: offscreen(canvas), bold: offscreen(canvas)};
+      kept.len = kept.px.map(function (p) {          // length along the path, for dashes
+        var d = new Float32Array(p[0].length);
+        for (var j = 1; j < d.length; j++) {
+          d[j] = d[j - 1] + Math.hypot(p[0][j] - p[0][j - 1], p[1][j] - p[1][j - 1]);
+        }
+        return d;
+      });
+      var f = layerContext(kept.faint, ratio, xa, ya);
+      f.globalAlpha = 0.45;                         // whole paths, faint
+      f.lineWidth = 1.5;
+      kept.px.forEach(function (p, i) {
+        f.strokeStyle = rows[i].color;
+        strokePx(f, p, 0, p[0].length - 1);
+      });
+      f.restore();
     }
-    ctx.globalAlpha = 0.45;                         // whole paths, faint
-    ctx.lineWidth = 1.5;
-    paths.forEach(function (p, i) { ctx.strokeStyle = rows[i].color; line(p[0], p[1], p[0].length - 1); });
-    ctx.globalAlpha = 1;                            // paths so far, bold
-    ctx.lineWidth = 3.5;
-    paths.forEach(function (p, i) {
-      ctx.strokeStyle = rows[i].color;
-      ctx.setLineDash(dashOf(rows, i));
-      line(p[0], p[1], Math.min(k, p[0].length - 1));
-    });
+    var b = kept.bold.getContext("2d");
+    if (k < kept.k) {                              // back: the paths so far anew
+      b.setTransform(1, 0, 0, 1, 0, 0);
+      b.clearRect(0, 0, kept.bold.width, kept.bold.height);
+      kept.k = -1;
+    }
+    if (k > kept.k) {                               // paths so far, bold: the new steps
+      b = layerContext(kept.bold, ratio, xa, ya);
+      b.lineWidth = 3.5;
+      kept.px.forEach(function (p, i) {
+        var n = p[0].length - 1, from = Math.max(0, Math.min(kept.k, n)), to = Math.min(k, n);
+        if (to <= from && kept.k >= 0) return;
+        b.strokeStyle = rows[i].color;
+        var dash = dashOf(rows, i);
+        b.setLineDash(dash);
+        if (dash.length) b.lineDashOffset = kept.len[i][from];    // (the dash runs on)
+        strokePx(b, p, from, to);
+      });
+      b.restore();
+      kept.k = k;
+    }
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.drawImage(kept.faint, 0, 0);
+    ctx.drawImage(kept.bold, 0, 0);
+    ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
     ctx.setLineDash([]);
     if (meta.start) {                               // the start, an open circle
       ctx.beginPath();

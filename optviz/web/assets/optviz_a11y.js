@@ -89,7 +89,7 @@
 
   /* what the animation rewrites every frame holds no control: not a reason to look */
   var QUIET = "#legend, #frame-text, #inspector, #gradcheck, #results, #run-summary, " +
-    ".main-svg, canvas.optviz-frame, #lr-text, #equations";
+    ".main-svg, canvas.optviz-frame, #lr-text, #equations, #scrub";
   var pending = false;
   function later(mutations) {
     if (mutations && mutations.every(function (m) {
