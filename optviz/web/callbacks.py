@@ -177,12 +177,7 @@ def _run_by_rows(scene, record_state, check):
         run = simulate_within(sub, PAGE_BUDGET, seconds=REQUEST_SECONDS,
                               record_state=record_state, gradient_check=check)
         for j, i in enumerate(missing):
-            parts[i] = {name: (None if a is None else
-                               {k: v[j:j + 1].copy() for k, v in a.items()} if
-                               isinstance(a, dict) else a[j:j + 1].copy())
-                        for name, a in (("path", run.path), ("loss", run.loss),
-                                        ("lr", run.lr), ("diverged_at", run.diverged_at),
-                                        ("grad", run.grad), ("state", run.state))}
+            parts[i] = _row_of(run, j)
     with _rows_lock:
         for k, part in zip(keys, parts):
             if k not in _ROWS:
@@ -196,16 +191,28 @@ def _run_by_rows(scene, record_state, check):
     def joined(name):
         if parts[0][name] is None:
             return None
-        if name == "state":          # (NaN where a row has no such quantity, as simulate)
-            names = dict.fromkeys(k for p in parts for k in p["state"])
-            shape = parts[0]["grad"].shape[1:] if parts[0]["grad"] is not None else None
-            return {k: np.concatenate([p["state"][k] if k in p["state"] else
-                                       np.full((1, *(shape or p["path"][:, :, 1:].shape[1:])),
-                                               np.nan) for p in parts]) for k in names}
-        return np.concatenate([p[name] for p in parts])
-    return Run(scene=scene, path=joined("path"), loss=joined("loss"), lr=joined("lr"),
-               diverged_at=joined("diverged_at"), grad=joined("grad"),
-               state=joined("state"))
+        if name != "state":
+            return np.concatenate([p[name] for p in parts])
+        # (NaN where a row has no such quantity, as simulate records it)
+        blank = np.full((1, *parts[0]["grad"].shape[1:]), np.nan)
+        names = dict.fromkeys(k for p in parts for k in p["state"])
+        return {k: np.concatenate([p["state"].get(k, blank) for p in parts]) for k in names}
+    return Run(scene=scene, **{name: joined(name) for name in _ROW_FIELDS})
+
+
+#: what a Run holds per row, all [rows, ...] (state: a dict of them)
+_ROW_FIELDS = ("path", "loss", "lr", "diverged_at", "grad", "state")
+
+
+def _row_of(run, j) -> dict:
+    """Row ``j`` of ``run``, copied (a slice would keep the whole run's arrays alive)."""
+    part = {}
+    for name in _ROW_FIELDS:
+        a = getattr(run, name)
+        part[name] = None if a is None else \
+            {k: v[j:j + 1].copy() for k, v in a.items()} if isinstance(a, dict) else \
+            a[j:j + 1].copy()
+    return part
 
 
 def _arrays(part):
