@@ -553,10 +553,43 @@
     x.lineCap = "round";
     return x;
   }
-  function strokePx(c, p, from, to) {
+  /* the part of segment (x0, y0)-(x1, y1) inside box [left, top, right, bottom]
+   * (Liang-Barsky) -> [t0, t1] along it, or null (outside, or not finite) */
+  function clipSegment(x0, y0, x1, y1, box) {
+    if (!(isFinite(x0) && isFinite(y0) && isFinite(x1) && isFinite(y1))) return null;
+    var dx = x1 - x0, dy = y1 - y0, t0 = 0, t1 = 1;
+    var p = [-dx, dx, -dy, dy], q = [x0 - box[0], box[2] - x0, y0 - box[1], box[3] - y0];
+    for (var i = 0; i < 4; i++) {
+      if (p[i] === 0) { if (q[i] < 0) return null; continue; }
+      var r = q[i] / p[i];
+      if (p[i] < 0) { if (r > t1) return null; if (r > t0) t0 = r; }
+      else { if (r < t0) return null; if (r < t1) t1 = r; }
+    }
+    return [t0, t1];
+  }
+  /* path p (pixels) from point `from` to point `to`, stroked where it crosses `box` (the
+   * plot area and a margin) only: a diverging row's path runs millions of pixels off the
+   * plot, and Skia stroked all of it (0.7 s for one Nesterov path on Rosenbrock, every
+   * page following a class at once). `len`: length along the path, for the dash phase
+   * of a piece that comes back into view. */
+  function strokePx(c, p, from, to, box, len) {
+    var x = p[0], y = p[1], open = false, dashed = c.getLineDash().length > 0;
     c.beginPath();
-    c.moveTo(p[0][from], p[1][from]);
-    for (var j = from + 1; j <= to; j++) c.lineTo(p[0][j], p[1][j]);
+    for (var j = from + 1; j <= to; j++) {
+      var t = clipSegment(x[j - 1], y[j - 1], x[j], y[j], box);
+      if (!t) { open = false; continue; }
+      var dx = x[j] - x[j - 1], dy = y[j] - y[j - 1];
+      if (!open || t[0] > 0) {                  // a piece of the path comes into view
+        if (dashed) {
+          c.stroke();
+          c.beginPath();
+          c.lineDashOffset = len[j - 1] + t[0] * (len[j] - len[j - 1]);
+        }
+        c.moveTo(x[j - 1] + t[0] * dx, y[j - 1] + t[0] * dy);
+      }
+      c.lineTo(x[j - 1] + t[1] * dx, y[j - 1] + t[1] * dy);
+      open = t[1] === 1;
+    }
     c.stroke();
   }
 
@@ -590,6 +623,8 @@
                          return [x, y];
                        }),
                        faint: offscreen(canvas), bold: offscreen(canvas)};
+      kept.box = [xa._offset - 8, ya._offset - 8, xa._offset + xa._length + 8,
+                  ya._offset + ya._length + 8];   // (a line's width beyond the clip)
       kept.len = kept.px.map(function (p) {          // length along the path, for dashes
         var d = new Float32Array(p[0].length);
         for (var j = 1; j < d.length; j++) {
@@ -602,7 +637,7 @@
       f.lineWidth = 1.5;
       kept.px.forEach(function (p, i) {
         f.strokeStyle = rows[i].color;
-        strokePx(f, p, 0, p[0].length - 1);
+        strokePx(f, p, 0, p[0].length - 1, kept.box, kept.len[i]);
       });
       f.restore();
     }
@@ -622,7 +657,7 @@
         var dash = dashOf(rows, i);
         b.setLineDash(dash);
         if (dash.length) b.lineDashOffset = kept.len[i][from];    // (the dash runs on)
-        strokePx(b, p, from, to);
+        strokePx(b, p, from, to, kept.box, kept.len[i]);
       });
       b.restore();
       kept.k = k;
