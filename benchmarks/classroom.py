@@ -33,6 +33,7 @@ import http.client
 import json
 import os
 import random
+import socket
 import statistics
 import sys
 import tempfile
@@ -58,6 +59,26 @@ def call(port, method, path, body=None, headers=None):
         return r.status, r.headers, (json.loads(data) if data else None)
     finally:
         conn.close()
+
+
+def poll(port, path, etag):
+    """A follower's poll, as lean as a client can be: (status, ETag, body or None). The
+    300 students run on the server's two cores; http.client's parsing of every answer's
+    headers made them take a fifth of the machine (students' devices are not the
+    server's), so the poll, 95 % of their requests, is written and read here by hand."""
+    request = (f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" +
+               (f"If-None-Match: {etag}\r\n" if etag else "") + "\r\n").encode()
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall(request)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    answer = b"".join(chunks)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    status = int(head[9:12])
+    tag = next((line[5:].strip().decode() for line in head.split(b"\r\n")
+                if line[:5].lower() == b"etag:"), None)
+    return status, tag, (json.loads(body) if status == 200 else None)
 
 
 def percentile(values, q):
@@ -92,8 +113,7 @@ class Hall:
         while not self.stop.is_set():
             t0 = time.monotonic()
             if self.following.is_set():
-                status, headers, data = call(self.port, "GET", f"/api/classes/{self.code}",
-                                             headers={"If-None-Match": etag} if etag else {})
+                status, tag, data = poll(self.port, f"/api/classes/{self.code}", etag)
                 now = time.monotonic()
                 with self.lock:
                     self.polls += 1
@@ -103,7 +123,7 @@ class Hall:
                     elif status != 304:
                         self.errors.append(("GET", status))
                 if status == 200:
-                    etag, version = headers["ETag"], data["version"]
+                    etag, version = tag, data["version"]
             now = time.monotonic()
             if self.trying.is_set():
                 if next_try is None:

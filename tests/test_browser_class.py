@@ -180,6 +180,47 @@ def _in_view(page, selector):
     }""", selector)
 
 
+def test_a_student_follows_a_changed_value_with_one_request_and_a_new_row_by_the_link(
+        browser, server_url):
+    """The usual change of a lecture (a value, a start, a live change) is set on a
+    follower's page from the values the server parsed for the class, and costs it one
+    request, the run; a change of what the page is made of (rows) goes by the link. Either
+    way the page draws the run its address describes."""
+    from .test_browser_live import assert_drawn_is_the_address
+    _, made, _ = api_call(f"{server_url}/api/classes", "POST", {"state": "surface=rosenbrock"})
+    code, key = made["code"], made["key"]
+    ctx, page = _device(browser, f"{server_url}/c/{code}")
+    try:
+        _follows(page, "surface=rosenbrock", 30000)
+        page.wait_for_function("() => window.__optvizDrawn")
+        sent = []
+        page.on("request", lambda r: sent.append(r.post_data) if "_dash-update-component"
+                in r.url else None)
+        for state, shown in [
+                ("surface=rosenbrock&lr=0.00133&mu=0.5", "mu=0.5"),
+                ("surface=rosenbrock&lr=0.00133&mu=0.5&start=-1.0,2.5", "start=-1"),
+                ("surface=rosenbrock&lr=0.00133&live=100:lr=0.002:mu=0.9:b2=0.99:sigma=0.0",
+                 "live=100"),
+                ("surface=rosenbrock&rows=gd,adam", "rows=gd,adam")]:
+            sent.clear()
+            status, _, _ = api_call(f"{server_url}/api/classes/{code}/state", "PUT",
+                                    {"state": state}, key)
+            assert status == 200
+            _follows(page, shown)
+            page.wait_for_function("(q) => window.__optvizDrawn && "
+                                   "location.search.replace('?', '') === q", arg=state)
+            assert_drawn_is_the_address(page)
+            outputs = [b.split('"output":"')[1].split('"')[0] for b in sent]
+            if "rows=" in state:                   # the link: the server sets it up
+                assert outputs.count("run.data") == 1 and len(outputs) > 1, outputs
+            else:
+                assert outputs == ["run.data"], outputs
+        assert page.console_errors == []
+    finally:
+        ctx.close()
+
+
+
 @pytest.mark.parametrize("width, height", [(1280, 720), (1920, 1080)])
 def test_the_projector_keeps_the_plot_and_the_play_bar_in_view(browser, server_url, width,
                                                                height):

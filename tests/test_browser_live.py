@@ -380,3 +380,31 @@ def test_a_diverging_path_is_drawn_only_where_it_crosses_the_plot(browser, serve
         assert "Nesterov" in legend and "diverged at step" in legend
     finally:
         page.close()
+
+
+#: the most steps any trace of a side plot shows, as Plotly holds it (x is the step: implicit)
+SIDE_LAST_STEP = """(id) => { const gd = document.querySelector('#' + id + ' .js-plotly-plot');
+  if (!gd || !gd.data || !gd.data.length) return null;
+  const dec = window.optvizUtil.decode;
+  return Math.max(...gd.data.map(t => dec(t.y).length - 1)); }"""
+
+
+def test_a_side_plot_out_of_view_is_drawn_when_it_scrolls_into_view(page):
+    """(Three Plotly redraws a run, of plots under the fold, were a third of what a new
+    run cost each page following a class.)"""
+    assert page.evaluate("window.scrollY") == 0
+    assert page.locator("#loss-plot").bounding_box()["y"] > 720 - 0.25 * page.locator(
+        "#loss-plot").bounding_box()["height"]                    # (the premise)
+    box = page.locator("#steps input, input#steps").first
+    box.fill("150")
+    box.press("Enter")
+    page.wait_for_function("() => window.__optvizDrawn.steps === 150")
+    wait_settled(page)
+    page.wait_for_timeout(500)                       # (the side plots' turn has come)
+    waiting = page.evaluate("Object.keys(window.__optvizSide.pending)")
+    assert "loss-plot" in waiting, waiting
+    assert page.evaluate(SIDE_LAST_STEP, "loss-plot") != 150
+    page.locator("#loss-plot").scroll_into_view_if_needed()
+    page.wait_for_function(f"(id) => ({SIDE_LAST_STEP})(id) === 150", arg="loss-plot")
+    page.wait_for_function("() => !window.__optvizSide.pending['loss-plot']")
+    assert page.console_errors == []

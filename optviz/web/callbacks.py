@@ -460,9 +460,6 @@ def apply(link, scenario, page, more_open, now=None):
         setup, problems = scenario_controls(scenario), []
     else:
         setup, problems = controls_from_query(link if isinstance(link, str) else "")
-    changes = setup.get("changes") or []
-    hyper = {k: setup[k] for k in LIVE_CONTROLS}
-    shown = {**setup, **(changes[-1][1] if changes else {})}   # the sliders: latest
     if _shows_rows(page, setup["rows"]):
         rows, more = no_update, no_update
     else:
@@ -470,14 +467,31 @@ def apply(link, scenario, page, more_open, now=None):
         more = more_children(r["uid"] for r in setup["rows"]) if more_open is True else []
     name = setup.get("scenario")
     now = now if isinstance(now, dict) else {}
-    controls = {k: shown.get(k) for k in CONTROLS} | {"view": setup.get("view") or "2d"}
+    values = setup_values(setup)
     return dict(
         controls={k: no_update if k in now and now[k] == v and type(now[k]) is type(v)
-                  else v for k, v in controls.items()},
-        start=setup.get("start"), rows=rows, more=more,
-        live={"base": hyper, "changes": changes},
+                  else v for k, v in values["controls"].items()},
+        start=values["start"], rows=rows, more=more, live=values["live"],
         scenario=name, caption=SCENARIOS[name].caption if name in SCENARIOS else "",
         applied=time.time(), note="; ".join(problems))
+
+
+def setup_values(setup: dict) -> dict:
+    """What a setup puts on the page besides its rows: {"controls": {control: value}
+    (the live sliders at their latest change), "start", "live": the live store}."""
+    changes = setup.get("changes") or []
+    shown = {**setup, **(changes[-1][1] if changes else {})}
+    return {"controls": {k: shown.get(k) for k in CONTROLS} | {"view": setup.get("view") or "2d"},
+            "start": setup.get("start"),
+            "live": {"base": {k: setup[k] for k in LIVE_CONTROLS}, "changes": changes}}
+
+
+def follow_values(query: str) -> dict:
+    """A class's setup as a following page sets it without asking the server (see
+    assets/optviz_class.js applySetup): ``setup_values`` keyed by component id."""
+    values = setup_values(controls_from_query(query)[0])
+    return {"set": {CONTROLS[k]: v for k, v in values["controls"].items()},
+            "start": values["start"], "live": values["live"]}
 
 
 def more_rows(is_open, page):

@@ -485,20 +485,58 @@
   }
 
   function flushSide() {
-    var figs = state.side, set = window.dash_clientside.set_props;
-    if (!figs || !set) return;
+    var figs = state.side;
+    if (!figs || !window.dash_clientside.set_props) return;
     // while a slider moves (a run on its way or waiting), the paths only: the side plots
     // (~40 ms of Plotly) are drawn for the run the slider stops at
     if (gate.busy || gate.waiting) return;
     state.side = null;
-    // Plotly draws them on the graphs Dash made, directly (through Dash: one more pass
-    // over the page each, and React's); a graph Dash has not drawn yet gets its figure
-    ["loss-plot", "lr-plot", "gnorm-plot"].forEach(function (id, i) {
-      var gd = plot(id);
-      if (gd && gd._fullLayout && window.Plotly) window.Plotly.react(gd, figs[i].data, figs[i].layout);
-      else set(id, {figure: figs[i]});
+    SIDE.forEach(function (id, i) {
+      side.pending[id] = figs[i];
+      watchSide(id);
+      if (sideInView(id)) drawSide(id);
     });
   }
+
+  /* A side plot out of view (below the fold on a laptop or a phone, the usual place) is
+   * drawn when a quarter of it scrolls into view, not for every run: three Plotly redraws
+   * were a third of what a new run cost a page, on every page following a class at once. */
+  var SIDE = ["loss-plot", "lr-plot", "gnorm-plot"];
+  var side = {pending: {}, watched: {}, observer: null};
+  function sideInView(id) {
+    var el = document.getElementById(id);
+    if (!el) return false;
+    var r = el.getBoundingClientRect(), h = window.innerHeight, w = window.innerWidth;
+    if (!r.height || r.right <= 0 || r.left >= w) return false;
+    return Math.min(r.bottom, h) - Math.max(r.top, 0) >= 0.25 * r.height;
+  }
+  function drawSide(id) {
+    var fig = side.pending[id];
+    if (!fig) return;
+    delete side.pending[id];
+    // Plotly draws it on the graph Dash made, directly (through Dash: one more pass over
+    // the page, and React's); a graph Dash has not drawn yet gets its figure
+    var gd = plot(id);
+    if (gd && gd._fullLayout && window.Plotly) window.Plotly.react(gd, fig.data, fig.layout);
+    else window.dash_clientside.set_props(id, {figure: fig});
+  }
+  function watchSide(id) {
+    var el = document.getElementById(id);
+    if (!el || side.watched[id] === el) return;
+    if (!window.IntersectionObserver) { drawSide(id); return; }
+    if (!side.observer) {
+      side.observer = new IntersectionObserver(function (entries) {
+        entries.forEach(function (e) {
+          if (e.isIntersecting && side.pending[e.target.id] && sideInView(e.target.id)) {
+            drawSide(e.target.id);
+          }
+        });
+      }, {threshold: [0, 0.25, 0.5, 1]});
+    }
+    side.watched[id] = el;
+    side.observer.observe(el);
+  }
+  window.__optvizSide = side;                     // (tests read what waits)
 
   function render(k) {
     var gd = plot("graph");

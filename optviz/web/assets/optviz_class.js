@@ -95,12 +95,34 @@
   function now() { return Date.now() / 1000 + state.skew; }   // the server's clock
 
   /* -- the class state: followed, and pushed by an instructor's own changes -- */
-  function applySetup(setup) {
+  function applySetup(setup, values) {
     if (setup === query() || !set()) return false;
     state.applying = setup;
     clearTimeout(state.applyTimer);                // (a setup the page could not show)
     state.applyTimer = setTimeout(function () { state.applying = null; }, 10000);
-    set()("link", {data: "?" + setup});
+    if (!setValues(setup, values)) set()("link", {data: "?" + setup});
+    return true;
+  }
+
+  /* The usual change of a lecture, a slider or a start: the page shows the class's
+   * surface, rows and view already, so the controls are set here from the values the
+   * server parsed once for everyone (the answer's "values", callbacks.follow_values),
+   * and one run request goes out. Anything else (a new surface, rows, scenario or
+   * formula) is the link's: the server sets the page up (one more round trip). */
+  var SHAPE = ["scenario", "surface", "f", "fv", "fm", "rows", "view"];
+  function setValues(setup, values) {
+    var api = window.dash_component_api;
+    if (!values || !values.set || !api || !api.getLayout) return false;
+    var now = new URLSearchParams(query()), next = new URLSearchParams(setup);
+    if (!SHAPE.every(function (k) { return now.get(k) === next.get(k); })) return false;
+    var put = set();
+    put("start", {data: values.start});
+    put("live-store", {data: values.live});
+    Object.keys(values.set).forEach(function (id) {   // (only what differs: each set
+      var node = api.getLayout(id), v = values.set[id];   // draws its control again)
+      if (!node || !node.props || node.props.value !== v) put(id, {value: v});
+    });
+    put("applied", {data: Date.now() / 1000});        // (the run, once, for all of them)
     return true;
   }
 
@@ -198,7 +220,9 @@
     state.skew = data.server_time - Date.now() / 1000;
     var follow = state.role === "teacher" || state.following;
     if (follow && (!old || old.state !== data.state || !state.ready)) {
-      if (data.state !== state.pushed || state.role !== "teacher") applySetup(data.state);
+      if (data.state !== state.pushed || state.role !== "teacher") {
+        applySetup(data.state, data.values);
+      }
     }
     if (follow) applyPlayback(data);
     state.ready = true;
@@ -577,7 +601,10 @@
     else if (id === "class-follow") {
       state.following = true;
       state.playbackApplied = null;
-      if (state.data) { applySetup(state.data.state); applyPlayback(state.data); }
+      if (state.data) {
+        applySetup(state.data.state, state.data.values);
+        applyPlayback(state.data);
+      }
       render();
     } else if (id === "class-submit") submit();
     else if (id === "class-close") {

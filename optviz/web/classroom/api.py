@@ -1,7 +1,8 @@
 """Class mode's JSON API (the page uses it; so can scripts and an LMS). See docs/classes.md.
 
     POST /api/classes                                   -> 201 {"code", "key", "url"}
-    GET  /api/classes/CODE                              -> {"version", "state", "challenge"}
+    GET  /api/classes/CODE                              -> {"version", "state", "values",
+                                                           "playback", "challenge"}
                                                            (ETag: the version; 304)
     GET  /api/classes/CODE/qr.svg                       -> the join address as a QR code
     PUT  /api/classes/CODE/state           (key)        {"state": "<query>"}
@@ -36,6 +37,7 @@ import time
 import sqlalchemy as sa
 from flask import Blueprint, Response, jsonify, request
 
+from ..callbacks import follow_values
 from ..server import public_base
 from . import classes as cl
 from .guard import changed, check_miss, client, stamp
@@ -141,6 +143,8 @@ def _follow_data(code: str) -> dict:
         return data
     mark = stamp(code)
     data = {**cl.get_class(open_store(), code), "url": join_url(code)}
+    # the setup's control values, parsed once here rather than by every following page
+    data["values"] = follow_values(data["state"] or "")
     if len(_followed) > 1000:                     # bounded whatever the codes
         _followed.clear()
     _followed[code] = (time.monotonic(), mark, data)
