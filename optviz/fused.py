@@ -42,14 +42,15 @@ FUSABLE = frozenset(name for name, o in OPTIMIZERS.items() if o.fused and o.kern
 MAX_TABLE = 2_000_000
 
 
-def spread_rows(values, C: int) -> np.ndarray:
-    """``[..., R] -> [..., R, 2, C]``: each row's value at both coordinates of its C
-    points, contiguous, in the engine's ``[rows, 2, points]`` layout. (np.repeat:
+def spread_rows(values, C: int, width: int = 2) -> np.ndarray:
+    """``[..., R] -> [..., R, width, C]``: each row's value at every coordinate of its C
+    points (``width`` coordinates: 2 on a surface, a network's D parameters), contiguous,
+    in the engine's ``[rows, 2, points]`` layout. (np.repeat:
     np.stack / broadcast_to / ascontiguousarray cost ~35 us a table, a tenth of a page
     request's simulation, and filling np.empty by broadcasting, or broadcasting a
     ``[rows, 1, 1]`` operand in a calculation, goes two elements at a time.)"""
     values = np.asarray(values)
-    return np.repeat(values, 2 * C).reshape(values.shape + (2, C))
+    return np.repeat(values, width * C).reshape(values.shape + (width, C))
 
 
 def fusable(kernel: str, hp: dict) -> bool:

@@ -127,7 +127,8 @@ def _noise_levels(specs, scene_noise, order):
 
 
 def hyper_namespace(specs, shape) -> SimpleNamespace:
-    """Hyperparameters of rows sharing a kernel, for points of ``shape`` [rows, 2, C]:
+    """Hyperparameters of rows sharing a kernel, for points of ``shape`` [rows, 2, C]
+    (a network's [rows, D, inits]):
     a Python scalar where all rows agree, else a full-shape array (full shape, not
     ``[rows, 1]``: NumPy's broadcasting costs more than the arithmetic on arrays this
     small). A pair is split into its halves (``betas`` into beta1 and beta2); ``active`` names the
@@ -147,7 +148,7 @@ def hyper_namespace(specs, shape) -> SimpleNamespace:
         if all(v == vals[0] for v in vals):
             setattr(ns, k, vals[0])
         else:
-            setattr(ns, k, spread_rows(vals, shape[2]))
+            setattr(ns, k, spread_rows(vals, shape[2], shape[1]))
     return ns
 
 

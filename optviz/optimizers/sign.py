@@ -123,10 +123,10 @@ def rprop_tex(x):
 def normalized_update(w, g, s, lr, t, hp, ctx):
     r"""Normalized gradient descent: :math:`w_{t+1} = w_t - \alpha\, g_t / \lVert g_t \rVert`.
 
-    Steps of length alpha along the gradient direction (no step where g = 0).
+    Steps of length alpha along the gradient direction (no step where g = 0). The norm
+    is over all of a point's coordinates: a surface's two, a network's D parameters.
     """
-    p = planes(s, w, g)
-    norm = np.hypot(p.gx, p.gy)
+    norm = _norm(s, w, g)
     # the usual case (no zero norm; count_nonzero costs a third of .all()): the same
     # arithmetic, fewer calls
     if np.count_nonzero(norm) == norm.size:
@@ -135,8 +135,17 @@ def normalized_update(w, g, s, lr, t, hp, ctx):
         w -= lr * np.divide(g, norm, out=np.zeros_like(g), where=norm > 0)
 
 
+def _norm(s, w, g):
+    """Each point's gradient norm ``[rows, 1, points]``."""
+    if g.shape[1] == 2:                         # (a surface: the two planes, as before)
+        p = planes(s, w, g)
+        return np.hypot(p.gx, p.gy)
+    return np.sqrt(np.einsum("rdp,rdp->rp", g, g))[:, None]
+
+
 def normalized_inspect(s, g, lr, t, hp):
-    norm = np.hypot(g[:, :1], g[:, 1:])
+    norm = np.hypot(g[:, :1], g[:, 1:]) if g.shape[1] == 2 else \
+        np.sqrt(np.einsum("rdp,rdp->rp", g, g))[:, None]
     return {"rate": lr / np.where(norm > 0, norm, np.inf)}
 
 

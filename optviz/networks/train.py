@@ -1,0 +1,251 @@
+r"""Every optimizer row trains the same network, in the full parameter space, all rows and
+all initializations stepped together.
+
+The optimizers are the surfaces' own (:data:`optviz.optimizers.OPTIMIZERS`, unchanged):
+their arrays are ``[rows, coordinates, points]``, and for a network the coordinates are
+the D parameters and the points the initializations (``[rows, D, inits]``), so an
+elementwise update trains a network exactly as it steps a surface. Rows are grouped by
+kernel as :mod:`optviz.plan` groups them. Full batch, or minibatches drawn once per step
+and shared by every row and initialization (common random numbers). ``clip_norm`` clips
+the global norm over all parameters (torch's ``clip_grad_norm_``).
+
+Optimizers whose torch definition depends on the tensors' shapes or that evaluate the
+problem themselves (Adafactor factors each 2-D weight; L-BFGS, Newton, random search) are
+refused for networks with a message saying so; see :data:`NOT_FOR_NETWORKS`.
+
+What is kept, per row and initialization: train and test loss and accuracy at every step
+(float64), each layer's gradient norm at every update, where the row diverged, and the
+parameters at every step in float32 (``[rows, inits, steps + 1, D]``: 6 rows × 500 steps ×
+105 parameters is 1.3 MB; what the planes need) with the last ones in float64.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..cost import CostError
+from ..optimizers import OPTIMIZERS
+from ..plan import hyper_namespace
+from ..scene import OptimizerSpec, SceneError, ScheduleSpec
+from .mlp import Network, NetworkError
+
+__all__ = ["train", "NetworkRun", "NOT_FOR_NETWORKS", "MAX_STEPS", "BUDGET_SECONDS"]
+
+#: kernels that do not train networks here, and why
+NOT_FOR_NETWORKS = {
+    "adafactor": "torch's Adafactor factors each weight matrix by rows and columns",
+    "newton": "Newton's step needs the D×D Hessian at every step",
+    "lbfgs": "L-BFGS evaluates the loss itself along its line search",
+    "random_search": "random search draws its own candidate points",
+}
+#: the optimizers that train networks
+TRAINS = [n for n, e in OPTIMIZERS.items() if e.kernel not in NOT_FOR_NETWORKS]
+MAX_STEPS = 5000
+#: the most a training may cost (seconds on the reference machine, estimated first)
+BUDGET_SECONDS = 20.0
+#: a parameter past this size counts as diverged (the row's later steps are frozen)
+LIMIT = 1e6
+#: estimated seconds per multiply-add of the forward and backward passes
+FLOP_SECONDS = 1.5e-9
+
+
+@dataclass
+class NetworkRun:
+    """What a training recorded (user row order; ``inits`` initializations):
+
+    - ``params`` float32 ``[rows, inits, steps + 1, D]`` and ``final`` float64
+      ``[rows, inits, D]``
+    - ``train_loss``, ``test_loss``, ``train_acc``, ``test_acc`` float64
+      ``[rows, inits, steps + 1]`` (accuracy NaN for regression, test NaN without test data)
+    - ``grad_norm`` float64 ``[rows, inits, steps, layers]``: each layer's gradient norm
+      (weight and bias together) as update t saw it, before clipping
+    - ``diverged_at`` int64 ``[rows, inits]``: the first update that left the box, -1 never
+    - ``lr`` float64 ``[rows, steps]``
+    """
+
+    network: Network
+    optimizers: list
+    steps: int
+    params: np.ndarray
+    final: np.ndarray
+    train_loss: np.ndarray
+    test_loss: np.ndarray
+    train_acc: np.ndarray
+    test_acc: np.ndarray
+    grad_norm: np.ndarray
+    diverged_at: np.ndarray
+    lr: np.ndarray
+
+    @property
+    def labels(self) -> list[str]:
+        return [o.label or OPTIMIZERS[o.name].label for o in self.optimizers]
+
+
+def _rows(optimizers, steps):
+    if not isinstance(optimizers, (list, tuple)) or not 1 <= len(optimizers) <= 32:
+        raise NetworkError("optimizers: give 1 to 32 rows")
+    specs = []
+    for i, o in enumerate(optimizers):
+        field = f"optimizers[{i}]"
+        try:
+            spec = o if isinstance(o, OptimizerSpec) else OptimizerSpec.from_dict(o, field)
+            spec = spec.validated(steps, field)
+        except SceneError as e:
+            raise NetworkError(str(e)) from None
+        kernel = OPTIMIZERS[spec.name].kernel
+        if kernel in NOT_FOR_NETWORKS:
+            raise NetworkError(f"{field}.name: {spec.name} does not train networks here "
+                               f"({NOT_FOR_NETWORKS[kernel]}); choose one of "
+                               f"{', '.join(TRAINS)}")
+        if spec.noise:
+            raise NetworkError(f"{field}.noise: a network's noise is its minibatches "
+                               "(batch_size), not added noise")
+        specs.append(spec)
+    return specs
+
+
+def _rates(specs, schedule, steps) -> np.ndarray:
+    t = np.arange(steps)
+    out = np.empty((len(specs), steps))
+    for i, o in enumerate(specs):
+        s = o.schedule or schedule
+        base = o.hparams["lr"]
+        out[i] = base if s is None else s.function(steps)(t, np.float64(base))
+    return out
+
+
+def estimate_seconds(network: Network, rows: int, steps: int, batch: int | None) -> float:
+    """What a training is priced at: the forward and backward passes (about three
+    multiply-adds per parameter and sample) and the loss and accuracy on all the data
+    at every step."""
+    n_train = len(network.data.X_train) if batch is None else batch
+    n_all = len(network.data.X_train) + len(network.data.X_test)
+    per_step = rows * len(network.seeds if isinstance(network.init, str)
+                          else network.initial()) * network.size * (3 * n_train + 2 * n_all)
+    return steps * (per_step * FLOP_SECONDS + 4e-5 * rows)
+
+
+def train(network: Network, optimizers, steps: int = 200, *, schedule=None,
+          clip_norm: float | None = None, batch_size: int | None = None, seed: int = 0,
+          budget: float = BUDGET_SECONDS, params_dtype=np.float32) -> NetworkRun:
+    """Train ``network`` with every row of ``optimizers`` (names, dicts or
+    :class:`~optviz.scene.OptimizerSpec`, as a Scene takes them), from each of its
+    initializations, for ``steps`` updates. Refused with :class:`~optviz.cost.CostError`
+    if priced above ``budget`` seconds. ``params_dtype``: how every step's parameters are
+    kept (float32 for the views; float64 to compare them with another trainer's)."""
+    if not isinstance(network, Network):
+        raise NetworkError("network: expected an optviz.networks.Network")
+    if not isinstance(steps, (int, np.integer)) or not 1 <= steps <= MAX_STEPS:
+        raise NetworkError(f"steps: {steps!r}; allowed 1 to {MAX_STEPS}")
+    steps = int(steps)
+    specs = _rows(optimizers, steps)
+    if schedule is not None:
+        try:
+            schedule = (schedule if isinstance(schedule, ScheduleSpec)
+                        else ScheduleSpec.from_dict(schedule)).validated(steps)
+        except SceneError as e:
+            raise NetworkError(str(e)) from None
+    if clip_norm is not None and not (isinstance(clip_norm, (int, float))
+                                      and 0 < clip_norm <= 1e6):
+        raise NetworkError(f"clip_norm: {clip_norm!r}; allowed above 0 up to 1e6, or None")
+    data = network.data
+    n = len(data.X_train)
+    if batch_size is not None and not (isinstance(batch_size, (int, np.integer))
+                                       and 1 <= batch_size <= n):
+        raise NetworkError(f"batch_size: {batch_size!r}; allowed 1 to {n} (the training "
+                           "samples), or None for the full batch")
+    price = estimate_seconds(network, len(specs), steps, batch_size)
+    if price > budget:
+        raise CostError(f"this training would take about {price:.0f} s, more than the "
+                        f"{budget:.0f} s allowed: fewer steps, rows, initializations, "
+                        "samples or parameters", "steps")
+    deadline = time.monotonic() + 3 * budget
+
+    theta0 = network.initial()
+    inits, D, R = theta0.shape[0], network.size, len(specs)
+    lrs = _rates(specs, schedule, steps)
+    # rows regrouped by kernel, first appearance first (as optviz.plan groups them)
+    kernels: dict[str, list[int]] = {}
+    for i, s in enumerate(specs):
+        kernels.setdefault(OPTIMIZERS[s.name].kernel, []).append(i)
+    order = [i for rows in kernels.values() for i in rows]   # w's row j is user row order[j]
+    w = np.empty((R, D, inits))
+    w[...] = theta0.T[None]
+    g = np.empty_like(w)
+    groups, lo = [], 0
+    for name, rows in kernels.items():
+        entry = OPTIMIZERS[name]
+        wv, gv = w[lo:lo + len(rows)], g[lo:lo + len(rows)]
+        hp = hyper_namespace([specs[i] for i in rows], wv.shape)
+        lr = lrs[rows]
+        rates = lr[0].tolist() if (lr == lr[:1]).all() else \
+            np.ascontiguousarray(lr.T)[:, :, None, None]
+        groups.append((entry.update, wv, gv, entry.init(wv, hp), rates, hp))
+        lo += len(rows)
+
+    keep = np.empty((steps + 1, R, inits, D), dtype=params_dtype)
+    loss = {k: np.empty((steps + 1, R, inits)) for k in
+            ("train_loss", "test_loss", "train_acc", "test_acc")}
+    norms = np.empty((steps, R, inits, network.layers))
+    diverged = np.full((R, inits), -1, dtype=np.int64)
+    frozen = np.zeros((R, inits), dtype=bool)
+    batch_rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(2, 0)))
+    X, y, Xt, yt = data.X_train, data.y_train, data.X_test, data.y_test
+
+    def flat():                                   # [R * inits, D], row-major by row
+        return w.transpose(0, 2, 1).reshape(R * inits, D)
+
+    def measure(t, theta):
+        test_loss, test_acc = network.evaluate(theta, Xt, yt)
+        loss["test_loss"][t], loss["test_acc"][t] = (test_loss.reshape(R, inits),
+                                                     test_acc.reshape(R, inits))
+
+    theta = flat()
+    keep[0] = theta.reshape(R, inits, D)
+    for t in range(steps):
+        if time.monotonic() > deadline:
+            raise CostError("the training ran past its deadline: fewer steps, rows, "
+                            "initializations, samples or parameters", "steps")
+        full_loss, full_grad, layer_norms, right = network.loss_grad(theta, X, y, True)
+        loss["train_loss"][t] = full_loss.reshape(R, inits)
+        loss["train_acc"][t] = right.reshape(R, inits)
+        measure(t, theta)
+        if batch_size is None:
+            grad = full_grad
+        else:
+            idx = batch_rng.choice(n, batch_size, replace=False)
+            _, grad, layer_norms = network.loss_grad(theta, X[idx], y[idx])
+        norms[t] = layer_norms.reshape(R, inits, -1)
+        if clip_norm is not None:
+            total = np.sqrt((grad * grad).sum(axis=1, keepdims=True))
+            grad = grad * np.minimum(1.0, clip_norm / np.maximum(total, 1e-300))
+        g[...] = grad.reshape(R, inits, D).transpose(0, 2, 1)
+        if frozen.any():
+            g[frozen.nonzero()[0], :, frozen.nonzero()[1]] = 0.0
+        for update, wv, gv, state, rates, hp in groups:
+            update(wv, gv, state, rates[t], t + 1, hp, None)
+        theta = flat()
+        out = ~(np.abs(theta) <= LIMIT).all(axis=1).reshape(R, inits)   # (NaN too)
+        new = out & ~frozen
+        if new.any():                              # frozen where it left the box
+            diverged[new] = t + 1
+            frozen |= new
+            r, k = new.nonzero()
+            w[r, :, k] = keep[t, r, k]
+            theta = flat()
+        keep[t + 1] = theta.reshape(R, inits, D)
+    last_loss, last_acc = network.evaluate(theta, X, y)
+    loss["train_loss"][steps], loss["train_acc"][steps] = (last_loss.reshape(R, inits),
+                                                           last_acc.reshape(R, inits))
+    measure(steps, theta)
+
+    user = np.argsort(order)                      # w's rows are in kernel order
+    return NetworkRun(
+        network=network, optimizers=specs, steps=steps,
+        params=np.ascontiguousarray(keep.transpose(1, 2, 0, 3)[user]),
+        final=flat().reshape(R, inits, D)[user],
+        **{k: np.ascontiguousarray(v.transpose(1, 2, 0)[user]) for k, v in loss.items()},
+        grad_norm=np.ascontiguousarray(norms.transpose(1, 2, 0, 3)[user]),
+        diverged_at=diverged[user], lr=lrs)
