@@ -5,7 +5,7 @@ train), full batch, 500 steps. Reported (medians of 5 rounds, each round timing 
 contender in turn):
 
 1. the lecture's six rows (GD, momentum, Nesterov, AdaGrad, RMSProp, Adam) with
-   ``optviz.networks.train``                                      (target <= 0.3 s)
+   ``optviz.training.train``                                      (target <= 0.3 s)
 2. the same six trainings written in torch as a user would (eager, CPU, float64, one
    optimizer after another, one thread), and the ratio       (target: optviz >= 10x faster)
 3. every optimizer that trains networks, at once                  (target <= 1 s)
@@ -17,7 +17,8 @@ import time
 
 import numpy as np
 
-from optviz.networks import TRAINS, Network, make_dataset, train
+from optviz.networks import Network, make_dataset
+from optviz.training import TRAINS, train
 
 SIX = ["gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"]
 STEPS = 500

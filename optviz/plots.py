@@ -24,7 +24,7 @@ if TYPE_CHECKING:                  # (the engine imports this module, not the ot
     from .engine import Run
 
 __all__ = ["typed", "PALETTE", "row_color", "background_figure", "surface_grid",
-           "display_loss", "animation", "run_figure"]
+           "display_loss", "animation", "run_figure", "network_figure"]
 
 GRID = 121
 
@@ -330,3 +330,57 @@ def _untyped(obj):
     if isinstance(obj, list):
         return [_untyped(v) for v in obj]
     return obj
+
+
+def network_figure(run, plane=None, init: int = 0, n: int = 61):
+    """A network's training (:class:`optviz.training.NetworkRun`) as a
+    ``plotly.graph_objects.Figure``: left, the true training loss on a plane (default: the
+    PCA plane shared by every row that did not diverge, its axes labelled with the
+    variance they explain) with every row's path projected on it; right, each row's
+    training loss (solid) and test loss (dotted) against the step."""
+    try:
+        import plotly.graph_objects as go
+    except ImportError:
+        raise ImportError("NetworkRun.figure() needs Plotly: pip install plotly") from None
+    from .networks.planes import pca_plane, plane_loss
+    net = run.network
+    fine = [r for r in range(len(run.optimizers)) if run.diverged_at[r, init] < 0]
+    plane = plane or pca_plane(run, fine, init)
+    coords, dist = plane.project(run.params[fine, init].astype(float))
+    reach = np.abs(coords).reshape(-1, 2).max(axis=0) * 1.25 + 1e-3
+    a, b = np.linspace(-reach[0], reach[0], n), np.linspace(-reach[1], reach[1], n)
+    z = np.log10(np.maximum(plane_loss(net, plane, a, b), 1e-12))
+    data = [{"type": "contour", "x": a, "y": b, "z": z, "colorscale": "Blues",
+             "reversescale": True, "showscale": False, "ncontours": 25,
+             "name": "log₁₀ loss", "hovertemplate": "log₁₀ L = %{z:.3f}<extra></extra>"}]
+    steps = np.arange(run.steps + 1)
+    for k, r in enumerate(fine):
+        color = PALETTE.get(run.optimizers[r].name, "#444")
+        label = run.labels[r]
+        data.append({"type": "scatter", "x": coords[k, :, 0], "y": coords[k, :, 1],
+                     "mode": "lines", "line": {"color": color, "width": 2.5}, "name": label,
+                     "legendgroup": label, "customdata": dist[k],
+                     "hovertemplate": f"{label}: %{{customdata:.3g}} from the plane"
+                                      "<extra></extra>"})
+    for r, label in enumerate(run.labels):
+        color = PALETTE.get(run.optimizers[r].name, "#444")
+        for key, dash in (("train_loss", "solid"), ("test_loss", "dot")):
+            data.append({"type": "scatter", "x": steps, "y": getattr(run, key)[r, init],
+                         "xaxis": "x2", "yaxis": "y2", "mode": "lines", "showlegend": False,
+                         "legendgroup": label, "line": {"color": color, "dash": dash},
+                         "name": f"{label} ({key.replace('_', ' ')})"})
+    names = {"pca": "PC", "hessian": "eigenvector ", "endpoints": "direction ",
+             "random": "direction "}
+    axes = [f"{names.get(plane.kind, 'axis ')}{i + 1}" for i in range(2)]
+    if plane.explained:
+        axes = [f"{t} ({100 * e:.1f} % of the variance)"
+                for t, e in zip(axes, plane.explained)]
+    layout = {"xaxis": {"domain": [0, 0.52], "title": {"text": axes[0]}},
+              "yaxis": {"title": {"text": axes[1]}},
+              "xaxis2": {"domain": [0.62, 1], "title": {"text": "step"}, "anchor": "y2"},
+              "yaxis2": {"type": "log", "title": {"text": "loss (test dotted)"},
+                         "anchor": "x2"},
+              "title": {"text": f"{net.data.name}: a {'-'.join(map(str, net.widths))} "
+                                f"{net.activation} net, {net.size} parameters"},
+              "height": 460, "margin": {"t": 50}}
+    return go.Figure({"data": data, "layout": layout})

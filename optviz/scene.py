@@ -24,6 +24,9 @@ from typing import Any
 import numpy as np
 
 from .formula import FORMULA_PARAMS, PREFIX, FormulaError, formula_surface
+from .networks.mlp import NetworkError
+from .networks.slice import PREFIX as NET_PREFIX
+from .networks.slice import named_slice
 from .optimizers import OPTIMIZERS, HyperParam
 from .schedules import SCHEDULE_PARAMS, SCHEDULES, make_schedule
 from .surfaces import SURFACES, Surface, get_surface
@@ -375,11 +378,19 @@ class Scene:
                  changes: Iterable[Change] = (), batch_size: int | None = None):
         set_ = object.__setattr__
         formula = isinstance(surface, str) and surface.startswith(PREFIX)
-        if not formula and (not isinstance(surface, str) or surface not in SURFACES):
+        network = isinstance(surface, str) and surface.startswith(NET_PREFIX)
+        if not (formula or network) and (not isinstance(surface, str) or
+                                         surface not in SURFACES):
             raise SceneError(f"surface: unknown surface {str(surface)[:80]!r}; choose one of "
-                             f"{', '.join(SURFACES)}, or formula:<expression in x and y>")
+                             f"{', '.join(SURFACES)}, formula:<expression in x and y>, or "
+                             "net:<a network's slice>")
+        if network:
+            try:
+                named_slice(surface)
+            except NetworkError as e:
+                raise SceneError(str(e)) from None
         params = {}
-        spec = FORMULA_PARAMS if formula else SURFACES[surface].params
+        spec = FORMULA_PARAMS if formula else {} if network else SURFACES[surface].params
         for k, v in _mapping("surface_params", surface_params or {}).items():
             if k not in spec:
                 raise SceneError(f"surface_params.{k}: {surface[:40]} has no parameter {k!r}"

@@ -14,6 +14,8 @@ from collections.abc import Mapping
 import numpy as np
 
 from .formula import formula_surface
+from .networks.slice import PREFIX as NET_PREFIX
+from .networks.slice import named_slice
 from .surface import Surface, SurfaceCost
 from .surface import make_surface as _surface
 
@@ -361,8 +363,11 @@ SURFACES: dict[str, Surface] = _build()
 def get_surface(name: str, params: Mapping[str, float] | None = None) -> Surface:
     """The surface ``name`` with ``params`` bound (raises KeyError for unknown names);
     ``"formula:<text>"`` is a formula surface (:mod:`optviz.formula`, FormulaError if
-    the text is refused)."""
+    the text is refused), ``"net:<keys>"`` a network's slice (:mod:`optviz.networks.slice`,
+    NetworkError if refused)."""
     if isinstance(name, str) and name.startswith("formula:"):
         return formula_surface(name[len("formula:"):], **(params or {}))
+    if isinstance(name, str) and name.startswith(NET_PREFIX):
+        return named_slice(name)                # (a network's slice has no parameters)
     return SURFACES[name].with_params(**(params or {}))
 

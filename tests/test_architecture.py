@@ -11,7 +11,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1] / "optviz"
 
 #: the bottom of the house: what every other part builds on; they import only each other
 BASE = ("optviz.optimizers", "optviz.surface", "optviz.surfaces", "optviz.formula",
-        "optviz.data", "optviz.schedules", "optviz.buffers")
+        "optviz.data", "optviz.networks", "optviz.schedules", "optviz.buffers")
 
 
 def modules() -> dict[str, pathlib.Path]:

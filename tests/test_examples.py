@@ -13,8 +13,9 @@ from .conftest import ROOT
 NOTEBOOKS = sorted((ROOT / "examples").glob("*.ipynb"))
 
 
-def test_there_are_the_two_lecture_notebooks():
-    assert [p.name for p in NOTEBOOKS] == ["lr_diagnostics.ipynb", "momentum_valley.ipynb"]
+def test_there_are_the_three_lecture_notebooks():
+    assert [p.name for p in NOTEBOOKS] == ["initialization.ipynb", "lr_diagnostics.ipynb",
+                                           "momentum_valley.ipynb"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -27,6 +28,14 @@ def test_a_notebook_runs_every_cell(path, monkeypatch):
     assert not [o for o in outputs if o.output_type == "error"]
     figures = [o for o in outputs if "application/vnd.plotly.v1+json" in o.get("data", {})]
     assert figures, "Run.figure() shows as a Plotly figure"
+    if path.stem == "initialization":             # a network: its plane and its curves
+        fig = figures[0]["data"]["application/vnd.plotly.v1+json"]
+        kinds = [t["type"] for t in fig["data"]]
+        assert kinds[0] == "contour" and kinds.count("scatter") == 3 + 2 * 3
+        assert "% of the variance" in fig["layout"]["xaxis"]["title"]["text"]
+        text = "".join(o.get("text", "") for o in outputs)
+        assert "units that differ from the first: 0" in text        # zeros stay symmetric
+        return
     animated = figures[0]["data"]["application/vnd.plotly.v1+json"]
     assert len(animated["frames"]) > 50 and animated["layout"]["sliders"]
     assert animated["layout"]["images"][0]["source"].startswith("data:image/png")

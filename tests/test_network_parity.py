@@ -7,7 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from optviz.networks import Network, make_dataset, train
+from optviz.networks import Network, make_dataset
+from optviz.training import train
 
 from .conftest import ROOT
 

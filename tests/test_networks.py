@@ -8,16 +8,14 @@ from optviz.cost import CostError
 from optviz.networks import (
     ACTIVATIONS,
     DATASETS,
-    NOT_FOR_NETWORKS,
-    TRAINS,
     DataError,
     Network,
     NetworkError,
     from_arrays,
     make_dataset,
-    train,
 )
 from optviz.optimizers import OPTIMIZERS
+from optviz.training import NOT_FOR_NETWORKS, TRAINS, train
 
 
 def xor_net(**kw):
@@ -216,3 +214,14 @@ def test_bad_training_arguments_are_refused_naming_their_field(kwargs, message):
     args = {"optimizers": ["adam"], "steps": 10, **kwargs}
     with pytest.raises(NetworkError, match=message):
         train(xor_net(), args.pop("optimizers"), args.pop("steps"), **args)
+
+
+def test_to_frame_is_the_long_table_of_the_curves():
+    run = train(xor_net(seeds=(0, 1)), ["gd", "adam"], 20)
+    df = run.to_frame()
+    assert list(df.columns) == ["row", "label", "optimizer", "init", "step", "train_loss",
+                                "test_loss", "train_acc", "test_acc", "lr"]
+    assert len(df) == 2 * 2 * 21
+    last = df[(df.row == 1) & (df.init == 1) & (df.step == 20)].iloc[0]
+    assert last.train_loss == run.train_loss[1, 1, 20] and np.isnan(last.lr)
+    assert last.optimizer == "adam"

@@ -92,6 +92,24 @@ def test_the_core_installs_alone_and_runs_the_readme_example_without_dash(venv, 
     assert r.returncode != 0 and 'pip install "optviz[web]"' in r.stderr
 
 
+def test_the_core_trains_the_readme_s_network_without_dash_or_torch(venv, tmp_path):
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("Real networks:"):]
+    example = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    assert "run.figure()" in example                # (Plotly's, left out here: not core)
+    script = "\n".join(line for line in example.splitlines()
+                       if not line.startswith("run.figure()")) + (
+        "\nimport sys\n"
+        "assert run.train_loss.shape == (2, 1, 501)\n"
+        "assert (run.train_loss[:, 0, -1] < run.train_loss[:, 0, 0]).all()\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('dash', 'plotly', 'torch', 'pandas')))\n")
+    r = subprocess.run([str(venv / "bin" / "python"), "-c", script], cwd=tmp_path,
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "[]"
+
+
 def test_the_web_extra_gives_the_optviz_command_that_serves_the_page(venv, source, tmp_path):
     pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q"]
     # the pinned set first (as the image installs it), then the extra: already satisfied

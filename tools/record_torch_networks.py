@@ -10,7 +10,7 @@ step). The parameters are kept every EVERY steps. Each case is also run from Î¸â
 in NUDGES fixed random directions: ``horizon`` is the last kept step where torch itself
 stays within 1e-9 of its own run from every one (a chaotic case, such as Rprop's signs
 flipping where a gradient is nearly 0, is compared up to there).
-tests/test_network_parity.py trains the same rows with optviz.networks.train (the setup
+tests/test_network_parity.py trains the same rows with optviz.training.train (the setup
 is in the fixture).
 """
 from __future__ import annotations

@@ -1,5 +1,5 @@
-r"""Every optimizer row trains the same network, in the full parameter space, all rows and
-all initializations stepped together.
+r"""Training a network (:mod:`optviz.networks`): every optimizer row trains the same
+network, in the full parameter space, all rows and all initializations stepped together.
 
 The optimizers are the surfaces' own (:data:`optviz.optimizers.OPTIMIZERS`, unchanged):
 their arrays are ``[rows, coordinates, points]``, and for a network the coordinates are
@@ -25,11 +25,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..cost import CostError
-from ..optimizers import OPTIMIZERS
-from ..plan import hyper_namespace
-from ..scene import OptimizerSpec, SceneError, ScheduleSpec
-from .mlp import Network, NetworkError
+from .cost import CostError
+from .networks.mlp import Network, NetworkError
+from .optimizers import OPTIMIZERS
+from .plan import hyper_namespace
+from .scene import OptimizerSpec, SceneError, ScheduleSpec
 
 __all__ = ["train", "NetworkRun", "NOT_FOR_NETWORKS", "MAX_STEPS", "BUDGET_SECONDS"]
 
@@ -81,6 +81,34 @@ class NetworkRun:
     @property
     def labels(self) -> list[str]:
         return [o.label or OPTIMIZERS[o.name].label for o in self.optimizers]
+
+    def figure(self, plane=None, init: int = 0):
+        """A Plotly figure for a notebook: the loss on a plane (default: the PCA plane of
+        every row that did not diverge) with the paths projected, and the learning curves
+        (:func:`optviz.plots.network_figure`). Needs Plotly."""
+        from .plots import network_figure
+        return network_figure(self, plane, init)
+
+    def to_frame(self):
+        """The training as a pandas DataFrame in long form: one line per row, init and
+        step, columns ``row, label, optimizer, init, step, train_loss, test_loss,
+        train_acc, test_acc, lr`` (``lr``, the rate of the update that leaves the step:
+        NaN on the last). Needs pandas."""
+        try:
+            import pandas as pd
+        except ImportError:
+            raise ImportError("NetworkRun.to_frame() needs pandas: pip install pandas") \
+                from None
+        rows, inits, points = self.train_loss.shape
+        index = np.indices((rows, inits, points)).reshape(3, -1)
+        lr = np.concatenate([self.lr, np.full((rows, 1), np.nan)], axis=1)
+        return pd.DataFrame({
+            "row": index[0], "label": np.array(self.labels, dtype=object)[index[0]],
+            "optimizer": np.array([o.name for o in self.optimizers], dtype=object)[index[0]],
+            "init": index[1], "step": index[2],
+            **{k: getattr(self, k).ravel() for k in
+               ("train_loss", "test_loss", "train_acc", "test_acc")},
+            "lr": lr[index[0], index[2]]})
 
 
 def _rows(optimizers, steps):

@@ -1,0 +1,169 @@
+r"""The exact slice of a network's loss on a plane, as a :class:`~optviz.surface.Surface`.
+
+:math:`L(a, b) = L(\theta_0 + a u + b v)`: its gradient is :math:`(u \cdot \nabla L,
+v \cdot \nabla L)` (exact: backpropagation, then two dot products) and its Hessian
+:math:`(u^\top H u, u^\top H v, v^\top H v)` (central differences of the exact gradient
+along u and v). Optimizers raced on it see the loss the contour shows: no projection (Li,
+Farkhoor, Liu & Yosinski 2018 train in such a subspace).
+
+A slice is named by text, as a formula is, so that it goes wherever a surface goes (a
+Scene, a link, Explore, a challenge): ``"net:"`` then ``key=value`` pairs joined by ``;``,
+each optional:
+
+    net:data=xor;n=200;noise=0.1;seed=0;hidden=8-8;act=tanh;init=xavier;init_seed=0;
+        plane=random;plane_seed=0;span=1
+
+``plane`` is ``random`` (two filter-normalized directions, ``plane_seed``) or ``hessian``
+(its two sharpest directions at the init); ``span`` the half-width of the view box. The
+planes that need a training first (PCA, two rows' ends) are :func:`slice_surface`'s.
+"""
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from ..surface import Surface, SurfaceCost
+from .data import DATASETS, DataError, make_dataset
+from .mlp import ACTIVATIONS, INITS, Network, NetworkError
+from .planes import Plane, hessian_plane, random_plane
+
+__all__ = ["PREFIX", "slice_surface", "named_slice", "DEFAULTS"]
+
+PREFIX = "net:"
+MAX_LENGTH = 300
+#: the keys of a named slice and their defaults
+DEFAULTS = {"data": "xor", "n": "200", "noise": "0.1", "seed": "0", "hidden": "8-8",
+            "act": "tanh", "init": "xavier", "init_seed": "0", "plane": "random",
+            "plane_seed": "0", "span": "1"}
+#: the most parameters a named slice's network may have: every evaluation of the slice
+#: is a forward pass (and a backward) of the whole network on all its samples
+MAX_SLICE_PARAMS = 2000
+#: parameter vectors per batched evaluation
+CHUNK = 256
+
+
+def slice_surface(network: Network, plane: Plane, *, span: float = 1.0, name: str = "",
+                  data: str = "train") -> Surface:
+    """``network``'s loss on ``plane`` (its train or test data) as a Surface over the box
+    [-span, span]², starting at the plane's origin (0, 0)."""
+    X, y = ((network.data.X_train, network.data.y_train) if data == "train"
+            else (network.data.X_test, network.data.y_test))
+    u, v = plane.u, plane.v
+
+    def chunks(x, y_, fn):
+        x, y_ = np.broadcast_arrays(np.asarray(x, float), np.asarray(y_, float))
+        pts = plane.point(x.ravel(), y_.ravel())
+        parts = [fn(pts[lo:lo + CHUNK]) for lo in range(0, len(pts), CHUNK)] or \
+            [fn(pts[:0])]
+        return x.shape, [np.concatenate(p) for p in zip(*parts)]
+
+    def value_xy(x, y_):
+        shape, (out,) = chunks(x, y_, lambda p: (network.evaluate(p, X, y)[0],))
+        return out.reshape(shape)
+
+    def grad_xy(x, y_):
+        def fn(p):
+            g = network.loss_grad(p, X, y)[1]
+            return g @ u, g @ v
+        shape, (ga, gb) = chunks(x, y_, fn)
+        return ga.reshape(shape), gb.reshape(shape)
+
+    def hess_xy(x, y_, h=1e-5):
+        def fn(p):
+            n = len(p)
+            both = np.concatenate([p + h * u, p - h * u, p + h * v, p - h * v])
+            g = network.loss_grad(both, X, y)[1]
+            hu = (g[:n] - g[n:2 * n]) / (2 * h)
+            hv = (g[2 * n:3 * n] - g[3 * n:]) / (2 * h)
+            return hu @ u, (hu @ v + hv @ u) / 2, hv @ v
+        shape, (haa, hab, hbb) = chunks(x, y_, fn)
+        return haa.reshape(shape), hab.reshape(shape), hbb.reshape(shape)
+
+    work = float(network.size * max(1, len(X)))          # multiply-adds of one forward pass
+    label = f"{network.data.name} net {'-'.join(map(str, network.hidden))} ({plane.kind} plane)"
+    return Surface(
+        name=name or PREFIX + plane.kind, label=label,
+        latex=r"L(\theta_0 + a\,u + b\,v)",
+        teaches=("The exact loss of a real network on a plane through its parameters: the "
+                 "optimizers here see only this slice, so the contour is the loss they "
+                 "feel (a projection of a full training would not be)."),
+        value_xy=value_xy, grad_xy=grad_xy, hess_xy=hess_xy,
+        view=(-span, span, -span, span), default_start=(0.0, 0.0),
+        cost=SurfaceCost(grad=3 * work, grad_us=60.0 * network.layers, hess=12 * work,
+                         hess_us=240.0 * network.layers, value=work,
+                         value_us=30.0 * network.layers))
+
+
+def named_slice(text: str) -> Surface:
+    """The slice a ``net:`` name describes (:data:`DEFAULTS` for what it leaves out);
+    NetworkError naming the key for anything else."""
+    if not isinstance(text, str) or len(text) > MAX_LENGTH:
+        raise NetworkError(f"surface: a network slice's name is text of at most "
+                           f"{MAX_LENGTH} characters")
+    out = _named(text[len(PREFIX):] if text.startswith(PREFIX) else text)
+    if isinstance(out, Exception):
+        raise out
+    return out
+
+
+@functools.lru_cache(maxsize=16)
+def _named(body: str):
+    try:
+        return _build(body)
+    except (NetworkError, DataError) as e:               # (remembered, not raised again)
+        return NetworkError(str(e))
+
+
+def _build(body: str) -> Surface:
+    given = {}
+    for part in filter(None, body.split(";")):
+        key, eq, value = part.partition("=")
+        key = key.strip()
+        if not eq or key not in DEFAULTS:
+            raise NetworkError(f"surface: {part[:30]!r} in a network slice; keys are "
+                               f"{', '.join(DEFAULTS)}")
+        given[key] = value.strip()
+    k = {**DEFAULTS, **given}
+
+    def whole(key, low, high):
+        try:
+            v = int(k[key])
+        except ValueError:
+            raise NetworkError(f"surface.{key}: {k[key][:20]!r} is not a whole number") \
+                from None
+        if not low <= v <= high:
+            raise NetworkError(f"surface.{key}: {v}; allowed {low} to {high}")
+        return v
+
+    def number(key, low, high):
+        try:
+            v = float(k[key])
+        except ValueError:
+            raise NetworkError(f"surface.{key}: {k[key][:20]!r} is not a number") from None
+        if not low <= v <= high:
+            raise NetworkError(f"surface.{key}: {v:g}; allowed {low:g} to {high:g}")
+        return v
+
+    for key, choices in (("data", DATASETS), ("act", ACTIVATIONS), ("init", INITS),
+                         ("plane", ("random", "hessian"))):
+        if k[key] not in choices:
+            raise NetworkError(f"surface.{key}: {k[key][:30]!r}; choose one of "
+                               f"{', '.join(choices)}")
+    try:
+        hidden = tuple(int(h) for h in k["hidden"].split("-")) if k["hidden"] else ()
+    except ValueError:
+        raise NetworkError(f"surface.hidden: {k['hidden'][:30]!r}; widths joined by -, "
+                           "as 8-8") from None
+    data = make_dataset(k["data"], n=whole("n", 8, 1000), noise=number("noise", 0, 1),
+                        seed=whole("seed", 0, 2**31))
+    net = Network(data, hidden=hidden, activation=k["act"], init=k["init"],
+                  seeds=(whole("init_seed", 0, 2**31),))
+    if net.size > MAX_SLICE_PARAMS:
+        raise NetworkError(f"surface.hidden: {net.size} parameters; a slice allows "
+                           f"{MAX_SLICE_PARAMS}")
+    theta = net.initial()[0]
+    plane = random_plane(net, theta, whole("plane_seed", 0, 2**31)) \
+        if k["plane"] == "random" else hessian_plane(net, theta)
+    canonical = PREFIX + ";".join(f"{key}={k[key]}" for key in DEFAULTS if key in given)
+    return slice_surface(net, plane, span=number("span", 1e-3, 100), name=canonical)
