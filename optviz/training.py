@@ -16,7 +16,8 @@ refused for networks with a message saying so; see :data:`NOT_FOR_NETWORKS`.
 What is kept, per row and initialization: train and test loss and accuracy at every step
 (float64), each layer's gradient norm at every update, where the row diverged, and the
 parameters at every step in float32 (``[rows, inits, steps + 1, D]``: 6 rows × 500 steps ×
-105 parameters is 1.3 MB; what the planes need) with the last ones in float64.
+105 parameters is 1.3 MB; what the planes need) with the last ones in float64, and the
+network's output on a grid at the steps asked for (decision boundaries).
 """
 from __future__ import annotations
 
@@ -77,6 +78,13 @@ class NetworkRun:
     grad_norm: np.ndarray
     diverged_at: np.ndarray
     lr: np.ndarray
+    #: the network's output at ``boundary_steps`` on a grid over its input box (float32
+    #: ``[rows, inits, len(boundary_steps), grid, grid, k]``: the probability of class 1
+    #: for two classes, each class's for more, the prediction for regression), the grid's
+    #: x and y in ``boundary_box``; None if no step was asked for
+    boundary: np.ndarray | None = None
+    boundary_steps: tuple = ()
+    boundary_box: tuple | None = None
 
     @property
     def labels(self) -> list[str]:
@@ -144,6 +152,40 @@ def _rates(specs, schedule, steps) -> np.ndarray:
     return out
 
 
+#: the most steps whose decision boundaries one training keeps
+MAX_BOUNDARIES = 50
+
+
+def _boundary_steps(asked, steps: int, grid: int, network: Network) -> set[int]:
+    try:
+        shown = {int(t) for t in asked}
+    except (TypeError, ValueError):
+        raise NetworkError("boundary_steps: whole numbers, the steps to keep the decision "
+                           "boundaries of") from None
+    if not shown:
+        return shown
+    if len(shown) > MAX_BOUNDARIES or not all(0 <= t <= steps for t in shown):
+        raise NetworkError(f"boundary_steps: at most {MAX_BOUNDARIES} steps, each 0 to "
+                           f"{steps}")
+    if network.data.features != 2:
+        raise NetworkError(f"boundary_steps: decision boundaries are drawn over two input "
+                           f"features; the data has {network.data.features}")
+    if not isinstance(grid, (int, np.integer)) or not 5 <= grid <= 101:
+        raise NetworkError(f"boundary_grid: {grid!r}; allowed 5 to 101")
+    return shown
+
+
+def boundary_box(network: Network, n: int):
+    """(xs, ys, the grid's points ``[n * n, 2]``): the data's box and a margin of a tenth
+    of it each side."""
+    X = np.concatenate([network.data.X_train, network.data.X_test])
+    lo, hi = X.min(axis=0), X.max(axis=0)
+    pad = 0.1 * (hi - lo)
+    xs, ys = (np.linspace(lo[i] - pad[i], hi[i] + pad[i], n) for i in range(2))
+    gx, gy = np.meshgrid(xs, ys)
+    return xs, ys, np.stack([gx.ravel(), gy.ravel()], axis=1)
+
+
 def estimate_seconds(network: Network, rows: int, steps: int, batch: int | None) -> float:
     """What a training is priced at: the forward and backward passes (about three
     multiply-adds per parameter and sample) and the loss and accuracy on all the data
@@ -157,12 +199,16 @@ def estimate_seconds(network: Network, rows: int, steps: int, batch: int | None)
 
 def train(network: Network, optimizers, steps: int = 200, *, schedule=None,
           clip_norm: float | None = None, batch_size: int | None = None, seed: int = 0,
-          budget: float = BUDGET_SECONDS, params_dtype=np.float32) -> NetworkRun:
+          budget: float = BUDGET_SECONDS, params_dtype=np.float32,
+          boundary_steps=(), boundary_grid: int = 41) -> NetworkRun:
     """Train ``network`` with every row of ``optimizers`` (names, dicts or
     :class:`~optviz.scene.OptimizerSpec`, as a Scene takes them), from each of its
     initializations, for ``steps`` updates. Refused with :class:`~optviz.cost.CostError`
     if priced above ``budget`` seconds. ``params_dtype``: how every step's parameters are
-    kept (float32 for the views; float64 to compare them with another trainer's)."""
+    kept (float32 for the views; float64 to compare them with another trainer's).
+    ``boundary_steps``: the steps at which the network's output is kept on a
+    ``boundary_grid`` × ``boundary_grid`` grid over its input box (two features), for its
+    decision boundaries (``NetworkRun.boundary``)."""
     if not isinstance(network, Network):
         raise NetworkError("network: expected an optviz.networks.Network")
     if not isinstance(steps, (int, np.integer)) or not 1 <= steps <= MAX_STEPS:
@@ -190,6 +236,7 @@ def train(network: Network, optimizers, steps: int = 200, *, schedule=None,
                         f"{budget:.0f} s allowed: fewer steps, rows, initializations, "
                         "samples or parameters", "steps")
     deadline = time.monotonic() + 3 * budget
+    shown = _boundary_steps(boundary_steps, steps, boundary_grid, network)
 
     theta0 = network.initial()
     inits, D, R = theta0.shape[0], network.size, len(specs)
@@ -232,6 +279,17 @@ def train(network: Network, optimizers, steps: int = 200, *, schedule=None,
 
     theta = flat()
     keep[0] = theta.reshape(R, inits, D)
+    grid = boundary_box(network, boundary_grid) if shown else None
+    outputs = [] if shown else None
+
+    def boundary(theta):
+        z = network.forward(theta, grid[2], slopes=False)[0]
+        out = network.probabilities(z)
+        outputs.append(out.reshape(R, inits, boundary_grid, boundary_grid, -1)
+                       .astype(np.float32))
+
+    if 0 in shown:
+        boundary(theta)
     for t in range(steps):
         if time.monotonic() > deadline:
             raise CostError("the training ran past its deadline: fewer steps, rows, "
@@ -264,6 +322,8 @@ def train(network: Network, optimizers, steps: int = 200, *, schedule=None,
             w[r, :, k] = keep[t, r, k]
             theta = flat()
         keep[t + 1] = theta.reshape(R, inits, D)
+        if t + 1 in shown:
+            boundary(theta)
     last_loss, last_acc = network.evaluate(theta, X, y)
     loss["train_loss"][steps], loss["train_acc"][steps] = (last_loss.reshape(R, inits),
                                                            last_acc.reshape(R, inits))
@@ -276,4 +336,7 @@ def train(network: Network, optimizers, steps: int = 200, *, schedule=None,
         final=flat().reshape(R, inits, D)[user],
         **{k: np.ascontiguousarray(v.transpose(1, 2, 0)[user]) for k, v in loss.items()},
         grad_norm=np.ascontiguousarray(norms.transpose(1, 2, 0, 3)[user]),
-        diverged_at=diverged[user], lr=lrs)
+        diverged_at=diverged[user], lr=lrs,
+        boundary=None if not shown else np.stack(outputs, axis=2)[user],
+        boundary_steps=tuple(sorted(shown)),
+        boundary_box=None if not shown else (grid[0], grid[1]))

@@ -225,3 +225,22 @@ def test_to_frame_is_the_long_table_of_the_curves():
     last = df[(df.row == 1) & (df.init == 1) & (df.step == 20)].iloc[0]
     assert last.train_loss == run.train_loss[1, 1, 20] and np.isnan(last.lr)
     assert last.optimizer == "adam"
+
+
+def test_decision_boundaries_are_kept_at_the_steps_asked_for():
+    net = Network(make_dataset("spiral3", n=90), hidden=(8,), seeds=(0, 1))
+    run = train(net, ["adam", "gd"], 40, boundary_steps=[0, 40, 10], boundary_grid=21)
+    assert run.boundary_steps == (0, 10, 40)
+    assert run.boundary.shape == (2, 2, 3, 21, 21, 3) and run.boundary.dtype == np.float32
+    np.testing.assert_allclose(run.boundary.sum(axis=-1), 1, rtol=1e-5)   # (softmax)
+    xs, ys = run.boundary_box
+    X = np.concatenate([net.data.X_train, net.data.X_test])
+    assert xs[0] < X[:, 0].min() and xs[-1] > X[:, 0].max()
+    # the kept output is the network's at that step, at that grid point
+    theta = run.params[0, 1, 40].astype(float)
+    z = net.forward(theta[None], np.array([[xs[3], ys[5]]]), slopes=False)[0]
+    np.testing.assert_allclose(run.boundary[0, 1, 2, 5, 3], net.probabilities(z)[0, 0],
+                               rtol=1e-4)
+    assert train(net, ["adam"], 5).boundary is None
+    with pytest.raises(NetworkError, match="boundary_steps: at most 50 steps, each 0 to 5"):
+        train(net, ["adam"], 5, boundary_steps=[6])

@@ -296,6 +296,16 @@ class Network:
         z = self.forward(theta, X, slopes=False)[0]
         return self.loss_of(z, y)[0], self.accuracy_of(z, y)
 
+    def probabilities(self, z: np.ndarray) -> np.ndarray:
+        """What the outputs z ``[..., out]`` say: the probability of class 1 (bce), each
+        class's (ce, softmax), or the prediction itself (mse)."""
+        if self.loss == "bce":
+            return 0.5 * (1 + np.tanh(0.5 * z))
+        if self.loss == "ce":
+            e = np.exp(z - z.max(axis=-1, keepdims=True))
+            return e / e.sum(axis=-1, keepdims=True)
+        return z
+
     def accuracy_of(self, z: np.ndarray, y: np.ndarray) -> np.ndarray:
         """The share of outputs z ``[B, N, out]`` that name the class y ``[B]`` (NaN for
         regression)."""
