@@ -9,9 +9,11 @@ kernel as :mod:`optviz.plan` groups them. Full batch, or minibatches drawn once 
 and shared by every row and initialization (common random numbers). ``clip_norm`` clips
 the global norm over all parameters (torch's ``clip_grad_norm_``).
 
-Optimizers whose torch definition depends on the tensors' shapes or that evaluate the
-problem themselves (Adafactor factors each 2-D weight; L-BFGS, Newton, random search) are
-refused for networks with a message saying so; see :data:`NOT_FOR_NETWORKS`.
+Where torch's definition depends on the tensors' shapes the update is told them
+(``StepContext.tensors``): Adafactor factors each weight matrix's second moment and keeps
+each bias's whole, as torch does. Optimizers that evaluate the problem themselves
+(L-BFGS, Newton, random search) are refused for networks with a message saying so; see
+:data:`NOT_FOR_NETWORKS`.
 
 What is kept, per row and initialization: train and test loss and accuracy at every step
 (float64), each layer's gradient norm at every update, where the row diverged, and the
@@ -28,7 +30,7 @@ import numpy as np
 
 from .cost import CostError
 from .networks.mlp import Network, NetworkError
-from .optimizers import OPTIMIZERS
+from .optimizers import OPTIMIZERS, StepContext
 from .plan import hyper_namespace
 from .scene import OptimizerSpec, SceneError, ScheduleSpec
 
@@ -36,7 +38,6 @@ __all__ = ["train", "NetworkRun", "NOT_FOR_NETWORKS", "MAX_STEPS", "BUDGET_SECON
 
 #: kernels that do not train networks here, and why
 NOT_FOR_NETWORKS = {
-    "adafactor": "torch's Adafactor factors each weight matrix by rows and columns",
     "newton": "Newton's step needs the D×D Hessian at every step",
     "lbfgs": "L-BFGS evaluates the loss itself along its line search",
     "random_search": "random search draws its own candidate points",
@@ -277,6 +278,10 @@ def train(network: Network, optimizers, steps: int = 200, *, schedule=None,
         loss["test_loss"][t], loss["test_acc"][t] = (test_loss.reshape(R, inits),
                                                      test_acc.reshape(R, inits))
 
+    # what an update may need of the problem: the tensors θ is made of (Adafactor's
+    # factored moments follow torch's shapes)
+    ctx = StepContext(surface=None, rng=None,
+                      tensors=list(zip(network.slices, network.shapes)))
     theta = flat()
     keep[0] = theta.reshape(R, inits, D)
     grid = boundary_box(network, boundary_grid) if shown else None
@@ -311,7 +316,7 @@ def train(network: Network, optimizers, steps: int = 200, *, schedule=None,
         if frozen.any():
             g[frozen.nonzero()[0], :, frozen.nonzero()[1]] = 0.0
         for update, wv, gv, state, rates, hp in groups:
-            update(wv, gv, state, rates[t], t + 1, hp, None)
+            update(wv, gv, state, rates[t], t + 1, hp, ctx)
         theta = flat()
         out = ~(np.abs(theta) <= LIMIT).all(axis=1).reshape(R, inits)   # (NaN too)
         new = out & ~frozen

@@ -65,6 +65,8 @@ CASES = [
     ("nadam", {"lr": 0.01}),
     ("radam", {"lr": 0.01}),
     ("rprop", {"lr": 0.01}),
+    ("adafactor", {"lr": 0.01}),
+    ("adafactor", {"lr": 0.02, "beta2_decay": -0.5, "d": 2.0, "weight_decay": 0.01}),
 ]
 
 ACTS = {"tanh": torch.nn.Tanh, "sigmoid": torch.nn.Sigmoid, "relu": torch.nn.ReLU,

@@ -172,6 +172,56 @@ def adafactor_init(w, hp):
     return SimpleNamespace(v=np.zeros_like(w), rate=None)
 
 
+def adafactor_tensors(w, g, s, lr, t, hp, tensors):
+    """Adafactor on a network's parameters as torch steps each tensor: a weight matrix's
+    second moment factored into its rows' and its columns' means, a bias's kept whole;
+    each tensor's step relative to its own RMS and clipped by its own update's RMS."""
+    R, P = w.shape[0], w.shape[2]
+    if t == 1:
+        s.factored = {}
+    for k, (sl, shape) in enumerate(tensors):
+        def fit(v, shape=shape):     # a row's number (the same at every coordinate),
+            if not isinstance(v, np.ndarray) or v.ndim == 0:      # to broadcast against
+                return v                                          # the tensor's shape
+            return v[:, :1].reshape((v.shape[0],) + (1,) * len(shape) + (v.shape[-1],))
+        lr_k, hp_k = fit(lr), SimpleNamespace(**{
+            name: fit(getattr(hp, name)) for name in
+            ("beta2_decay", "eps1", "eps2", "d", "weight_decay")}, active=hp.active)
+        _adafactor_tensor(w, g, s, lr_k, t, hp_k, k, sl, shape, R, P)
+
+
+def _adafactor_tensor(w, g, s, lr, t, hp, k, sl, shape, R, P):
+    """One tensor ``shape`` (slice ``sl`` of the coordinates) of Adafactor's update."""
+    rho = np.minimum(lr, 1 / (t ** 0.5))
+    c = t ** hp.beta2_decay
+    eps1 = hp.eps1 * hp.eps1
+    W, G = w[:, sl].reshape((R,) + shape + (P,)), g[:, sl].reshape((R,) + shape + (P,))
+    n = int(np.prod(shape))
+    axes = tuple(range(1, len(shape) + 1))
+    scale = np.maximum(hp.eps2, np.sqrt((W * W).sum(axis=axes, keepdims=True) / n)) * rho
+    if active(hp, "weight_decay"):
+        W *= 1 - lr * hp.weight_decay
+    if len(shape) == 2:
+        G2 = G * G
+        rows, cols = G2.sum(axis=2, keepdims=True) / shape[1], \
+            G2.sum(axis=1, keepdims=True) / shape[0]
+        if t == 1:
+            s.factored[k] = (np.zeros_like(rows), np.zeros_like(cols))
+        row_var, col_var = s.factored[k]
+        lerp(row_var, rows, c)
+        lerp(col_var, cols, c)
+        var = row_var * col_var / np.maximum(row_var.mean(axis=1, keepdims=True),
+                                             hp.eps1)
+    else:
+        v = s.v[:, sl].reshape((R,) + shape + (P,))
+        lerp(v, G * G, c)
+        var = v
+    update = G / np.sqrt(np.maximum(var, eps1))
+    rms = np.sqrt((update * update).sum(axis=axes, keepdims=True) / n) / hp.d
+    W -= update * (scale / np.maximum(1.0, rms))
+    w[:, sl] = W.reshape(R, n, P)           # (W is a view of w: a no-op, if so)
+
+
 def adafactor_update(w, g, s, lr, t, hp, ctx):
     r"""Adafactor (Shazeer & Stern, 2018; torch's ``Adafactor``) on the 2-vector parameter
     as torch treats it: a vector's second moment is not factored (that saves memory only
@@ -189,6 +239,8 @@ def adafactor_update(w, g, s, lr, t, hp, ctx):
     2.2e-16. ``weight_decay`` is decoupled (w times 1 - αλ), applied after the RMS of w is
     taken.
     """
+    if ctx is not None and ctx.tensors is not None:
+        return adafactor_tensors(w, g, s, lr, t, hp, ctx.tensors)
     p = planes(s, w, g)
     rho = np.minimum(lr, 1 / (t ** 0.5))
     # (torch's norm is sqrt(fma(y, y, x^2)): the last bit differs now and then, well

@@ -42,6 +42,10 @@ class StepContext:
     #: count from the group's first, ``lo``; set for entries that evaluate ``grad``
     evaluate: Callable | None = None
     lo: int = 0
+    #: the tensors a point's coordinates are made of, ``[(slice, shape), ...]`` in
+    #: torch's order (a network's weights and biases); None: one vector (a surface's
+    #: point). Only the entries whose torch definition depends on shapes read it.
+    tensors: list | None = None
 
 
 #: What the state inspector shows after each update, per coordinate: ``m`` the first
