@@ -11,9 +11,9 @@ the global norm over all parameters (torch's ``clip_grad_norm_``).
 
 Where torch's definition depends on the tensors' shapes the update is told them
 (``StepContext.tensors``): Adafactor factors each weight matrix's second moment and keeps
-each bias's whole, as torch does. Optimizers that evaluate the problem themselves
-(L-BFGS, Newton, random search) are refused for networks with a message saying so; see
-:data:`NOT_FOR_NETWORKS`.
+each bias's whole, as torch does; L-BFGS flattens all of them into one vector, as torch's
+does, and its line search evaluates the network itself. Newton and random search are
+refused for networks with a message saying so; see :data:`NOT_FOR_NETWORKS`.
 
 What is kept, per row and initialization: train and test loss and accuracy at every step
 (float64), each layer's gradient norm at every update, where the row diverged, and the
@@ -39,7 +39,6 @@ __all__ = ["train", "NetworkRun", "NOT_FOR_NETWORKS", "MAX_STEPS", "BUDGET_SECON
 #: kernels that do not train networks here, and why
 NOT_FOR_NETWORKS = {
     "newton": "Newton's step needs the D×D Hessian at every step",
-    "lbfgs": "L-BFGS evaluates the loss itself along its line search",
     "random_search": "random search draws its own candidate points",
 }
 #: the optimizers that train networks
@@ -258,7 +257,7 @@ def train(network: Network, optimizers, steps: int = 200, *, schedule=None,
         lr = lrs[rows]
         rates = lr[0].tolist() if (lr == lr[:1]).all() else \
             np.ascontiguousarray(lr.T)[:, :, None, None]
-        groups.append((entry.update, wv, gv, entry.init(wv, hp), rates, hp))
+        groups.append((entry.update, wv, gv, entry.init(wv, hp), rates, hp, lo))
         lo += len(rows)
 
     keep = np.empty((steps + 1, R, inits, D), dtype=params_dtype)
@@ -279,9 +278,19 @@ def train(network: Network, optimizers, steps: int = 200, *, schedule=None,
                                                      test_acc.reshape(R, inits))
 
     # what an update may need of the problem: the tensors θ is made of (Adafactor's
-    # factored moments follow torch's shapes)
+    # factored moments follow torch's shapes), and the loss and gradient anywhere (L-BFGS's
+    # line search)
+    batch_now = {"idx": None}                     # this step's minibatch (line searches)
+
+    def evaluate_vector(row, col, theta):
+        xs, ys = (X, y) if batch_now["idx"] is None else (X[batch_now["idx"]],
+                                                           y[batch_now["idx"]])
+        loss_, grad_, _ = network.loss_grad(np.asarray(theta)[None], xs, ys)
+        return float(loss_[0]), grad_[0]
+
     ctx = StepContext(surface=None, rng=None,
-                      tensors=list(zip(network.slices, network.shapes)))
+                      tensors=list(zip(network.slices, network.shapes)),
+                      evaluate_vector=evaluate_vector)
     theta = flat()
     keep[0] = theta.reshape(R, inits, D)
     grid = boundary_box(network, boundary_grid) if shown else None
@@ -306,7 +315,7 @@ def train(network: Network, optimizers, steps: int = 200, *, schedule=None,
         if batch_size is None:
             grad = full_grad
         else:
-            idx = batch_rng.choice(n, batch_size, replace=False)
+            idx = batch_now["idx"] = batch_rng.choice(n, batch_size, replace=False)
             _, grad, layer_norms = network.loss_grad(theta, X[idx], y[idx])
         norms[t] = layer_norms.reshape(R, inits, -1)
         if clip_norm is not None:
@@ -315,7 +324,8 @@ def train(network: Network, optimizers, steps: int = 200, *, schedule=None,
         g[...] = grad.reshape(R, inits, D).transpose(0, 2, 1)
         if frozen.any():
             g[frozen.nonzero()[0], :, frozen.nonzero()[1]] = 0.0
-        for update, wv, gv, state, rates, hp in groups:
+        for update, wv, gv, state, rates, hp, lo in groups:
+            ctx.lo = lo
             update(wv, gv, state, rates[t], t + 1, hp, ctx)
         theta = flat()
         out = ~(np.abs(theta) <= LIMIT).all(axis=1).reshape(R, inits)   # (NaN too)

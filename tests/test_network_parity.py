@@ -2,6 +2,7 @@
 networks here, on four architectures (a deep sigmoid net and a 3-class softmax net among
 them) and four datasets, 200 full-batch float64 steps, all rows of an architecture in one
 vectorized call. The fixtures are torch 2.13's (tools/record_torch_networks.py)."""
+import functools
 import json
 
 import numpy as np
@@ -32,12 +33,20 @@ def parted_by_roundoff(net, params, first, last) -> bool:
 
 @pytest.mark.parametrize("arch", sorted(SETUP["architectures"]))
 def test_every_torch_optimizer_trains_the_network_as_torch_does(arch):
+    assert compared(arch)
+
+
+@functools.cache
+def compared(arch) -> dict:
+    """Every case of ``arch`` trained and checked against torch: {optimizer: the most
+    steps over which it was compared}."""
     a = SETUP["architectures"][arch]
     net = Network(make_dataset(a["data"], **a["data_args"]),
                   **{**a["network"], "hidden": tuple(a["network"]["hidden"])})
     rows = [{"name": name, **hp} for name, hp in SETUP["cases"]]
     run = train(net, rows, SETUP["steps"], params_dtype=np.float64)
     every = SETUP["every"]
+    out = {}
     for i, (name, hp) in enumerate(SETUP["cases"]):
         theirs = FIXTURE[f"{arch}/{i}"]
         kept = int(FIXTURE[f"{arch}/{i}/horizon"]) // every + 1
@@ -48,6 +57,22 @@ def test_every_torch_optimizer_trains_the_network_as_torch_does(arch):
             assert parted_by_roundoff(net, run.params[i, 0], (k - 1) * every, k * every), \
                 (arch, name, hp, k * every)
             kept = min(kept, k)
-        assert kept * every >= 50, (arch, name, hp, kept)   # (a case worth comparing)
+        # (a case worth comparing: L-BFGS is chaotic on most of these nets, torch parting
+        # from its own run from θ₀ + 1e-12 within 20 to 40 steps; on the deep sigmoid
+        # net it is not, and is compared over all 200)
+        assert kept * every >= 20, (arch, name, hp, kept)
         assert err[:kept].max() <= 1e-9, (arch, name, hp, err.max(), int(err.argmax()))
         assert run.diverged_at[i, 0] == -1
+        out[name] = max(out.get(name, 0), (kept - 1) * every)
+    return out
+
+
+def test_every_torch_optimizer_is_compared_over_all_200_steps_somewhere():
+    """(Short horizons are chaos, not a licence: each optimizer matches torch over the
+    whole run on at least one architecture.)"""
+    longest = {}
+    for arch in SETUP["architectures"]:
+        for name, steps in compared(arch).items():
+            longest[name] = max(longest.get(name, 0), steps)
+    assert longest == {name: SETUP["steps"] for name in longest}, longest
+    assert set(longest) == {name for name, _ in SETUP["cases"]}

@@ -67,6 +67,8 @@ CASES = [
     ("rprop", {"lr": 0.01}),
     ("adafactor", {"lr": 0.01}),
     ("adafactor", {"lr": 0.02, "beta2_decay": -0.5, "d": 2.0, "weight_decay": 0.01}),
+    ("lbfgs", {"lr": 0.5, "history_size": 10}),
+    ("lbfgs_wolfe", {"history_size": 10}),
 ]
 
 ACTS = {"tanh": torch.nn.Tanh, "sigmoid": torch.nn.Sigmoid, "relu": torch.nn.ReLU,
@@ -111,10 +113,18 @@ def trajectory(net, theta, name, hp):
     X, y, lossf = loss_of(net)
     opt = getattr(torch.optim, OPTIMIZERS[name].torch)(model.parameters(), **kwargs)
     kept = [theta.copy()]
-    for t in range(STEPS):
+    def closure():
         opt.zero_grad()
-        lossf(model(X), y).backward()
-        opt.step()
+        loss = lossf(model(X), y)
+        loss.backward()
+        return loss
+
+    for t in range(STEPS):
+        if OPTIMIZERS[name].torch == "LBFGS":
+            opt.step(closure)                  # (L-BFGS evaluates it along its search)
+        else:
+            closure()
+            opt.step()
         if (t + 1) % EVERY == 0:
             kept.append(torch.cat([p.detach().reshape(-1) for p in model.parameters()])
                         .numpy().copy())

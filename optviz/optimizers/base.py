@@ -46,6 +46,9 @@ class StepContext:
     #: torch's order (a network's weights and biases); None: one vector (a surface's
     #: point). Only the entries whose torch definition depends on shapes read it.
     tensors: list | None = None
+    #: with ``tensors``: ``evaluate_vector(row, col, theta) -> (loss, grad)`` at a point
+    #: of D coordinates of the update's own choosing (L-BFGS's line search)
+    evaluate_vector: Callable | None = None
 
 
 #: What the state inspector shows after each update, per coordinate: ``m`` the first

@@ -133,6 +133,8 @@ def lbfgs_update(w, g, s, lr, t, hp, ctx):
     function evaluations each step took (``evals``) and :math:`\tau_t` (``rate``).
     """
     wolfe = hp.line_search_fn
+    if ctx is not None and ctx.tensors is not None:      # a network: D parameters a point
+        return _lbfgs_vectors(w, g, s, lr, hp, ctx)
     for r, row in enumerate(s.points):
         a, history, search = _row(lr, r), int(_row(hp.history_size, r)), _row(wolfe, r)
         for j, p in enumerate(row):
@@ -196,6 +198,73 @@ def _lbfgs_point(p, x, g, lr, history, search, ctx, row, col):
     return 1 + n, p.t
 
 
+def _lbfgs_vectors(w, g, s, lr, hp, ctx):
+    """L-BFGS on points of D coordinates (a network's parameters, all its tensors
+    flattened into one vector as torch's LBFGS flattens them), each point its own
+    history and line search; ``ctx.evaluate_vector(row, col, theta) -> (loss, grad)``."""
+    for r, row in enumerate(s.points):
+        a, history = _row(lr, r), int(_row(hp.history_size, r))
+        search = _row(hp.line_search_fn, r)
+        for j, p in enumerate(row):
+            x, gr = w[r, :, j].copy(), g[r, :, j].copy()
+            evals, tau = _lbfgs_vector(p, x, gr, a, history, search, ctx, ctx.lo + r, j)
+            s.evals[r, :, j] = evals
+            s.rate[r, :, j] = tau
+            if tau:
+                w[r, :, j] = x + tau * p.d
+
+
+def _lbfgs_vector(p, x, g, lr, history, search, ctx, row, col):
+    """:func:`_lbfgs_point` with NumPy vectors (torch's arithmetic, its dot products
+    summed in BLAS's order rather than emulated)."""
+    if np.abs(g).max() <= TOLERANCE_GRAD:
+        return 1, 0.0
+    if p.stalled and np.array_equal(g, p.prev_g):
+        p.n_iter += 1
+        p.t = lr
+        return 1, 0.0
+    p.n_iter += 1
+    if p.n_iter == 1:
+        p.d, p.dirs, p.stps, p.ro, p.h_diag = -g, [], [], [], 1.0
+    else:
+        y = g - p.prev_g
+        step = p.d * p.t
+        ys = float(y @ step)
+        if ys > 1e-10:
+            if len(p.dirs) == history:
+                del p.dirs[0], p.stps[0], p.ro[0]
+            p.dirs.append(y)
+            p.stps.append(step)
+            p.ro.append(1.0 / ys)
+            p.h_diag = ys / float(y @ y)
+        q = -g
+        al = [0.0] * len(p.dirs)
+        for i in range(len(p.dirs) - 1, -1, -1):
+            al[i] = float(p.stps[i] @ q) * p.ro[i]
+            q = q - al[i] * p.dirs[i]
+        d = q * p.h_diag
+        for i in range(len(p.dirs)):
+            be = float(p.dirs[i] @ d) * p.ro[i]
+            d = d + (al[i] - be) * p.stps[i]
+        p.d = d
+    p.prev_g = g
+    p.t = min(1.0, 1.0 / float(np.abs(g).sum())) * lr if p.n_iter == 1 else lr
+    gtd = float(g @ p.d)
+    p.stalled = gtd > -TOLERANCE_CHANGE
+    if p.stalled:
+        return 1, 0.0
+    if search != "strong_wolfe":
+        return 1, p.t
+
+    def at(step):
+        f, grad = ctx.evaluate_vector(row, col, x + step * p.d)
+        return f, float(grad @ p.d)
+
+    f0 = ctx.evaluate_vector(row, col, x)[0]
+    p.t, n = _strong_wolfe(at, p.t, p.d, f0, gtd, MAX_EVAL - 1)
+    return 1 + n, p.t
+
+
 def _cubic(x1, f1, g1, x2, f2, g2, bounds=None):
     """The minimizer of the cubic through (x1, f1, g1) and (x2, f2, g2), within bounds.
     In float64 as torch's tensors compute it: a division by zero or an overflow gives inf
@@ -219,7 +288,7 @@ def _cubic(x1, f1, g1, x2, f2, g2, bounds=None):
 def _strong_wolfe(at, t, d, f, gtd, max_ls, c1=1e-4, c2=0.9):
     """torch's line search (minFunc's): a step satisfying the strong Wolfe conditions,
     bracketed then zoomed by cubic interpolation. Returns (step, evaluations)."""
-    d_norm = max(abs(d[0]), abs(d[1]))
+    d_norm = float(np.max(np.abs(d)))               # (a 2-vector, or a network's D)
     f_new, gtd_new = at(t)
     evals, ls_iter = 1, 0
     t_prev, f_prev, gtd_prev = 0.0, f, gtd
