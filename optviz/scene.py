@@ -382,8 +382,8 @@ class Scene:
         if not (formula or network) and (not isinstance(surface, str) or
                                          surface not in SURFACES):
             raise SceneError(f"surface: unknown surface {str(surface)[:80]!r}; choose one of "
-                             f"{', '.join(SURFACES)}, formula:<expression in x and y>, or "
-                             "net:<a network's slice>")
+                             f"{', '.join(SURFACES)}, formula:<x, y expression> or "
+                             "net:<slice>")
         if network:
             try:
                 named_slice(surface)
