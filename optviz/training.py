@@ -12,8 +12,9 @@ the global norm over all parameters (torch's ``clip_grad_norm_``).
 Where torch's definition depends on the tensors' shapes the update is told them
 (``StepContext.tensors``): Adafactor factors each weight matrix's second moment and keeps
 each bias's whole, as torch does; L-BFGS flattens all of them into one vector, as torch's
-does, and its line search evaluates the network itself. Newton and random search are
-refused for networks with a message saying so; see :data:`NOT_FOR_NETWORKS`.
+does, and its line search evaluates the network itself; Newton's method takes the D×D
+Hessian (central differences of the exact gradient) up to :data:`MAX_NEWTON` parameters;
+random search evaluates its candidates on the network.
 
 What is kept, per row and initialization: train and test loss and accuracy at every step
 (float64), each layer's gradient norm at every update, where the row diverged, and the
@@ -30,19 +31,18 @@ import numpy as np
 
 from .cost import CostError
 from .networks.mlp import Network, NetworkError
+from .networks.planes import hessian
 from .optimizers import OPTIMIZERS, StepContext
 from .plan import hyper_namespace
 from .scene import OptimizerSpec, SceneError, ScheduleSpec
 
-__all__ = ["train", "NetworkRun", "NOT_FOR_NETWORKS", "MAX_STEPS", "BUDGET_SECONDS"]
+__all__ = ["train", "NetworkRun", "TRAINS", "MAX_NEWTON", "MAX_STEPS", "BUDGET_SECONDS"]
 
-#: kernels that do not train networks here, and why
-NOT_FOR_NETWORKS = {
-    "newton": "Newton's step needs the D×D Hessian at every step",
-    "random_search": "random search draws its own candidate points",
-}
-#: the optimizers that train networks
-TRAINS = [n for n, e in OPTIMIZERS.items() if e.kernel not in NOT_FOR_NETWORKS]
+#: every optimizer trains networks (Newton's only up to MAX_NEWTON parameters)
+TRAINS = list(OPTIMIZERS)
+#: the most parameters a network Newton's method trains: its D×D Hessian is taken at
+#: every step of every initialization (2D gradients, and a D×D solve)
+MAX_NEWTON = 400
 MAX_STEPS = 5000
 #: the most a training may cost (seconds on the reference machine, estimated first)
 BUDGET_SECONDS = 20.0
@@ -119,7 +119,7 @@ class NetworkRun:
             "lr": lr[index[0], index[2]]})
 
 
-def _rows(optimizers, steps):
+def _rows(optimizers, steps, network):
     if not isinstance(optimizers, (list, tuple)) or not 1 <= len(optimizers) <= 32:
         raise NetworkError("optimizers: give 1 to 32 rows")
     specs = []
@@ -130,11 +130,10 @@ def _rows(optimizers, steps):
             spec = spec.validated(steps, field)
         except SceneError as e:
             raise NetworkError(str(e)) from None
-        kernel = OPTIMIZERS[spec.name].kernel
-        if kernel in NOT_FOR_NETWORKS:
-            raise NetworkError(f"{field}.name: {spec.name} does not train networks here "
-                               f"({NOT_FOR_NETWORKS[kernel]}); choose one of "
-                               f"{', '.join(TRAINS)}")
+        if OPTIMIZERS[spec.name].kernel == "newton" and network.size > MAX_NEWTON:
+            raise NetworkError(f"{field}.name: Newton's method takes the D×D Hessian at "
+                               f"every step; this network has {network.size} parameters, "
+                               f"allowed {MAX_NEWTON} (a narrower network, or L-BFGS)")
         if spec.noise:
             raise NetworkError(f"{field}.noise: a network's noise is its minibatches "
                                "(batch_size), not added noise")
@@ -186,15 +185,28 @@ def boundary_box(network: Network, n: int):
     return xs, ys, np.stack([gx.ravel(), gy.ravel()], axis=1)
 
 
-def estimate_seconds(network: Network, rows: int, steps: int, batch: int | None) -> float:
+def estimate_seconds(network: Network, specs, steps: int, batch: int | None) -> float:
     """What a training is priced at: the forward and backward passes (about three
     multiply-adds per parameter and sample) and the loss and accuracy on all the data
-    at every step."""
+    at every step; and what some rows evaluate themselves: Newton's Hessian (2D
+    gradients and a D×D solve), L-BFGS's line search (up to 25 gradients), random
+    search's candidate (a forward pass)."""
     n_train = len(network.data.X_train) if batch is None else batch
     n_all = len(network.data.X_train) + len(network.data.X_test)
-    per_step = rows * len(network.seeds if isinstance(network.init, str)
-                          else network.initial()) * network.size * (3 * n_train + 2 * n_all)
-    return steps * (per_step * FLOP_SECONDS + 4e-5 * rows)
+    D = network.size
+    inits = len(network.seeds if isinstance(network.init, str) else network.initial())
+    per_row = D * (3 * n_train + 2 * n_all)
+    extra = 0.0
+    for spec in specs:
+        kernel = OPTIMIZERS[spec.name].kernel
+        if kernel == "newton":
+            extra += 2 * D * 3 * n_train * D + D ** 3 / 3 + 2 * D * 3e-5 / FLOP_SECONDS
+        elif kernel == "lbfgs" and spec.hparams.get("line_search_fn"):
+            extra += 25 * (3 * n_train * D + 3e-5 / FLOP_SECONDS)
+        elif kernel == "random_search":
+            extra += 2 * n_train * D
+    return steps * ((len(specs) * per_row + extra) * inits * FLOP_SECONDS
+                    + 4e-5 * len(specs))
 
 
 def train(network: Network, optimizers, steps: int = 200, *, schedule=None,
@@ -214,7 +226,7 @@ def train(network: Network, optimizers, steps: int = 200, *, schedule=None,
     if not isinstance(steps, (int, np.integer)) or not 1 <= steps <= MAX_STEPS:
         raise NetworkError(f"steps: {steps!r}; allowed 1 to {MAX_STEPS}")
     steps = int(steps)
-    specs = _rows(optimizers, steps)
+    specs = _rows(optimizers, steps, network)
     if schedule is not None:
         try:
             schedule = (schedule if isinstance(schedule, ScheduleSpec)
@@ -230,7 +242,7 @@ def train(network: Network, optimizers, steps: int = 200, *, schedule=None,
                                        and 1 <= batch_size <= n):
         raise NetworkError(f"batch_size: {batch_size!r}; allowed 1 to {n} (the training "
                            "samples), or None for the full batch")
-    price = estimate_seconds(network, len(specs), steps, batch_size)
+    price = estimate_seconds(network, specs, steps, batch_size)
     if price > budget:
         raise CostError(f"this training would take about {price:.0f} s, more than the "
                         f"{budget:.0f} s allowed: fewer steps, rows, initializations, "
@@ -288,9 +300,23 @@ def train(network: Network, optimizers, steps: int = 200, *, schedule=None,
         loss_, grad_, _ = network.loss_grad(np.asarray(theta)[None], xs, ys)
         return float(loss_[0]), grad_[0]
 
-    ctx = StepContext(surface=None, rng=None,
+    def value_points(points):                     # [rows, D, points] -> [rows, 1, points]
+        xs, ys = (X, y) if batch_now["idx"] is None else (X[batch_now["idx"]],
+                                                           y[batch_now["idx"]])
+        flat_points = points.transpose(0, 2, 1).reshape(-1, D)
+        return network.evaluate(flat_points, xs, ys)[0].reshape(len(points), 1, -1)
+
+    def hessian_vector(theta):
+        xs, ys = (X, y) if batch_now["idx"] is None else (X[batch_now["idx"]],
+                                                           y[batch_now["idx"]])
+        return hessian(network, theta, xs, ys)
+
+    searching = any(OPTIMIZERS[o.name].random for o in specs)
+    ctx = StepContext(surface=None, rng=np.random.default_rng(np.random.SeedSequence(
+                          seed, spawn_key=(1, 0))) if searching else None,
                       tensors=list(zip(network.slices, network.shapes)),
-                      evaluate_vector=evaluate_vector)
+                      evaluate_vector=evaluate_vector, value_points=value_points,
+                      hessian_vector=hessian_vector)
     theta = flat()
     keep[0] = theta.reshape(R, inits, D)
     grid = boundary_box(network, boundary_grid) if shown else None

@@ -15,7 +15,7 @@ from optviz.networks import (
     make_dataset,
 )
 from optviz.optimizers import OPTIMIZERS
-from optviz.training import NOT_FOR_NETWORKS, TRAINS, train
+from optviz.training import MAX_NEWTON, TRAINS, train
 
 
 def xor_net(**kw):
@@ -157,10 +157,33 @@ def test_every_optimizer_that_trains_networks_trains_one():
     assert run.labels[0] == OPTIMIZERS[TRAINS[0]].label
 
 
-@pytest.mark.parametrize("name", sorted(NOT_FOR_NETWORKS))
-def test_an_optimizer_that_cannot_train_a_network_is_refused_saying_why(name):
-    with pytest.raises(NetworkError, match=rf"optimizers\[1\]\.name: {name} does not train"):
-        train(xor_net(), ["adam", name], 10)
+def test_newton_solves_a_linear_least_squares_in_one_step():
+    """A network with no hidden layer and the squared error is linear least squares: its
+    Hessian is constant, so one Newton step at α = 1 lands on the minimum."""
+    net = Network(make_dataset("regression", n=60), hidden=())
+    run = train(net, [{"name": "newton", "lr": 1.0}, "gd"], 3, params_dtype=np.float64)
+    X = np.hstack([net.data.X_train, np.ones((len(net.data.X_train), 1))])
+    best = np.linalg.lstsq(X, net.data.y_train[:, 0], rcond=None)[0]
+    np.testing.assert_allclose(run.params[0, 0, 1], best, atol=1e-7)
+    g = net.loss_grad(run.params[0, 0, 1][None], net.data.X_train, net.data.y_train)[1]
+    assert np.abs(g).max() < 1e-8
+    assert run.train_loss[1, 0, 1] > run.train_loss[0, 0, 1]       # GD is not there yet
+
+
+def test_newton_is_refused_past_its_size_saying_what_to_do():
+    wide = xor_net(hidden=(32, 32))
+    assert wide.size > MAX_NEWTON
+    with pytest.raises(NetworkError, match=r"optimizers\[1\]\.name: Newton's method takes "
+                                           r"the D×D Hessian.*1185 parameters, allowed 400"):
+        train(wide, ["adam", "newton"], 10)
+
+
+def test_random_search_only_ever_accepts_a_lower_loss():
+    run = train(xor_net(seeds=(0, 1)), [{"name": "random_search", "lr": 0.05}], 80, seed=3)
+    assert (np.diff(run.train_loss[0], axis=-1) <= 1e-15).all()
+    assert (run.train_loss[0, :, -1] < run.train_loss[0, :, 0]).all()
+    again = train(xor_net(seeds=(0, 1)), [{"name": "random_search", "lr": 0.05}], 80, seed=3)
+    np.testing.assert_array_equal(run.params, again.params)       # seeded
 
 
 def test_minibatches_are_common_to_every_row_and_rows_are_independent():
@@ -202,7 +225,7 @@ def test_a_row_that_diverges_is_frozen_where_it_left_the_box():
 def test_a_training_past_its_budget_is_refused_before_it_runs():
     net = Network(make_dataset("xor", n=5000), hidden=(64, 64, 64), seeds=tuple(range(16)))
     with pytest.raises(CostError, match="fewer steps, rows, initializations"):
-        train(net, TRAINS, 5000)
+        train(net, [n for n in TRAINS if n != "newton"], 5000)
 
 
 @pytest.mark.parametrize("kwargs, message", [

@@ -49,6 +49,11 @@ class StepContext:
     #: with ``tensors``: ``evaluate_vector(row, col, theta) -> (loss, grad)`` at a point
     #: of D coordinates of the update's own choosing (L-BFGS's line search)
     evaluate_vector: Callable | None = None
+    #: with ``tensors``: ``value_points(w) -> loss [rows, 1, points]`` at points ``w``
+    #: ``[rows, D, points]`` (random search's candidates), and ``hessian_vector(theta) ->
+    #: [D, D]`` (Newton's step)
+    value_points: Callable | None = None
+    hessian_vector: Callable | None = None
 
 
 #: What the state inspector shows after each update, per coordinate: ``m`` the first

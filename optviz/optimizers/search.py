@@ -26,19 +26,27 @@ def random_search_update(w, g, s, lr, t, hp, ctx):
     r"""Random search: try :math:`w' = w + \alpha z`, :math:`z \sim N(0, I)`; keep it if
     :math:`L(w') < L(w)`. Uses no gradient at all; alpha is the search radius.
     """
-    value, p = ctx.surface.value_xy, planes(s, w, g)
+    if ctx.tensors is None:                    # a surface's points: x and y planes
+        p = planes(s, w, g)
+
+        def loss_at(points):
+            return ctx.surface.value_xy(points[:, :1], points[:, 1:])
+        here = p.w
+    else:                                      # a network's: D parameters a point
+        loss_at, here = ctx.value_points, w
     if s.loss is None:                         # afterwards L(w) is the last accepted L(w')
-        s.loss = np.broadcast_to(value(p.wx, p.wy), g[:, :1].shape).astype(float)
+        s.loss = np.broadcast_to(loss_at(here), g[:, :1].shape).astype(float)
     if s.used == len(s.z):
-        # z is drawn as x plane then y plane, ``[2, rows, points]`` per update, the order
-        # of earlier versions: a saved scene keeps its random-search path
+        # z is drawn coordinate plane by coordinate plane, ``[coordinates, rows, points]``
+        # per update, the order of earlier versions: a saved scene keeps its path
         k = max(1, min(64, DRAWS_AHEAD // w.size))
-        s.z = ctx.rng.standard_normal((k, 2, len(w), w.shape[2])).transpose(0, 2, 1, 3)
+        s.z = ctx.rng.standard_normal((k, w.shape[1], len(w), w.shape[2])) \
+            .transpose(0, 2, 1, 3)
         s.used = 0
     z = s.z[s.used]
     s.used += 1
     cand = np.add(w, np.multiply(z, lr, s.cand), s.cand)      # w + alpha z
-    cand_loss = value(s.cx, s.cy)
+    cand_loss = loss_at(cand)
     better = cand_loss < s.loss
     np.copyto(w, cand, where=better)
     np.copyto(s.loss, cand_loss, where=better)

@@ -26,6 +26,8 @@ def newton_update(w, g, s, lr, t, hp, ctx):
     back: the Newton step jumps to the stationary point of the local quadratic model,
     so near a saddle it is *attracted* to the saddle (Dauphin et al., 2014) - the lesson.
     """
+    if ctx.tensors is not None:                   # a network: a D x D Hessian a point
+        return _newton_vectors(w, g, lr, ctx)
     p = planes(s, w, g)
     a, b, d = ctx.surface.hess_xy(p.wx, p.wy)                   # each [rows, 1, points]
     det = a * d - b * b
@@ -51,6 +53,20 @@ def newton_update(w, g, s, lr, t, hp, ctx):
 
 
 _SINGULAR, _TWO = np.array(1e-12), np.array(2.0)
+
+
+def _newton_vectors(w, g, lr, ctx):
+    """Newton's step at points of D coordinates: H⁻¹g with the Hessian ``ctx`` gives;
+    a gradient step where H is singular (its condition number past 1e12), as in 2-D."""
+    for r in range(w.shape[0]):
+        rate = lr[r].ravel()[0] if isinstance(lr, np.ndarray) and lr.ndim else lr
+        for j in range(w.shape[2]):
+            H, gr = ctx.hessian_vector(w[r, :, j]), g[r, :, j]
+            if np.linalg.cond(H) < 1 / _SINGULAR:
+                step = np.linalg.solve(H, gr)
+            else:
+                step = gr
+            w[r, :, j] -= rate * step
 
 
 def newton_tex(x):
