@@ -28,6 +28,11 @@ MAX_LAYERS = 10
 LEAKY = 0.01
 
 
+def _mean(a: np.ndarray) -> np.ndarray:
+    """Each leading entry's mean over the rest, ``[B, ...] -> [B]``."""
+    return a.reshape(len(a), -1).sum(axis=1) / (a.size // len(a))
+
+
 class NetworkError(ValueError):
     """A network that cannot be built or trained: the message names the field and what
     is allowed."""
@@ -247,7 +252,7 @@ class Network:
         n = z.shape[1]
         if self.loss == "bce":
             t = y[None, :, None].astype(float)
-            loss = (np.logaddexp(0, z) - t * z).mean(axis=(1, 2))
+            loss = _mean(np.logaddexp(0, z) - t * z)
             return loss, (0.5 * (1 + np.tanh(0.5 * z)) - t) / n
         if self.loss == "ce":
             top = z.max(axis=2, keepdims=True)
@@ -255,14 +260,14 @@ class Network:
             total = e.sum(axis=2, keepdims=True)
             picked = np.take_along_axis(z, np.broadcast_to(y[None, :, None],
                                                            z.shape[:2] + (1,)), 2)
-            loss = (np.log(total) + top - picked).mean(axis=(1, 2))
+            loss = _mean(np.log(total) + top - picked)
             d = e / total
             np.put_along_axis(d, np.broadcast_to(y[None, :, None], z.shape[:2] + (1,)),
                               np.take_along_axis(d, np.broadcast_to(
                                   y[None, :, None], z.shape[:2] + (1,)), 2) - 1, 2)
             return loss, d / n
         diff = z - y[None]
-        return (diff * diff).mean(axis=(1, 2)), 2 * diff / diff[0].size
+        return _mean(diff * diff), 2 * diff / diff[0].size
 
     def loss_grad(self, theta: np.ndarray, X: np.ndarray, y: np.ndarray,
                   accuracy: bool = False):
@@ -280,7 +285,9 @@ class Network:
             a, _ = kept[i]
             gW = np.matmul(dz.swapaxes(-1, -2), a)
             gs[2 * i][...] = gW
-            gs[2 * i + 1][...] = dz.sum(axis=1)
+            # (the sum over samples as a product with ones: a quarter of the time of
+            # dz.sum(axis=1), a reduction along the middle axis)
+            np.matmul(np.ones((1, dz.shape[1])), dz, out=gs[2 * i + 1][:, None, :])
             norms[:, i] = np.sqrt((gW * gW).sum(axis=(1, 2)) +
                                   (gs[2 * i + 1] ** 2).sum(axis=1))
             if i:
