@@ -292,24 +292,22 @@ def train(network: Network, optimizers, steps: int = 200, *, schedule=None,
     # what an update may need of the problem: the tensors θ is made of (Adafactor's
     # factored moments follow torch's shapes), and the loss and gradient anywhere (L-BFGS's
     # line search)
-    batch_now = {"idx": None}                     # this step's minibatch (line searches)
+    batch_now = {"idx": None}                     # this step's minibatch
+
+    def step_data():                              # what this step's gradient was taken on
+        idx = batch_now["idx"]
+        return (X, y) if idx is None else (X[idx], y[idx])
 
     def evaluate_vector(row, col, theta):
-        xs, ys = (X, y) if batch_now["idx"] is None else (X[batch_now["idx"]],
-                                                           y[batch_now["idx"]])
-        loss_, grad_, _ = network.loss_grad(np.asarray(theta)[None], xs, ys)
+        loss_, grad_, _ = network.loss_grad(np.asarray(theta)[None], *step_data())
         return float(loss_[0]), grad_[0]
 
     def value_points(points):                     # [rows, D, points] -> [rows, 1, points]
-        xs, ys = (X, y) if batch_now["idx"] is None else (X[batch_now["idx"]],
-                                                           y[batch_now["idx"]])
         flat_points = points.transpose(0, 2, 1).reshape(-1, D)
-        return network.evaluate(flat_points, xs, ys)[0].reshape(len(points), 1, -1)
+        return network.evaluate(flat_points, *step_data())[0].reshape(len(points), 1, -1)
 
     def hessian_vector(theta):
-        xs, ys = (X, y) if batch_now["idx"] is None else (X[batch_now["idx"]],
-                                                           y[batch_now["idx"]])
-        return hessian(network, theta, xs, ys)
+        return hessian(network, theta, *step_data())
 
     searching = any(OPTIMIZERS[o.name].random for o in specs)
     ctx = StepContext(surface=None, rng=np.random.default_rng(np.random.SeedSequence(
