@@ -304,6 +304,9 @@ def test_a_link_refused_for_its_cost_shows_its_surface_and_the_downloads_refuse_
 
 def test_alpha_speaks_its_value_and_a_rows_checkbox_its_optimizer(page):
     thumb = page.locator("#lr [role=slider]")
+    # (the accessibility mender names it once the page is quiet, 50 ms after a change)
+    page.wait_for_function("() => (document.querySelector('#lr [role=slider]')"
+                           ".getAttribute('aria-valuetext') || '').startsWith('α = ')")
     assert thumb.get_attribute("aria-valuetext").startswith("α = ")
     thumb.focus()
     page.keyboard.press("ArrowRight")
