@@ -162,6 +162,18 @@ def lbfgs_update(w, g, s, lr, t, hp, ctx):
                 w[r, 0, j], w[r, 1, j] = _axpy(tau, p.d, x)
 
 
+def _remember(p, y, s, ys, yy, history):
+    """Keep the pair (s, y) in the point's history when it curves upward (y·s > 1e-10),
+    dropping the oldest past ``history``, and take H⁰'s scale y·s / y·y (``yy()``)."""
+    if ys > 1e-10:
+        if len(p.dirs) == history:
+            del p.dirs[0], p.stps[0], p.ro[0]
+        p.dirs.append(y)
+        p.stps.append(s)
+        p.ro.append(1.0 / ys)
+        p.h_diag = ys / yy()
+
+
 def _lbfgs_point(p, x, g, lr, history, search, ctx, row, col):
     """One iteration at one point: (function evaluations, step taken along p.d or 0)."""
     if max(abs(g[0]), abs(g[1])) <= TOLERANCE_GRAD:
@@ -178,14 +190,7 @@ def _lbfgs_point(p, x, g, lr, history, search, ctx, row, col):
     else:
         y = (g[0] - p.prev_g[0], g[1] - p.prev_g[1])
         s = (p.d[0] * p.t, p.d[1] * p.t)
-        ys = _dot(y, s)
-        if ys > 1e-10:
-            if len(p.dirs) == history:
-                del p.dirs[0], p.stps[0], p.ro[0]
-            p.dirs.append(y)
-            p.stps.append(s)
-            p.ro.append(1.0 / ys)
-            p.h_diag = ys / _dot(y, y)
+        _remember(p, y, s, _dot(y, s), lambda: _dot(y, y), history)
         q = (-g[0], -g[1])
         al = [0.0] * len(p.dirs)
         for i in range(len(p.dirs) - 1, -1, -1):
@@ -245,14 +250,7 @@ def _lbfgs_vector(p, x, g, lr, history, search, ctx, row, col):
     else:
         y = g - p.prev_g
         step = p.d * p.t
-        ys = float(y @ step)
-        if ys > 1e-10:
-            if len(p.dirs) == history:
-                del p.dirs[0], p.stps[0], p.ro[0]
-            p.dirs.append(y)
-            p.stps.append(step)
-            p.ro.append(1.0 / ys)
-            p.h_diag = ys / float(y @ y)
+        _remember(p, y, step, float(y @ step), lambda: float(y @ y), history)
         q = -g
         al = [0.0] * len(p.dirs)
         for i in range(len(p.dirs) - 1, -1, -1):
