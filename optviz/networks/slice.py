@@ -26,7 +26,7 @@ import numpy as np
 from ..surface import Surface, SurfaceCost
 from .data import DATASETS, DataError, make_dataset
 from .mlp import ACTIVATIONS, INITS, Network, NetworkError
-from .planes import Plane, hessian_plane, random_plane
+from .planes import CHUNK, Plane, hessian_plane, random_plane
 
 __all__ = ["PREFIX", "slice_surface", "named_slice", "DEFAULTS"]
 
@@ -39,8 +39,6 @@ DEFAULTS = {"data": "xor", "n": "200", "noise": "0.1", "seed": "0", "hidden": "8
 #: the most parameters a named slice's network may have: every evaluation of the slice
 #: is a forward pass (and a backward) of the whole network on all its samples
 MAX_SLICE_PARAMS = 2000
-#: parameter vectors per batched evaluation
-CHUNK = 256
 
 
 def slice_surface(network: Network, plane: Plane, *, span: float = 1.0, name: str = "",
