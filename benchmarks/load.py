@@ -76,7 +76,7 @@ def student(port: int, seconds: float, seed: int, results: list, errors: list):
                                       state={"fig-key": key})
         values = {"beta1": state["beta1"], "noise": state["noise"], "seed": state["seed"],
                   "surface": state["surface"]}
-        for item in body["inputs"]:
+        for item in body["inputs"] + body["state"]:
             if isinstance(item, dict) and item["id"] in values:
                 item["value"] = values[item["id"]]
         data = json.dumps(body)

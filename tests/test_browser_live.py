@@ -4,6 +4,7 @@ request on its way at a time, ending on the last value even on a slow network; a
 broke the feel before: a paused frame lost to a display control, number boxes deaf to
 Enter, α ticks that missed, a clipped legend, a refused link drawn on the wrong surface,
 and the keyboard's and screen readers' way round the plot."""
+import json
 import math
 import urllib.parse
 
@@ -150,6 +151,38 @@ def test_no_second_run_request_leaves_while_one_is_on_its_way(page):
     assert 2 <= seen["sent"] < 20, seen                # the newest value wins, no queue
     assert_alpha_is_the_slider(page)
     assert_drawn_is_the_address(page)
+
+
+def test_a_slider_moved_asks_for_its_run_once_and_a_link_setting_it_does_not(page):
+    """α, μ and σ moved by a key: one run request each, the page's own (the run Dash would
+    ask for, with the slider's new value among its states: Dash's pass over the page is
+    not on a moving slider's way); a link that sets α (Back) is Dash's one request, not a
+    second one of the page's."""
+    bodies = []
+    page.on("request", lambda r: bodies.append(r.post_data)
+            if IS_RUN in (r.post_data or "") else None)
+    for slider in ("lr", "beta1", "noise"):
+        before, value = len(bodies), slider_value(page, slider)
+        page.locator(f"#{slider} [role=slider]").focus()
+        page.keyboard.press("ArrowRight")
+        wait_settled(page)
+        page.wait_for_timeout(300)
+        assert len(bodies) == before + 1, (slider, bodies[before:])
+        body = json.loads(bodies[-1])
+        assert body["changedPropIds"] == [f"{slider}.value"]
+        sent = next(s["value"] for s in body["state"] if s["id"] == slider)
+        assert sent == slider_value(page, slider) > value
+        assert_drawn_is_the_address(page)
+    page.wait_for_timeout(1200)                        # (the address: once a second)
+    before, shown = len(bodies), page.evaluate("location.search")
+    page.go_back()
+    page.wait_for_function("(q) => location.search !== q", arg=shown)
+    wait_settled(page)
+    page.wait_for_timeout(500)
+    assert len(bodies) == before + 1, bodies[before:]
+    assert json.loads(bodies[-1])["changedPropIds"] == ["applied.data"]
+    assert_drawn_is_the_address(page)
+    assert page.console_errors == []
 
 
 def test_on_a_3g_network_a_drag_ends_on_the_final_value(phone):

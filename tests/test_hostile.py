@@ -35,7 +35,7 @@ def post(url, body: bytes, timeout=10):
 def envelope_with(values: dict):
     """A real main-callback request whose input values are replaced by ``values``."""
     body = _main_callback_request(-1.5)
-    for item in body["inputs"]:
+    for item in body["inputs"] + body["state"]:
         if isinstance(item, dict) and item["id"] in values:
             item["value"] = values[item["id"]]
     return body

@@ -289,7 +289,7 @@ def _main_callback_request(lr_log10, steps=300, state=None, rows=DEFAULT_ROWS):
     """A main-callback request as the Dash renderer sends it: every control at its default
     except ``lr_log10`` and ``steps``, the rows store of a page showing ``rows`` (the six
     default rows on, then the other optimizers off); ``state`` values by component id
-    (start, fig-key, live, live-store, scrub, scenario)."""
+    (start, fig-key, live, live-store, scrub, scenario; the sliders' by default)."""
     from app import app
     output = "run.data"                          # the main callback's one output
     spec = app.callback_map[output]
@@ -304,7 +304,8 @@ def _main_callback_request(lr_log10, steps=300, state=None, rows=DEFAULT_ROWS):
     outputs = {"id": "run", "property": "data"}
     state = state or {}
     return {"output": output, "outputs": outputs, "inputs": inputs,
-            "state": [{"id": d["id"], "property": d["property"], "value": state.get(d["id"])}
+            "state": [{"id": d["id"], "property": d["property"],
+                       "value": state.get(d["id"], values.get(d["id"]))}
                       for d in spec["state"]],
             "changedPropIds": ["lr.value"]}
 

@@ -36,6 +36,7 @@ from .controls import (
 from .equations import equation
 from .layout import (
     ID,
+    LIVE_SLIDERS,
     ROW_FIELDS,
     ROW_NUMBERS,
     more_children,
@@ -282,7 +283,7 @@ CONTROLS = {"surface": ID.surface, "view": ID.view, "lr_log10": ID.lr, "beta1": 
             "batch_size": ID.batch}
 #: Controls that only change how a run is shown: they keep the live changes.
 _DISPLAY = {ID.view, ID.inspect, ID.check}
-_LIVE_IDS = {ID.lr, ID.beta1, ID.beta2, ID.noise}        # the LIVE_CONTROLS' sliders
+_LIVE_IDS = set(LIVE_SLIDERS)                           # the LIVE_CONTROLS' sliders
 #: Controls that change the surface itself: its suggested rate and start come with it.
 _SURFACE_IDS = (ID.surface, ID.formula, ID.formula_view, ID.formula_minima)
 
@@ -350,13 +351,13 @@ def _sets(out: dict) -> dict:
     return sets
 
 
-def update(controls, click, rows, applied, inspect, check, start, key, live_on, live,
-           frame, scenario):
+def update(controls, click, rows, applied, inspect, check, sliders, start, key, live_on,
+           live, frame, scenario):
     """The main callback: the page's controls (or a link just applied) -> the run drawn:
     {"meta", "side", "errors", "query", "equations", "set" (SETS), "traces3d"}, or
     {"errors"} for a setup refused (the last picture stays)."""
     out = dict.fromkeys(SETS, no_update)
-    controls = dict(controls)
+    controls = {**controls, **sliders}
     trigger, start, key, scenario = _what_changed(controls, click, start, key, scenario, out)
     hyper = {k: controls[k] for k in LIVE_CONTROLS}
     base, changes, resume = _live_changes(trigger, bool(live_on), live, hyper, frame,
@@ -574,12 +575,16 @@ def register(app) -> None:
 _RUN = dict(
     output=Output(ID.run, "data"),
     inputs=dict(
-        controls={k: Input(i, "value") for k, i in CONTROLS.items()},
+        controls={k: Input(i, "value") for k, i in CONTROLS.items() if i not in _LIVE_IDS},
         click=Input(ID.click, "data"),
         rows=Input(ID.rows_store, "data"),
         applied=Input(ID.applied, "data"), inspect=Input(ID.inspect, "value"),
         check=Input(ID.check, "value")),
-    state=dict(start=State(ID.start, "data"), key=State(ID.fig_key, "data"),
+    # the sliders that follow a drag: the page asks for their runs itself (assets/optviz.js,
+    # askAhead: Dash's pass over the page before and after each request is not on a moving
+    # slider's way); a link or a class sets them with ``applied``, which asks for the run
+    state=dict(sliders={k: State(i, "value") for k, i in CONTROLS.items() if i in _LIVE_IDS},
+               start=State(ID.start, "data"), key=State(ID.fig_key, "data"),
                live_on=State(ID.live, "value"), live=State(ID.live_store, "data"),
                frame=State(ID.scrub, "value"), scenario=State(ID.scenario, "value")))
 

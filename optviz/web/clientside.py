@@ -1,5 +1,6 @@
-"""The page's clientside callbacks (assets/optviz*.js): the rows store, the side plots,
-the animation, the legend and the small read-outs, all in the browser."""
+"""The page's clientside callbacks (assets/optviz*.js): the rows store, the animation and
+the small read-outs, all in the browser. (A run's answer is drawn by assets/optviz.js as
+it arrives, before Dash takes it: no callback of Dash's in between.)"""
 from __future__ import annotations
 
 from dash import ALL, ClientsideFunction, Input, Output, State
@@ -15,19 +16,13 @@ def _row(kind):
 
 
 def register_clientside(app) -> None:
-    # -- clientside: the rows store, side plots, animation, legend, small read-outs -------
+    # -- clientside: the rows store, the animation, small read-outs ---------------------------
     # Every row control, gathered into the one store the main callback reads (Dash's
     # server-side handling of seven pattern-matched lists was a fifth of a request).
     app.clientside_callback(
         ClientsideFunction("optviz", "rowsStore"),
         Output(ID.rows_store, "data"),
         [Input(_row(k), "value") for k in ROW_KEYS])
-    # A run (one store: paths, side plots, errors, rules, link) -> drawn, by the page's
-    # own code: the paths first, then the side plots and the rules when the browser is
-    # free; the errors, the scrubber and the address only where they change.
-    app.clientside_callback(
-        ClientsideFunction("optviz", "onRun"),
-        Output(ID.ran, "data"), Input(ID.run, "data"))
     app.clientside_callback(
         ClientsideFunction("optviz", "control"),
         Output(ID.scrub, "value"), Output(ID.scrub, "max"), Output(ID.play, "children"),
@@ -42,17 +37,12 @@ def register_clientside(app) -> None:
         Output(ID.drawn, "data"),
         Input(ID.scrub, "value"),
     )
-    app.clientside_callback(
-        ClientsideFunction("optviz", "lrText"),
-        Output(ID.lr_text, "children"), Input(ID.lr, "value"))
-    # α's box (α itself) -> the slider (log10 α); the slider writes the box back (lrText)
+    # α's box (α itself) -> the slider (log10 α); the slider writes the box back
+    # (assets/optviz.js, lrMoved)
     app.clientside_callback(
         ClientsideFunction("optviz", "lrBox"),
         Output(ID.lr, "value", allow_duplicate=True), Input(ID.lr_box, "value"),
         State(ID.lr, "value"), prevent_initial_call=True)
-    app.clientside_callback(
-        ClientsideFunction("optviz", "noiseText"),
-        Output(ID.noise_text, "children"), Input(ID.noise, "value"))
     app.clientside_callback(
         ClientsideFunction("optviz", "resample"),
         Output(ID.seed, "value"), Input(ID.resample, "n_clicks"), prevent_initial_call=True)

@@ -23,7 +23,7 @@ from .explore_panel import panel as explore_panel
 from .figures import row_color
 
 __all__ = ["ID", "layout", "row_panel", "rows_children", "SUGGESTED_LR", "DEFAULTS",
-           "ROW_FIELDS", "ROW_NUMBERS"]
+           "ROW_FIELDS", "ROW_NUMBERS", "LIVE_SLIDERS"]
 
 
 class ID:
@@ -52,7 +52,7 @@ class ID:
     legend = "legend"
     results, summary = "results", "run-summary"   # the plot's text alternative (optviz.js)
     # the run (its paths, side plots, errors, rules, link: one store, one update a run)
-    run, ran, start, fig_key, drawn = "run", "ran", "start", "fig-key", "drawn"
+    run, start, fig_key, drawn = "run", "start", "fig-key", "drawn"
     # scenarios, links, live tweaks, inspector, equations, downloads
     scenario, caption, applied = "scenario", "caption", "applied"
     link_note = "link-note"
@@ -70,6 +70,11 @@ class ID:
     html, python = "dl-html", "dl-py"
     rows_store = "rows-store"          # every row control, gathered in the browser
 
+
+#: The sliders that follow a drag: the page asks for their runs itself as they move
+#: (assets/optviz.js finds them by this class; the run callback takes them as states)
+LIVE_SLIDERS = (ID.lr, ID.beta1, ID.beta2, ID.noise)
+FOLLOWS = "follows"
 
 #: Row controls (pattern-matching ids {"type": ..., "row": uid}).
 ROW_FIELDS = {"on": "row-on", "lr": "row-lr", "beta1": "row-b1", "beta2": "row-b2",
@@ -377,7 +382,7 @@ def _settings() -> list:
         # the slider moves in log10 α; its box takes α itself (Enter commits it)
         _field("learning rate", "α", html.Div(className="lr-row", children=[
             dcc.Slider(id=ID.lr, min=lo, max=hi, step=0.01, value=lr0, marks=marks,
-                       allow_direct_input=False, updatemode="drag"),
+                       allow_direct_input=False, updatemode="drag", className=FOLLOWS),
             # (no min / max: the browser would keep an α out of range from the page,
             # which says what the range is instead)
             dcc.Input(id=ID.lr_box, type="number", step="any",
@@ -388,15 +393,16 @@ def _settings() -> list:
             hint="log scale"),
         _field("momentum", "μ / β₁", dcc.Slider(
             id=ID.beta1, min=0, max=0.999, step=0.001, value=DEFAULTS["beta1"],
-            marks={0: "0", 0.5: "0.5", 0.9: "0.9"}, updatemode="drag"), error_id=ID.beta1_err),
+            marks={0: "0", 0.5: "0.5", 0.9: "0.9"}, updatemode="drag", className=FOLLOWS),
+            error_id=ID.beta1_err),
         _field("second moment", "β₂ / ρ", dcc.Slider(
             id=ID.beta2, min=0, max=0.999, step=0.001, value=DEFAULTS["beta2"],
-            marks={0: "0", 0.5: "0.5", 0.999: "0.999"}, updatemode="drag"),
+            marks={0: "0", 0.5: "0.5", 0.999: "0.999"}, updatemode="drag", className=FOLLOWS),
             error_id=ID.beta2_err),
         _field("batch noise", "σ", dcc.Slider(
             id=ID.noise, min=0, max=PAGE_LIMITS["noise"][1] / 2, step=0.05,
             value=DEFAULTS["noise"], marks={0: "0", 2: "2", 5: "5", 10: "10"},
-            updatemode="drag"),
+            updatemode="drag", className=FOLLOWS),
             html.Span(id=ID.noise_text, className="value",
                       **{"data-reference": REFERENCE_NOISE}),
             error_id=ID.noise_err,
@@ -444,7 +450,7 @@ def _settings() -> list:
 def _stores() -> list:
     """The page's state, all in the browser (the server keeps none)."""
     return [
-        dcc.Store(id=ID.run), dcc.Store(id=ID.ran), dcc.Store(id=ID.start),
+        dcc.Store(id=ID.run), dcc.Store(id=ID.start),
         dcc.Store(id=ID.fig_key), dcc.Store(id=ID.drawn), dcc.Store(id=ID.click),
         dcc.Store(id=ID.applied), dcc.Store(id=ID.live_store),
         dcc.Store(id=ID.query), dcc.Store(id=ID.link), dcc.Store(id=ID.pushed),

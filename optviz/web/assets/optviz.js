@@ -46,38 +46,117 @@
    * way per page: a new one waits until the answer to the one before is back, and a
    * newer one takes the place of one waiting (which is answered "no update", HTTP 204,
    * as Dash takes it). So the paths follow a moving slider as fast as the server and
-   * the page can draw, never fall behind it in a queue, and end on its last value. */
-  var gate = {busy: false, waiting: null, sent: 0, shown: 0};   // shown: the runs sent
-                                                               // before the one on screen
+   * the page can draw, never fall behind it in a queue, and end on its last value.
+   *
+   * The sliders that follow a drag (α, μ / β₁, β₂ / ρ, σ) are not inputs of Dash's run
+   * callback: a student's move asks here for the run Dash would ask for (askAhead), with
+   * no pass of Dash over the page on the way (~15 ms before its requests, ~30 ms after
+   * their answers, on this page's ~300 components). Every other change is Dash's own
+   * request, through the same gate. Every answer is drawn here as it arrives (onRun);
+   * Dash gets its own once the frame with the new paths is painted. */
+  var gate = {busy: false, waiting: null, sent: 0, shown: 0,   // shown: the runs sent
+              last: null, asked: null};                        // before the one on screen
   window.__optvizGate = gate;                    // (tests and benchmarks read it)
   var realFetch = window.fetch.bind(window);
   function isRun(url, opts) {
     return String(url).indexOf("_dash-update-component") >= 0 && opts &&
       typeof opts.body === "string" && opts.body.indexOf('"output":"run.data"') >= 0;
   }
+  /* a request: {url, opts, waiters: [{resolve, reject}] (Dash's, or none)} */
+  function answer(req) {
+    var res = req.result, r = new Response(res.body, {status: res.status,
+                                                     statusText: res.statusText,
+                                                     headers: res.headers});
+    if (res.parsed) r.json = function () { return Promise.resolve(res.parsed); };
+    return r;
+  }
+  function settle(req, result) {
+    req.result = result;
+    var waiters = req.waiters;
+    req.waiters = [];
+    waiters.forEach(function (w) {
+      if (result.error) w.reject(result.error); else w.resolve(answer(req));
+    });
+  }
+  function enqueue(req) {
+    if (gate.waiting) settle(gate.waiting, {status: 204, body: null});
+    gate.waiting = req;
+    pump();
+  }
   function pump() {
     if (gate.busy || !gate.waiting) return;
-    var w = gate.waiting;
+    var req = gate.waiting;
     gate.waiting = null;
     gate.busy = true;
     gate.sent++;
-    realFetch(w.url, w.opts).then(function (r) {
+    realFetch(req.url, req.opts).then(function (r) {
       // (the whole answer, not only its headers, before the next one goes)
       return r.arrayBuffer().then(function (body) {
-        return new Response(body, {status: r.status, statusText: r.statusText,
-                                   headers: r.headers});
+        return {status: r.status, statusText: r.statusText, headers: r.headers, body: body,
+                parsed: r.status === 200 ? drawAnswer(body) : null};
       });
-    }).then(function (r) { gate.busy = false; w.resolve(r); pump(); },
-            function (e) { gate.busy = false; w.reject(e); pump(); });
+    }).then(function (result) {
+      gate.busy = false;
+      // Dash takes the answer once the frame with its paths is painted
+      handOver(function () { settle(req, result); });
+      pump();
+    }, function (e) { gate.busy = false; settle(req, {error: e}); pump(); });
+  }
+  /* a run's answer -> drawn by onRun, here, as it arrives (the store Dash keeps is for
+   * Dash); the answer parsed, for Dash to take as it is */
+  function drawAnswer(body) {
+    var parsed;
+    try {
+      parsed = JSON.parse(new TextDecoder().decode(body));
+    } catch (e) {
+      return null;                                  // (Dash says what is wrong)
+    }
+    var run = parsed && parsed.response && parsed.response.run && parsed.response.run.data;
+    try {
+      if (run) onRun(run);
+    } catch (e) {
+      if (window.console) console.error("optviz: drawing a run failed", e);
+    }
+    return parsed;
+  }
+  function handOver(fn) {
+    var done = false, once = function () { if (!done) { done = true; fn(); } };
+    if (document.hidden) { once(); return; }        // (no frames in a hidden tab)
+    requestAnimationFrame(function () { setTimeout(once, 0); });
+    setTimeout(once, 250);
   }
   window.fetch = function (url, opts) {
     if (!isRun(url, opts)) return realFetch(url, opts);
+    gate.last = {url: url, opts: opts};
+    gate.asked = opts.body;
     return new Promise(function (resolve, reject) {
-      if (gate.waiting) gate.waiting.resolve(new Response(null, {status: 204}));
-      gate.waiting = {url: url, opts: opts, resolve: resolve, reject: reject};
-      pump();
+      enqueue({url: url, opts: opts, waiters: [{resolve: resolve, reject: reject}]});
     });
   };
+  /* a student moved slider ``id``: the run request Dash would make (its last one's
+   * inputs and states, with their values now on the page), unless it is the one made
+   * last. (Dash itself asks for a run only when a link, a class or a control that is
+   * not one of these sliders changes: see callbacks._RUN.) */
+  function askAhead(id) {
+    var last = gate.last, api = window.dash_component_api;
+    if (!last || !api || !api.getLayout) return;
+    var o;
+    try {
+      o = JSON.parse(last.opts.body);
+      (o.inputs || []).concat(o.state || []).forEach(function (item) {
+        var props = (api.getLayout(item.id) || {}).props || {};
+        if (props[item.property] === undefined) delete item.value;
+        else item.value = props[item.property];
+      });
+    } catch (e) {
+      return;
+    }
+    o.changedPropIds = o.parsedChangedPropsIds = [id + ".value"];
+    var body = JSON.stringify(o);
+    if (body === gate.asked) return;
+    gate.asked = body;
+    enqueue({url: last.url, opts: Object.assign({}, last.opts, {body: body}), waiters: []});
+  }
 
   // shared with assets/optviz_panels.js (loaded after this file)
   window.optvizUtil = {decode: decode, plot: plot, fmt: fmt, escapeHtml: escapeHtml};
@@ -354,10 +433,81 @@
     if (d.id === "more" && set) set("more", {open: d.open});
   }, true);
 
+  /* The read-outs under α's and σ's sliders, written here as a slider moves (no
+   * callback of Dash's: each is a pass of Dash over the page, and a moving slider's run
+   * goes first): "α = 0.0347" (the slider moves in log10 α; a screen reader says α
+   * itself, not "−1.46"), and σ as a batch size. α's box follows once the slider rests. */
+  var lrBoxWritten = null, lrBoxTimer = null;   // α's box as the slider last wrote it
+  function writeText(el, text) {
+    if (!el || el.textContent === text) return;
+    if (el.firstChild && el.firstChild.nodeType === 3 && !el.firstChild.nextSibling) {
+      el.firstChild.nodeValue = text;               // (React's own text node, kept)
+    } else {
+      el.textContent = text;
+    }
+  }
+  function lrMoved(v) {
+    var a = Number(Math.pow(10, v).toPrecision(3)), text = "α = " + a;   // as the server
+    writeText(document.getElementById("lr-text"), text);                // takes it
+    var thumb = document.querySelector("#lr [role=slider]");
+    if (thumb && thumb.getAttribute("aria-valuetext") !== text) {
+      thumb.setAttribute("aria-valuetext", text);
+    }
+    // α's box once the slider rests, and not while typed in
+    clearTimeout(lrBoxTimer);
+    lrBoxTimer = setTimeout(function () {
+      var box = document.getElementById("lr-box");
+      if (box && document.activeElement !== box && Number(box.value) !== a &&
+          window.dash_clientside.set_props) {
+        lrBoxWritten = a;
+        window.dash_clientside.set_props("lr-box", {value: a});
+      }
+    }, 200);
+  }
+  function noiseMoved(v) {
+    var el = document.getElementById("noise-text");
+    var ref = el ? parseFloat(el.getAttribute("data-reference")) : 4;
+    var b = v ? Math.pow(ref / v, 2) : 0;
+    writeText(el, !v ? "σ = 0: full batch"
+                     : "σ = " + v + " ≈ batch size " + (b >= 1 ? Math.round(b) : "< 1"));
+  }
+  var READOUTS = {lr: lrMoved, noise: noiseMoved};
+  /* a slider a student is moving (a key, a pointer or a finger on it, or its number
+   * box, in the last second: not one a link or a class sets) */
+  var touched = {};
+  ["keydown", "pointerdown", "pointermove", "touchmove", "input", "change",
+   "focusout"].forEach(function (type) {
+    document.addEventListener(type, function (ev) {
+      if (type === "pointermove" && !ev.buttons) return;
+      var box = ev.target && ev.target.closest && ev.target.closest(".dash-slider-container");
+      if (box && box.id) touched[box.id] = performance.now();
+    }, {capture: true, passive: true});
+  });
+  function readout(thumb) {
+    var box = thumb.closest && thumb.closest(".dash-slider-container");
+    var v = parseFloat(thumb.getAttribute("aria-valuenow"));
+    if (!box || !isFinite(v)) return;
+    if (READOUTS[box.id]) READOUTS[box.id](v);
+    if (box.classList.contains("follows") &&          // (layout.LIVE_SLIDERS)
+        performance.now() - (touched[box.id] || -1e9) < 1000) askAhead(box.id);
+  }
+  var readoutsWatched = false;
+  function watchReadouts() {                     // (from the first run: the page is there)
+    if (readoutsWatched) return;
+    readoutsWatched = true;
+    Object.keys(READOUTS).forEach(function (id) {
+      var thumb = document.querySelector("#" + id + " [role=slider]");
+      if (thumb) readout(thumb);
+    });
+    new MutationObserver(function (mutations) {
+      mutations.forEach(function (m) { readout(m.target); });
+    }).observe(document.body, {subtree: true, attributes: true,
+                               attributeFilter: ["aria-valuenow"]});
+  }
+
   /* a new run (onRun): the player stopped (a live change keeps it playing from the
    * change's frame), the scrubber at the run's end, the run drawn */
   var scrubShown = {value: null, max: null, label: "▶ play"};
-  var lrBoxWritten = null, lrBoxTimer = null;   // α's box as lrText last wrote it
   function newRun(meta) {
     var wasPlaying = player.playing, steps = meta.steps;
     stop();
@@ -1065,6 +1215,36 @@
     set("link", {data: search});
   });
 
+  /* a run -> on the screen (called by the gate as its answer arrives): the paths first
+   * (from the frame a live change resumes at, else the last), then the side plots and
+   * the rules when the browser is free; the scrubber, the errors and the address only
+   * where they change */
+  function onRun(run) {
+    if (!run) return;
+    watchReadouts();
+    gate.shown = gate.sent;
+    showErrors(run.errors || {});
+    if (!run.meta) return;                          // refused: the last picture stays
+    var set = window.dash_clientside.set_props;
+    if (set && run.set) {                          // a new surface, a click, a link
+      if (run.set.graph && run.set.graph.figure) {
+        state.figurePending = true;
+        setTimeout(function () {                   // (should Plotly never say so)
+          if (state.figurePending) { state.figurePending = false; renderWhenReady(state.k, 0); }
+        }, 2000);
+      }
+      Object.keys(run.set).forEach(function (id) { set(id, run.set[id]); });
+    }
+    if (run.traces3d) moveTraces3d(run.traces3d);
+    newRun(run.meta);
+    if (run.side) {
+      state.side = run.side;                      // drawn by render(), or in 300 ms
+      setTimeout(flushSide, 300);
+    }
+    showEquations(run.equations);
+    linkLater(run.query);
+  }
+
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     optviz: {
       /* play / pause / step / restart -> [frame, max, play label]. Playing runs a
@@ -1099,34 +1279,6 @@
         return out;
       },
 
-      /* a run -> on the screen: the paths first (from the frame a live change resumes
-       * at, else the last), then the side plots and the rules when the browser is free;
-       * the scrubber, the errors and the address only where they change */
-      onRun: function (run) {
-        if (!run) return no_update();
-        gate.shown = gate.sent;
-        showErrors(run.errors || {});
-        if (!run.meta) return no_update();            // refused: the last picture stays
-        var set = window.dash_clientside.set_props;
-        if (set && run.set) {                          // a new surface, a click, a link
-          if (run.set.graph && run.set.graph.figure) {
-            state.figurePending = true;
-            setTimeout(function () {                   // (should Plotly never say so)
-              if (state.figurePending) { state.figurePending = false; renderWhenReady(state.k, 0); }
-            }, 2000);
-          }
-          Object.keys(run.set).forEach(function (id) { set(id, run.set[id]); });
-        }
-        if (run.traces3d) moveTraces3d(run.traces3d);
-        newRun(run.meta);
-        if (run.side) {
-          state.side = run.side;                      // drawn by render(), or in 300 ms
-          setTimeout(flushSide, 300);
-        }
-        showEquations(run.equations);
-        linkLater(run.query);
-        return no_update();
-      },
 
       /* draw frame k (the scrubber moved): paths so far, current positions, side-plot
        * cursors, legend */
@@ -1166,25 +1318,6 @@
         return order.map(function (uid) { return rows[uid]; });
       },
 
-      lrText: function (v) {
-        if (v == null) return no_update();
-        var text = "α = " + Number(Math.pow(10, v).toPrecision(3));   // as the server takes it
-        // the slider moves in log10 α: a screen reader says α itself, not "−1.52"
-        var thumb = document.querySelector("#lr [role=slider]");
-        if (thumb) thumb.setAttribute("aria-valuetext", text);
-        // α's box once the slider rests (each write is a pass of Dash over the page: not
-        // one a move while the slider is dragged), and not while typed in
-        clearTimeout(lrBoxTimer);
-        lrBoxTimer = setTimeout(function () {
-          var box = document.getElementById("lr-box"), a = Number(Math.pow(10, v).toPrecision(3));
-          if (box && document.activeElement !== box && Number(box.value) !== a) {
-            lrBoxWritten = a;
-            window.dash_clientside.set_props("lr-box", {value: a});
-          }
-        }, 200);
-        return text;
-      },
-
       /* α typed in its box -> the slider, in log10 α (a value out of range goes on to the
        * server, which says which range; a half-typed one waits for Enter) */
       lrBox: function (a, now) {
@@ -1201,15 +1334,8 @@
         if (typeof now === "number" && Math.abs(Math.pow(10, now) - a) <= 5e-4 * a) {
           return no_update();                          // (the slider's own value, shown)
         }
+        touched.lr = performance.now();                // (its run: asked as the thumb moves)
         return v;
-      },
-
-      noiseText: function (v) {
-        var el = document.getElementById("noise-text");
-        var ref = el ? parseFloat(el.getAttribute("data-reference")) : 4;
-        if (!v) return "σ = 0: full batch";
-        var b = Math.pow(ref / v, 2);
-        return "σ = " + v + " ≈ batch size " + (b >= 1 ? Math.round(b) : "< 1");
       },
 
       /* the setup's link -> the address bar (a new history entry), unless it is there */
