@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import base64
 import functools
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .cost import UNIT_SECONDS
 from .optimizers import OPTIMIZERS
 from .scene import DEFAULT_OPTIMIZERS
 from .surfaces import Surface, get_surface
@@ -27,6 +29,9 @@ __all__ = ["typed", "PALETTE", "row_color", "background_figure", "surface_grid",
            "display_loss", "animation", "run_figure", "network_figure"]
 
 GRID = 121
+#: the fewest grid points a side, and the time a contour's values may take
+MIN_GRID = 31
+GRID_SECONDS = 0.5
 
 #: Each optimizer's colour, from its registry entry (Okabe-Ito, colour-blind safe, for the
 #: lecture's six, then Paul Tol's "muted").
@@ -92,9 +97,21 @@ def _floor(surface: Surface) -> float | None:
     return surface.min_value
 
 
-def surface_grid(surface: Surface, n: int = GRID):
-    """``xs[n], ys[n], z[n, n]`` over the view box, and ``zt`` = log10(z - zmin + delta):
-    contours of zt are spaced so that narrow valleys and flat plateaus both show."""
+def grid_size(surface: Surface, seconds: float = GRID_SECONDS) -> int:
+    """The contour grid's side for ``surface``: GRID, or fewer points (down to MIN_GRID)
+    where its values cost more than ``seconds`` (a network's slice: a forward pass of
+    the whole network a point)."""
+    per_point = surface.cost.value * UNIT_SECONDS
+    if GRID ** 2 * per_point <= seconds:
+        return GRID
+    return max(MIN_GRID, int(math.sqrt(seconds / per_point)))
+
+
+def surface_grid(surface: Surface, n: int | None = None):
+    """``xs[n], ys[n], z[n, n]`` over the view box (n: :func:`grid_size`), and ``zt`` =
+    log10(z - zmin + delta): contours of zt are spaced so that narrow valleys and flat
+    plateaus both show."""
+    n = grid_size(surface) if n is None else n
     x0, x1, y0, y1 = surface.view
     xs, ys = np.linspace(x0, x1, n), np.linspace(y0, y1, n)
     X, Y = np.meshgrid(xs, ys)

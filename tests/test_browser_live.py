@@ -444,3 +444,23 @@ def test_a_side_plot_out_of_view_is_drawn_when_it_scrolls_into_view(page):
     page.wait_for_function(f"(id) => ({SIDE_LAST_STEP})(id) === 150", arg="loss-plot")
     page.wait_for_function("() => !window.__optvizSide.pending['loss-plot']")
     assert page.console_errors == []
+
+
+def test_a_networks_slice_is_a_surface_of_the_page_by_link_and_by_menu(browser, server_url):
+    """A link naming a network's exact slice draws its paths on its contour, the menu
+    shows it by name, and the menu's own network slice is one choice away."""
+    name = "net:data=moons;n=120;hidden=6"
+    page = _open(browser, f"{server_url}/?surface={name}&rows=gd,adam&steps=80", 1280, 720)
+    wait_settled(page)
+    assert [g["name"] for g in ghosts(page)] == ["GD", "Adam"]
+    assert_drawn_is_the_address(page)
+    assert "moons" in page.locator("#surface").inner_text()
+    assert page.locator("#teaches").inner_text().startswith("The exact loss of a real network")
+    page.locator("#surface").click()
+    page.get_by_role("option", name="a real network's loss").click()
+    page.wait_for_function("() => new URLSearchParams(location.search).get('surface') "
+                           "=== 'net:'")
+    wait_settled(page)
+    assert_drawn_is_the_address(page)
+    assert page.console_errors == []
+    page.close()

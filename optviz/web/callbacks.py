@@ -20,14 +20,13 @@ from ..cost import check as check_cost
 from ..engine import Run, draws_random_numbers, simulate_within
 from ..optimizers import OPTIMIZERS
 from ..scenarios import SCENARIOS
-from ..surfaces import SURFACES
 from . import exports, figures
 from .clientside import ROW_KEYS, register_clientside
 from .controls import (
-    FORMULA,
     LIVE_CONTROLS,
     MAX_ROWS_SENT,
     ControlError,
+    known_surface,
     row_name,
     scenario_controls,
     scene_from_controls,
@@ -43,6 +42,7 @@ from .layout import (
     page_rows,
     row_panel,
     rows_children,
+    surface_options,
 )
 from .links import controls_from_query, query_from_controls
 from .server import public_base
@@ -410,8 +410,7 @@ def _what_changed(controls, click, start, key, scenario, out):
     surface = controls["surface"]
     if f"{ID.applied}.data" in triggered:
         trigger = ID.applied
-    elif trigger in _SURFACE_IDS and isinstance(surface, str) and \
-            (surface in SURFACES or surface == FORMULA):
+    elif trigger in _SURFACE_IDS and known_surface(surface):
         start = out["start"] = key = None
         controls["lr_log10"] = out["lr"] = suggested_lr_log10(surface, controls["formula"])
         scenario = out["scenario"] = None
@@ -474,7 +473,10 @@ def apply(link, scenario, page, more_open, now=None):
                   else v for k, v in values["controls"].items()},
         start=values["start"], rows=rows, more=more, live=values["live"],
         scenario=name, caption=SCENARIOS[name].caption if name in SCENARIOS else "",
-        applied=time.time(), note="; ".join(problems))
+        applied=time.time(), note="; ".join(problems),
+        # (a network's slice the menu does not have yet: in it, so that it shows)
+        options=surface_options(setup["surface"])
+        if setup["surface"] not in {o["value"] for o in surface_options()} else no_update)
 
 
 def setup_values(setup: dict) -> dict:
@@ -598,7 +600,8 @@ _APPLY = dict(
         more=Output(ID.more_rows, "children"),
         live=Output(ID.live_store, "data", allow_duplicate=True),
         scenario=Output(ID.scenario, "value"), caption=Output(ID.caption, "children"),
-        applied=Output(ID.applied, "data"), note=Output(ID.link_note, "children")),
+        applied=Output(ID.applied, "data"), note=Output(ID.link_note, "children"),
+        options=Output(ID.surface, "options")),
     inputs=dict(link=Input(ID.link, "data"), scenario=Input(ID.scenario, "value")),
     state=dict(page=State(ID.rows_store, "data"), more_open=State(ID.more, "open"),
                now={k: State(i, "value") for k, i in CONTROLS.items()}),

@@ -24,8 +24,15 @@ from typing import Any
 
 import numpy as np
 
+from ..cost import UNIT_SECONDS
 from ..formula import FormulaError, formula_surface
+from ..networks import NetworkError
+from ..networks.slice import MAX_LENGTH as NET_MAX_LENGTH
+from ..networks.slice import PREFIX as NET_PREFIX
+from ..networks.slice import named_slice
 from ..optimizers import OPTIMIZERS
+from ..plots import GRID_SECONDS as GRID_BUDGET
+from ..plots import MIN_GRID
 from ..scenarios import SCENARIOS
 from ..scene import DEFAULT_OPTIMIZERS, Change, OptimizerSpec, Scene, SceneError, ScheduleSpec
 from ..schedules import SCHEDULES
@@ -34,6 +41,7 @@ from ..surfaces import SURFACES
 __all__ = ["ControlError", "scene_from_controls", "PAGE_LIMITS", "row_uid", "row_name",
            "REFERENCE_NOISE", "batch_size_for", "parse_changes", "LIVE_CONTROLS",
            "ROW_OVERRIDES", "DEFAULTS", "SUGGESTED_LR", "default_controls", "FORMULA",
+           "known_surface", "NET_PREFIX",
            "suggested_lr_log10", "MAX_ROWS_SENT", "alpha", "scenario_controls",
            "controls_for_scene", "SPEEDS"]
 
@@ -77,10 +85,25 @@ def alpha(lr_log10: float) -> float:
     return float(f"{10 ** lr_log10:.3g}")
 
 
+def known_surface(name: Any) -> bool:
+    """A surface the page can show: a built-in one, the student's formula ("formula",
+    its text in its own box), or a network's exact slice named ``net:...``
+    (optviz.networks.slice; its keys are checked where every control is checked)."""
+    return isinstance(name, str) and (
+        name in SURFACES or name == FORMULA or
+        (name.startswith(NET_PREFIX) and len(name) <= NET_MAX_LENGTH))
+
+
 def suggested_lr_log10(surface: str, formula: Any = None) -> float:
     """The lr slider's value for a surface: the sweep's choice for the built-in ones;
     for a formula 0.5 / (largest Hessian eigenvalue over the start and the minima), a
     rate at which plain GD is stable near those points, within [1e-4, 0.1]."""
+    if isinstance(surface, str) and surface.startswith(NET_PREFIX):
+        try:                            # a network's slice: as a formula's, at its start
+            surf = named_slice(surface)
+        except NetworkError:
+            return -2.0
+        return math.log10(float(f"{surf.suggested_lr():.2g}"))
     if surface != FORMULA:
         return math.log10(SUGGESTED_LR.get(surface, 0.01))
     try:
@@ -93,9 +116,10 @@ def suggested_lr_log10(surface: str, formula: Any = None) -> float:
 def default_controls(surface: str | None = None) -> dict[str, Any]:
     """The page's starting setup (on ``surface``, default ill_conditioned): the lecture's
     six optimizers on, every other control at its default."""
-    surface = surface if surface in SURFACES or surface == FORMULA else DEFAULTS["surface"]
+    surface = surface if known_surface(surface) else DEFAULTS["surface"]
     return {**DEFAULTS, "surface": surface, "view": "2d", "formula": DEFAULT_FORMULA,
-            "lr_log10": math.log10(SUGGESTED_LR.get(surface, 0.01)),
+            "lr_log10": suggested_lr_log10(surface) if surface.startswith(NET_PREFIX)
+            else math.log10(SUGGESTED_LR.get(surface, 0.01)),
             "clip_norm": None, "start": None, "changes": [], "batch_size": None,
             "rows": [{"uid": n, "on": True} for n in DEFAULT_OPTIMIZERS]}
 
@@ -334,6 +358,19 @@ def _surface_of(c: dict) -> tuple[str, Any, dict[str, float]]:
         except FormulaError as e:
             raise ControlError("formula", str(e)) from None
         return surf.name, surf, view
+    if isinstance(surface, str) and surface.startswith(NET_PREFIX):
+        try:
+            surf = named_slice(surface)
+        except NetworkError as e:
+            raise ControlError("surface", str(e)) from None
+        # its contour: a forward pass of the whole network a point of the plot's grid
+        seconds = MIN_GRID ** 2 * surf.cost.value * UNIT_SECONDS
+        if seconds > GRID_BUDGET:
+            raise ControlError("surface", f"surface: this network's loss on the plot's "
+                               f"grid would take about {seconds:.2g} s of the server's time, "
+                               f"more than its {GRID_BUDGET:g} s; use fewer samples (n) or "
+                               "a smaller network (hidden)")
+        return surf.name, surf, {}
     if not isinstance(surface, str) or surface not in SURFACES:
         raise ControlError("surface", f"surface: unknown surface {str(surface)[:40]!r}")
     return surface, SURFACES[surface], {}

@@ -173,6 +173,8 @@ TORCH_DATA_LOSS = {
 def _torch_rows(scene) -> tuple[list, str]:
     """(rows torch.optim can run, why the others or the whole run cannot)."""
     surface = scene.get_surface()
+    if not surface.expression and surface.dataset is None:
+        return [], "a network's slice (its loss is the network's, not one expression)"
     if not surface.expression and surface.dataset.model not in TORCH_DATA_LOSS:
         return [], "a surface built on data of an unknown model"
     if scene.changes:

@@ -12,6 +12,7 @@ from .controls import (
     DEFAULT_FORMULA,
     DEFAULTS,
     FORMULA,
+    NET_PREFIX,
     PAGE_LIMITS,
     REFERENCE_NOISE,
     SPEEDS,
@@ -23,7 +24,7 @@ from .explore_panel import panel as explore_panel
 from .figures import row_color
 
 __all__ = ["ID", "layout", "row_panel", "rows_children", "SUGGESTED_LR", "DEFAULTS",
-           "ROW_FIELDS", "ROW_NUMBERS", "LIVE_SLIDERS"]
+           "ROW_FIELDS", "ROW_NUMBERS", "LIVE_SLIDERS", "surface_options"]
 
 
 class ID:
@@ -223,17 +224,34 @@ def layout() -> html.Div:
     ])
 
 
+#: a real network's exact loss slice in the menu (optviz.networks.slice: every key at its
+#: default, a 2-8-8-1 tanh MLP on XOR); a link may name any other ("net:data=moons;...")
+NETWORK_SLICE = NET_PREFIX
+
+
+def surface_options(current: str | None = None) -> list[dict]:
+    """The surface menu: the built-in surfaces, a network's slice, the student's formula,
+    and ``current`` (a network's slice a link named) if it is none of them."""
+    options = [{"label": s.label, "value": n} for n, s in SURFACES.items()] + [
+        {"label": "a real network's loss (XOR, 2-8-8-1 tanh MLP, a random plane)",
+         "value": NETWORK_SLICE},
+        {"label": "✎ your own formula…", "value": FORMULA}]
+    if isinstance(current, str) and current.startswith(NET_PREFIX) and \
+            current != NETWORK_SLICE:
+        options.insert(-1, {"label": "network slice: " + current[len(NET_PREFIX):],
+                            "value": current})
+    return options
+
+
 def _header() -> list:
     """The surface (or a formula), 2-D / 3-D, the scenario menu, the surface's lesson."""
-    surface_options = [{"label": s.label, "value": n} for n, s in SURFACES.items()] + [
-        {"label": "✎ your own formula…", "value": FORMULA}]
     return [
         html.H1("optviz"),
         # (beside the name: on a phone the two share the first line)
         dcc.RadioItems(id=ID.view, options=[{"label": "2-D", "value": "2d"},
                                             {"label": "3-D", "value": "3d"}],
                        value="2d", inline=True, className="view-toggle"),
-        html.Label(["surface ", dcc.Dropdown(id=ID.surface, options=surface_options,
+        html.Label(["surface ", dcc.Dropdown(id=ID.surface, options=surface_options(),
                                              value=DEFAULTS["surface"], clearable=False,
                                              className="surface-dd")],
                    className="surface-pick"),

@@ -34,6 +34,7 @@ from .controls import (
     ControlError,
     alpha,
     default_controls,
+    known_surface,
     row_name,
     scenario_controls,
     scene_from_controls,
@@ -74,7 +75,7 @@ def _reference(scenario: str | None, surface: str | None) -> dict[str, Any]:
     """What a link starts from: the scenario's setup (else the defaults), moved to
     ``surface`` with that surface's suggested rate and start if it names another one."""
     c = scenario_controls(scenario) if scenario in SCENARIOS else default_controls(surface)
-    if (surface in SURFACES or surface == FORMULA) and surface != c["surface"]:
+    if known_surface(surface) and surface != c["surface"]:
         c.update(surface=surface, lr_log10=default_controls(surface)["lr_log10"], start=None)
     return c
 
@@ -124,7 +125,7 @@ def query_from_controls(c: dict[str, Any]) -> str:
             f"{step}:" + ":".join(f"{k}={_alpha(v[name]) if k == 'lr' else _fmt(float(v[name]))}"
                                   for k, name in LIVE_KEYS.items())
             for step, v in c["changes"])
-    return urlencode(out, safe=",:~=")
+    return urlencode(out, safe=",:~=;")
 
 
 def _float(text: str) -> float:
@@ -145,7 +146,7 @@ def controls_from_query(search: str | None) -> tuple[dict[str, Any], list[str]]:
     name = q.get("scenario")
     if name and name not in SCENARIOS:
         problems.append(f"link: unknown scenario {name[:30]!r}")
-    if "surface" in q and q["surface"] not in SURFACES and q["surface"] != FORMULA:
+    if "surface" in q and not known_surface(q["surface"]):
         problems.append(f"link: unknown surface {q['surface'][:30]!r}")
     c = _reference(name, q.get("surface"))
     if "f" in q:
