@@ -14,6 +14,7 @@ from optviz.plots import GRID, GRID_SECONDS, MIN_GRID, grid_size
 from optviz.web.callbacks import compute
 from optviz.web.classroom.rules import ClassError, check_values, pose, score, setup_query
 from optviz.web.controls import ControlError, known_surface, scene_from_controls
+from optviz.web.explore_panel import compute as explore_compute
 from optviz.web.exports import run_csv, run_json, run_python
 from optviz.web.layout import surface_options
 from optviz.web.links import controls_from_query, query_from_controls
@@ -107,3 +108,11 @@ def test_a_slice_name_is_checked_before_anything_is_built():
     with pytest.raises(NetworkError, match="at most"):
         named_slice("net:" + "x" * 400)
     assert not known_surface("net:" + "x" * 400)
+
+
+@pytest.mark.parametrize("kind, rows", [("lr", 2 * 16), ("basin", 12 * 12 * 2)])
+def test_explore_maps_and_sweeps_a_slice_from_the_pages_link(kind, rows):
+    fig, csv, message = explore_compute(kind, 12 if kind == "basin" else 16, 60, 10,
+                                        f"surface={MOONS}&rows=gd,adam")
+    assert csv.count("\n") == rows + 1, message           # a header and a line each
+    assert fig["data"] and "s" in message
