@@ -270,3 +270,15 @@ def test_decision_boundaries_are_kept_at_the_steps_asked_for():
     assert train(net, ["adam"], 5).boundary is None
     with pytest.raises(NetworkError, match="boundary_steps: at most 50 steps, each 0 to 5"):
         train(net, ["adam"], 5, boundary_steps=[6])
+
+
+def test_the_networks_tanh_is_numpys_to_round_off_near_zero_far_out_and_at_inf_and_nan():
+    from optviz.networks.mlp import _tanh_in_place
+    rng = np.random.default_rng(0)
+    z = np.concatenate([rng.normal(0, 3, 10000), 10 ** rng.uniform(-300, 0, 10000),
+                        -(10 ** rng.uniform(-300, 0, 10000)),
+                        [0.0, -0.0, 1e-4, -1e-4, 19.0, 400.0, -400.0, np.inf, -np.inf]])
+    got, want = _tanh_in_place(z.copy()), np.tanh(z)
+    assert np.all(np.abs(got - want) <= 3e-13 * np.abs(want) + 1e-300)
+    assert np.array_equal(np.signbit(got), np.signbit(want))      # (−0 stays −0)
+    assert np.isnan(_tanh_in_place(np.array([np.nan]))).all()
