@@ -103,11 +103,16 @@ def test_page_loads_with_every_default_optimizer_and_no_console_errors(page):
         let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++;
         return n; }""")
     assert painted > 2000
-    # titles sent as entities (figures._text) are drawn as the characters
+    # titles sent as entities (figures._text) are drawn as the characters (the side
+    # plots once in view: below the fold they wait, not in the first picture's way)
+    assert page.evaluate("window.__optvizSide.pending['lr-plot'] !== undefined")
+    page.locator("#lr-plot").scroll_into_view_if_needed()
+    page.wait_for_function("() => document.querySelector('#lr-plot .js-plotly-plot')")
     titles = page.evaluate("Array.from(document.querySelectorAll("
                            "'text.xtitle, text.ytitle, text.gtitle'), e => e.textContent)")
     assert {"x (w₁)", "y (w₂)", "learning rate α_t"} <= set(titles)
     assert not any("&#" in t for t in titles)
+    page.evaluate("window.scrollTo(0, 0)")
     shot(page, "default")
     # the README's screenshot is the page as a student first sees it
     page.screenshot(path=str(ROOT / "docs" / "screenshot.png"))

@@ -352,13 +352,13 @@ def _below_the_plot() -> list:
         html.Details(className="results-box", children=[
             html.Summary("results table (the plot in words)"),
             html.Div(id=ID.results)]),
+        # the side plots: drawn by assets/optviz.js with Plotly itself, once the paths are
+        # on the screen and a plot is in view (three of Dash's graphs, each drawn empty as
+        # the page opened, were a tenth of the first picture)
         html.Div(className="side", children=[
-            dcc.Graph(id=ID.loss, className="side-graph",
-                      config={"displayModeBar": False}),
-            dcc.Graph(id=ID.lr_plot, className="side-graph",
-                      config={"displayModeBar": False}),
-            dcc.Graph(id=ID.gnorm, className="side-graph",
-                      config={"displayModeBar": False}),
+            html.Div(id=ID.loss, className="side-graph"),
+            html.Div(id=ID.lr_plot, className="side-graph"),
+            html.Div(id=ID.gnorm, className="side-graph"),
         ]),
         html.Div(id=ID.data_box, className="data-box", style={"display": "none"},
                  children=[dcc.Graph(id=ID.data_plot, className="data-graph",

@@ -664,11 +664,16 @@
     var fig = side.pending[id];
     if (!fig) return;
     delete side.pending[id];
-    // Plotly draws it on the graph Dash made, directly (through Dash: one more pass over
-    // the page, and React's); a graph Dash has not drawn yet gets its figure
+    // Plotly draws it in its box (layout.py: a plain div, not one of Dash's graphs)
+    var box = document.getElementById(id);
+    if (!box || !window.Plotly) { side.pending[id] = fig; return; }
     var gd = plot(id);
-    if (gd && gd._fullLayout && window.Plotly) window.Plotly.react(gd, fig.data, fig.layout);
-    else window.dash_clientside.set_props(id, {figure: fig});
+    if (!gd) {
+      gd = document.createElement("div");
+      gd.style.height = "100%";
+      box.appendChild(gd);
+    }
+    window.Plotly.react(gd, fig.data, fig.layout, {displayModeBar: false, responsive: true});
   }
   function watchSide(id) {
     var el = document.getElementById(id);
@@ -1239,7 +1244,9 @@
     newRun(run.meta);
     if (run.side) {
       state.side = run.side;                      // drawn by render(), or in 300 ms
-      setTimeout(flushSide, 300);
+      setTimeout(function () {                    // (not before a new figure's paths:
+        if (!state.figurePending) flushSide();    // the first picture goes first)
+      }, 300);
     }
     showEquations(run.equations);
     linkLater(run.query);
