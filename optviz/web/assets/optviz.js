@@ -1329,7 +1329,7 @@
        * server, which says which range; a half-typed one waits for Enter) */
       lrBox: function (a, now) {
         if (typeof a !== "number" || !isFinite(a)) return no_update();
-        // the box written by lrText is no one's request (answered, a slider moving fast
+        // the box written by lrMoved is no one's request (answered, a slider moving fast
         // would be set back to where it was a moment ago, and back and forth)
         if (a === lrBoxWritten) return no_update();
         if (!(a >= 1e-5 && a <= 10)) {                 // (the slider would clamp it)
