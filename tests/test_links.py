@@ -118,10 +118,3 @@ def test_a_formula_not_finite_at_the_start_is_refused_and_a_link_to_it_still_ope
     back, problems = controls_from_query(query_from_controls(c))
     assert any("not finite at the start" in p for p in problems)
     assert scene_from_controls(back).steps >= 1
-
-
-def test_a_whole_number_comes_back_as_one():
-    query = query_from_controls(controls_from_query("steps=80&sigma=1.0&seed=7")[0])
-    assert "steps=80&" in query + "&" and "sigma=1&" in query + "&" and "seed=7" in query
-    assert ".0" not in query
-    assert query_from_controls(controls_from_query(query)[0]) == query

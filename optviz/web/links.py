@@ -55,10 +55,7 @@ LIVE_KEYS = {"lr": "lr_log10", "mu": "beta1", "b2": "beta2", "sigma": "noise"}
 
 
 def _fmt(v: float) -> str:
-    """Shortest text that reads back as the same number (0.48, not 0.47999999999999998;
-    a whole number as one: steps=80, not 80.0)."""
-    if isinstance(v, float) and v.is_integer() and abs(v) < 1e15:
-        return str(int(v))
+    """Shortest text that reads back as the same number (0.48, not 0.47999999999999998)."""
     return repr(v) if isinstance(v, float) else str(v)
 
 
