@@ -97,14 +97,18 @@ def _floor(surface: Surface) -> float | None:
     return surface.min_value
 
 
+def grid_seconds(surface: Surface, n: int) -> float:
+    """What the values of an n × n contour grid of ``surface`` cost (optviz.cost's units)."""
+    return n * n * surface.cost.value * UNIT_SECONDS
+
+
 def grid_size(surface: Surface, seconds: float = GRID_SECONDS) -> int:
     """The contour grid's side for ``surface``: GRID, or fewer points (down to MIN_GRID)
     where its values cost more than ``seconds`` (a network's slice: a forward pass of
     the whole network a point)."""
-    per_point = surface.cost.value * UNIT_SECONDS
-    if GRID ** 2 * per_point <= seconds:
+    if grid_seconds(surface, GRID) <= seconds:
         return GRID
-    return max(MIN_GRID, int(math.sqrt(seconds / per_point)))
+    return max(MIN_GRID, int(math.sqrt(seconds / grid_seconds(surface, 1))))
 
 
 def surface_grid(surface: Surface, n: int | None = None):

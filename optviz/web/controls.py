@@ -24,7 +24,6 @@ from typing import Any
 
 import numpy as np
 
-from ..cost import UNIT_SECONDS
 from ..formula import FormulaError, formula_surface
 from ..networks import NetworkError
 from ..networks.slice import MAX_LENGTH as NET_MAX_LENGTH
@@ -32,7 +31,7 @@ from ..networks.slice import PREFIX as NET_PREFIX
 from ..networks.slice import named_slice
 from ..optimizers import OPTIMIZERS
 from ..plots import GRID_SECONDS as GRID_BUDGET
-from ..plots import MIN_GRID
+from ..plots import MIN_GRID, grid_seconds
 from ..scenarios import SCENARIOS
 from ..scene import DEFAULT_OPTIMIZERS, Change, OptimizerSpec, Scene, SceneError, ScheduleSpec
 from ..schedules import SCHEDULES
@@ -364,7 +363,7 @@ def _surface_of(c: dict) -> tuple[str, Any, dict[str, float]]:
         except NetworkError as e:
             raise ControlError("surface", str(e)) from None
         # its contour: a forward pass of the whole network a point of the plot's grid
-        seconds = MIN_GRID ** 2 * surf.cost.value * UNIT_SECONDS
+        seconds = grid_seconds(surf, MIN_GRID)
         if seconds > GRID_BUDGET:
             raise ControlError("surface", f"surface: this network's loss on the plot's "
                                f"grid would take about {seconds:.2g} s of the server's time, "
