@@ -62,21 +62,15 @@
     return String(url).indexOf("_dash-update-component") >= 0 && opts &&
       typeof opts.body === "string" && opts.body.indexOf('"output":"run.data"') >= 0;
   }
-  /* a request: {url, opts, waiters: [{resolve, reject}] (Dash's, or none)} */
-  function answer(req) {
-    var res = req.result, r = new Response(res.body, {status: res.status,
-                                                     statusText: res.statusText,
-                                                     headers: res.headers});
-    if (res.parsed) r.json = function () { return Promise.resolve(res.parsed); };
-    return r;
-  }
+  /* a request: {url, opts, and Dash's resolve and reject (none for the page's own)} ->
+   * ``result`` ({status, statusText, headers, body, parsed} or {error}) handed back */
   function settle(req, result) {
-    req.result = result;
-    var waiters = req.waiters;
-    req.waiters = [];
-    waiters.forEach(function (w) {
-      if (result.error) w.reject(result.error); else w.resolve(answer(req));
-    });
+    if (result.error) { if (req.reject) req.reject(result.error); return; }
+    if (!req.resolve) return;
+    var r = new Response(result.body, {status: result.status, statusText: result.statusText,
+                                       headers: result.headers});
+    if (result.parsed) r.json = function () { return Promise.resolve(result.parsed); };
+    req.resolve(r);
   }
   function enqueue(req) {
     if (gate.waiting) settle(gate.waiting, {status: 204, body: null});
@@ -130,7 +124,7 @@
     gate.last = {url: url, opts: opts};
     gate.asked = opts.body;
     return new Promise(function (resolve, reject) {
-      enqueue({url: url, opts: opts, waiters: [{resolve: resolve, reject: reject}]});
+      enqueue({url: url, opts: opts, resolve: resolve, reject: reject});
     });
   };
   /* a student moved slider ``id``: the run request Dash would make (its last one's
@@ -155,7 +149,7 @@
     var body = JSON.stringify(o);
     if (body === gate.asked) return;
     gate.asked = body;
-    enqueue({url: last.url, opts: Object.assign({}, last.opts, {body: body}), waiters: []});
+    enqueue({url: last.url, opts: Object.assign({}, last.opts, {body: body})});
   }
 
   // shared with assets/optviz_panels.js (loaded after this file)
