@@ -556,6 +556,7 @@
   function linkLater(query) {
     if (typeof query !== "string") return;
     showAddress(query);
+    if (window.optvizClass) window.optvizClass.setupShown(query);   // (a class's, drawn)
     clearTimeout(linkTimer);
     pendingQuery = query;
     linkTimer = setTimeout(function () {

@@ -141,6 +141,15 @@
     setTimeout(function () { state.remotePlayback = false; }, 300);
   }
 
+  /* the class's setup is on the screen (optviz.js linkLater, as its run is drawn): from
+   * now on a change is the instructor's own, even one made before the link is written
+   * (a slider pressed the moment the projector followed must still reach the class) */
+  state.setupShown = function (q) {
+    if (state.applying === null || q !== state.applying) return;
+    state.applying = null;
+    clearTimeout(state.applyTimer);
+  };
+
   /* the page's link just changed (optviz.js pushLink): an instructor's own change goes
    * to the class; the class's own setup, applied here, does not go back */
   state.setupChanged = function (q) {
