@@ -280,6 +280,8 @@ def train(network: Network, optimizers, steps: int = 200, *, schedule=None,
     frozen = np.zeros((R, inits), dtype=bool)
     batch_rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(2, 0)))
     X, y, Xt, yt = data.X_train, data.y_train, data.X_test, data.y_test
+    held = len(Xt)                                # fitted and held-out samples, one array
+    XA, yA = (np.concatenate([X, Xt]), np.concatenate([y, yt])) if held else (X, y)
 
     def flat():                                   # [R * inits, D], row-major by row
         return w.transpose(0, 2, 1).reshape(R * inits, D)
@@ -332,15 +334,21 @@ def train(network: Network, optimizers, steps: int = 200, *, schedule=None,
         if time.monotonic() > deadline:
             raise CostError("the training ran past its deadline: fewer steps, rows, "
                             "initializations, samples or parameters", "steps")
-        full_loss, full_grad, layer_norms, right = network.loss_grad(theta, X, y, True)
-        loss["train_loss"][t] = full_loss.reshape(R, inits)
-        loss["train_acc"][t] = right.reshape(R, inits)
-        measure(t, theta)
-        if batch_size is None:
-            grad = full_grad
+        if batch_size is None:                    # (the test set in the same pass)
+            full_loss, grad, layer_norms, right, *tested = network.loss_grad(
+                theta, XA, yA, True, held)
+            if held:
+                loss["test_loss"][t] = tested[0].reshape(R, inits)
+                loss["test_acc"][t] = tested[1].reshape(R, inits)
+            else:
+                measure(t, theta)
         else:
+            full_loss, right = network.evaluate(theta, X, y)
+            measure(t, theta)
             idx = batch_now["idx"] = batch_rng.choice(n, batch_size, replace=False)
             _, grad, layer_norms = network.loss_grad(theta, X[idx], y[idx])
+        loss["train_loss"][t] = full_loss.reshape(R, inits)
+        loss["train_acc"][t] = right.reshape(R, inits)
         norms[t] = layer_norms.reshape(R, inits, -1)
         if clip_norm is not None:
             total = np.sqrt((grad * grad).sum(axis=1, keepdims=True))

@@ -142,6 +142,24 @@ def test_the_gradient_is_the_derivative_of_the_loss(activation, data):
     np.testing.assert_allclose(norms[:, 0], np.linalg.norm(grad[:, first[0]:first[1]], axis=1))
 
 
+
+@pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
+@pytest.mark.parametrize("data", ["xor", "spiral3", "regression"])
+def test_held_out_samples_in_the_same_pass_are_evaluated_and_not_fitted(activation, data):
+    # a training's test set rides in its training pass (held=): the fitted part's loss,
+    # gradient and norms are those of the training samples alone, the held part's loss
+    # and accuracy those of an evaluation of it alone
+    net = Network(make_dataset(data, n=60), hidden=(5, 4), activation=activation,
+                  init="torch", seeds=(0, 1))
+    theta = net.initial()
+    X, y, Xt, yt = net.data.X_train, net.data.y_train, net.data.X_test, net.data.y_test
+    both = net.loss_grad(theta, np.concatenate([X, Xt]), np.concatenate([y, yt]), True,
+                         held=len(Xt))
+    alone = net.loss_grad(theta, X, y, True) + net.evaluate(theta, Xt, yt)
+    assert len(both) == len(alone) == 6
+    for got, want in zip(both, alone):
+        np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-15)
+
 # -- training ----------------------------------------------------------------------------------
 
 def test_every_optimizer_that_trains_networks_trains_one():

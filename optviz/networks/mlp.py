@@ -60,30 +60,38 @@ def _tanh_in_place(z):
     return z
 
 
-def _tanh(z, slope=True):
+def _tanh(z, slope=True, cut=slice(None)):
     a = _tanh_in_place(z)
-    return a, (1 - a * a) if slope else None
+    if not slope:
+        return a, None
+    s = a[..., cut, :]
+    return a, 1 - s * s
 
 
-def _sigmoid(z, slope=True):
+def _sigmoid(z, slope=True, cut=slice(None)):
     z *= 0.5                                     # (through tanh: no overflow warning)
     a = _tanh_in_place(z)
     a += 1
     a *= 0.5
-    return a, a * (1 - a) if slope else None
+    if not slope:
+        return a, None
+    s = a[..., cut, :]
+    return a, s * (1 - s)
 
 
-def _relu(z, slope=True):
-    return np.maximum(z, 0), (z > 0).astype(float) if slope else None
+def _relu(z, slope=True, cut=slice(None)):
+    return np.maximum(z, 0), (z[..., cut, :] > 0).astype(float) if slope else None
 
 
-def _leaky_relu(z, slope=True):
+def _leaky_relu(z, slope=True, cut=slice(None)):
     pos = z > 0
-    return np.where(pos, z, LEAKY * z), np.where(pos, 1.0, LEAKY) if slope else None
+    return (np.where(pos, z, LEAKY * z),
+            np.where(pos[..., cut, :], 1.0, LEAKY) if slope else None)
 
 
-#: name -> f(z, slope) -> (activation, its derivative at z, if ``slope``), z overwritten;
-#: torch's derivatives (ReLU's is 0 at 0, leaky ReLU's is the slope there)
+#: name -> f(z, slope, cut) -> (activation, its derivative at z[..., cut, :] (the samples
+#: backward will need), if ``slope``), z overwritten; torch's derivatives (ReLU's is 0
+#: at 0, leaky ReLU's is the slope there)
 ACTIVATIONS = {"tanh": _tanh, "relu": _relu, "sigmoid": _sigmoid, "leaky_relu": _leaky_relu}
 LOSSES = ("bce", "ce", "mse")
 #: name -> what it draws (weights; biases as said)
@@ -112,6 +120,7 @@ class Network:
     seeds: tuple = (0,)
     shapes: list = field(init=False, repr=False, compare=False)
     _slices: list = field(init=False, repr=False, compare=False)
+    _layer_starts: np.ndarray = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
         if not isinstance(self.data, Dataset):
@@ -150,6 +159,7 @@ class Network:
             slices.append(slice(at, at + n))
             at += n
         object.__setattr__(self, "_slices", slices)
+        object.__setattr__(self, "_layer_starts", np.array([sl.start for sl in slices[::2]]))
         if self.size > MAX_PARAMS:
             raise NetworkError(f"hidden: {self.size} parameters; allowed at most "
                                f"{MAX_PARAMS} (fewer or narrower layers)")
@@ -250,32 +260,45 @@ class Network:
 
     # -- loss and gradient ----------------------------------------------------------------
 
-    def forward(self, theta: np.ndarray, X: np.ndarray, slopes: bool = True):
+    def forward(self, theta: np.ndarray, X: np.ndarray, slopes: bool = True,
+                fit: int | None = None):
         """The output ``[B, N, out]`` for θ ``[B, D]`` on inputs ``X`` ``[N, features]``,
         and what backward needs (each layer's input and, with ``slopes``, the activation's
-        derivative)."""
+        derivative), for the first ``fit`` samples only if given (the rest are only
+        evaluated)."""
         ts = self.tensors(theta)
         act = ACTIVATIONS[self.activation]
+        cut = slice(None) if fit is None else slice(0, fit)
         a, kept = X, []
         for i in range(self.layers):
             W, b = ts[2 * i], ts[2 * i + 1]
             z = np.matmul(a, W.swapaxes(-1, -2))
             z += b[:, None, :]
             if i < self.layers - 1:
-                nxt, slope = act(z, slopes)
-                kept.append((a, slope))
+                nxt, slope = act(z, slopes, cut)
+                kept.append((a[..., cut, :], slope))
                 a = nxt
             else:
-                kept.append((a, None))
+                kept.append((a[..., cut, :], None))
         return z, kept
 
-    def loss_of(self, z: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(loss ``[B]``, its derivative with respect to the output z) for targets y."""
+    def loss_of(self, z: np.ndarray, y: np.ndarray, derivative: bool = True):
+        """(loss ``[B]``, its derivative with respect to the output z, or None without
+        ``derivative``) for targets y."""
         n = z.shape[1]
         if self.loss == "bce":
             t = y[None, :, None].astype(float)
-            loss = _mean(np.logaddexp(0, z) - t * z)
-            return loss, (0.5 * (1 + np.tanh(0.5 * z)) - t) / n
+            e = np.exp(-np.abs(z))               # softplus and the sigmoid from one exp
+            loss = np.maximum(z, 0)
+            loss -= t * z
+            loss += np.log1p(e)                  # (= logaddexp(0, z), as NumPy does it)
+            if not derivative:
+                return _mean(loss), None
+            d = np.where(z >= 0, 1.0, e)
+            d /= e + 1
+            d -= t
+            d /= n
+            return _mean(loss), d
         if self.loss == "ce":
             top = z.max(axis=2, keepdims=True)
             e = np.exp(z - top)
@@ -283,39 +306,47 @@ class Network:
             picked = np.take_along_axis(z, np.broadcast_to(y[None, :, None],
                                                            z.shape[:2] + (1,)), 2)
             loss = _mean(np.log(total) + top - picked)
+            if not derivative:
+                return loss, None
             d = e / total
             np.put_along_axis(d, np.broadcast_to(y[None, :, None], z.shape[:2] + (1,)),
                               np.take_along_axis(d, np.broadcast_to(
                                   y[None, :, None], z.shape[:2] + (1,)), 2) - 1, 2)
             return loss, d / n
         diff = z - y[None]
-        return _mean(diff * diff), 2 * diff / diff[0].size
+        return _mean(diff * diff), 2 * diff / diff[0].size if derivative else None
 
     def loss_grad(self, theta: np.ndarray, X: np.ndarray, y: np.ndarray,
-                  accuracy: bool = False):
+                  accuracy: bool = False, held: int = 0):
         """(loss ``[B]``, gradient ``[B, D]``, each layer's gradient norm ``[B, layers]``)
         at θ ``[B, D]`` on (X, y): backpropagation, batched over B. With ``accuracy``,
-        the share classified right ``[B]`` too, from the same forward pass."""
-        z, kept = self.forward(theta, X)
+        the share classified right ``[B]`` too, from the same forward pass. With
+        ``held``, the last ``held`` samples of (X, y) are not fitted, only evaluated in
+        that forward pass (a training's test set at every step): their loss and share
+        right ``[B]`` come last."""
+        fit = len(X) - held
+        z, kept = self.forward(theta, X, fit=fit if held else None)
+        out_held = ()
+        if held:
+            zh, z, yh, y = z[:, fit:], z[:, :fit], y[fit:], y[:fit]
+            out_held = (self.loss_of(zh, yh, False)[0], self.accuracy_of(zh, yh))
         right = self.accuracy_of(z, y) if accuracy else None
         loss, dz = self.loss_of(z, y)
         ts = self.tensors(theta)
         grad = np.empty_like(theta)
         gs = self.tensors(grad)
-        norms = np.empty((theta.shape[0], self.layers))
+        # (the sum over samples as a product with ones: a quarter of the time of
+        # dz.sum(axis=1), a reduction along the middle axis)
+        ones = np.ones((1, dz.shape[1]))
         for i in range(self.layers - 1, -1, -1):
-            a, _ = kept[i]
-            gW = np.matmul(dz.swapaxes(-1, -2), a)
-            gs[2 * i][...] = gW
-            # (the sum over samples as a product with ones: a quarter of the time of
-            # dz.sum(axis=1), a reduction along the middle axis)
-            np.matmul(np.ones((1, dz.shape[1])), dz, out=gs[2 * i + 1][:, None, :])
-            norms[:, i] = np.sqrt((gW * gW).sum(axis=(1, 2)) +
-                                  (gs[2 * i + 1] ** 2).sum(axis=1))
+            np.matmul(dz.swapaxes(-1, -2), kept[i][0], out=gs[2 * i])
+            np.matmul(ones, dz, out=gs[2 * i + 1][:, None, :])
             if i:
                 dz = np.matmul(dz, ts[2 * i])
                 dz *= kept[i - 1][1]
-        return (loss, grad, norms, right) if accuracy else (loss, grad, norms)
+        # each layer's norm: its weight and bias are one stretch of θ
+        norms = np.sqrt(np.add.reduceat(grad * grad, self._layer_starts, axis=1))
+        return (loss, grad, norms) + ((right,) if accuracy else ()) + out_held
 
     def evaluate(self, theta: np.ndarray, X: np.ndarray, y: np.ndarray):
         """(loss ``[B]``, share classified right ``[B]``) on (X, y), one forward pass;
@@ -323,7 +354,7 @@ class Network:
         if len(X) == 0:
             return np.full(theta.shape[0], np.nan), np.full(theta.shape[0], np.nan)
         z = self.forward(theta, X, slopes=False)[0]
-        return self.loss_of(z, y)[0], self.accuracy_of(z, y)
+        return self.loss_of(z, y, False)[0], self.accuracy_of(z, y)
 
     def probabilities(self, z: np.ndarray) -> np.ndarray:
         """What the outputs z ``[..., out]`` say: the probability of class 1 (bce), each
