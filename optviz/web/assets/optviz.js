@@ -553,15 +553,21 @@
    * the history, not one a move): -> the query store, which the address bar, the
    * downloads, Explore and a class follow */
   var linkTimer = null, pendingQuery = null, addressAt = 0;
+  // the link last handed to the query store: pushLink, which Dash calls a moment later,
+  // pushes nothing older (a newer setup drawn, or Back pressed, in that moment would be
+  // undone: the address went back to the older setup)
+  var storeWanted = null;
   function linkLater(query) {
     if (typeof query !== "string") return;
     showAddress(query);
     if (window.optvizClass) window.optvizClass.setupShown(query);   // (a class's, drawn)
     clearTimeout(linkTimer);
     pendingQuery = query;
+    storeWanted = null;              // (one on its way to the store is already older)
     linkTimer = setTimeout(function () {
       var set = window.dash_clientside.set_props;
       pendingQuery = null;
+      storeWanted = query;
       if (set) set("query", {data: query});
     }, 150);
   }
@@ -1208,8 +1214,9 @@
     addressAt = 0;                   // (the next change is an entry of its own)
     clearTimeout(linkTimer);
     pendingQuery = null;
+    storeWanted = null;              // (a link on its way to the store: no longer wanted)
     if (shownLink !== null && linkPart(search) === linkPart(shownLink)) {
-      if (pending !== null) set("query", {data: pending});
+      if (pending !== null) { storeWanted = pending; set("query", {data: pending}); }
       return;
     }
     set("link", {data: search});
@@ -1342,7 +1349,7 @@
 
       /* the setup's link -> the address bar (a new history entry), unless it is there */
       pushLink: function (query) {
-        if (typeof query !== "string") return no_update();
+        if (typeof query !== "string" || query !== storeWanted) return no_update();
         shownLink = query;
         var search = query ? "?" + query : "";
         if (search !== window.location.search) {
