@@ -6,6 +6,7 @@ import pathlib
 import pytest
 
 from optviz import OPTIMIZERS
+from optviz.web import PRELOADED
 
 from .conftest import ARTIFACTS, _open
 from .test_web import _page_rows_store
@@ -314,12 +315,20 @@ def test_the_first_picture_waits_for_neither_3d_plotly_nor_mathjax(browser, serv
     page = context.new_page()
     asked = []
     page.on("request", lambda r: asked.append(r.url.split("?")[0].rsplit("/", 1)[-1]))
-    errors = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    errors, warnings = [], []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else
+            warnings.append(m.text) if m.type == "warning" else None)
     page.goto(server_url)
     page.wait_for_function("() => window.__optvizDrawn", timeout=60000)
     at_picture = list(asked)
     assert "vendor-plotly-cartesian.min.js" in at_picture
+    # what the picture waits for that Dash asks for late is fetched from the start,
+    # beside Dash's scripts (before its layout is asked for), and once: the preload is
+    # what the page then uses
+    for path in PRELOADED:
+        name = path.rsplit("/", 1)[-1]
+        assert at_picture.count(name) == 1, name
+        assert at_picture.index(name) < at_picture.index("_dash-layout"), name
     assert "plotly.min.js" not in at_picture and "async-mathjax.js" not in at_picture
     assert page.locator("#more-rows .opt-row").count() == 0      # drawn when opened
     page.locator("#equations").scroll_into_view_if_needed()   # typeset in view
@@ -333,6 +342,7 @@ def test_the_first_picture_waits_for_neither_3d_plotly_nor_mathjax(browser, serv
     # typeset, not LaTeX source, and no NaN sizes (MathJax typesetting in a hurry)
     assert "\\" not in settings.locator(".row-eq").inner_text()
     assert errors == []
+    assert not [w for w in warnings if "preload" in w], warnings
     context.close()
 
 
