@@ -203,9 +203,9 @@ def _layout_figure(data, surface, view):
                 "backgroundcolor": "white", "gridcolor": "#dde3ea"}
         ratio = min(max((y1 - y0) / (x1 - x0), 0.35), 2.0)
         layout["scene"] = {"xaxis": {**axis, "range": [x0, x1],
-                                     "title": {"text": "x (w₁)", "font": {"size": 15}}},
+                                     "title": {"text": surface.axes[0], "font": {"size": 15}}},
                            "yaxis": {**axis, "range": [y0, y1],
-                                     "title": {"text": "y (w₂)", "font": {"size": 15}}},
+                                     "title": {"text": surface.axes[1], "font": {"size": 15}}},
                            "zaxis": {**axis, "nticks": 4,
                                      "title": {"text": "log₁₀ L", "font": {"size": 15}}},
                            "aspectmode": "manual",
@@ -216,10 +216,10 @@ def _layout_figure(data, surface, view):
     else:
         # one unit of x is one unit of y (gradients look perpendicular to the contours,
         # a round bowl looks round): the plot area takes the view box's shape
-        layout["xaxis"] = {"range": [x0, x1], "title": {"text": _text("x (w₁)")},
+        layout["xaxis"] = {"range": [x0, x1], "title": {"text": _text(surface.axes[0])},
                            "fixedrange": False, "showgrid": False, "zeroline": False,
                            "autorange": False, "constrain": "domain"}
-        layout["yaxis"] = {"range": [y0, y1], "title": {"text": _text("y (w₂)")},
+        layout["yaxis"] = {"range": [y0, y1], "title": {"text": _text(surface.axes[1])},
                            "showgrid": False, "zeroline": False, "autorange": False,
                            "scaleanchor": "x", "scaleratio": 1, "constrain": "domain"}
     return {"data": data, "layout": layout}

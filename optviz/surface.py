@@ -77,6 +77,8 @@ class Surface:
     #: **, sin cos tan exp log sqrt abs tanh sinh cosh): what an exported script writes
     #: in another library (torch); "" for a surface built on data
     expression: str = ""
+    #: the plot's axis titles: the two weights of a 2-D problem, or a plane's coordinates
+    axes: tuple[str, str] = ("x (w₁)", "y (w₂)")
 
     @property
     def min_value(self) -> float | None:

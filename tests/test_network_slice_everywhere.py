@@ -61,6 +61,10 @@ def test_the_pages_run_on_a_slice_draws_its_contour_within_its_price():
     n = grid_size(surf)
     assert MIN_GRID <= n <= GRID
     assert contour["z"]["shape"] == f"{n},{n}"            # (sent as a typed array)
+    # its axes are the plane's coordinates, not two weights of the network
+    titles = [background["layout"][a]["title"]["text"] for a in ("xaxis", "yaxis")]
+    assert titles[0].startswith("a (") and "along v" in titles[1]
+    assert "w" not in "".join(titles)
     # a costlier network gets a coarser grid, not a slower one
     big = named_slice("net:n=600;hidden=16-16")
     assert grid_size(big) < GRID

@@ -155,3 +155,27 @@ def test_all_optimizers_race():
     sgd, gd, momentum = (run.path[run.labels.index(k), 0] for k in ("SGD", "GD", "Momentum"))
     np.testing.assert_array_equal(sgd, gd)
     assert np.abs(sgd - momentum).max() > 0.1
+
+
+def test_network_slice_every_row_ends_near_a_coin_toss_the_full_training_does_not():
+    from optviz.networks.slice import named_slice
+    from optviz.training import train
+
+    run = _run("network-slice")
+    assert (run.diverged_at == -1).all()
+    final = run.loss[:, 0, -1]
+    assert np.all(np.abs(final - np.log(2)) < 0.005), final          # "near ln 2 ≈ 0.69"
+    surface = named_slice("net:")
+    a, b = np.meshgrid(np.linspace(-1, 1, 41), np.linspace(-1, 1, 41))
+    assert surface.value(np.stack([a, b], axis=-1)).min() > 0.68    # nothing lower here
+    # the same network as the slice's (XOR of 200 points, 2-8-8-1 tanh, Xavier, seed 0):
+    # its loss at the init is the slice's at (0, 0)
+    from optviz.networks import Network, make_dataset
+    network = Network(make_dataset("xor", n=200, noise=0.1, seed=0), hidden=(8, 8),
+                      activation="tanh", init="xavier")
+    data = network.data
+    assert network.size == 105
+    assert network.evaluate(network.initial(), data.X_train, data.y_train)[0][0] == \
+        pytest.approx(float(surface.value(np.zeros(2))), rel=1e-12)
+    full = train(network, [{"name": "momentum", "lr": 0.1, "momentum": 0.9}], 200)
+    assert full.train_loss[0, 0, -1] < 0.06                          # "reaches 0.05"

@@ -88,6 +88,7 @@ def slice_surface(network: Network, plane: Plane, *, span: float = 1.0, name: st
                  "feel (a projection of a full training would not be)."),
         value_xy=value_xy, grad_xy=grad_xy, hess_xy=hess_xy,
         view=(-span, span, -span, span), default_start=(0.0, 0.0),
+        axes=("a (θ = θ₀ + a u + b v)", "b (along v)"),
         # (the per-call figures: a forward and backward pass's NumPy calls, measured on a
         # page's six points by benchmarks.abuse's way: ~0.9 ms for a gradient of 2-8-8-1)
         cost=SurfaceCost(grad=3 * work, grad_us=300.0 * network.layers, hess=12 * work,
