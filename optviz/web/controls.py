@@ -261,17 +261,23 @@ def parse_rows(rows: Any) -> list[Row]:
     return out
 
 
-def scene_from_controls(c: dict) -> Scene:
-    """Build the Scene the page's controls describe, or raise ControlError.
+@dataclass(frozen=True)
+class RunControls:
+    """What the page's controls say of a run whatever it runs on (a surface or a
+    network's training): the rows as OptimizerSpecs, the schedule and the rest."""
 
-    ``c`` keys: surface (a name, or "formula" with the text in ``formula``), rows,
-    lr_log10, beta1, beta2, noise, schedule, step_size, gamma, warmup, steps, seed,
-    start ([x, y] or None), clip_norm (None or a number), changes, batch_size (None:
-    the full batch; data surfaces only).
-    """
-    if not isinstance(c, dict):
-        raise ControlError("scene", "controls: expected an object")
-    surface, surf, view = _surface_of(c)
+    optimizers: list
+    schedule: ScheduleSpec
+    steps: int
+    noise: float
+    seed: int
+    clip_norm: float | None
+    changes: list
+
+
+def run_controls(c: dict) -> RunControls:
+    """The rows, schedule, steps, noise, seed, clipping and live changes of controls
+    ``c`` (see :func:`scene_from_controls`), or ControlError naming the control."""
     lr = alpha(_lr_log10(c.get("lr_log10")))
     beta1 = _num("beta1", c.get("beta1"), *PAGE_LIMITS["beta"])
     beta2 = _num("beta2", c.get("beta2"), *PAGE_LIMITS["beta"])
@@ -289,23 +295,8 @@ def scene_from_controls(c: dict) -> Scene:
         params["gamma"] = _num("gamma", c.get("gamma"), *PAGE_LIMITS["gamma"])
     if schedule == "step":
         params["step_size"] = _int("step_size", c.get("step_size"), *PAGE_LIMITS["step_size"])
-    batch = c.get("batch_size")
-    if batch in (None, "") or surf.dataset is None:
-        batch = None                    # full batch (or a surface without samples)
-    else:
-        batch = _int("batch_size", batch, 1, surf.dataset.n)
     clip = c.get("clip_norm")
     clip = None if clip in (None, "", 0) else _num("clip_norm", clip, 1e-3, 1e3)
-    start = c.get("start")
-    if start is None:
-        start = surf.default_start
-    else:
-        lim = PAGE_LIMITS["coord"]
-        if not isinstance(start, (list, tuple)) or len(start) != 2:
-            raise ControlError("start", "start: expected a point [x, y]")
-        start = tuple(_num("start", v, -lim, lim) for v in start)
-    if surface.startswith("formula:"):
-        _finite_at(surf, start, "formula" if c.get("start") is None else "start")
     rows = parse_rows(c.get("rows"))
 
     labels = [_label(r, rows, lr) for r in rows]    # (kept through live changes)
@@ -321,11 +312,42 @@ def scene_from_controls(c: dict) -> Scene:
 
     changes = [Change(step, specs_for(alpha(v["lr_log10"]), v["beta1"], v["beta2"]), v["noise"])
                for step, v in parse_changes(c.get("changes"), steps)]
+    return RunControls(specs_for(lr, beta1, beta2),
+                       ScheduleSpec(schedule, warmup=warmup, **params), steps, noise, seed,
+                       clip, changes)
+
+
+def scene_from_controls(c: dict) -> Scene:
+    """Build the Scene the page's controls describe, or raise ControlError.
+
+    ``c`` keys: surface (a name, or "formula" with the text in ``formula``), rows,
+    lr_log10, beta1, beta2, noise, schedule, step_size, gamma, warmup, steps, seed,
+    start ([x, y] or None), clip_norm (None or a number), changes, batch_size (None:
+    the full batch; data surfaces only).
+    """
+    if not isinstance(c, dict):
+        raise ControlError("scene", "controls: expected an object")
+    surface, surf, view = _surface_of(c)
+    run = run_controls(c)
+    batch = c.get("batch_size")
+    if batch in (None, "") or surf.dataset is None:
+        batch = None                    # full batch (or a surface without samples)
+    else:
+        batch = _int("batch_size", batch, 1, surf.dataset.n)
+    start = c.get("start")
+    if start is None:
+        start = surf.default_start
+    else:
+        lim = PAGE_LIMITS["coord"]
+        if not isinstance(start, (list, tuple)) or len(start) != 2:
+            raise ControlError("start", "start: expected a point [x, y]")
+        start = tuple(_num("start", v, -lim, lim) for v in start)
+    if surface.startswith("formula:"):
+        _finite_at(surf, start, "formula" if c.get("start") is None else "start")
     try:
-        return Scene(surface, specs_for(lr, beta1, beta2), starts=[start], steps=steps,
-                     surface_params=view,
-                     schedule=ScheduleSpec(schedule, warmup=warmup, **params),
-                     noise=noise, seed=seed, clip_norm=clip, changes=changes,
+        return Scene(surface, run.optimizers, starts=[start], steps=run.steps,
+                     surface_params=view, schedule=run.schedule, noise=run.noise,
+                     seed=run.seed, clip_norm=run.clip_norm, changes=run.changes,
                      batch_size=batch)
     except SceneError as e:             # the controls above should make this unreachable
         raise ControlError("scene", str(e)) from None
