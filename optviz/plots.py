@@ -174,11 +174,12 @@ def _markers(points, symbol, color, name, size, z_of=None) -> dict:
 CONTOUR_COLORS = [[0, "#f7fbff"], [0.5, "#c6dbef"], [1, "#6baed6"]]
 
 
-def background_figure(surface: Surface) -> dict:
+def background_figure(surface: Surface, grid=None) -> dict:
     """The 2-D contour with the axes: a graph of its own under the trajectories, so that
     a new run redraws only the paths (a filled contour costs Plotly ~1 s to redraw in
-    software rendering, the paths ~50 ms)."""
-    xs, ys, _, zt = _grid(surface)
+    software rendering, the paths ~50 ms). ``grid``: :func:`surface_grid`'s, for a
+    surface no name reaches (the plane of a network's training)."""
+    xs, ys, _, zt = _grid(surface) if grid is None else grid
     contour = {"type": "contour", "x": typed(xs), "y": typed(ys), "z": typed(zt),
                "ncontours": 28, "colorscale": CONTOUR_COLORS,
                "showscale": False, "hoverinfo": "none",

@@ -244,8 +244,8 @@ def train(network: Network, optimizers, steps: int = 200, *, schedule=None,
                            "samples), or None for the full batch")
     price = estimate_seconds(network, specs, steps, batch_size)
     if price > budget:
-        raise CostError(f"this training would take about {price:.0f} s, more than the "
-                        f"{budget:.0f} s allowed: fewer steps, rows, initializations, "
+        raise CostError(f"this training would take about {price:.2g} s, more than the "
+                        f"{budget:.2g} s allowed: fewer steps, rows, initializations, "
                         "samples or parameters", "steps")
     deadline = time.monotonic() + 3 * budget
     shown = _boundary_steps(boundary_steps, steps, boundary_grid, network)

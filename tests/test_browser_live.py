@@ -446,6 +446,16 @@ def test_a_side_plot_out_of_view_is_drawn_when_it_scrolls_into_view(page):
     assert page.console_errors == []
 
 
+def pick_surface(page, option, value):
+    """Choose ``option`` in the surface menu and wait for its run (``value`` in the
+    address)."""
+    page.locator("#surface").click()
+    page.get_by_role("option", name=option).click()
+    page.wait_for_function("(v) => new URLSearchParams(location.search).get('surface') "
+                           "=== v", arg=value)
+    wait_settled(page)
+
+
 def test_a_networks_slice_is_a_surface_of_the_page_by_link_and_by_menu(browser, server_url):
     """A link naming a network's exact slice draws its paths on its contour, the menu
     shows it by name, and the menu's own network slice is one choice away."""
@@ -456,11 +466,77 @@ def test_a_networks_slice_is_a_surface_of_the_page_by_link_and_by_menu(browser, 
     assert_drawn_is_the_address(page)
     assert "moons" in page.locator("#surface").inner_text()
     assert page.locator("#teaches").inner_text().startswith("The exact loss of a real network")
-    page.locator("#surface").click()
-    page.get_by_role("option", name="a real network's loss").click()
-    page.wait_for_function("() => new URLSearchParams(location.search).get('surface') "
-                           "=== 'net:'")
-    wait_settled(page)
+    pick_surface(page, "a real network's loss", "net:")
     assert_drawn_is_the_address(page)
+    assert page.console_errors == []
+    page.close()
+
+
+def assert_drawn_is_the_training(page):
+    """The paths on the screen are the training the address describes, projected on its
+    plane (web/network_view.py), to float32 as sent."""
+    from optviz.web.callbacks import compute
+    setup, ignored = controls_from_query(urllib.parse.urlsplit(page.url).query)
+    assert not ignored, ignored
+    meta = compute(setup)[3]
+    drawn = ghosts(page)
+    assert [g["name"] for g in drawn] == [r["label"] for r in meta["rows"]]
+    helpers(page)
+    for i, g in enumerate(drawn):
+        want = page.evaluate("(v) => __decode(v)", meta["rows"][i]["x"])
+        np.testing.assert_allclose(g["x"], want, rtol=1e-6, atol=1e-30)
+
+
+def test_a_network_trained_on_the_page_follows_its_sliders_and_says_what_it_cannot(
+        browser, server_url):
+    """A link naming a network's training draws every row's path on the plane of its
+    true loss, with the learning curves beside; α moved retrains it; a click on the
+    plane, 3-D and a row's own σ are refused saying why; the menu's training is one
+    choice away."""
+    name = "train:data=moons;n=120;hidden=6"
+    page = _open(browser, f"{server_url}/?surface={name}&rows=gd,momentum,adam&steps=80",
+                 1280, 720)
+    wait_settled(page)
+    assert [g["name"] for g in ghosts(page)] == ["GD", "Momentum", "Adam"]
+    assert_drawn_is_the_training(page)
+    assert "network training" in page.locator("#surface").inner_text()
+    assert "parameters" in page.locator("#teaches").inner_text()
+    assert page.evaluate("document.querySelector('#graph-bg .js-plotly-plot')"
+                         ".layout.xaxis.title.text").startswith("PC1 (")
+    # the learning curves, the accuracy and the gradient norms, once in view
+    page.locator("#loss-plot").scroll_into_view_if_needed()
+    page.wait_for_function("() => document.querySelector('#loss-plot .js-plotly-plot') && "
+                           "document.querySelector('#gnorm-plot .js-plotly-plot')",
+                           timeout=30000)
+    titles = page.evaluate("['#loss-plot', '#lr-plot', '#gnorm-plot'].map(s => { const g = "
+                           "document.querySelector(s + ' .js-plotly-plot'); return g ? "
+                           "g.layout.title.text : null; })")
+    assert titles[0].startswith("loss: training") and "first" in titles[2], titles
+    # α moved: the network is trained again, and the address holds it
+    page.locator("#graph").scroll_into_view_if_needed()
+    before = ghosts(page)
+    handle = page.locator("#lr [role=slider]")
+    handle.focus()
+    page.keyboard.press("ArrowLeft")
+    page.wait_for_function("(b) => JSON.stringify(__ghosts()) !== JSON.stringify(b)",
+                           arg=before)
+    wait_settled(page)
+    page.wait_for_function("() => new URLSearchParams(location.search).get('lr') !== null")
+    assert_drawn_is_the_training(page)
+    # what a training cannot honour is said, and the picture stays
+    drawn = ghosts(page)
+    box = page.locator("#graph").bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.4)
+    page.wait_for_function("() => document.querySelector('#status').innerText"
+                           ".includes('initialization')")
+    page.locator("#view").get_by_text("3-D").click()
+    page.wait_for_function("() => document.querySelector('#status').innerText"
+                           ".includes('2-D')")
+    assert ghosts(page) == drawn
+    page.locator("#view").get_by_text("2-D").click()
+    wait_settled(page)
+    # the menu's own training, one choice away
+    pick_surface(page, "train a network", "train:")
+    assert_drawn_is_the_training(page)
     assert page.console_errors == []
     page.close()

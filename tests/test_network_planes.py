@@ -144,7 +144,7 @@ def test_a_named_slice_is_a_surface_a_scene_simulates_and_explore_sweeps():
 
 @pytest.mark.parametrize("name, message", [
     ("net:data=mnist", "surface.data: 'mnist'"), ("net:n=5", "surface.n: 5; allowed 8"),
-    ("net:hidden=64-64-64", "surface.hidden: 8577 parameters; a slice allows 2000"),
+    ("net:hidden=64-64-64", "surface.hidden: 8577 parameters; allowed at most 2000 on the page"),
     ("net:plane=pca", "surface.plane: 'pca'"), ("net:colour=red", "keys are data, n"),
     ("net:span=0", "surface.span: 0"), ("net:" + "x" * 400, "at most 300 characters")])
 def test_a_bad_slice_name_is_refused_naming_its_key(name, message):

@@ -42,9 +42,10 @@ MAX_SLICE_PARAMS = 2000
 
 
 def slice_surface(network: Network, plane: Plane, *, span: float = 1.0, name: str = "",
-                  data: str = "train") -> Surface:
+                  data: str = "train", view: tuple | None = None) -> Surface:
     """``network``'s loss on ``plane`` (its train or test data) as a Surface over the box
-    [-span, span]², starting at the plane's origin (0, 0)."""
+    [-span, span]² (or ``view``, (a_min, a_max, b_min, b_max)), starting at the plane's
+    origin (0, 0)."""
     X, y = ((network.data.X_train, network.data.y_train) if data == "train"
             else (network.data.X_test, network.data.y_test))
     u, v = plane.u, plane.v
@@ -87,7 +88,7 @@ def slice_surface(network: Network, plane: Plane, *, span: float = 1.0, name: st
                  "optimizers here see only this slice, so the contour is the loss they "
                  "feel (a projection of a full training would not be)."),
         value_xy=value_xy, grad_xy=grad_xy, hess_xy=hess_xy,
-        view=(-span, span, -span, span), default_start=(0.0, 0.0),
+        view=view or (-span, span, -span, span), default_start=(0.0, 0.0),
         axes=("a (θ = θ₀ + a u + b v)", "b (along v)"),
         # (the per-call figures: a forward and backward pass's NumPy calls, measured on a
         # page's six points by benchmarks.abuse's way: ~0.9 ms for a gradient of 2-8-8-1)
@@ -116,55 +117,72 @@ def _named(body: str):
         return NetworkError(str(e))
 
 
-def _build(body: str) -> Surface:
+def read_keys(body: str, defaults: dict, field: str = "surface") -> tuple[dict, dict]:
+    """(every key with its value, the keys given) of ``key=value;...`` text whose keys
+    are those of ``defaults``; NetworkError naming ``field`` for anything else."""
     given = {}
     for part in filter(None, body.split(";")):
         key, eq, value = part.partition("=")
         key = key.strip()
-        if not eq or key not in DEFAULTS:
-            raise NetworkError(f"surface: {part[:30]!r} in a network slice; keys are "
-                               f"{', '.join(DEFAULTS)}")
+        if not eq or key not in defaults:
+            raise NetworkError(f"{field}: {part[:30]!r} in a network's name; keys are "
+                               f"{', '.join(defaults)}")
         given[key] = value.strip()
-    k = {**DEFAULTS, **given}
+    return {**defaults, **given}, given
 
-    def whole(key, low, high):
-        try:
-            v = int(k[key])
-        except ValueError:
-            raise NetworkError(f"surface.{key}: {k[key][:20]!r} is not a whole number") \
-                from None
-        if not low <= v <= high:
-            raise NetworkError(f"surface.{key}: {v}; allowed {low} to {high}")
-        return v
 
-    def number(key, low, high):
-        try:
-            v = float(k[key])
-        except ValueError:
-            raise NetworkError(f"surface.{key}: {k[key][:20]!r} is not a number") from None
-        if not low <= v <= high:
-            raise NetworkError(f"surface.{key}: {v:g}; allowed {low:g} to {high:g}")
-        return v
+def _value(k: dict, key: str, low, high, cast, what: str, field: str):
+    try:
+        v = cast(k[key])
+    except ValueError:
+        raise NetworkError(f"{field}.{key}: {k[key][:20]!r} is not {what}") from None
+    if not low <= v <= high:
+        shown = (lambda x: f"{x:g}") if cast is float else str
+        raise NetworkError(f"{field}.{key}: {shown(v)}; allowed {shown(low)} to {shown(high)}")
+    return v
 
-    for key, choices in (("data", DATASETS), ("act", ACTIVATIONS), ("init", INITS),
-                         ("plane", ("random", "hessian"))):
+
+def whole(k: dict, key: str, low: int, high: int, field: str = "surface") -> int:
+    """Key ``key`` of ``k`` as a whole number in [low, high], or NetworkError."""
+    return _value(k, key, low, high, int, "a whole number", field)
+
+
+def number(k: dict, key: str, low: float, high: float, field: str = "surface") -> float:
+    """Key ``key`` of ``k`` as a number in [low, high], or NetworkError."""
+    return _value(k, key, low, high, float, "a number", field)
+
+
+def network_from(k: dict, field: str = "surface") -> Network:
+    """The network the keys data, n, noise, seed, hidden, act, init and init_seed of
+    ``k`` describe (at most MAX_SLICE_PARAMS parameters), or NetworkError naming the key."""
+    for key, choices in (("data", DATASETS), ("act", ACTIVATIONS), ("init", INITS)):
         if k[key] not in choices:
-            raise NetworkError(f"surface.{key}: {k[key][:30]!r}; choose one of "
+            raise NetworkError(f"{field}.{key}: {k[key][:30]!r}; choose one of "
                                f"{', '.join(choices)}")
     try:
         hidden = tuple(int(h) for h in k["hidden"].split("-")) if k["hidden"] else ()
     except ValueError:
-        raise NetworkError(f"surface.hidden: {k['hidden'][:30]!r}; widths joined by -, "
+        raise NetworkError(f"{field}.hidden: {k['hidden'][:30]!r}; widths joined by -, "
                            "as 8-8") from None
-    data = make_dataset(k["data"], n=whole("n", 8, 1000), noise=number("noise", 0, 1),
-                        seed=whole("seed", 0, 2**31))
+    data = make_dataset(k["data"], n=whole(k, "n", 8, 1000, field),
+                        noise=number(k, "noise", 0, 1, field),
+                        seed=whole(k, "seed", 0, 2**31, field))
     net = Network(data, hidden=hidden, activation=k["act"], init=k["init"],
-                  seeds=(whole("init_seed", 0, 2**31),))
+                  seeds=(whole(k, "init_seed", 0, 2**31, field),))
     if net.size > MAX_SLICE_PARAMS:
-        raise NetworkError(f"surface.hidden: {net.size} parameters; a slice allows "
-                           f"{MAX_SLICE_PARAMS}")
+        raise NetworkError(f"{field}.hidden: {net.size} parameters; allowed at most "
+                           f"{MAX_SLICE_PARAMS} on the page (fewer or narrower layers)")
+    return net
+
+
+def _build(body: str) -> Surface:
+    k, given = read_keys(body, DEFAULTS)
+    if k["plane"] not in ("random", "hessian"):
+        raise NetworkError(f"surface.plane: {k['plane'][:30]!r}; choose one of random, "
+                           "hessian")
+    net = network_from(k)
     theta = net.initial()[0]
-    plane = random_plane(net, theta, whole("plane_seed", 0, 2**31)) \
+    plane = random_plane(net, theta, whole(k, "plane_seed", 0, 2**31)) \
         if k["plane"] == "random" else hessian_plane(net, theta)
     canonical = PREFIX + ";".join(f"{key}={k[key]}" for key in DEFAULTS if key in given)
-    return slice_surface(net, plane, span=number("span", 1e-3, 100), name=canonical)
+    return slice_surface(net, plane, span=number(k, "span", 1e-3, 100), name=canonical)

@@ -20,7 +20,7 @@ from ..cost import check as check_cost
 from ..engine import Run, draws_random_numbers, simulate_within
 from ..optimizers import OPTIMIZERS
 from ..scenarios import SCENARIOS
-from . import exports, figures
+from . import exports, figures, network_view
 from .clientside import ROW_KEYS, register_clientside
 from .controls import (
     LIVE_CONTROLS,
@@ -235,7 +235,18 @@ def compute(controls: dict, previous_key: Any = None):
     figures, meta, key, scene); when ``key`` equals ``previous_key`` the two figures are
     ``no_update`` (2-D: the browser draws the paths from meta), or in 3-D the main
     figure is the list of its moving traces (assets/optviz.js puts them in place).
-    Raises ControlError."""
+    Raises ControlError. A network's training (``train:...``): web/network_view.py."""
+    if network_view.is_training(controls.get("surface")):
+        background, main, side, meta, key, scene, note = network_view.compute(
+            controls, previous_key, CostRefused, PAGE_BUDGET)
+        notes = [note] if note else []
+        if controls.get("inspect") or controls.get("check"):
+            notes.append("inspect state and gradient check are for surfaces, not for a "
+                         "network's training")
+        if notes:
+            meta["note"] = "; ".join(notes)
+        return (no_update if background is None else background,
+                no_update if main is None else main, side, meta, key, scene)
     scene = scene_from_controls(controls)
     surface = scene.get_surface()
     inspect = bool(controls.get("inspect"))
@@ -257,7 +268,10 @@ def compute(controls: dict, previous_key: Any = None):
 
 def _refused_picture(controls: dict, previous_key: Any):
     """compute()'s parts for a setup refused for its cost, when its surface or view is not
-    the one on the screen: the surface with no paths (None when it is on the screen)."""
+    the one on the screen: the surface with no paths (None when it is on the screen, or
+    for a network's training: its plane comes from the paths)."""
+    if network_view.is_training(controls.get("surface")):
+        return None
     scene = scene_from_controls(controls)
     view = "3d" if controls.get("view") == "3d" else "2d"
     key = [scene.surface, view, []]
@@ -359,6 +373,10 @@ def update(controls, click, rows, applied, inspect, check, sliders, start, key, 
     out = dict.fromkeys(SETS, no_update)
     controls = {**controls, **sliders}
     trigger, start, key, scenario = _what_changed(controls, click, start, key, scenario, out)
+    if trigger == ID.click and network_view.is_training(controls["surface"]):
+        return {"errors": {ID.status: "A network starts from its initialization (init= "
+                                      "and init_seed= in its name): a click on its plane "
+                                      "cannot move it."}}
     hyper = {k: controls[k] for k in LIVE_CONTROLS}
     base, changes, resume = _live_changes(trigger, bool(live_on), live, hyper, frame,
                                           controls["steps"])
@@ -391,7 +409,10 @@ def update(controls, click, rows, applied, inspect, check, sliders, start, key, 
     out.update(background=background, main=main,
                key=no_update if new_key == key else new_key,
                live=no_update if now_live == live else now_live)
-    answer = {"meta": meta, "side": side, "errors": _errors(refusal) if refusal else {},
+    errors = _errors(refusal) if refusal else {}
+    if meta.get("note"):                        # (a training: what it could not honour)
+        errors.setdefault(ID.status, meta.pop("note"))
+    answer = {"meta": meta, "side": side, "errors": errors,
               "query": query_from_controls(controls),
               "equations": _equations(scene), "set": _sets(out)}
     if traces3d is not None:

@@ -40,7 +40,7 @@ from ..surfaces import SURFACES
 __all__ = ["ControlError", "scene_from_controls", "PAGE_LIMITS", "row_uid", "row_name",
            "REFERENCE_NOISE", "batch_size_for", "parse_changes", "LIVE_CONTROLS",
            "ROW_OVERRIDES", "DEFAULTS", "SUGGESTED_LR", "default_controls", "FORMULA",
-           "known_surface", "NET_PREFIX",
+           "known_surface", "NET_PREFIX", "TRAIN_PREFIX", "run_controls", "RunControls",
            "suggested_lr_log10", "MAX_ROWS_SENT", "alpha", "scenario_controls",
            "controls_for_scene", "SPEEDS"]
 
@@ -84,19 +84,30 @@ def alpha(lr_log10: float) -> float:
     return float(f"{10 ** lr_log10:.3g}")
 
 
+#: a network trained in all its parameters, seen on a plane (web/network_view.py)
+TRAIN_PREFIX = "train:"
+TRAIN_MAX_LENGTH = 300
+#: α for a network's training: GD and momentum train the lectures' small MLPs at 0.1
+TRAIN_LR = 0.1
+
+
 def known_surface(name: Any) -> bool:
     """A surface the page can show: a built-in one, the student's formula ("formula",
-    its text in its own box), or a network's exact slice named ``net:...``
-    (optviz.networks.slice; its keys are checked where every control is checked)."""
+    its text in its own box), a network's exact slice named ``net:...``
+    (optviz.networks.slice; its keys are checked where every control is checked), or a
+    network's training named ``train:...`` (web/network_view.py)."""
     return isinstance(name, str) and (
         name in SURFACES or name == FORMULA or
-        (name.startswith(NET_PREFIX) and len(name) <= NET_MAX_LENGTH))
+        (name.startswith(NET_PREFIX) and len(name) <= NET_MAX_LENGTH) or
+        (name.startswith(TRAIN_PREFIX) and len(name) <= TRAIN_MAX_LENGTH))
 
 
 def suggested_lr_log10(surface: str, formula: Any = None) -> float:
     """The lr slider's value for a surface: the sweep's choice for the built-in ones;
     for a formula 0.5 / (largest Hessian eigenvalue over the start and the minima), a
     rate at which plain GD is stable near those points, within [1e-4, 0.1]."""
+    if isinstance(surface, str) and surface.startswith(TRAIN_PREFIX):
+        return math.log10(TRAIN_LR)
     if isinstance(surface, str) and surface.startswith(NET_PREFIX):
         try:                            # a network's slice: as a formula's, at its start
             surf = named_slice(surface)
@@ -117,7 +128,8 @@ def default_controls(surface: str | None = None) -> dict[str, Any]:
     six optimizers on, every other control at its default."""
     surface = surface if known_surface(surface) else DEFAULTS["surface"]
     return {**DEFAULTS, "surface": surface, "view": "2d", "formula": DEFAULT_FORMULA,
-            "lr_log10": suggested_lr_log10(surface) if surface.startswith(NET_PREFIX)
+            "lr_log10": suggested_lr_log10(surface)
+            if surface.startswith((NET_PREFIX, TRAIN_PREFIX))
             else math.log10(SUGGESTED_LR.get(surface, 0.01)),
             "clip_norm": None, "start": None, "changes": [], "batch_size": None,
             "rows": [{"uid": n, "on": True} for n in DEFAULT_OPTIMIZERS]}
@@ -392,6 +404,10 @@ def _surface_of(c: dict) -> tuple[str, Any, dict[str, float]]:
                                f"more than its {GRID_BUDGET:g} s; use fewer samples (n) or "
                                "a smaller network (hidden)")
         return surf.name, surf, {}
+    if isinstance(surface, str) and surface.startswith(TRAIN_PREFIX):
+        raise ControlError("surface", "surface: a network's training is drawn on the page "
+                                      "only; the downloads, Explore and class challenges "
+                                      "take a surface (a network's slice, net:..., is one)")
     if not isinstance(surface, str) or surface not in SURFACES:
         raise ControlError("surface", f"surface: unknown surface {str(surface)[:40]!r}")
     return surface, SURFACES[surface], {}

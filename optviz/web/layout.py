@@ -17,6 +17,7 @@ from .controls import (
     REFERENCE_NOISE,
     SPEEDS,
     SUGGESTED_LR,
+    TRAIN_PREFIX,
     alpha,
     suggested_lr_log10,
 )
@@ -227,6 +228,9 @@ def layout() -> html.Div:
 #: a real network's exact loss slice in the menu (optviz.networks.slice: every key at its
 #: default, a 2-8-8-1 tanh MLP on XOR); a link may name any other ("net:data=moons;...")
 NETWORK_SLICE = NET_PREFIX
+#: a network trained in all its parameters, seen on its paths' PCA plane (every key at
+#: its default; web/network_view.py)
+NETWORK_TRAINING = TRAIN_PREFIX
 
 
 def surface_options(current: str | None = None) -> list[dict]:
@@ -235,11 +239,13 @@ def surface_options(current: str | None = None) -> list[dict]:
     options = [{"label": s.label, "value": n} for n, s in SURFACES.items()] + [
         {"label": "a real network's loss (XOR, 2-8-8-1 tanh MLP, a random plane)",
          "value": NETWORK_SLICE},
+        {"label": "train a network in all its parameters (XOR, 2-8-8-1 tanh MLP)",
+         "value": NETWORK_TRAINING},
         {"label": "✎ your own formula…", "value": FORMULA}]
-    if isinstance(current, str) and current.startswith(NET_PREFIX) and \
-            current != NETWORK_SLICE:
-        options.insert(-1, {"label": "network slice: " + current[len(NET_PREFIX):],
-                            "value": current})
+    for prefix, default, what in ((NET_PREFIX, NETWORK_SLICE, "network slice: "),
+                                  (TRAIN_PREFIX, NETWORK_TRAINING, "network training: ")):
+        if isinstance(current, str) and current.startswith(prefix) and current != default:
+            options.insert(-1, {"label": what + current[len(prefix):], "value": current})
     return options
 
 

@@ -1,0 +1,248 @@
+"""A network trained on the page: a ``train:`` setup -> what the page draws.
+
+A surface-menu choice, named by text as a network's slice is (optviz.networks.slice):
+``train:`` then ``key=value`` pairs joined by ``;``, each optional — the network's keys
+(``data, n, noise, seed, hidden, act, init, init_seed``) and the plane it is seen on,
+``plane``: ``pca`` (default: the top two principal directions of every row's path),
+``ends`` (through the init and the first two rows' ends), ``hessian`` (the two sharpest
+directions at the init) or ``random`` (filter-normalized, ``plane_seed``).
+
+Every row trains all the network's parameters from the same initialization
+(:func:`optviz.training.train`), with the page's α, μ/β₁, β₂/ρ, schedule, warmup,
+clipping, steps and per-row overrides; σ is the minibatch, read as the page reads it
+everywhere: σ = 0 the full batch, else (4/σ)² samples a step (common to every row). The
+plot is the true training loss on the plane, each row's path projected on it; the side
+plots are the learning curves (training and test loss), the test accuracy and the
+gradient norms of the first and last layers. What a surface has and a training has not
+is said, not silently dropped: a start (the network starts from its initialization), the
+3-D view, live changes mid-run; downloads, Explore and class challenges take a surface
+(a network's slice is one).
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+
+import numpy as np
+
+from ..cost import CostError
+from ..networks import NetworkError
+from ..networks.planes import endpoints_plane, hessian_plane, pca_plane, random_plane
+from ..networks.slice import DEFAULTS as SLICE_KEYS
+from ..networks.slice import network_from, read_keys, slice_surface, whole
+from ..plots import background_figure, surface_grid, typed, typed_rows
+from ..training import train
+from . import figures
+from .controls import REFERENCE_NOISE, TRAIN_MAX_LENGTH, TRAIN_PREFIX, ControlError, run_controls
+
+__all__ = ["PREFIX", "KEYS", "is_training", "training_network", "compute", "batch_for"]
+
+PREFIX, MAX_LENGTH = TRAIN_PREFIX, TRAIN_MAX_LENGTH
+#: a training's keys and their defaults: the network's, then its plane
+KEYS = {**{k: v for k, v in SLICE_KEYS.items() if k not in ("plane", "span")},
+        "plane": "pca"}
+PLANES = ("pca", "ends", "hessian", "random")
+#: the plane's grid: 41 × 41 points, each a forward pass over the training data
+GRID = 41
+
+
+def is_training(name) -> bool:
+    return isinstance(name, str) and name.startswith(PREFIX) and len(name) <= MAX_LENGTH
+
+
+@functools.lru_cache(maxsize=32)
+def _network(body: str):
+    try:
+        k, given = read_keys(body, KEYS)
+        if k["plane"] not in PLANES:
+            raise NetworkError(f"surface.plane: {k['plane'][:30]!r}; choose one of "
+                               f"{', '.join(PLANES)}")
+        seed = whole(k, "plane_seed", 0, 2**31)
+        name = PREFIX + ";".join(f"{key}={k[key]}" for key in KEYS if key in given)
+        return network_from(k), k["plane"], seed, name
+    except NetworkError as e:                  # (remembered, not raised again)
+        return NetworkError(str(e))
+
+
+def training_network(name: str):
+    """(Network, plane kind, plane seed, canonical name) of a ``train:`` name, or
+    ControlError naming the key."""
+    if not is_training(name):
+        raise ControlError("surface", f"surface: a network's training is named train:..., "
+                                      f"at most {MAX_LENGTH} characters")
+    out = _network(name[len(PREFIX):])
+    if isinstance(out, Exception):
+        raise ControlError("surface", str(out))
+    return out
+
+
+def batch_for(noise: float, n: int) -> int | None:
+    """The minibatch σ stands for (the page's (4/σ)²), within the training samples; None
+    (the full batch) for σ = 0."""
+    if noise <= 0:
+        return None
+    return int(min(n, max(1, round((REFERENCE_NOISE / noise) ** 2))))
+
+
+@dataclasses.dataclass(frozen=True)
+class Trained:
+    run: object
+    plane: object
+    surface: object
+    coords: np.ndarray           # [rows, steps + 1, 2]
+    distance: np.ndarray         # [rows, steps + 1]
+    note: str                    # what the page says beside the picture ("" if nothing)
+
+
+def _plane(run, kind: str, seed: int):
+    net = run.network
+    fine = [r for r in range(len(run.optimizers)) if run.diverged_at[r, 0] < 0]
+    if not fine and kind in ("pca", "ends"):
+        raise NetworkError(f"plane: {kind} needs a row that did not diverge")
+    if kind == "pca":
+        return pca_plane(run, fine)
+    if kind == "ends":
+        if len(fine) < 2:
+            raise NetworkError("plane: ends needs two rows that did not diverge")
+        return endpoints_plane(run, fine[0], fine[1])
+    theta = run.params[0, 0, 0].astype(float)
+    return hessian_plane(net, theta) if kind == "hessian" else random_plane(net, theta, seed)
+
+
+def _view(coords) -> tuple:
+    """The plot's box: every projected path with a margin, no side under 2/5 of the other
+    (the plot keeps one unit of a as long as one of b)."""
+    lo, hi = np.nanmin(coords, axis=(0, 1)), np.nanmax(coords, axis=(0, 1))
+    mid, half = (lo + hi) / 2, np.maximum((hi - lo) / 2 * 1.2, 1e-3)
+    half = np.maximum(half, 0.4 * half.max())
+    return (float(mid[0] - half[0]), float(mid[0] + half[0]),
+            float(mid[1] - half[1]), float(mid[1] + half[1]))
+
+
+@functools.lru_cache(maxsize=16)
+def _trained(name: str, specs: tuple, steps: int, schedule, clip, batch, seed: int,
+             budget: float) -> Trained:
+    net, kind, plane_seed, _ = training_network(name)
+    run = train(net, list(specs), steps, schedule=schedule, clip_norm=clip,
+                batch_size=batch, seed=seed, budget=budget)
+    note = ""
+    try:
+        plane = _plane(run, kind, plane_seed)
+    except NetworkError as e:
+        plane = random_plane(net, run.params[0, 0, 0].astype(float), plane_seed)
+        note = f"{e}; shown on a random plane instead"
+    coords, distance = plane.project(run.params[:, 0].astype(float))
+    coords = np.where(np.isfinite(coords), coords, np.nan)
+    widths = "-".join(map(str, net.widths))
+    if plane.kind == "pca":
+        axes = tuple(f"PC{i + 1} ({100 * e:.0f} %)" for i, e in enumerate(plane.explained))
+        how = (f"the plane of the paths' top two principal directions PC1 and PC2 "
+               f"({100 * sum(plane.explained):.0f} % of their variance)")
+    else:
+        axes = ("a (along u)", "b (along v)")
+        how = {"endpoints": "the plane through the init and the first two rows' ends",
+               "hessian": "the plane of the two sharpest curvatures at the init",
+               "random": "a random plane through the init"}[plane.kind]
+    teaches = (f"Every row trains all {net.size} parameters ({widths} {net.activation}, "
+               f"{net.data.name}); the contour is the true training loss on {how}. Off the "
+               "plane, a path may cross contours it never met.")
+    surface = dataclasses.replace(
+        slice_surface(net, plane, name=name, view=_view(coords)), teaches=teaches,
+        label=f"{net.data.name} {widths} {net.activation} network, trained", axes=axes)
+    return Trained(run, plane, surface, coords, distance, note)
+
+
+class TrainingScene:
+    """What the page reads of a run's scene (its rows and schedule, its surface), for a
+    training."""
+
+    def __init__(self, optimizers, schedule, surface):
+        self.optimizers, self.schedule, self._surface = optimizers, schedule, surface
+
+    def get_surface(self):
+        return self._surface
+
+
+def compute(controls: dict, previous_key, refused, budget: float):
+    """callbacks.compute's parts for a ``train:`` setup: (background, main, side, meta,
+    key, scene, note); background and main None where ``previous_key`` says they are on
+    the screen. ``refused``: the error class for a setup over ``budget`` seconds."""
+    net, _, _, name = training_network(controls.get("surface"))
+    if controls.get("view") == "3d":
+        raise ControlError("view", "view: a network's training is drawn in 2-D (its "
+                                   "plane's contour, the paths projected on it)")
+    rc = run_controls(controls)
+    if rc.changes:
+        raise ControlError("live", "live changes mid-run are for surfaces: a network's "
+                                   "training runs with one setting from its start")
+    uids = [r["uid"] for r in controls["rows"] if r.get("on")]
+    for uid, spec in zip(uids, rc.optimizers):
+        if spec.noise:
+            raise ControlError(f"row:{uid}", "σ: a network's gradient noise is its "
+                                             "minibatches, which the global σ sets for every "
+                                             "row; leave this row's σ empty")
+    batch = batch_for(rc.noise, len(net.data.X_train))
+    try:
+        t = _trained(name, tuple(rc.optimizers), rc.steps, rc.schedule, rc.clip_norm, batch,
+                     rc.seed, budget)
+    except CostError as e:
+        raise refused("steps", str(e)) from None
+    except NetworkError as e:
+        raise ControlError("surface", str(e)) from None
+    colors = [figures.row_color(u) for u in uids]
+    key = [name, "2d", uids, t.surface.view]
+    if key == previous_key:
+        background = main = None
+    else:
+        grid = surface_grid(t.surface, GRID)
+        background = background_figure(t.surface, grid)
+        main = figures.main_figure(t.surface, None, colors, view="2d")
+    return (background, main, side_figures(t, colors), meta(t, uids, colors), key,
+            TrainingScene(t.run.optimizers, rc.schedule, t.surface), t.note)
+
+
+def meta(t: Trained, uids, colors) -> dict:
+    """What the browser draws, in figures.meta's shape: each row's projected path and its
+    training loss; the start is the init, at the plane's origin."""
+    run = t.run
+    loss = run.train_loss[:, 0]
+    finite = lambda v: float(v) if math.isfinite(v) else None
+    return {"steps": run.steps, "loss_offset": 0.0, "data": None, "start": [0.0, 0.0],
+            "marks": [],
+            "rows": [{"uid": u, "label": lbl, "color": c, "diverged_at": int(d),
+                      "final_loss": finite(loss[i, -1]), "x": x, "y": y, "loss": lo}
+                     for i, (u, lbl, c, d, x, y, lo) in enumerate(zip(
+                         uids, run.labels, colors, run.diverged_at[:, 0],
+                         typed_rows(t.coords[..., 0]), typed_rows(t.coords[..., 1]),
+                         typed_rows(loss)))]}
+
+
+def side_figures(t: Trained, colors) -> tuple[dict, dict, dict]:
+    """The learning curves (training loss solid, test dotted, log), the test accuracy,
+    and the gradient norms of the first layer (dotted) and the last (solid), log."""
+    run = t.run
+    steps, labels = run.steps, run.labels
+    positive = lambda a: np.clip(a, 1e-16, 1e150)        # (NaN stays: no point drawn)
+
+    def with_dotted(fig, ys, x_start=0):
+        for y, c, label in zip(ys, colors, labels):
+            fig["data"].append({"type": "scatter", "mode": "lines", "name": label,
+                                "hoverinfo": "name+y", "x0": x_start, "dx": 1, "y": typed(y),
+                                "line": {"color": c, "width": 1.5, "dash": "dot"}})
+        return fig
+
+    loss = with_dotted(figures._side("loss: training (solid), test (dotted)",
+                                     positive(run.train_loss[:, 0]), colors, labels, "log",
+                                     steps), positive(run.test_loss[:, 0]))
+    if run.network.data.classes:
+        acc = figures._side("test accuracy", run.test_acc[:, 0], colors, labels, "linear",
+                            steps, yrange=[0, 1.02])
+    else:
+        acc = figures._side("test loss (a regression: no accuracy)",
+                            positive(run.test_loss[:, 0]), colors, labels, "log", steps)
+    norms = run.grad_norm[:, 0]                       # [rows, steps, layers]
+    grads = with_dotted(figures._side("gradient norm: last layer (solid), first (dotted)",
+                                      positive(norms[..., -1]), colors, labels, "log",
+                                      steps), positive(norms[..., 0]))
+    return loss, acc, grads
