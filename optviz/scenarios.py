@@ -27,6 +27,11 @@ class Scenario:
     scene: Scene
     #: the page's global knobs, in the engine's units: lr, beta1 (μ/β₁), beta2 (β₂/ρ)
     knobs: Mapping[str, float] = field(default_factory=dict)
+    #: True: the page trains the scene's network (the scene's surface is that network's
+    #: slice, ``net:...``) in all its parameters, ``train:...`` with the same keys
+    #: (optviz.training.train with the scene's rows, steps and schedule), instead of
+    #: racing on the slice
+    train: bool = False
 
 
 def _all_optimizers() -> list[O]:
@@ -139,6 +144,22 @@ _LIST = [
                        O("nesterov", lr=0.1, momentum=0.9), O("adagrad", lr=0.1),
                        O("rmsprop", lr=0.01, alpha=0.99), O("adam", lr=0.01)], steps=200),
         {"lr": 0.1, "beta1": 0.9, "beta2": 0.99}),
+    Scenario(
+        "network-lr", "Learning-rate diagnostics on a real network",
+        "GD trains a 2-8-8-1 tanh network on XOR at α = 0.01, 0.3 and 10: too low barely "
+        "moves (0.67 after 300 steps), 0.3 falls steadily below 0.15, 10 jumps past 10 and "
+        "ends above its start. The learning curves show the lectures' three shapes.",
+        Scene("net:", [O("gd", lr=0.01), O("gd", lr=0.3), O("gd", lr=10.0)], steps=300),
+        {"lr": 0.3}, train=True),
+    Scenario(
+        "vanishing-gradients", "Vanishing gradients in a deep sigmoid network",
+        "Five hidden sigmoid layers (Xavier) on circles: the first layer's gradient starts "
+        "over 1000 times under the last's (dotted, solid), GD stays on the ln 2 plateau and "
+        "Adam, scaling each step by its own gradient, leaves it. With act=relu;init=he in "
+        "the link, GD fits.",
+        Scene("net:data=circles;hidden=8-8-8-8-8;act=sigmoid",
+              [O("gd", lr=0.5), O("adam", lr=0.01)], steps=300),
+        {"lr": 0.5}, train=True),
     Scenario(
         "all-optimizers", "All optimizers on Rosenbrock",
         "Every optimizer with torch's default learning rate (at most 0.001 for those that "

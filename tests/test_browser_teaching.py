@@ -6,12 +6,14 @@ import io
 import json
 import struct
 import time
+from types import SimpleNamespace
 
 import pytest
 
 from optviz import OPTIMIZERS
 from optviz.scenarios import SCENARIOS
 from optviz.surfaces import SURFACES
+from optviz.web.callbacks import compute
 from optviz.web.controls import scenario_controls, scene_from_controls
 
 from .conftest import _open
@@ -24,8 +26,12 @@ def open_at(browser, server_url, query="", size=(1280, 900)):
 
 def scenario_scene_on_page(name):
     """The Scene the page runs for scenario ``name`` (the scenario's, with the page's row
-    labels)."""
-    return scene_from_controls(scenario_controls(name))
+    labels); for a network's training, its rows (labels) and steps."""
+    c = scenario_controls(name)
+    if SCENARIOS[name].train:
+        meta = compute(c)[3]
+        return SimpleNamespace(labels=[r["label"] for r in meta["rows"]], steps=meta["steps"])
+    return scene_from_controls(c)
 
 
 @contextlib.contextmanager

@@ -60,7 +60,7 @@ def test_the_pages_training_is_the_engines_on_the_pca_plane_of_its_paths():
     assert "variance" in surf.teaches
     titles = [f["layout"]["title"]["text"] for f in side]
     assert "test" in titles[0] and "accuracy" in titles[1] and "first" in titles[2]
-    assert f"all {net.size} parameters" in surf.teaches
+    assert f"All {net.size} parameters" in surf.teaches
     # the same setup again: its figures are on the screen already
     again = compute(setup, key)
     assert again[0] is not background and not isinstance(again[0], dict)

@@ -4,7 +4,10 @@ import pytest
 
 from optviz import OPTIMIZERS, ScheduleSpec, simulate
 from optviz.scenarios import SCENARIOS, scenario_scene
+from optviz.training import train
+from optviz.web.callbacks import compute
 from optviz.web.controls import scenario_controls, scene_from_controls
+from optviz.web.network_view import training_network
 
 CONSTANT = ScheduleSpec("constant")
 
@@ -22,6 +25,9 @@ def test_every_scenario_is_the_scene_the_page_shows_with_a_two_sentence_caption(
     """Written in the engine's units, a scenario runs on the page as exactly that Scene:
     same rows, hyperparameters, noise, schedules, start, steps (labels aside)."""
     s = SCENARIOS[name]
+    if s.train:                        # the page trains the scene's network: its rows
+        _the_page_trains_the_scenes_rows(s, scenario_controls(name))
+        return
     shown = scene_from_controls(scenario_controls(name))
     want = s.scene
     assert [(o.name, o.hparams, o.noise, o.schedule) for o in shown.optimizers] == \
@@ -34,6 +40,49 @@ def test_every_scenario_is_the_scene_the_page_shows_with_a_two_sentence_caption(
     run = simulate(shown)
     assert np.isfinite(run.path).all() and np.isfinite(run.loss).all()
     np.testing.assert_array_equal(run.path, simulate(want).path)
+
+
+def _the_page_trains_the_scenes_rows(s, controls):
+    """A training scenario on the page: the scene's network (its slice's keys, as
+    ``train:``), its rows with their hyperparameters, steps and schedule."""
+    assert controls["surface"] == "train:" + s.scene.surface[len("net:"):]
+    assert s.caption.count(". ") >= 1 and s.caption.endswith(".")
+    *_, meta, _, shown = compute(controls)
+    assert [(o.name, o.hparams) for o in shown.optimizers] == \
+        [(o.name, o.hparams) for o in s.scene.optimizers]
+    assert meta["steps"] == s.scene.steps
+    assert (shown.schedule or CONSTANT).name == (s.scene.schedule or CONSTANT).name
+    assert all(r["final_loss"] is not None for r in meta["rows"])
+
+
+def _trained(name):
+    """The training a training scenario's page shows: (NetworkRun, its network)."""
+    s = SCENARIOS[name]
+    net, *_ = training_network("train:" + s.scene.surface[len("net:"):])
+    return train(net, s.scene.optimizers, s.scene.steps), net
+
+
+def test_network_lr_too_low_good_too_high():
+    run, _ = _trained("network-lr")
+    low, good, high = run.train_loss[:, 0]
+    assert low[-1] > 0.6 and abs(low[-1] - 0.67) < 0.01                  # "0.67"
+    assert np.all(np.diff(good) <= 0) and good[-1] < 0.15                 # "steadily"
+    assert high.max() > 10 and high[-1] > high[0]                        # "jumps", "above"
+
+
+def test_vanishing_gradients_first_layer_starves_gd_plateaus_adam_leaves_relu_fixes():
+    run, net = _trained("vanishing-gradients")
+    assert net.layers == 6 and net.activation == "sigmoid"
+    first, last = run.grad_norm[0, 0, 0, 0], run.grad_norm[0, 0, 0, -1]
+    assert last / first > 1000
+    gd, adam = run.train_loss[:, 0]
+    assert np.all(np.abs(gd - np.log(2)) < 0.05) and gd[-1] > 0.68      # the plateau
+    assert adam[-1] < 0.6
+    # "with act=relu;init=he in the link, GD fits" (the two layers within 10 times)
+    fixed, _, _, _ = training_network("train:data=circles;hidden=8-8-8-8-8;act=relu;init=he")
+    relu = train(fixed, SCENARIOS["vanishing-gradients"].scene.optimizers[:1], 300)
+    assert relu.grad_norm[0, 0, 0, -1] / relu.grad_norm[0, 0, 0, 0] < 10
+    assert relu.train_loss[0, 0, -1] < 0.1
 
 
 def test_a_rows_own_value_is_kept_and_the_others_follow_the_knobs():

@@ -505,9 +505,9 @@ def test_a_large_scene_run_row_by_row_is_the_whole_scenes_run_bit_for_bit(name):
     """The page runs a large scene's rows apart, remembering each (callbacks._run_by_rows):
     what it draws must be simulate's Run exactly, the inspector's state included."""
     from optviz.web import callbacks
-    # (a network's slice: every step is a forward and backward pass, 400 within the price)
+    # (a network's slice: every step is a forward and backward pass, 200 within the price)
     scene = SCENARIOS[name].scene
-    scene = scene.replace(steps=400 if scene.surface.startswith("net:") else 1000)
+    scene = scene.replace(steps=200 if scene.surface.startswith("net:") else 1000)
     for record_state in (False, True):
         want = simulate(scene, record_state=record_state)
         for _ in range(2):                          # run, then from what it remembers

@@ -501,7 +501,10 @@ def scenario_controls(name: str) -> dict[str, Any]:
 @functools.cache
 def _scenario_controls(name: str) -> dict[str, Any]:
     s = SCENARIOS[name]
-    return {**controls_for_scene(s.scene, s.knobs), "scenario": name}
+    c = {**controls_for_scene(s.scene, s.knobs), "scenario": name}
+    if s.train:                          # the slice's network, trained in full
+        c.update(surface=TRAIN_PREFIX + s.scene.surface[len(NET_PREFIX):], start=None)
+    return c
 
 
 def controls_for_scene(scene: Scene, knobs: dict[str, float]) -> dict[str, Any]:

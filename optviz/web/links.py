@@ -94,7 +94,7 @@ def query_from_controls(c: dict[str, Any]) -> str:
     out: dict[str, str] = {}
     if scenario:
         out["scenario"] = scenario
-    if c["surface"] != (SCENARIOS[scenario].scene.surface if scenario
+    if c["surface"] != (scenario_controls(scenario)["surface"] if scenario
                         else default_controls()["surface"]):
         out["surface"] = c["surface"]
     if c["surface"] == FORMULA:

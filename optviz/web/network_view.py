@@ -137,16 +137,16 @@ def _trained(name: str, specs: tuple, steps: int, schedule, clip, batch, seed: i
     widths = "-".join(map(str, net.widths))
     if plane.kind == "pca":
         axes = tuple(f"PC{i + 1} ({100 * e:.0f} %)" for i, e in enumerate(plane.explained))
-        how = (f"the plane of the paths' top two principal directions PC1 and PC2 "
+        how = (f"the plane of the paths' principal directions PC1, PC2 "
                f"({100 * sum(plane.explained):.0f} % of their variance)")
     else:
         axes = ("a (along u)", "b (along v)")
         how = {"endpoints": "the plane through the init and the first two rows' ends",
                "hessian": "the plane of the two sharpest curvatures at the init",
                "random": "a random plane through the init"}[plane.kind]
-    teaches = (f"Every row trains all {net.size} parameters ({widths} {net.activation}, "
-               f"{net.data.name}); the contour is the true training loss on {how}. Off the "
-               "plane, a path may cross contours it never met.")
+    teaches = (f"All {net.size} parameters trained ({widths} {net.activation}, "
+               f"{net.data.name}); the contour is the true loss on {how}, a path off it "
+               "drawn where it projects.")
     surface = dataclasses.replace(
         slice_surface(net, plane, name=name, view=_view(coords)), teaches=teaches,
         label=f"{net.data.name} {widths} {net.activation} network, trained", axes=axes)
