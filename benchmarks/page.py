@@ -13,7 +13,12 @@
    scripts, the layout, the one run), for a new visitor (a fresh browser profile) and a
    reload, as a browser on HTTPS or localhost asks (zstd) and on plain HTTP (gzip)
 6. the first picture: navigation start to the paths drawn, a fresh tab each time, on a
-   1280 x 720 desktop and a phone profile        (targets <= 1.5 s and <= 2.5 s)
+   1280 x 720 desktop and a phone profile        (targets <= 1.5 s and <= 2.5 s);
+   ``--first-picture --fast-3g``: on the desktop over an emulated Fast 3G network
+7. a network trained on the page (``?surface=train:``, six rows x 300 steps of a 2-8-8-1
+   MLP): its first picture at 1280 x 720 and a key press on α to its paths (the
+   network trained again, its plane and contour made again)
+                                                  (targets <= 2.5 s and <= 500 ms)
 
 Needs Debian's Chromium (CHROMIUM to point elsewhere) and the dev requirements.
 """
@@ -80,13 +85,23 @@ def serve():
 READY = "() => window.__optvizDrawn && document.querySelector('#legend .legend-row')"
 
 
-def first_picture(browser, url, context_options, opens=10):
-    """Figure 5: navigation start to the paths drawn (performance.now() in the page when
-    it drew them), each in a fresh browser profile (nothing cached)."""
+#: Chromium's "Fast 3G" (DevTools' preset): what a lecture hall's crowded network may be
+FAST_3G = {"offline": False, "latency": 562.5, "downloadThroughput": 1.44e6 / 8 * 0.9,
+           "uploadThroughput": 675e3 / 8 * 0.9}
+
+
+def first_picture(browser, url, context_options, opens=10, network=None):
+    """Figure 6: navigation start to the paths drawn (performance.now() in the page when
+    it drew them), each in a fresh browser profile (nothing cached); ``network``: the
+    conditions to emulate (FAST_3G), None for the machine's own."""
     times = []
     for _ in range(opens):
         context = browser.new_context(**context_options)
         page = context.new_page()
+        if network:
+            cdp = context.new_cdp_session(page)
+            cdp.send("Network.enable")
+            cdp.send("Network.emulateNetworkConditions", network)
         page.goto(url)
         page.wait_for_function(READY, timeout=60000)
         times.append(page.evaluate("window.__optvizDrawnAt"))
@@ -133,8 +148,9 @@ def first_pictures(browser, devices, url, opens=10):
               f"(quartiles {q[0]:.0f}-{q[2]:.0f} over {len(times)})  (target <= {target} ms)")
 
 
-def slider_moves(browser, url, name, target, moves):
-    """Figures 1 and 2: ``moves`` key presses on α, alternately right and left."""
+def slider_moves(browser, url, name, target, moves, one_way=False):
+    """Figures 1 and 2: ``moves`` key presses on α, alternately right and left (or all
+    left, ``one_way``: a new α each time, nothing the server remembers)."""
     page = browser.new_page(viewport={"width": 1280, "height": 720})
     sizes = []
 
@@ -154,7 +170,8 @@ def slider_moves(browser, url, name, target, moves):
     sizes.clear()
     times = []
     for i in range(moves):
-        ms = page.evaluate(MEASURE_JS, ["ArrowRight" if i % 2 == 0 else "ArrowLeft"])
+        ms = page.evaluate(MEASURE_JS, ["ArrowRight" if i % 2 == 0 and not one_way
+                                        else "ArrowLeft"])
         if ms is not None:
             times.append(ms)
         page.wait_for_function(SETTLED)
@@ -211,12 +228,26 @@ def race(browser, url):
           f"frames/s (target >= 50; headless Chromium caps requestAnimationFrame near 60)")
 
 
+def network(browser, url, moves=10, opens=6):
+    """Figure 7: the default network training's first picture and slider moves."""
+    url += "?surface=train:"
+    times = first_picture(browser, url, {"viewport": {"width": 1280, "height": 720}}, opens)
+    print(f"a network trained on the page, first picture at 1280x720, a fresh tab: median "
+          f"{statistics.median(times):.0f} ms over {len(times)}  (target <= 2500 ms)")
+    slider_moves(browser, url, "a network trained (6 rows x 300 steps, 105 parameters), "
+                 "each α new", 500, moves, one_way=True)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--moves", type=int, default=40)
     ap.add_argument("--url", help="measure a running server instead of starting one")
     ap.add_argument("--first-picture", action="store_true",
                     help="measure only the first picture (figure 6)")
+    ap.add_argument("--fast-3g", action="store_true",
+                    help="with --first-picture: over an emulated Fast 3G network, desktop")
+    ap.add_argument("--network", action="store_true",
+                    help="measure only a network trained on the page (figure 7)")
     ap.add_argument("--moves-only", action="store_true",
                     help="measure only the slider moves and their answers (figures 1, 2)")
     args = ap.parse_args(argv)
@@ -226,8 +257,17 @@ def main(argv=None):
             browser = p.chromium.launch(
                 executable_path=os.environ.get("CHROMIUM", "/usr/bin/chromium"),
                 args=CHROMIUM_ARGS)
+            if args.first_picture and args.fast_3g:
+                times = first_picture(browser, url, {"viewport": {"width": 1280,
+                                                                  "height": 720}}, 4, FAST_3G)
+                print(f"first picture over Fast 3G, desktop 1280x720, a fresh tab: median "
+                      f"{statistics.median(times):.0f} ms over {len(times)}")
+                return
             if args.first_picture:
                 first_pictures(browser, p.devices, url, opens=20)
+                return
+            if args.network:
+                network(browser, url)
                 return
             for name, query, target in (("default scene (6 rows x 300 steps)", "", 60),
                                         ("all-optimizers (23 rows x 1000 steps)",
@@ -238,6 +278,7 @@ def main(argv=None):
             drag(browser, url)
             race(browser, url)
             first_pictures(browser, p.devices, url)
+            network(browser, url)
             if proc:
                 opening(browser, url, proc)
             browser.close()
