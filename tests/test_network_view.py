@@ -142,3 +142,14 @@ def test_rows_that_all_diverge_are_seen_on_a_random_plane_and_the_page_says_so()
     assert "random plane instead" in meta["note"] and "diverge" in meta["note"]
     for row in meta["rows"]:                             # drawn, frozen where they left
         assert np.isfinite(_decode(row["x"])).all()
+
+
+def test_a_class_follows_a_training_and_a_challenge_on_it_is_refused_saying_why():
+    from optviz.web.classroom.rules import ClassError, pose, setup_query
+    assert setup_query("scenario=vanishing-gradients") == "scenario=vanishing-gradients"
+    assert setup_query(f"surface={MOONS}&lr=0.2") == f"surface={MOONS}&lr=0.2"
+    with pytest.raises(ClassError, match="surface.act"):
+        setup_query("surface=train:act=nope")
+    with pytest.raises(ClassError, match="network's training"):
+        pose(f"surface={MOONS}", {"knobs": ["lr"], "goal": {"kind": "lowest", "row": "gd"},
+                                   "steps": 30})

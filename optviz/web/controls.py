@@ -87,8 +87,10 @@ def alpha(lr_log10: float) -> float:
 #: a network trained in all its parameters, seen on a plane (web/network_view.py)
 TRAIN_PREFIX = "train:"
 TRAIN_MAX_LENGTH = 300
-#: α for a network's training: GD and momentum train the lectures' small MLPs at 0.1
+#: α for a network's training: GD and momentum train the lectures' small MLPs at 0.1;
+#: and its steps (each a forward and backward pass of every row; momentum fits XOR in 200)
 TRAIN_LR = 0.1
+TRAIN_STEPS = 200
 
 
 def known_surface(name: Any) -> bool:
@@ -127,7 +129,8 @@ def default_controls(surface: str | None = None) -> dict[str, Any]:
     """The page's starting setup (on ``surface``, default ill_conditioned): the lecture's
     six optimizers on, every other control at its default."""
     surface = surface if known_surface(surface) else DEFAULTS["surface"]
-    return {**DEFAULTS, "surface": surface, "view": "2d", "formula": DEFAULT_FORMULA,
+    steps = {"steps": TRAIN_STEPS} if surface.startswith(TRAIN_PREFIX) else {}
+    return {**DEFAULTS, **steps, "surface": surface, "view": "2d", "formula": DEFAULT_FORMULA,
             "lr_log10": suggested_lr_log10(surface)
             if surface.startswith((NET_PREFIX, TRAIN_PREFIX))
             else math.log10(SUGGESTED_LR.get(surface, 0.01)),

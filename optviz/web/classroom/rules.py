@@ -45,8 +45,9 @@ from ...cost import check as check_cost
 from ...engine import simulate_within
 from ...optimizers import OPTIMIZERS
 from ...scene import Scene, SceneError
-from ..controls import ROW_OVERRIDES, ControlError, scene_from_controls
+from ..controls import ROW_OVERRIDES, ControlError, run_controls, scene_from_controls
 from ..links import LIVE_KEYS, ROW_KEYS, controls_from_query, query_from_controls
+from ..network_view import is_training, training_network
 
 __all__ = ["ClassError", "Limits", "limits", "valid_code", "new_code", "new_key",
            "hash_key", "key_matches", "Challenge", "pose", "score", "cached_score",
@@ -162,7 +163,11 @@ def setup_query(state: Any) -> str:
     if problems:
         raise ClassError(400, "state: " + "; ".join(problems), "state")
     try:
-        scene_from_controls(setup)
+        if is_training(setup["surface"]):      # a network trained on every page
+            training_network(setup["surface"])
+            run_controls(setup)
+        else:
+            scene_from_controls(setup)
     except ControlError as e:
         raise ClassError(400, f"state: {e}", "state") from None
     return query_from_controls(setup)
@@ -336,6 +341,10 @@ def pose(state: str, body: Any) -> Challenge:
     steps = _steps(body.get("steps"))
     setup, _ = controls_from_query(state)
     setup.update(steps=steps, changes=[])     # (a challenge starts from the setup's base)
+    if is_training(setup["surface"]):
+        raise ClassError(400, "challenge: a challenge is posed on a surface, and the class "
+                              "shows a network's training; pose it on the network's slice "
+                              "(a real network's loss) or on a surface", "state")
     try:
         scene = scene_from_controls(setup)
     except ControlError as e:
