@@ -512,6 +512,18 @@ def test_a_network_trained_on_the_page_follows_its_sliders_and_says_what_it_cann
                            "document.querySelector(s + ' .js-plotly-plot'); return g ? "
                            "g.layout.title.text : null; })")
     assert titles[0].startswith("loss: training") and "first" in titles[2], titles
+    # each row's decision boundary, at the step on the screen: the last, then the first
+    page.locator("#data-box").scroll_into_view_if_needed()
+    maps = """() => { const gd = document.querySelector('#data-plot .js-plotly-plot');
+      return gd ? gd.data.filter(t => t.type === 'heatmap').map(t => JSON.stringify(t.z))
+        : []; }"""
+    page.wait_for_function(f"() => ({maps})().length === 3")
+    last = page.evaluate(maps)
+    page.locator("#restart").click()
+    page.wait_for_function(f"(b) => JSON.stringify(({maps})()) !== JSON.stringify(b)",
+                           arg=last)
+    first = page.evaluate(maps)
+    assert all(a != b for a, b in zip(first, last))
     # α moved: the network is trained again, and the address holds it
     page.locator("#graph").scroll_into_view_if_needed()
     before = ghosts(page)

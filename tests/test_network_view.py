@@ -153,3 +153,19 @@ def test_a_class_follows_a_training_and_a_challenge_on_it_is_refused_saying_why(
     with pytest.raises(ClassError, match="network's training"):
         pose(f"surface={MOONS}", {"knobs": ["lr"], "goal": {"kind": "lowest", "row": "gd"},
                                    "steps": 30})
+
+
+def test_decision_boundaries_are_kept_at_eleven_steps_as_bytes_and_drawn_small_multiples():
+    setup = _setup(f"surface={MOONS}&rows=gd,momentum,adam&steps=60")
+    *_, meta, _, scene = compute(setup)
+    data = meta["data"]
+    assert data["model"] == "boundary" and data["steps"][0] == 0 and data["steps"][-1] == 60
+    assert len(data["steps"]) == 11 and len(data["z"]) == 3
+    z0, z1 = (np.frombuffer(__import__("base64").b64decode(data["z"][2][j]["bdata"]),
+                            dtype=np.uint8) for j in (0, -1))
+    assert data["z"][2][0]["shape"] == "25,25" and z0.size == 625
+    assert not np.array_equal(z0, z1)                        # Adam moved the boundary
+    fig = scene.boundaries
+    maps = [t for t in fig["data"] if t["type"] == "heatmap"]
+    assert len(maps) == 3 and maps[2]["z"] == data["z"][2][-1]   # drawn at the last step
+    assert [a["text"] for a in fig["layout"]["annotations"]] == ["GD", "Momentum", "Adam"]

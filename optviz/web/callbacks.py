@@ -401,7 +401,8 @@ def update(controls, click, rows, applied, inspect, check, sliders, start, key, 
         return {"errors": _errors(e)}
     if resume is not None:
         meta["resume"] = resume
-    out.update(_surface_parts(scene.get_surface(), trigger, new_key != key, meta))
+    out.update(_surface_parts(scene.get_surface(), trigger, new_key != key, meta,
+                              getattr(scene, "boundaries", None)))
     now_live = {"base": base, "changes": changes}
     traces3d = None
     if isinstance(main, list):                  # 3-D, same figure: its moving traces
@@ -453,14 +454,16 @@ def _errors(e: ControlError) -> dict:
     return errors
 
 
-def _surface_parts(surf, trigger, new_figure: bool, meta) -> dict:
-    """The surface's sentence and, for a data surface, its samples and the batch box."""
+def _surface_parts(surf, trigger, new_figure: bool, meta, data_figure=None) -> dict:
+    """The surface's sentence and, for a data surface, its samples and the batch box;
+    ``data_figure``: the panel's figure where the run has its own (a network's training:
+    its decision boundaries)."""
     out = {}
     if trigger is None or trigger in _SURFACE_IDS or (trigger == ID.applied and new_figure):
         out["teaches"] = surf.teaches
     # (the same surface, view and rows: the same data figure, with the same colours)
     if new_figure or trigger is None:
-        fig = figures.data_figure(surf, [r["color"] for r in meta["rows"]])
+        fig = data_figure or figures.data_figure(surf, [r["color"] for r in meta["rows"]])
         out["data"] = fig if fig is not None else _EMPTY
         out["data_box"] = {"display": "block" if fig is not None else "none"}
         out["batch_box"] = {"display": "block" if surf.dataset is not None else "none"}

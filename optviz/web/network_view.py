@@ -20,6 +20,7 @@ is said, not silently dropped: a start (the network starts from its initializati
 """
 from __future__ import annotations
 
+import base64
 import dataclasses
 import functools
 import math
@@ -45,6 +46,10 @@ KEYS = {**{k: v for k, v in SLICE_KEYS.items() if k not in ("plane", "span")},
 PLANES = ("pca", "ends", "hessian", "random")
 #: the plane's grid: 41 × 41 points, each a forward pass over the training data
 GRID = 41
+#: decision boundaries: kept at this many steps (evenly spaced, the first and the last
+#: among them) on a BOUNDARY_GRID² grid over the data's box, as bytes (0-255): the
+#: browser shows the latest kept step at or before the one on the screen
+BOUNDARY_KEPT, BOUNDARY_GRID = 11, 25
 
 
 def is_training(name) -> bool:
@@ -93,6 +98,10 @@ class Trained:
     coords: np.ndarray           # [rows, steps + 1, 2]
     distance: np.ndarray         # [rows, steps + 1]
     note: str                    # what the page says beside the picture ("" if nothing)
+    #: what each row's network says over the data's box at ``run.boundary_steps``, as
+    #: bytes [rows, kept, grid, grid]: P(class 1), the class (of K, as k/(K-1)), or the
+    #: prediction within the targets' range
+    boundary: np.ndarray
 
 
 def _plane(run, kind: str, seed: int):
@@ -124,8 +133,10 @@ def _view(coords) -> tuple:
 def _trained(name: str, specs: tuple, steps: int, schedule, clip, batch, seed: int,
              budget: float) -> Trained:
     net, kind, plane_seed, _ = training_network(name)
+    kept = np.unique(np.linspace(0, steps, BOUNDARY_KEPT).round().astype(int))
     run = train(net, list(specs), steps, schedule=schedule, clip_norm=clip,
-                batch_size=batch, seed=seed, budget=budget)
+                batch_size=batch, seed=seed, budget=budget,
+                boundary_steps=kept.tolist(), boundary_grid=BOUNDARY_GRID)
     note = ""
     try:
         plane = _plane(run, kind, plane_seed)
@@ -150,15 +161,36 @@ def _trained(name: str, specs: tuple, steps: int, schedule, clip, batch, seed: i
     surface = dataclasses.replace(
         slice_surface(net, plane, name=name, view=_view(coords)), teaches=teaches,
         label=f"{net.data.name} {widths} {net.activation} network, trained", axes=axes)
-    return Trained(run, plane, surface, coords, distance, note)
+    return Trained(run, plane, surface, coords, distance, note, _boundary_bytes(run))
+
+
+def _boundary_bytes(run) -> np.ndarray:
+    out = run.boundary[:, 0].astype(float)              # [rows, kept, g, g, outputs]
+    net = run.network
+    if net.loss == "bce":
+        v = out[..., 0]
+    elif net.loss == "ce":
+        v = out.argmax(axis=-1) / max(1, out.shape[-1] - 1)
+    else:
+        y = np.concatenate([net.data.y_train, net.data.y_test]).astype(float)
+        lo, hi = float(y.min()), float(y.max())
+        v = (out[..., 0] - lo) / ((hi - lo) or 1.0)
+    return np.clip(np.nan_to_num(np.rint(v * 255), nan=0.0), 0, 255).astype(np.uint8)
+
+
+def _bytes(a: np.ndarray) -> dict:
+    """Plotly's base64 typed array of uint8 ``a`` (2-D: with its shape)."""
+    return {"dtype": "u1", "bdata": base64.b64encode(a.tobytes()).decode("ascii"),
+            "shape": f"{a.shape[0]},{a.shape[1]}"}
 
 
 class TrainingScene:
     """What the page reads of a run's scene (its rows and schedule, its surface), for a
     training."""
 
-    def __init__(self, optimizers, schedule, surface):
+    def __init__(self, optimizers, schedule, surface, boundaries=None):
         self.optimizers, self.schedule, self._surface = optimizers, schedule, surface
+        self.boundaries = boundaries          # the decision boundaries' figure
 
     def get_surface(self):
         return self._surface
@@ -199,7 +231,8 @@ def compute(controls: dict, previous_key, refused, budget: float):
         background = background_figure(t.surface, grid)
         main = figures.main_figure(t.surface, None, colors, view="2d")
     return (background, main, side_figures(t, colors), meta(t, uids, colors), key,
-            TrainingScene(t.run.optimizers, rc.schedule, t.surface), t.note)
+            TrainingScene(t.run.optimizers, rc.schedule, t.surface,
+                          boundary_figure(t, colors)), t.note)
 
 
 def meta(t: Trained, uids, colors) -> dict:
@@ -208,7 +241,9 @@ def meta(t: Trained, uids, colors) -> dict:
     run = t.run
     loss = run.train_loss[:, 0]
     finite = lambda v: float(v) if math.isfinite(v) else None
-    return {"steps": run.steps, "loss_offset": 0.0, "data": None, "start": [0.0, 0.0],
+    data = {"model": "boundary", "first": 0, "steps": list(run.boundary_steps),
+            "z": [[_bytes(b) for b in row] for row in t.boundary]}
+    return {"steps": run.steps, "loss_offset": 0.0, "data": data, "start": [0.0, 0.0],
             "marks": [],
             "rows": [{"uid": u, "label": lbl, "color": c, "diverged_at": int(d),
                       "final_loss": finite(loss[i, -1]), "x": x, "y": y, "loss": lo}
@@ -216,6 +251,61 @@ def meta(t: Trained, uids, colors) -> dict:
                          uids, run.labels, colors, run.diverged_at[:, 0],
                          typed_rows(t.coords[..., 0]), typed_rows(t.coords[..., 1]),
                          typed_rows(loss)))]}
+
+
+def boundary_figure(t: Trained, colors) -> dict:
+    """Each row's decision boundary at the last step, as small multiples the same size
+    (three a line), over the data (training points dots, test points crosses); traces
+    0 .. rows-1 are the rows' maps, which the browser redraws at the step on the screen
+    (meta's ``data``, assets/optviz_panels.js drawData)."""
+    run = t.run
+    net = run.network
+    xs, ys = run.boundary_box
+    rows = len(run.labels)
+    cols = min(3, rows)
+    lines = -(-rows // cols)
+    gap = 0.06
+    width, height = (1 - gap * (cols - 1)) / cols, (1 - 0.12 * (lines - 1)) / lines
+    data, layout = [], {"margin": {"l": 30, "r": 10, "t": 40, "b": 25}, "showlegend": False,
+                        "font": {"size": 12}, "paper_bgcolor": "white",
+                        "height": 60 + 190 * lines, "annotations": [],
+                        "title": {"text": "each row's decision boundary at this step (data: "
+                                          "training dots, test crosses)",
+                                  "font": {"size": 14}, "x": 0.02}}
+    train_pts = (net.data.X_train, net.data.y_train, "circle", 5)
+    test_pts = (net.data.X_test, net.data.y_test, "x", 6)
+    for i in range(rows):
+        ax = "" if i == 0 else str(i + 1)
+        c, line = i % cols, i // cols
+        x0 = c * (width + gap)
+        y1 = 1 - line * (height + 0.12)
+        bare = {"showticklabels": False, "ticks": "", "showgrid": False, "zeroline": False,
+                "showline": False}
+        layout[f"xaxis{ax}"] = {**bare, "domain": [x0, x0 + width], "range": [xs[0], xs[-1]],
+                                "anchor": f"y{ax}"}
+        layout[f"yaxis{ax}"] = {**bare, "domain": [y1 - height, y1], "range": [ys[0], ys[-1]],
+                                "anchor": f"x{ax}", "scaleanchor": f"x{ax}"}
+        layout["annotations"].append({"text": run.labels[i], "showarrow": False,
+                                      "xref": "paper", "yref": "paper", "x": x0,
+                                      "y": y1, "xanchor": "left", "yanchor": "bottom",
+                                      "font": {"size": 12, "color": colors[i]}})
+        data.append({"type": "heatmap", "x": typed(xs), "y": typed(ys),
+                     "z": _bytes(t.boundary[i, -1]), "zmin": 0, "zmax": 255,
+                     "colorscale": [[0, "#9ecae1"], [0.5, "#f7f7f7"], [1, "#fdae6b"]],
+                     "showscale": False, "hoverinfo": "skip", "xaxis": f"x{ax}",
+                     "yaxis": f"y{ax}"})
+    for i in range(rows):
+        ax = "" if i == 0 else str(i + 1)
+        for X, y, symbol, size in (train_pts, test_pts):
+            data.append({"type": "scatter", "mode": "markers", "hoverinfo": "skip",
+                         "x": typed(X[:, 0]), "y": typed(X[:, 1]), "xaxis": f"x{ax}",
+                         "yaxis": f"y{ax}",
+                         "marker": {"symbol": symbol, "size": size, "opacity": 0.8,
+                                    "color": typed(np.asarray(y, float)), "cmin": 0,
+                                    "cmax": max(1.0, float(np.max(y))),
+                                    "colorscale": [[0, "#08519c"], [1, "#a63603"]],
+                                    "line": {"width": 0.5, "color": "white"}}})
+    return {"data": data, "layout": layout}
 
 
 def side_figures(t: Trained, colors) -> tuple[dict, dict, dict]:

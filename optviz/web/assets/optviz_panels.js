@@ -145,6 +145,7 @@
   function drawData(meta, k) {
     var d = meta.data, gd = plot("data-plot");
     if (!d || !gd || !gd.data || gd.data.length < d.first + meta.rows.length) return;
+    if (d.model === "boundary") { drawBoundaries(gd, meta, k); return; }
     var xs = [], ys = [], idx = [];
     meta.rows.forEach(function (r, i) {
       var px = decode(r.x), py = decode(r.y), n = Math.min(k, px.length - 1);
@@ -162,6 +163,21 @@
       xs.push(fx); ys.push(fy); idx.push(d.first + i);
     });
     window.Plotly.restyle(gd, {x: xs, y: ys}, idx);
+  }
+
+  /* a network's training: each row's map at the latest kept step at or before frame k
+   * (meta.data.steps), put in its trace only when that step changes */
+  function drawBoundaries(gd, meta, k) {
+    var d = meta.data, j = 0;
+    while (j + 1 < d.steps.length && d.steps[j + 1] <= k) j++;
+    if (gd.__optvizBoundary && gd.__optvizBoundary.meta === meta &&
+        gd.__optvizBoundary.j === j) return;
+    gd.__optvizBoundary = {meta: meta, j: j};
+    var z = [], idx = [];
+    meta.rows.forEach(function (r, i) {
+      if (d.z[i] && d.z[i][j]) { z.push(d.z[i][j]); idx.push(d.first + i); }
+    });
+    if (idx.length) window.Plotly.restyle(gd, {z: z}, idx);
   }
 
   /* the camera button: the contour, the plot and the paths on the canvas, as one PNG */
