@@ -45,9 +45,14 @@ from ...cost import check as check_cost
 from ...engine import simulate_within
 from ...optimizers import OPTIMIZERS
 from ...scene import Scene, SceneError
-from ..controls import ROW_OVERRIDES, ControlError, run_controls, scene_from_controls
+from ..controls import (
+    ROW_OVERRIDES,
+    TRAIN_PREFIX,
+    ControlError,
+    run_controls,
+    scene_from_controls,
+)
 from ..links import LIVE_KEYS, ROW_KEYS, controls_from_query, query_from_controls
-from ..network_view import is_training, training_network
 
 __all__ = ["ClassError", "Limits", "limits", "valid_code", "new_code", "new_key",
            "hash_key", "key_matches", "Challenge", "pose", "score", "cached_score",
@@ -152,6 +157,11 @@ def key_matches(key_hash: str | None, key: Any) -> bool:
     return key_hash is not None and hmac.compare_digest(given, key_hash)
 
 
+def _training(setup: dict) -> bool:
+    """Whether a setup is a network trained on the page (web/network_view.py)."""
+    return isinstance(setup.get("surface"), str) and setup["surface"].startswith(TRAIN_PREFIX)
+
+
 def setup_query(state: Any) -> str:
     """A setup as the page's link query, checked as the page checks a link: text, bounded,
     every value within its range (the canonical query of what it parses to)."""
@@ -163,7 +173,8 @@ def setup_query(state: Any) -> str:
     if problems:
         raise ClassError(400, "state: " + "; ".join(problems), "state")
     try:
-        if is_training(setup["surface"]):      # a network trained on every page
+        if _training(setup):                   # a network trained on every page
+            from ..network_view import training_network  # (only for one: its imports)
             training_network(setup["surface"])
             run_controls(setup)
         else:
@@ -341,7 +352,7 @@ def pose(state: str, body: Any) -> Challenge:
     steps = _steps(body.get("steps"))
     setup, _ = controls_from_query(state)
     setup.update(steps=steps, changes=[])     # (a challenge starts from the setup's base)
-    if is_training(setup["surface"]):
+    if _training(setup):
         raise ClassError(400, "challenge: a challenge is posed on a surface, and the class "
                               "shows a network's training; pose it on the network's slice "
                               "(a real network's loss) or on a surface", "state")
