@@ -190,19 +190,13 @@ def meta(run: Run, uids: list[str], colors: list[str], *, inspect: bool = False,
     ``ga`` analytic, ``gf`` finite difference (x, y interleaved), ``rel`` relative error."""
     loss = run.loss[:, 0]
     path = run.path[:, 0]
-    finite = lambda v: float(v) if math.isfinite(v) else None
     surface = run.scene.get_surface()
     floor = _floor(surface)
     out = {"steps": run.scene.steps, "loss_offset": floor or 0.0, "data": data_meta(surface),
             "start": [float(v) for v in path[0, 0]],
             # minima and saddles: the legend keeps out of their way (assets/optviz.js)
             "marks": [[float(a), float(b)] for a, b in (*surface.minima, *surface.saddles)],
-            "rows": [{"uid": u, "label": lbl, "color": c, "diverged_at": int(d),
-                      "final_loss": finite(loss[i, -1]), "x": x, "y": y, "loss": lo}
-                     for i, (u, lbl, c, d, x, y, lo) in enumerate(zip(
-                         uids, run.labels, colors, run.diverged_at[:, 0],
-                         typed_rows(path[..., 0]), typed_rows(path[..., 1]),
-                         typed_rows(loss)))]}
+            "rows": meta_rows(uids, run.labels, colors, run.diverged_at[:, 0], path, loss)}
     if check:
         out["check"] = True
         for i, row in enumerate(out["rows"]):
@@ -220,6 +214,17 @@ def meta(run: Run, uids: list[str], colors: list[str], *, inspect: bool = False,
                             OPTIMIZERS[run.scene.optimizers[i].name].shows.items()
                             if k in row["has"]}
     return out
+
+
+def meta_rows(uids, labels, colors, diverged, path, loss) -> list[dict]:
+    """:func:`meta`'s rows: each row's path ``[rows, steps + 1, 2]`` and loss as float32
+    typed arrays, its label, colour, divergence and last loss."""
+    finite = lambda v: float(v) if math.isfinite(v) else None
+    return [{"uid": u, "label": lbl, "color": c, "diverged_at": int(d),
+             "final_loss": finite(lo_[-1]), "x": x, "y": y, "loss": lo}
+            for u, lbl, c, d, lo_, x, y, lo in zip(
+                uids, labels, colors, diverged, loss, typed_rows(path[..., 0]),
+                typed_rows(path[..., 1]), typed_rows(loss))]
 
 
 def blank_meta(surface: Surface, start) -> dict:

@@ -23,7 +23,6 @@ from __future__ import annotations
 import base64
 import dataclasses
 import functools
-import math
 
 import numpy as np
 
@@ -32,7 +31,7 @@ from ..networks import NetworkError
 from ..networks.planes import endpoints_plane, hessian_plane, pca_plane, random_plane
 from ..networks.slice import DEFAULTS as SLICE_KEYS
 from ..networks.slice import network_from, read_keys, slice_surface, whole
-from ..plots import background_figure, surface_grid, typed, typed_rows
+from ..plots import background_figure, surface_grid, typed
 from ..training import train
 from . import figures
 from .controls import REFERENCE_NOISE, TRAIN_MAX_LENGTH, TRAIN_PREFIX, ControlError, run_controls
@@ -240,17 +239,12 @@ def meta(t: Trained, uids, colors) -> dict:
     training loss; the start is the init, at the plane's origin."""
     run = t.run
     loss = run.train_loss[:, 0]
-    finite = lambda v: float(v) if math.isfinite(v) else None
     data = {"model": "boundary", "first": 0, "steps": list(run.boundary_steps),
             "z": [[_bytes(b) for b in row] for row in t.boundary]}
     return {"steps": run.steps, "loss_offset": 0.0, "data": data, "start": [0.0, 0.0],
             "marks": [],
-            "rows": [{"uid": u, "label": lbl, "color": c, "diverged_at": int(d),
-                      "final_loss": finite(loss[i, -1]), "x": x, "y": y, "loss": lo}
-                     for i, (u, lbl, c, d, x, y, lo) in enumerate(zip(
-                         uids, run.labels, colors, run.diverged_at[:, 0],
-                         typed_rows(t.coords[..., 0]), typed_rows(t.coords[..., 1]),
-                         typed_rows(loss)))]}
+            "rows": figures.meta_rows(uids, run.labels, colors, run.diverged_at[:, 0],
+                                      t.coords, loss)}
 
 
 def boundary_figure(t: Trained, colors) -> dict:
