@@ -106,7 +106,9 @@ def test_page_loads_with_every_default_optimizer_and_no_console_errors(page):
     assert painted > 2000
     # titles sent as entities (figures._text) are drawn as the characters (the side
     # plots once in view: below the fold they wait, not in the first picture's way)
-    assert page.evaluate("window.__optvizSide.pending['lr-plot'] !== undefined")
+    # (handed over once the paths are painted: wait for it, then it must not be drawn)
+    page.wait_for_function("window.__optvizSide.pending['lr-plot'] !== undefined")
+    assert page.evaluate("!document.querySelector('#lr-plot .js-plotly-plot')")
     page.locator("#lr-plot").scroll_into_view_if_needed()
     page.wait_for_function("() => document.querySelector('#lr-plot .js-plotly-plot')")
     titles = page.evaluate("Array.from(document.querySelectorAll("
