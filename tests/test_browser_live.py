@@ -552,3 +552,96 @@ def test_a_network_trained_on_the_page_follows_its_sliders_and_says_what_it_cann
     assert_drawn_is_the_training(page)
     assert page.console_errors == []
     page.close()
+
+
+def test_a_networks_panel_edits_its_name_and_says_what_is_wrong_beside_it(browser, server_url):
+    """The network panel shows a training's keys, and a key changed there is a new
+    training: in the surface menu, in the address, drawn (α as the student set it); a
+    value out of range is said under the panel naming the key, the picture and the text
+    typed staying; Back restores the panel; another surface hides it."""
+    page = _open(browser, f"{server_url}/?surface=train:n=120;hidden=6&rows=gd,adam&steps=60"
+                          "&lr=0.05", 1280, 720)
+    wait_settled(page)
+    assert page.locator("#net-box").is_visible()
+    # folded beside the surface menu, naming the network (opened, it lies over the page)
+    assert page.locator("#net-summary").inner_text() == "xor · 6 · tanh"
+    assert page.locator("#net-hidden").is_hidden()
+    page.locator("#net-box summary").click()
+    assert page.locator("#net-hidden").input_value() == "6"
+    assert page.locator("#net-n").input_value() == "120"
+    assert "xor" in page.locator("#net-data").inner_text()
+
+    def address_surface():
+        return page.evaluate("new URLSearchParams(location.search).get('surface')")
+
+    hidden = page.locator("#net-hidden")
+    hidden.fill("4-4")
+    hidden.press("Enter")
+    page.wait_for_function("() => new URLSearchParams(location.search).get('surface')"
+                           " === 'train:n=120;hidden=4-4'")
+    wait_settled(page)
+    assert_drawn_is_the_training(page)
+    assert "2-4-4-1" in page.locator("#teaches").inner_text()
+    assert page.locator("#lr-box").input_value() == "0.05"
+    assert "hidden=4-4" in page.locator("#surface").inner_text()
+    page.locator("#net-data").click()
+    page.get_by_role("option", name="circles", exact=True).click()
+    page.wait_for_function("() => new URLSearchParams(location.search).get('surface')"
+                           " === 'train:data=circles;n=120;hidden=4-4'")
+    wait_settled(page)
+    assert_drawn_is_the_training(page)
+    # a key back at its default leaves the name
+    samples = page.locator("#net-n")
+    samples.fill("200")
+    samples.press("Enter")
+    page.wait_for_function("() => new URLSearchParams(location.search).get('surface')"
+                           " === 'train:data=circles;hidden=4-4'")
+    wait_settled(page)
+    # out of range: said beside the panel, naming the key and the range; nothing lost
+    drawn = ghosts(page)
+    samples.fill("5")
+    samples.press("Enter")
+    page.wait_for_function("() => document.querySelector('#net-err').innerText"
+                           ".includes('n: 5; allowed 8 to 1000')")
+    assert ghosts(page) == drawn and samples.input_value() == "5"
+    page.wait_for_timeout(1100)          # (runs within a second share a history entry)
+    samples.fill("150")
+    samples.press("Enter")
+    page.wait_for_function("() => new URLSearchParams(location.search).get('surface')"
+                           " === 'train:data=circles;n=150;hidden=4-4'")
+    wait_settled(page)
+    assert page.locator("#net-err").inner_text() == ""
+    # Back: the setup before, its keys in the panel
+    page.go_back()
+    page.wait_for_function("() => document.querySelector('#net-n').value === '200'")
+    assert address_surface() == "train:data=circles;hidden=4-4"
+    # another surface: the panel goes
+    pick_surface(page, "Rosenbrock", "rosenbrock")
+    assert page.locator("#net-box").is_hidden()
+    assert page.console_errors == []
+    page.close()
+
+
+def test_a_number_typed_back_to_its_first_value_is_run(browser, server_url):
+    """A box a link has set takes its first value again when typed (dcc's Input compared
+    a commit with its own last one: after ?steps=60, typing 300 did nothing)."""
+    page = _open(browser, f"{server_url}/?steps=60&rows=gd", 1280, 720)
+    wait_settled(page)
+    helpers(page)
+    assert len(ghosts(page)[0]["x"]) == 61
+    steps = page.locator("#steps")
+    steps.fill("300")
+    steps.press("Enter")
+    page.wait_for_function("() => __ghosts().length && __ghosts()[0].x.length === 301")
+    assert page.evaluate("new URLSearchParams(location.search).get('steps')") is None
+    # ... and by leaving the box, as well as by Enter
+    assert page.console_errors == []
+    page.close()
+    page = _open(browser, f"{server_url}/?steps=60&rows=gd", 1280, 720)
+    wait_settled(page)
+    assert len(ghosts(page)[0]["x"]) == 61
+    page.locator("#steps").fill("300")
+    page.locator("#seed").focus()
+    page.wait_for_function("() => __ghosts().length && __ghosts()[0].x.length === 301")
+    assert page.console_errors == []
+    page.close()

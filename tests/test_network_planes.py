@@ -146,7 +146,27 @@ def test_a_named_slice_is_a_surface_a_scene_simulates_and_explore_sweeps():
     ("net:data=mnist", "surface.data: 'mnist'"), ("net:n=5", "surface.n: 5; allowed 8"),
     ("net:hidden=64-64-64", "surface.hidden: 8577 parameters; allowed at most 2000 on the page"),
     ("net:plane=pca", "surface.plane: 'pca'"), ("net:colour=red", "keys are data, n"),
-    ("net:span=0", "surface.span: 0"), ("net:" + "x" * 400, "at most 300 characters")])
+    ("net:span=0", "surface.span: 0"), ("net:" + "x" * 400, "at most 300 characters"),
+    ("net:test=0.9", "surface.test: 0.9; allowed 0.05 to 0.8"),
+    ("net:loss=mse", "surface.loss: mse does not fit classes"),
+    ("net:data=blobs;loss=bce", "surface.loss: bce takes two classes"),
+    ("net:loss=hinge", "surface.loss: 'hinge'; choose one of auto, bce, ce, mse"),
+    ("net:hidden=99-99-99", "surface.hidden: 20197 parameters")])
 def test_a_bad_slice_name_is_refused_naming_its_key(name, message):
     with pytest.raises(SceneError, match=message):
         Scene(name)
+
+
+def test_a_slices_name_sets_its_held_out_share_and_its_loss():
+    """``test`` is the share held out (one sample at least), ``loss`` the loss, ``auto``
+    the data's own (BCE for two classes)."""
+    from optviz.networks.slice import DEFAULTS, network_from, read_keys
+    net = network_from(read_keys("n=100;test=0.4", DEFAULTS)[0])
+    assert (len(net.data.X_train), len(net.data.X_test)) == (60, 40)
+    assert len(network_from(read_keys("n=8;test=0.05", DEFAULTS)[0]).data.X_test) == 1
+    assert network_from(read_keys("", DEFAULTS)[0]).loss == "bce"
+    ce = network_from(read_keys("loss=ce", DEFAULTS)[0])
+    assert ce.loss == "ce" and ce.widths[-1] == 2
+    # the same network under either loss draws a different slice
+    p = np.array([0.3, 0.2])
+    assert named_slice("net:n=100").value(p) != named_slice("net:n=100;loss=ce").value(p)

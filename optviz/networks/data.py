@@ -123,7 +123,8 @@ def make_dataset(name: str = "xor", *, n: int = 200, noise: float = 0.1,
     if classes == 0:
         y = y + rng.normal(0, noise, y.shape)
     order = rng.permutation(int(n))
-    n_test = int(round(test_fraction * n))
+    n_test = int(round(test_fraction * n)) if test_fraction == 0 else \
+        max(1, int(round(test_fraction * n)))           # (a share asked for: one at least)
     test, train = order[:n_test], order[n_test:]
     return Dataset(name, X[train], y[train], X[test], y[test], classes)
 

@@ -10,8 +10,11 @@ A slice is named by text, as a formula is, so that it goes wherever a surface go
 Scene, a link, Explore, a challenge): ``"net:"`` then ``key=value`` pairs joined by ``;``,
 each optional:
 
-    net:data=xor;n=200;noise=0.1;seed=0;hidden=8-8;act=tanh;init=xavier;init_seed=0;
-        plane=random;plane_seed=0;span=1
+    net:data=xor;n=200;noise=0.1;test=0.25;seed=0;hidden=8-8;act=tanh;init=xavier;
+        init_seed=0;loss=auto;plane=random;plane_seed=0;span=1
+
+``test`` is the share of the samples held out; ``loss`` is ``auto`` (BCE for two classes,
+cross-entropy for more, MSE for a regression) or one of bce, ce, mse that fits the data.
 
 ``plane`` is ``random`` (two filter-normalized directions, ``plane_seed``) or ``hessian``
 (its two sharpest directions at the init); ``span`` the half-width of the view box. The
@@ -25,7 +28,7 @@ import numpy as np
 
 from ..surface import Surface, SurfaceCost
 from .data import DATASETS, DataError, make_dataset
-from .mlp import ACTIVATIONS, INITS, Network, NetworkError
+from .mlp import ACTIVATIONS, INITS, LOSSES, Network, NetworkError
 from .planes import CHUNK, Plane, hessian_plane, random_plane
 
 __all__ = ["PREFIX", "slice_surface", "named_slice", "DEFAULTS"]
@@ -33,9 +36,9 @@ __all__ = ["PREFIX", "slice_surface", "named_slice", "DEFAULTS"]
 PREFIX = "net:"
 MAX_LENGTH = 300
 #: the keys of a named slice and their defaults
-DEFAULTS = {"data": "xor", "n": "200", "noise": "0.1", "seed": "0", "hidden": "8-8",
-            "act": "tanh", "init": "xavier", "init_seed": "0", "plane": "random",
-            "plane_seed": "0", "span": "1"}
+DEFAULTS = {"data": "xor", "n": "200", "noise": "0.1", "test": "0.25", "seed": "0",
+            "hidden": "8-8", "act": "tanh", "init": "xavier", "init_seed": "0",
+            "loss": "auto", "plane": "random", "plane_seed": "0", "span": "1"}
 #: the most parameters a named slice's network may have: every evaluation of the slice
 #: is a forward pass (and a backward) of the whole network on all its samples
 MAX_SLICE_PARAMS = 2000
@@ -153,9 +156,11 @@ def number(k: dict, key: str, low: float, high: float, field: str = "surface") -
 
 
 def network_from(k: dict, field: str = "surface") -> Network:
-    """The network the keys data, n, noise, seed, hidden, act, init and init_seed of
-    ``k`` describe (at most MAX_SLICE_PARAMS parameters), or NetworkError naming the key."""
-    for key, choices in (("data", DATASETS), ("act", ACTIVATIONS), ("init", INITS)):
+    """The network the keys data, n, noise, test, seed, hidden, act, init, init_seed and
+    loss of ``k`` describe (at most MAX_SLICE_PARAMS parameters), or NetworkError naming
+    the key."""
+    for key, choices in (("data", DATASETS), ("act", ACTIVATIONS), ("init", INITS),
+                         ("loss", ("auto",) + LOSSES)):
         if k[key] not in choices:
             raise NetworkError(f"{field}.{key}: {k[key][:30]!r}; choose one of "
                                f"{', '.join(choices)}")
@@ -166,9 +171,14 @@ def network_from(k: dict, field: str = "surface") -> Network:
                            "as 8-8") from None
     data = make_dataset(k["data"], n=whole(k, "n", 8, 1000, field),
                         noise=number(k, "noise", 0, 1, field),
+                        test_fraction=number(k, "test", 0.05, 0.8, field),
                         seed=whole(k, "seed", 0, 2**31, field))
-    net = Network(data, hidden=hidden, activation=k["act"], init=k["init"],
-                  seeds=(whole(k, "init_seed", 0, 2**31, field),))
+    try:
+        net = Network(data, hidden=hidden, activation=k["act"], init=k["init"],
+                      loss=None if k["loss"] == "auto" else k["loss"],
+                      seeds=(whole(k, "init_seed", 0, 2**31, field),))
+    except NetworkError as e:              # (each names its key: hidden, loss, ...)
+        raise NetworkError(f"{field}.{e}") from None
     if net.size > MAX_SLICE_PARAMS:
         raise NetworkError(f"{field}.hidden: {net.size} parameters; allowed at most "
                            f"{MAX_SLICE_PARAMS} on the page (fewer or narrower layers)")

@@ -25,6 +25,8 @@ from .clientside import ROW_KEYS, register_clientside
 from .controls import (
     LIVE_CONTROLS,
     MAX_ROWS_SENT,
+    NET_PREFIX,
+    TRAIN_PREFIX,
     ControlError,
     known_surface,
     row_name,
@@ -433,8 +435,14 @@ def _what_changed(controls, click, start, key, scenario, out):
     if f"{ID.applied}.data" in triggered:
         trigger = ID.applied
     elif trigger in _SURFACE_IDS and known_surface(surface):
+        # (a network's panel changed one of its keys: the α the student set stays)
+        same_kind = any(isinstance(key, list) and key and isinstance(key[0], str) and
+                        key[0].startswith(p) and surface.startswith(p)
+                        for p in (NET_PREFIX, TRAIN_PREFIX))
         start = out["start"] = key = None
-        controls["lr_log10"] = out["lr"] = suggested_lr_log10(surface, controls["formula"])
+        if not same_kind:
+            controls["lr_log10"] = out["lr"] = suggested_lr_log10(surface,
+                                                                  controls["formula"])
         scenario = out["scenario"] = None
         out["caption"] = ""
     elif trigger == ID.click:
@@ -448,6 +456,8 @@ def _errors(e: ControlError) -> dict:
     """Keep the last good picture; say what is wrong next to that control (and, for a run
     refused on its cost, under the plot too)."""
     slot = e.control if e.control.startswith("row:") else ERROR_SLOTS.get(e.control, ID.status)
+    if e.control == "surface" and str(e).startswith("surface."):     # a network's key
+        slot = ID.net_err
     errors = {slot: str(e)}
     if isinstance(e, CostRefused):
         errors[ID.status] = str(e)

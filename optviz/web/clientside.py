@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dash import ALL, ClientsideFunction, Input, Output, State
 
-from .layout import ID, ROW_FIELDS, ROW_NUMBERS
+from .layout import ID, NET_FIELDS, ROW_FIELDS, ROW_NUMBERS
 
 __all__ = ["register_clientside", "ROW_KEYS"]
 
@@ -56,6 +56,17 @@ def register_clientside(app) -> None:
     app.clientside_callback(
         ClientsideFunction("optviz", "formulaField"),
         Output(ID.formula_box, "style"), Input(ID.surface, "value"))
+    # a network's panel <-> the surface's name (one callback: each sets the other)
+    app.clientside_callback(
+        ClientsideFunction("optvizNet", "networkBox"),
+        Output(ID.surface, "value", allow_duplicate=True),
+        Output(ID.surface, "options", allow_duplicate=True),
+        Output(ID.net_box, "hidden"), Output(ID.net_summary, "children"),
+        *[Output(i, "value") for i in NET_FIELDS.values()],
+        Output(NET_FIELDS["plane"], "options"),
+        Input(ID.surface, "value"),
+        *[Input(i, "value") for i in NET_FIELDS.values()],
+        State(ID.surface, "options"), State(ID.net_keys, "data"), prevent_initial_call=True)
     app.clientside_callback(
         ClientsideFunction("optviz", "scheduleFields"),
         Output(ID.gamma_box, "style"), Output(ID.step_size_box, "style"),

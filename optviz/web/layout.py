@@ -3,11 +3,14 @@ from __future__ import annotations
 
 from dash import dcc, html
 
+from ..networks.data import DATASETS
+from ..networks.mlp import ACTIVATIONS, INITS, LOSSES
 from ..optimizers import OPTIMIZERS
 from ..scenarios import SCENARIOS
 from ..scene import DEFAULT_OPTIMIZERS
 from ..schedules import SCHEDULES
 from ..surfaces import SURFACES
+from . import network_view
 from .controls import (
     DEFAULT_FORMULA,
     DEFAULTS,
@@ -71,6 +74,14 @@ class ID:
     more, more_rows = "more", "more-rows"
     html, python = "dl-html", "dl-py"
     rows_store = "rows-store"          # every row control, gathered in the browser
+    # a network's panel (a training's or a slice's keys; assets/optviz_panels.js)
+    net_box, net_err, net_keys, net_summary = "net-box", "net-err", "net-keys", "net-summary"
+
+
+#: the network panel's controls: a ``train:`` / ``net:`` name's key -> component id
+NET_FIELDS = {k: f"net-{k.replace('_', '-')}" for k in network_view.PAGE_KEYS}
+#: ... those that are numbers (the others are text)
+NET_NUMBERS = ("n", "noise", "test", "init_seed")
 
 
 #: The sliders that follow a drag: the page asks for their runs itself as they move
@@ -239,7 +250,7 @@ def surface_options(current: str | None = None) -> list[dict]:
     options = [{"label": s.label, "value": n} for n, s in SURFACES.items()] + [
         {"label": "a real network's loss (XOR, 2-8-8-1 tanh MLP, a random plane)",
          "value": NETWORK_SLICE},
-        {"label": "train a network in all its parameters (XOR, 2-8-8-1 tanh MLP)",
+        {"label": "train a network in all its parameters",
          "value": NETWORK_TRAINING},
         {"label": "✎ your own formula…", "value": FORMULA}]
     for prefix, default, what in ((NET_PREFIX, NETWORK_SLICE, "network slice: "),
@@ -261,6 +272,7 @@ def _header() -> list:
                                              value=DEFAULTS["surface"], clearable=False,
                                              className="surface-dd")],
                    className="surface-pick"),
+        _network_panel(),
         html.Div(id=ID.formula_box, className="formula-box", style={"display": "none"},
                  children=[
             html.Label(["L(x, y) = ", dcc.Input(
@@ -393,6 +405,64 @@ def _rows() -> list:
     ]
 
 
+def _network_panel() -> html.Section:
+    """A network's keys (a training's ``train:`` name or a slice's ``net:``), shown while
+    one is the surface: the data, its samples, noise and held-out share, the hidden
+    widths, activation, initialization and its seed, the loss and the plane. The name in
+    the surface menu is what the page runs and links; these edit it (assets/
+    optviz_panels.js networkBox), and the server says what is wrong with a value here."""
+    keys = network_view.KEYS
+
+    def pick(key, options, title=""):
+        return dcc.Dropdown(id=NET_FIELDS[key], options=options, value=keys[key],
+                            clearable=False, searchable=False, className="net-dd",
+                            **({"title": title} if title else {}))
+
+    def number(key):
+        # (no min / max: the browser would keep a value out of range from the page, which
+        # says what the range is instead, under the panel)
+        return dcc.Input(id=NET_FIELDS[key], type="number", step="any",
+                         value=float(keys[key]), debounce=True, className="num")
+
+    def item(label, control, title):
+        return html.Label([html.Span(label, className="net-label"), control],
+                          className="net-item", title=title)
+
+    # (beside the surface menu, folded: open, it lies over the page, which keeps the
+    # plot and the sliders a lecture turns where they were)
+    return html.Section(id=ID.net_box, className="net-box", hidden=True,
+                        **{"aria-label": "network"}, children=[html.Details([
+        html.Summary(["network ", html.Span(id=ID.net_summary, className="net-summary")]),
+        html.Div(className="net-grid", children=[
+            item("data", pick("data", [{"label": n, "value": n, "title": d[2]}
+                                       for n, d in DATASETS.items()]),
+                 "the dataset (each is drawn from its seed)"),
+            item("samples", number("n"), "samples in all, 8 to 1000"),
+            item("noise", number("noise"), "the features' noise, 0 to 1"),
+            item("held out", number("test"),
+                 "the share of the samples kept for the test curves, 0.05 to 0.8"),
+            item("hidden", dcc.Input(id=NET_FIELDS["hidden"], type="text",
+                                     value=keys["hidden"], debounce=True, maxLength=40,
+                                     spellCheck=False, className="num net-hidden"),
+                 "the hidden layers' widths joined by -, as 8-8 (empty: none)"),
+            item("activation", pick("act", list(ACTIVATIONS)), "every hidden layer's"),
+            item("init", pick("init", [{"label": n, "value": n, "title": d}
+                                       for n, d in INITS.items()]),
+                 "how the weights are drawn"),
+            item("init seed", number("init_seed"),
+                 "the initialization's seed: one draw, shared by every row"),
+            item("loss", pick("loss", ["auto", *LOSSES]),
+                 "auto: BCE for two classes, cross-entropy for more, MSE for a "
+                 "regression"),
+            item("plane", pick("plane", list(network_view.PLANES)),
+                 "the plane the loss is drawn on: the paths' principal directions (pca), "
+                 "the init and two rows' ends, the two sharpest curvatures (hessian) or a "
+                 "random one"),
+        ])]),
+        html.Div(id=ID.net_err, className="error", role="alert"),
+    ])
+
+
 def _settings() -> list:
     """The global knobs (α, μ/β₁, β₂/ρ, σ), the batch, schedule, steps, seed, clipping."""
     lo, hi = PAGE_LIMITS["lr_log10"]
@@ -479,4 +549,9 @@ def _stores() -> list:
         dcc.Store(id=ID.applied), dcc.Store(id=ID.live_store),
         dcc.Store(id=ID.query), dcc.Store(id=ID.link), dcc.Store(id=ID.pushed),
         dcc.Store(id=ID.rows_store),
+        dcc.Store(id=ID.net_keys, data={
+            "defaults": network_view.NAME_DEFAULTS, "fields": NET_FIELDS,
+            "numbers": NET_NUMBERS,
+            "planes": {network_view.PREFIX: network_view.PLANES,
+                       NET_PREFIX: network_view.SLICE_PLANES}}),
     ]

@@ -2,7 +2,8 @@
 
 A surface-menu choice, named by text as a network's slice is (optviz.networks.slice):
 ``train:`` then ``key=value`` pairs joined by ``;``, each optional — the network's keys
-(``data, n, noise, seed, hidden, act, init, init_seed``) and the plane it is seen on,
+(``data, n, noise, test, seed, hidden, act, init, init_seed, loss``; the page's network
+panel edits them, layout.py) and the plane it is seen on,
 ``plane``: ``pca`` (default: the top two principal directions of every row's path),
 ``ends`` (through the init and the first two rows' ends), ``hessian`` (the two sharpest
 directions at the init) or ``random`` (filter-normalized, ``plane_seed``).
@@ -30,6 +31,7 @@ from ..cost import CostError
 from ..networks import NetworkError
 from ..networks.planes import endpoints_plane, hessian_plane, pca_plane, random_plane
 from ..networks.slice import DEFAULTS as SLICE_KEYS
+from ..networks.slice import PREFIX as SLICE_PREFIX
 from ..networks.slice import network_from, read_keys, slice_surface, whole
 from ..plots import background_figure, surface_grid, typed
 from ..training import train
@@ -43,6 +45,13 @@ PREFIX, MAX_LENGTH = TRAIN_PREFIX, TRAIN_MAX_LENGTH
 KEYS = {**{k: v for k, v in SLICE_KEYS.items() if k not in ("plane", "span")},
         "plane": "pca"}
 PLANES = ("pca", "ends", "hessian", "random")
+#: the planes of a network's slice (``net:``), which needs no training to be drawn
+SLICE_PLANES = ("random", "hessian")
+#: the network's keys the page has a control for (layout.py's network panel; a link may
+#: name the others: seed, plane_seed, span), with the defaults of each kind of name
+PAGE_KEYS = ("data", "n", "noise", "test", "hidden", "act", "init", "init_seed", "loss",
+             "plane")
+NAME_DEFAULTS = {PREFIX: KEYS, SLICE_PREFIX: dict(SLICE_KEYS)}
 #: the plane's grid: 41 × 41 points, each a forward pass over the training data
 GRID = 41
 #: decision boundaries: kept at this many steps (evenly spaced, the first and the last

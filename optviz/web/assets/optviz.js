@@ -1254,6 +1254,31 @@
     linkLater(run.query);
   }
 
+  /* A number typed in a box and committed (Enter, or leaving the box) reaches the page
+   * even when it is the box's first value: dcc 4.4's Input compares it with the value of
+   * its last commit, not with the one a link, a class or a panel has set since (after
+   * ?steps=60, typing 300 did nothing). After dcc's own handler, a committed number that
+   * is not the value Dash holds is set. */
+  function commitNumber(ev) {
+    var el = ev.target;
+    if (!el || el.tagName !== "INPUT" || el.type !== "number" || !el.id) return;
+    if (ev.type === "keypress" && ev.key !== "Enter") return;
+    setTimeout(function () {
+      var api = window.dash_component_api, set = window.dash_clientside.set_props;
+      if (!api || !api.getLayout || !set || !el.checkValidity()) return;
+      var id = el.id;
+      if (id.charAt(0) === "{") { try { id = JSON.parse(id); } catch (e) { return; } }
+      var node = api.getLayout(id);
+      if (!node || !node.props || node.props.debounce !== true) return;
+      var v = el.value === "" ? null : Number(el.value), now = node.props.value;
+      if (v !== null && !isFinite(v)) return;
+      if (v === now || (v === null && now === undefined)) return;
+      set(id, {value: v});
+    }, 0);
+  }
+  document.addEventListener("keypress", commitNumber, true);
+  document.addEventListener("focusout", commitNumber, true);
+
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     optviz: {
       /* play / pause / step / restart -> [frame, max, play label]. Playing runs a

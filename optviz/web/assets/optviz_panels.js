@@ -234,6 +234,64 @@
     }
   });
 
+  /* A network's panel (layout.py _network_panel) and the surface menu's name, kept as one:
+   * a new name (the menu, a link, a scenario, a class) sets the panel's controls; a
+   * control changed writes the name (only the keys off their defaults, in the defaults'
+   * order; the keys the panel has no control for kept as they were) and puts it in the
+   * menu. The server checks every key when it runs the name. */
+  function networkBox(surface) {
+    var keys = arguments[arguments.length - 1], options = arguments[arguments.length - 2];
+    var names = Object.keys(keys.fields), values = [].slice.call(arguments, 1, 1 + names.length);
+    var none = window.dash_clientside.no_update;
+    var keep = names.map(function () { return none; });
+    var prefix = typeof surface !== "string" ? null :
+      Object.keys(keys.defaults).filter(function (p) { return surface.indexOf(p) === 0; })[0];
+    if (!prefix) return [none, none, true, none].concat(keep, [none]);
+    var defaults = keys.defaults[prefix], given = {};
+    surface.slice(prefix.length).split(";").forEach(function (part) {
+      var eq = part.indexOf("=");
+      if (eq > 0) given[part.slice(0, eq).trim()] = part.slice(eq + 1).trim();
+    });
+    var ctx = window.dash_clientside.callback_context;
+    var byField = (ctx.triggered || []).some(function (t) {
+      return t.prop_id && t.prop_id.indexOf("surface.") !== 0 && t.prop_id !== ".";
+    });
+    if (!byField) {                        // the name -> the controls
+      var shown = names.map(function (k, i) {
+        var v = k in given ? given[k] : defaults[k];
+        if (v === undefined) return none;
+        if (keys.numbers.indexOf(k) >= 0) v = isFinite(Number(v)) && v !== "" ? Number(v) : null;
+        return v === values[i] ? none : v;
+      });
+      var planes = keys.planes[prefix].map(function (p) { return {label: p, value: p}; });
+      var at = function (k) { return k in given ? given[k] : defaults[k]; };
+      var summary = [at("data"), at("hidden") || "no hidden layer", at("act")].join(" · ");
+      return [none, none, false, summary].concat(shown, [planes]);
+    }
+    names.forEach(function (k, i) {        // the controls -> the name
+      var v = values[i];
+      if (v === null || v === undefined || (v === "" && k !== "hidden")) return;
+      if (k === "plane" && keys.planes[prefix].indexOf(v) < 0) return;
+      v = String(v).trim();
+      if (v === defaults[k]) delete given[k]; else given[k] = v;
+    });
+    var order = Object.keys(defaults).concat(Object.keys(given).filter(function (k) {
+      return !(k in defaults);
+    }));
+    var body = order.filter(function (k) { return k in given; })
+      .map(function (k) { return k + "=" + given[k]; }).join(";");
+    var name = prefix + body;
+    if (name === surface) return [none, none, none, none].concat(keep, [none]);
+    var what = prefix === "net:" ? "network slice: " : "network training: ";
+    var menu = (options || []).filter(function (o) {
+      return o.value === prefix || String(o.value).indexOf(prefix) !== 0;
+    });
+    if (body) menu.splice(Math.max(0, menu.length - 1), 0, {label: what + body, value: name});
+    return [name, menu, none, none].concat(keep, [none]);
+  }
+  window.dash_clientside = Object.assign({}, window.dash_clientside, {
+    optvizNet: {networkBox: networkBox}});
+
   window.optvizPanels = {drawArrows: drawArrows, drawInspector: drawInspector,
                          drawGradCheck: drawGradCheck, drawData: drawData};
 })();
