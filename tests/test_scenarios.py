@@ -7,7 +7,7 @@ from optviz.scenarios import SCENARIOS, scenario_scene
 from optviz.training import train
 from optviz.web.callbacks import compute
 from optviz.web.controls import scenario_controls, scene_from_controls
-from optviz.web.network_view import training_network
+from optviz.web.network_view import batch_for, training_network
 
 CONSTANT = ScheduleSpec("constant")
 
@@ -83,6 +83,69 @@ def test_vanishing_gradients_first_layer_starves_gd_plateaus_adam_leaves_relu_fi
     relu = train(fixed, SCENARIOS["vanishing-gradients"].scene.optimizers[:1], 300)
     assert relu.grad_norm[0, 0, 0, -1] / relu.grad_norm[0, 0, 0, 0] < 10
     assert relu.train_loss[0, 0, -1] < 0.1
+
+
+def _trained_as(name, keys="", batch=None, seed=0):
+    """Scenario ``name``'s rows and steps on its network with ``keys`` changed, as the
+    network panel changes them."""
+    s = SCENARIOS[name]
+    net, *_ = training_network("train:" + s.scene.surface[len("net:"):] + ";" + keys)
+    return train(net, s.scene.optimizers, s.scene.steps, batch_size=batch, seed=seed), net
+
+
+def test_initialization_small_stalls_zeros_stays_symmetric_xavier_he_train_large_saturates():
+    run, net = _trained("initialization")
+    gd, momentum, _ = run.train_loss[:, 0]
+    assert net.init == "small" and net.layers == 5
+    for curve in (gd, momentum):                                    # the ln 2 plateau
+        assert np.all(np.abs(curve - np.log(2)) < 0.01)
+    # zeros: every unit of a hidden layer has the same weights as its neighbours, always
+    zeros, net0 = _trained_as("initialization", "init=zeros")
+    for row in range(3):
+        weights = net0.tensors(zeros.final[row, 0])[:-2:2]          # the hidden layers
+        assert all(np.ptp(w, axis=0).max() == 0 for w in weights)
+        assert abs(zeros.train_loss[row, 0, -1] - np.log(2)) < 0.01
+    for init in ("xavier", "he"):
+        trained, _ = _trained_as("initialization", f"init={init}")
+        assert (trained.train_loss[1:, 0, -1] < 0.02).all(), init   # momentum and Adam
+    large, _ = _trained_as("initialization", "init=large")
+    assert (large.train_loss[:, 0, 0] > 10).all() and (large.train_loss[:, 0, -1] > 0.5).all()
+
+
+def test_spirals_adam_fits_them_momentum_does_not_yet():
+    run, _ = _trained("network-spirals")
+    momentum, adam = run.train_loss[:, 0, -1]
+    assert adam < 0.02 and run.test_acc[1, 0, -1] > 0.9
+    assert momentum > 0.15
+
+
+def test_overparameterization_the_narrow_net_stops_short_the_wide_one_always_fits():
+    run, _ = _trained("overparameterization")
+    assert np.all(np.abs(run.train_loss[:, 0, -1] - 0.42) < 0.01)           # seed 1
+    assert (run.train_acc[:, 0, -1] < 0.85).all()                          # a quadrant wrong
+    narrow = [_trained_as("overparameterization", f"init_seed={s}")[0].train_loss[0, 0, -1]
+              for s in range(8)]
+    assert sum(abs(v - 0.26) < 0.01 for v in narrow) == 3 and min(narrow) > 0.2
+    wide = [_trained_as("overparameterization", f"hidden=32;init_seed={s}")[0]
+            for s in range(8)]
+    assert all(w.train_loss[0, 0, -1] < 0.01 and w.train_acc[1, 0, -1] > 0.95 for w in wide)
+
+
+def test_batch_size_minibatches_make_the_loss_rise_and_the_paths_wander():
+    s = SCENARIOS["batch-size"]
+    assert s.scene.noise == 1.0 and batch_for(s.scene.noise, 150) == 16     # σ = 1: 16
+    noisy, _ = _trained_as("batch-size", batch=16)
+    full, _ = _trained_as("batch-size")
+    rises = lambda r: (np.diff(r.train_loss[:, 0], axis=1) > 0).mean(axis=1)  # noqa: E731
+    gd, adam = rises(noisy)
+    assert gd > 0.2 and adam > gd
+    assert rises(full)[0] == 0                                   # full batch GD never rises
+
+    def wander(r):                       # the path's length over how far it got
+        p = r.params[:, 0]
+        return np.linalg.norm(np.diff(p, axis=1), axis=2).sum(1) / \
+            np.linalg.norm(p[:, -1] - p[:, 0], axis=1)
+    assert (wander(noisy) > 1.3 * wander(full)).all()
 
 
 def test_a_rows_own_value_is_kept_and_the_others_follow_the_knobs():
