@@ -4,6 +4,8 @@ request on its way at a time, ending on the last value even on a slow network; a
 broke the feel before: a paused frame lost to a display control, number boxes deaf to
 Enter, α ticks that missed, a clipped legend, a refused link drawn on the wrong surface,
 and the keyboard's and screen readers' way round the plot."""
+import csv
+import io
 import json
 import math
 import urllib.parse
@@ -643,5 +645,40 @@ def test_a_number_typed_back_to_its_first_value_is_run(browser, server_url):
     page.locator("#steps").fill("300")
     page.locator("#seed").focus()
     page.wait_for_function("() => __ghosts().length && __ghosts()[0].x.length === 301")
+    assert page.console_errors == []
+    page.close()
+
+
+def test_a_networks_training_downloads_its_curves_as_csv_and_json(browser, server_url):
+    """CSV and JSON hold what the page draws of a training: each row's path on the plane
+    (the paths drawn), its learning curves and gradient norms, step by step; HTML and
+    Python say what they take instead of downloading something else."""
+    page = _open(browser, f"{server_url}/?surface=train:n=120;hidden=6&rows=gd,adam&steps=50",
+                 1280, 720)
+    wait_settled(page)
+    shown = ghosts(page)
+    with page.expect_download() as dl:
+        page.locator("#dl-csv").click()
+    assert dl.value.suggested_filename == "optviz-train-xor-gd-adam-50-steps.csv"
+    rows = list(csv.DictReader(io.StringIO(open(dl.value.path()).read())))
+    assert len(rows) == 2 * 51
+    assert {"a", "b", "distance", "train_loss", "test_loss", "test_acc", "grad_norm_1",
+            "grad_norm_2"} <= set(rows[0]) and "grad_norm_3" not in rows[0]   # two layers
+    adam = [r for r in rows if r["optimizer"] == "adam"]
+    np.testing.assert_allclose([float(r["a"]) for r in adam], shown[1]["x"], rtol=1e-5,
+                               atol=1e-6)
+    assert float(adam[-1]["train_loss"]) < float(adam[0]["train_loss"])
+    assert adam[-1]["grad_norm_1"] == "" and float(adam[0]["grad_norm_1"]) > 0
+    with page.expect_download() as dl:
+        page.locator("#dl-json").click()
+    data = json.load(open(dl.value.path()))
+    assert data["surface"] == "train:n=120;hidden=6"
+    assert data["network"]["widths"] == [2, 6, 1] and data["plane"]["kind"] == "pca"
+    assert [r["label"] for r in data["rows"]] == ["GD", "Adam"]
+    assert len(data["rows"][0]["test_loss"]) == 51 and len(data["rows"][0]["grad_norm"]) == 50
+    assert abs(data["rows"][0]["b"][20] - shown[0]["y"][20]) < 1e-5
+    page.locator("#dl-py").click()
+    page.wait_for_function("() => document.querySelector('#link-note').innerText"
+                           ".includes('CSV or JSON')")
     assert page.console_errors == []
     page.close()

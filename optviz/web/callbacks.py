@@ -9,6 +9,7 @@ import math
 import os
 import threading
 import time
+import types
 from typing import Any
 
 import numpy as np
@@ -547,6 +548,8 @@ def download(_csv, _json, _html, _python, query):
     link (trusted no more than any other input), named by what it holds; a setup the page
     refused is refused here too, with the same message beside the buttons."""
     setup, _ = controls_from_query(query if isinstance(query, str) else "")
+    if network_view.is_training(setup.get("surface")):
+        return _download_training(setup, query)
     try:
         scene = scene_from_controls(setup)
         if ctx.triggered_id == ID.python:         # the script runs it, not the server
@@ -565,6 +568,28 @@ def download(_csv, _json, _html, _python, query):
                     filename=exports.filename(scene, "html"), type="text/html"), ""
     return dict(content=exports.run_json(run), filename=exports.filename(scene, "json"),
                 type="application/json"), ""
+
+
+def _download_training(setup: dict, query: str):
+    """A network's training as CSV or JSON: its curves, its paths on the plane, its
+    gradient norms (exports.training_csv, training_json), trained again from its link as
+    the page trains it and within the same price."""
+    if ctx.triggered_id not in (ID.csv, ID.json):
+        return no_update, ("not downloaded: a network's training downloads as CSV or JSON "
+                           "(its curves); HTML and Python take a surface (a network's "
+                           "slice, net:..., is one)")
+    try:
+        t, _, _ = network_view.trained(setup, CostRefused, PAGE_BUDGET)
+    except ControlError as e:
+        return no_update, f"not downloaded: {e}"
+    run = t.run
+    what = types.SimpleNamespace(optimizers=run.optimizers, steps=run.steps, changes=[],
+                                 surface=f"train-{run.network.data.name}")   # (its name)
+    if ctx.triggered_id == ID.csv:
+        return dict(content=exports.training_csv(t), filename=exports.filename(what, "csv"),
+                    type="text/csv"), ""
+    return dict(content=exports.training_json(t, {"link": query}),
+                filename=exports.filename(what, "json"), type="application/json"), ""
 
 
 # -- rows -----------------------------------------------------------------------------------------

@@ -15,7 +15,8 @@ from ..engine import Run
 from ..optimizers import OPTIMIZERS
 from ..plots import animation
 
-__all__ = ["run_csv", "run_json", "run_html", "run_python", "filename", "CSV_COLUMNS"]
+__all__ = ["run_csv", "run_json", "run_html", "run_python", "filename", "CSV_COLUMNS",
+           "training_csv", "training_json", "TRAINING_COLUMNS"]
 
 CSV_COLUMNS = ["row", "label", "optimizer", "settings", "step", "x", "y", "loss", "lr"]
 
@@ -55,6 +56,81 @@ def run_json(run: Run) -> str:
                      "loss": run.loss[i, 0].tolist(), "lr": run.lr[i].tolist()})
     return json.dumps({"scene": run.scene.to_dict(), "rows": rows}, allow_nan=False,
                       default=lambda o: o.tolist() if isinstance(o, np.ndarray) else str(o))
+
+
+#: a network's training as CSV: one line per row and step; the gradient norms one column
+#: per layer after these (grad_norm_1 the first layer's; empty on the last step)
+TRAINING_COLUMNS = ["row", "label", "optimizer", "settings", "step", "a", "b", "distance",
+                    "train_loss", "test_loss", "train_acc", "test_acc", "lr"]
+
+
+def _number(v) -> str:
+    v = float(v)
+    return repr(v) if np.isfinite(v) else ""
+
+
+def training_csv(t) -> str:
+    """A network's training on the page (web/network_view.Trained) as CSV: each row's
+    projected path on the plane (a, b) and its distance from it, the learning curves,
+    the rate and each layer's gradient norm, step by step (the first initialization)."""
+    run = t.run
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    layers = run.grad_norm.shape[-1]
+    w.writerow(TRAINING_COLUMNS + [f"grad_norm_{k + 1}" for k in range(layers)])
+    for i, spec in enumerate(run.optimizers):
+        settings = _settings(spec)
+        for k in range(run.steps + 1):
+            last = k == run.steps
+            w.writerow([i, run.labels[i], spec.name, settings, k,
+                        *(_number(v) for v in (t.coords[i, k, 0], t.coords[i, k, 1],
+                                               t.distance[i, k], run.train_loss[i, 0, k],
+                                               run.test_loss[i, 0, k], run.train_acc[i, 0, k],
+                                               run.test_acc[i, 0, k])),
+                        "" if last else _number(run.lr[i, k]),
+                        *([""] * layers if last else map(_number, run.grad_norm[i, 0, k]))])
+    return buf.getvalue()
+
+
+def training_json(t, setup: dict) -> str:
+    """A network's training as JSON: {"surface": its train: name, "setup": the page's
+    settings it ran with, "network": widths, activation, loss, init, data sizes, "plane":
+    its kind and each axis's share of the variance (PCA), "rows": [{label, optimizer,
+    settings, diverged_at, a, b, distance, train_loss, test_loss, train_acc, test_acc, lr,
+    grad_norm [steps][layers]}]}; a number that is not finite is null."""
+    run, net = t.run, t.run.network
+
+    def finite(a):
+        a = np.asarray(a, dtype=float)
+        return np.where(np.isfinite(a), a, np.nan).tolist() if a.ndim else float(a)
+
+    def clean(v):
+        if isinstance(v, float):
+            return v if np.isfinite(v) else None
+        if isinstance(v, list):
+            return [clean(x) for x in v]
+        return v
+
+    rows = [{"label": run.labels[i], "optimizer": spec.name,
+             "settings": json.loads(_settings(spec)),
+             "diverged_at": int(run.diverged_at[i, 0]),
+             "a": finite(t.coords[i, :, 0]), "b": finite(t.coords[i, :, 1]),
+             "distance": finite(t.distance[i]),
+             "train_loss": finite(run.train_loss[i, 0]), "test_loss": finite(run.test_loss[i, 0]),
+             "train_acc": finite(run.train_acc[i, 0]), "test_acc": finite(run.test_acc[i, 0]),
+             "lr": finite(run.lr[i]), "grad_norm": finite(run.grad_norm[i, 0])}
+            for i, spec in enumerate(run.optimizers)]
+    plane = {"kind": t.plane.kind}
+    if getattr(t.plane, "explained", None) is not None:
+        plane["explained"] = finite(t.plane.explained)
+    out = {"surface": t.surface.name, "setup": setup, "steps": run.steps,
+           "network": {"widths": list(net.widths), "activation": net.activation,
+                       "loss": net.loss, "init": net.init if isinstance(net.init, str)
+                       else "arrays", "parameters": net.size, "data": net.data.name,
+                       "train_samples": len(net.data.X_train),
+                       "test_samples": len(net.data.X_test)},
+           "plane": plane, "rows": clean(rows)}
+    return json.dumps(out, allow_nan=False, default=str)
 
 
 def filename(scene, ext: str) -> str:

@@ -38,7 +38,8 @@ from ..training import train
 from . import figures
 from .controls import REFERENCE_NOISE, TRAIN_MAX_LENGTH, TRAIN_PREFIX, ControlError, run_controls
 
-__all__ = ["PREFIX", "KEYS", "is_training", "training_network", "compute", "batch_for"]
+__all__ = ["PREFIX", "KEYS", "is_training", "training_network", "trained", "compute",
+           "batch_for"]
 
 PREFIX, MAX_LENGTH = TRAIN_PREFIX, TRAIN_MAX_LENGTH
 #: a training's keys and their defaults: the network's, then its plane
@@ -204,10 +205,10 @@ class TrainingScene:
         return self._surface
 
 
-def compute(controls: dict, previous_key, refused, budget: float):
-    """callbacks.compute's parts for a ``train:`` setup: (background, main, side, meta,
-    key, scene, note); background and main None where ``previous_key`` says they are on
-    the screen. ``refused``: the error class for a setup over ``budget`` seconds."""
+def trained(controls: dict, refused, budget: float):
+    """(Trained, the rows' uids, RunControls) of a ``train:`` setup, as the page trains
+    it; ControlError naming the control for what a training cannot honour, ``refused``
+    (an error class) for a setup over ``budget`` seconds."""
     net, _, _, name = training_network(controls.get("surface"))
     if controls.get("view") == "3d":
         raise ControlError("view", "view: a network's training is drawn in 2-D (its "
@@ -230,6 +231,15 @@ def compute(controls: dict, previous_key, refused, budget: float):
         raise refused("steps", str(e)) from None
     except NetworkError as e:
         raise ControlError("surface", str(e)) from None
+    return t, uids, rc
+
+
+def compute(controls: dict, previous_key, refused, budget: float):
+    """callbacks.compute's parts for a ``train:`` setup: (background, main, side, meta,
+    key, scene, note); background and main None where ``previous_key`` says they are on
+    the screen. ``refused``: the error class for a setup over ``budget`` seconds."""
+    t, uids, rc = trained(controls, refused, budget)
+    name = t.surface.name
     colors = [figures.row_color(u) for u in uids]
     key = [name, "2d", uids, t.surface.view]
     if key == previous_key:
