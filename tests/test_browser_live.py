@@ -651,8 +651,9 @@ def test_a_number_typed_back_to_its_first_value_is_run(browser, server_url):
 
 def test_a_networks_training_downloads_its_curves_as_csv_and_json(browser, server_url):
     """CSV and JSON hold what the page draws of a training: each row's path on the plane
-    (the paths drawn), its learning curves and gradient norms, step by step; HTML and
-    Python say what they take instead of downloading something else."""
+    (the paths drawn), its learning curves and gradient norms, step by step; Python is a
+    script that trains it again (tests/test_network_exports.py runs one); HTML says what
+    it takes instead of downloading something else."""
     page = _open(browser, f"{server_url}/?surface=train:n=120;hidden=6&rows=gd,adam&steps=50",
                  1280, 720)
     wait_settled(page)
@@ -677,8 +678,13 @@ def test_a_networks_training_downloads_its_curves_as_csv_and_json(browser, serve
     assert [r["label"] for r in data["rows"]] == ["GD", "Adam"]
     assert len(data["rows"][0]["test_loss"]) == 51 and len(data["rows"][0]["grad_norm"]) == 50
     assert abs(data["rows"][0]["b"][20] - shown[0]["y"][20]) < 1e-5
-    page.locator("#dl-py").click()
+    with page.expect_download() as dl:
+        page.locator("#dl-py").click()
+    assert dl.value.suggested_filename == "optviz-train-xor-gd-adam-50-steps.py"
+    script = open(dl.value.path()).read()
+    assert "make_dataset('xor', n=120" in script and "def with_torch" in script
+    page.locator("#dl-html").click()
     page.wait_for_function("() => document.querySelector('#link-note').innerText"
-                           ".includes('CSV or JSON')")
+                           ".includes('HTML takes a surface')")
     assert page.console_errors == []
     page.close()

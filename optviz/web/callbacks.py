@@ -571,20 +571,28 @@ def download(_csv, _json, _html, _python, query):
 
 
 def _download_training(setup: dict, query: str):
-    """A network's training as CSV or JSON: its curves, its paths on the plane, its
-    gradient norms (exports.training_csv, training_json), trained again from its link as
+    """A network's training as CSV or JSON (its curves, its paths on the plane, its
+    gradient norms: exports.training_csv, training_json) or a script that trains it again
+    with optviz and torch.optim (exports.training_python); trained again from its link as
     the page trains it and within the same price."""
-    if ctx.triggered_id not in (ID.csv, ID.json):
-        return no_update, ("not downloaded: a network's training downloads as CSV or JSON "
-                           "(its curves); HTML and Python take a surface (a network's "
-                           "slice, net:..., is one)")
+    if ctx.triggered_id not in (ID.csv, ID.json, ID.python):
+        return no_update, ("not downloaded: a network's training downloads as CSV, JSON "
+                           "or a Python script; HTML takes a surface (a network's slice, "
+                           "net:..., is one)")
     try:
-        t, _, _ = network_view.trained(setup, CostRefused, PAGE_BUDGET)
+        t, _, rc = network_view.trained(setup, CostRefused, PAGE_BUDGET)
     except ControlError as e:
         return no_update, f"not downloaded: {e}"
     run = t.run
     what = types.SimpleNamespace(optimizers=run.optimizers, steps=run.steps, changes=[],
                                  surface=f"train-{run.network.data.name}")   # (its name)
+    if ctx.triggered_id == ID.python:
+        script = exports.training_python(
+            run, network_view.keys_of(t.surface.name), schedule=rc.schedule,
+            clip_norm=rc.clip_norm, seed=rc.seed, wheel_url=public_base() + WHEEL_PATH,
+            batch_size=network_view.batch_for(rc.noise, len(run.network.data.X_train)))
+        return dict(content=script, filename=exports.filename(what, "py"),
+                    type="text/x-python"), ""
     if ctx.triggered_id == ID.csv:
         return dict(content=exports.training_csv(t), filename=exports.filename(what, "csv"),
                     type="text/csv"), ""

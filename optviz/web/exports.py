@@ -16,7 +16,7 @@ from ..optimizers import OPTIMIZERS
 from ..plots import animation
 
 __all__ = ["run_csv", "run_json", "run_html", "run_python", "filename", "CSV_COLUMNS",
-           "training_csv", "training_json", "TRAINING_COLUMNS"]
+           "training_csv", "training_json", "training_python", "TRAINING_COLUMNS"]
 
 CSV_COLUMNS = ["row", "label", "optimizer", "settings", "step", "x", "y", "loss", "lr"]
 
@@ -131,6 +131,151 @@ def training_json(t, setup: dict) -> str:
                        "test_samples": len(net.data.X_test)},
            "plane": plane, "rows": clean(rows)}
     return json.dumps(out, allow_nan=False, default=str)
+
+
+#: a hidden layer's activation as torch writes it
+TORCH_ACTIVATIONS = {"tanh": "Tanh()", "sigmoid": "Sigmoid()", "relu": "ReLU()",
+                     "leaky_relu": "LeakyReLU()"}
+#: a network's loss as torch writes it, and its targets
+TORCH_NETWORK_LOSS = {"bce": ("BCEWithLogitsLoss()", "torch.from_numpy(data.y_train.astype("
+                              "float))[:, None]"),
+                      "ce": ("CrossEntropyLoss()", "torch.from_numpy(data.y_train)"),
+                      "mse": ("MSELoss()", "torch.from_numpy(data.y_train)")}
+
+
+def training_python(run, keys: dict, *, schedule=None, clip_norm=None, batch_size=None,
+                    seed: int = 0, wheel_url: str | None = None) -> str:
+    """A script that trains the page's network again: with optviz (the same numbers as
+    the page) and, with torch installed, with torch.optim on the same data from the same
+    initialization (an ``nn.Sequential``, the loss module, zero_grad, backward, step, the
+    same minibatches), printing how far torch's final parameters are from optviz's.
+    ``keys``: the ``train:`` name's keys, every one (network_view.KEYS)."""
+    from .. import __version__
+    net = run.network
+    widths = "-".join(map(str, net.widths))
+    get = (["the server this script came from:", "", f"    pip install {wheel_url}", ""]
+           if wheel_url else ["optviz's wheel (its server serves it at /wheel/)."])
+    hidden = tuple(int(h) for h in keys["hidden"].split("-")) if keys["hidden"] else ()
+    lines = [f'"""optviz {__version__}: a {widths} {net.activation} network on '
+             f'{net.data.name}, trained by {", ".join(run.labels)}.',
+             "",
+             "Trains it again with optviz's engine (NumPy only; the page's numbers), from",
+             *get,
+             "and, with torch installed (pip install torch), with torch.optim on the same",
+             "data from the same initialization. Run this file: it prints each row's final",
+             'training loss, and how far torch ends from optviz."""',
+             "import numpy as np",
+             "",
+             "from optviz import OptimizerSpec, ScheduleSpec  # noqa: F401",
+             "from optviz.networks import Network, make_dataset",
+             "from optviz.training import train",
+             "",
+             f"data = make_dataset({net.data.name!r}, n={int(keys['n'])}, "
+             f"noise={float(keys['noise'])!r}, test_fraction={float(keys['test'])!r}, "
+             f"seed={int(keys['seed'])})",
+             f"network = Network(data, hidden={hidden!r}, activation={net.activation!r}, "
+             f"init={net.init!r}, loss={net.loss!r}, seeds=({int(keys['init_seed'])},))",
+             "optimizers = ["]
+    lines += [f"    {o!r}," for o in run.optimizers]
+    lines += ["]",
+              f"steps, schedule, clip_norm, batch_size, seed = {run.steps}, {schedule!r}, "
+              f"{clip_norm!r}, {batch_size!r}, {seed!r}",
+              "run = train(network, optimizers, steps, schedule=schedule, clip_norm=clip_norm,",
+              "            batch_size=batch_size, seed=seed)",
+              "# run.train_loss, run.test_loss, run.test_acc [rows, 1, steps + 1], "
+              "run.params [rows, 1, steps + 1, parameters]", ""]
+    lines += _torch_network(run, schedule, clip_norm, batch_size, seed)
+    lines += ["", "",
+              'if __name__ == "__main__":',
+              "    for label, loss in zip(run.labels, run.train_loss[:, 0, -1]):",
+              '        print(f"{label}: final training loss {loss:.6g}")',
+              "    try:",
+              "        ends = with_torch()",
+              "    except ImportError:",
+              "        ends = {}",
+              '        print("(pip install torch to train it with torch.optim too)")',
+              "    for label, theta in ends.items():",
+              "        gap = np.abs(theta - run.final[run.labels.index(label), 0]).max()",
+              '        print(f"{label}: torch.optim ends {gap:.1e} from optviz")']
+    return "\n".join(lines) + "\n"
+
+
+def _torch_network(run, schedule, clip_norm, batch_size, seed) -> list[str]:
+    """``with_torch()``: the training with torch.optim ({label: final parameters})."""
+    net = run.network
+    rows = [(o, label) for o, label in zip(run.optimizers, run.labels)
+            if OPTIMIZERS[o.name].torch and not (o.hparams.get("nesterov") and
+                                                 o.hparams.get("momentum") == 0)]
+    left = [label for o, label in zip(run.optimizers, run.labels)
+            if label not in {lb for _, lb in rows}]
+    if not rows:
+        return [f"# (torch.optim has none of these optimizers: {', '.join(left)})"]
+    layers = []
+    for i in range(net.layers):
+        out, inp = net.shapes[2 * i]
+        layers.append(f"torch.nn.Linear({inp}, {out})")
+        if i < net.layers - 1:
+            layers.append(f"torch.nn.{TORCH_ACTIVATIONS[net.activation]}")
+    loss, target = TORCH_NETWORK_LOSS[net.loss]
+    lines = ["",
+             "def with_torch():",
+             '    """The same training with torch.optim: {label: final parameters, in '
+             "torch's order}.\"\"\"",
+             "    import math  # noqa: F401",
+             "",
+             "    import torch",
+             "",
+             "    torch.set_default_dtype(torch.float64)",
+             "    X, y = torch.from_numpy(data.X_train), " + target,
+             f"    loss = torch.nn.{loss}",
+             "    theta0 = network.initial()[0]",
+             "",
+             "    def model():",
+             f"        m = torch.nn.Sequential({', '.join(layers)})",
+             "        with torch.no_grad():",
+             "            for p, a in zip(m.parameters(), network.tensors(theta0)):",
+             "                p.copy_(torch.from_numpy(np.ascontiguousarray(a)))",
+             "        return m",
+             ""]
+    if left:
+        lines.append(f"    # (torch.optim has no {', '.join(left)})")
+    lines.append("    rows = {}")
+    for o, label in rows:
+        hp = {k: (tuple(v) if isinstance(v, list) else v) for k, v in o.hparams.items()}
+        hp.update(OPTIMIZERS[o.name].torch_kwargs)
+        kwargs = ", ".join(f"{k}={v!r}" for k, v in hp.items())
+        sched = _torch_scheduler(o.schedule or schedule, run.steps)
+        lines += ["    m = model()",
+                  f"    opt = torch.optim.{OPTIMIZERS[o.name].torch}(m.parameters(), {kwargs})"]
+        if sched and "base" in sched:
+            lines.append('    base = opt.param_groups[0]["lr"]  # noqa: F841')
+        lines.append(f"    rows[{label!r}] = (m, opt, {sched or 'None'})")
+    if batch_size is not None:              # optviz's minibatches: one draw a step, shared
+        lines.append(f"    batches = np.random.default_rng(np.random.SeedSequence({seed}, "
+                     "spawn_key=(2, 0)))")
+    lines.append(f"    for _ in range({run.steps}):")
+    if batch_size is not None:
+        lines.append(f"        idx = torch.from_numpy(batches.choice({len(net.data.X_train)}, "
+                     f"{batch_size}, replace=False))")
+    at = "[idx]" if batch_size is not None else ""
+    lines += ["        for m, opt, sched in rows.values():",
+              "            def closure(m=m, opt=opt):",
+              "                opt.zero_grad()",
+              f"                value = loss(m(X{at}), y{at})",
+              "                value.backward()"]
+    if clip_norm is not None:               # the global norm, as optviz clips it
+        lines += ["                norm = math.sqrt(sum(float((p.grad ** 2).sum()) "
+                  "for p in m.parameters()))",
+                  "                for p in m.parameters():",
+                  f"                    p.grad *= min(1.0, {clip_norm!r} / max(norm, 1e-300))"]
+    lines += ["                return value",
+              "            opt.step(closure)",
+              "            if sched is not None:",
+              "                sched.step()",
+              "    return {label: torch.cat([p.detach().reshape(-1) for p in m.parameters()])"
+              ".numpy()",
+              "            for label, (m, _, _) in rows.items()}"]
+    return lines
 
 
 def filename(scene, ext: str) -> str:

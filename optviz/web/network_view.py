@@ -16,8 +16,9 @@ plot is the true training loss on the plane, each row's path projected on it; th
 plots are the learning curves (training and test loss), the test accuracy and the
 gradient norms of the first and last layers. What a surface has and a training has not
 is said, not silently dropped: a start (the network starts from its initialization), the
-3-D view, live changes mid-run; downloads, Explore and class challenges take a surface
-(a network's slice is one).
+3-D view, live changes mid-run, the HTML download; Explore and class challenges take a
+surface (a network's slice is one). CSV, JSON and a Python script download a training
+(web/exports.py: the script trains it again with optviz and with torch.optim).
 """
 from __future__ import annotations
 
@@ -38,8 +39,8 @@ from ..training import train
 from . import figures
 from .controls import REFERENCE_NOISE, TRAIN_MAX_LENGTH, TRAIN_PREFIX, ControlError, run_controls
 
-__all__ = ["PREFIX", "KEYS", "is_training", "training_network", "trained", "compute",
-           "batch_for"]
+__all__ = ["PREFIX", "KEYS", "is_training", "training_network", "keys_of", "trained",
+           "compute", "batch_for"]
 
 PREFIX, MAX_LENGTH = TRAIN_PREFIX, TRAIN_MAX_LENGTH
 #: a training's keys and their defaults: the network's, then its plane
@@ -77,6 +78,11 @@ def _network(body: str):
         return network_from(k), k["plane"], seed, name
     except NetworkError as e:                  # (remembered, not raised again)
         return NetworkError(str(e))
+
+
+def keys_of(name: str) -> dict:
+    """Every key of a ``train:`` name (KEYS for those it leaves out), as text."""
+    return read_keys(name[len(PREFIX):], KEYS)[0]
 
 
 def training_network(name: str):
