@@ -670,6 +670,21 @@ def test_a_networks_training_downloads_its_curves_as_csv_and_json(browser, serve
                                atol=1e-6)
     assert float(adam[-1]["train_loss"]) < float(adam[0]["train_loss"])
     assert adam[-1]["grad_norm_1"] == "" and float(adam[0]["grad_norm_1"]) > 0
+    # the mouse over a path names its point: row, step, loss, distance from the plane
+    point = page.evaluate("""(xy) => { const gd = __gd(), r = gd.getBoundingClientRect();
+        const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+        return [r.left + xa._offset + xa.c2p(xy[0]), r.top + ya._offset + ya.c2p(xy[1])]; }""",
+                          [shown[1]["x"][20], shown[1]["y"][20]])
+    page.mouse.move(*point)
+    page.wait_for_function("() => { const t = document.querySelector('.path-tip'); "
+                           "return t && !t.hidden; }")
+    tip = page.locator(".path-tip").inner_text()
+    near = [k for k in range(51) if abs(float(adam[k]["a"]) - shown[1]["x"][20]) < 1e-3 and
+            abs(float(adam[k]["b"]) - shown[1]["y"][20]) < 1e-3]
+    assert tip.startswith("Adam · step ") and int(tip.split()[3]) in near
+    k = int(tip.split()[3])
+    assert tip.endswith(f"{float(adam[k]['distance']):.3g} off the plane"), tip
+    page.mouse.move(1, 1)
     with page.expect_download() as dl:
         page.locator("#dl-json").click()
     data = json.load(open(dl.value.path()))

@@ -34,7 +34,7 @@ from ..networks.planes import endpoints_plane, hessian_plane, pca_plane, random_
 from ..networks.slice import DEFAULTS as SLICE_KEYS
 from ..networks.slice import PREFIX as SLICE_PREFIX
 from ..networks.slice import network_from, read_keys, slice_surface, whole
-from ..plots import background_figure, surface_grid, typed
+from ..plots import background_figure, surface_grid, typed, typed_rows
 from ..training import train
 from . import figures
 from .controls import REFERENCE_NOISE, TRAIN_MAX_LENGTH, TRAIN_PREFIX, ControlError, run_controls
@@ -266,10 +266,11 @@ def meta(t: Trained, uids, colors) -> dict:
     loss = run.train_loss[:, 0]
     data = {"model": "boundary", "first": 0, "steps": list(run.boundary_steps),
             "z": [[_bytes(b) for b in row] for row in t.boundary]}
+    rows = figures.meta_rows(uids, run.labels, colors, run.diverged_at[:, 0], t.coords, loss)
+    for row, dist in zip(rows, typed_rows(t.distance)):
+        row["dist"] = dist                   # (a point's distance from the plane: hover)
     return {"steps": run.steps, "loss_offset": 0.0, "data": data, "start": [0.0, 0.0],
-            "marks": [],
-            "rows": figures.meta_rows(uids, run.labels, colors, run.diverged_at[:, 0],
-                                      t.coords, loss)}
+            "marks": [], "rows": rows}
 
 
 def boundary_figure(t: Trained, colors) -> dict:

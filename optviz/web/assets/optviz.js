@@ -313,6 +313,7 @@
       if (!gd.__optvizHooked) {
         gd.__optvizHooked = true;
         hookClicks(gd);
+        hookHover(gd);
         gd.on("plotly_afterplot", function () {   // new figure, zoom, resize
           var pending = state.figurePending;
           state.figurePending = false;
@@ -332,6 +333,50 @@
     } else if (tries < 600) {         // a cold page on a slow machine: up to a minute
       setTimeout(function () { renderWhenReady(k, tries + 1); }, 100);
     }
+  }
+
+  /* A mouse over a path (drawn so far, within 10 px) names its point: the row, the step,
+   * its loss and, for a network's training, how far the point is from the plane the
+   * paths are projected on (meta row "dist"). The canvas has no hover of Plotly's. */
+  function hookHover(gd) {
+    var tip = null, pending = null;
+    function hide() { if (tip) tip.hidden = true; }
+    function show(ev) {
+      var meta = state.meta, kept = trails;
+      if (!meta || kept.meta !== meta || !kept.px || state.k === null ||
+          !gd._fullLayout || gd._fullLayout.scene) { hide(); return; }
+      var box = gd.getBoundingClientRect(), mx = ev.clientX - box.left,
+        my = ev.clientY - box.top, best = null, bestD = 100;        // (10 px, squared)
+      kept.px.forEach(function (p, i) {
+        var n = Math.min(state.k, p[0].length - 1);
+        for (var j = 0; j <= n; j++) {
+          var dx = p[0][j] - mx, dy = p[1][j] - my, d = dx * dx + dy * dy;
+          if (d < bestD) { bestD = d; best = [i, j]; }
+        }
+      });
+      if (!best) { hide(); return; }
+      var row = meta.rows[best[0]], j = best[1];
+      row.__loss = row.__loss || decode(row.loss);
+      var text = row.label + " · step " + j + " · L = " + fmt(row.__loss[j]);
+      if (row.dist) {
+        row.__dist = row.__dist || decode(row.dist);
+        text += " · " + fmt(row.__dist[j]) + " off the plane";
+      }
+      if (!tip) {
+        tip = layer(gd, "div", "path-tip");
+        tip.setAttribute("role", "status");
+      }
+      tip.textContent = text;
+      tip.hidden = false;
+      tip.style.left = Math.min(kept.px[best[0]][0][j] + 12, gd.clientWidth - tip.offsetWidth - 4) + "px";
+      tip.style.top = Math.max(4, kept.px[best[0]][1][j] - 34) + "px";
+    }
+    gd.addEventListener("pointermove", function (ev) {
+      if (ev.pointerType !== "mouse" || ev.buttons) { hide(); return; }
+      if (pending) return;
+      pending = requestAnimationFrame(function () { pending = null; show(ev); });
+    });
+    gd.addEventListener("pointerleave", hide);
   }
 
   /* a click or a tap anywhere on the 2-D plot (not only on a point) sets the start. From
