@@ -568,6 +568,9 @@ def test_a_networks_panel_edits_its_name_and_says_what_is_wrong_beside_it(browse
     # folded beside the surface menu, naming the network (opened, it lies over the page)
     assert page.locator("#net-summary").inner_text() == "xor · 6 · tanh"
     assert page.locator("#net-hidden").is_hidden()
+    # what the page says of a start and of σ is a training's
+    assert page.get_by_text("A network starts from its initialization").is_visible()
+    assert not page.get_by_text("Click the plot to start").is_visible()
     page.locator("#net-box summary").click()
     assert page.locator("#net-hidden").input_value() == "6"
     assert page.locator("#net-n").input_value() == "120"
@@ -620,6 +623,8 @@ def test_a_networks_panel_edits_its_name_and_says_what_is_wrong_beside_it(browse
     # another surface: the panel goes
     pick_surface(page, "Rosenbrock", "rosenbrock")
     assert page.locator("#net-box").is_hidden()
+    assert page.get_by_text("Click the plot to start").is_visible()
+    assert not page.get_by_text("A network starts from its initialization").is_visible()
     assert page.console_errors == []
     page.close()
 

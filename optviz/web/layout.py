@@ -500,7 +500,10 @@ def _settings() -> list:
             html.Span(id=ID.noise_text, className="value",
                       **{"data-reference": REFERENCE_NOISE}),
             error_id=ID.noise_err,
-            hint=f"gradient + σ·N(0, I); as a batch size: ({REFERENCE_NOISE:g} / σ)²"),
+            hint=html.Span([html.Span(f"gradient + σ·N(0, I); as a batch size: "
+                                      f"({REFERENCE_NOISE:g} / σ)²", className="no-training"),
+                            html.Span(f"a training's minibatch: ({REFERENCE_NOISE:g} / σ)² "
+                                      "samples a step", className="training-only")])),
         _field("steps", "T", dcc.Input(id=ID.steps, type="number", min=1,
                                        max=PAGE_LIMITS["steps"][1], step=1,
                                        value=DEFAULTS["steps"], debounce=True,
@@ -537,7 +540,12 @@ def _settings() -> list:
         _field("clip gradient norm", "‖g‖ ≤", dcc.Input(
             id=ID.clip, type="number", min=0, step="any", placeholder="off",
             debounce=True, className="num"), error_id=ID.clip_err),
-        html.P("Click the plot to start every optimizer there.", className="hint"),
+        # (a network's training starts from its initialization, its σ draws minibatches:
+        # assets/optviz_panels.js networkBox marks the page while one is shown)
+        html.P("Click the plot to start every optimizer there.", className="hint no-training"),
+        html.P("A network starts from its initialization (init seed in the network "
+               "panel); σ draws its minibatches, (4 / σ)² samples a step.",
+               className="hint training-only"),
     ]
 
 

@@ -246,6 +246,7 @@
     var keep = names.map(function () { return none; });
     var prefix = typeof surface !== "string" ? null :
       Object.keys(keys.defaults).filter(function (p) { return surface.indexOf(p) === 0; })[0];
+    document.body.classList.toggle("optviz-training", prefix === "train:");
     if (!prefix) return [none, none, true, none].concat(keep, [none]);
     var defaults = keys.defaults[prefix], given = {};
     surface.slice(prefix.length).split(";").forEach(function (part) {
