@@ -1313,7 +1313,8 @@
       if (!api || !api.getLayout || !set || !el.checkValidity()) return;
       var id = el.id;
       if (id.charAt(0) === "{") { try { id = JSON.parse(id); } catch (e) { return; } }
-      var node = api.getLayout(id);
+      var node;
+      try { node = api.getLayout(id); } catch (e) { return; }   // (not one of Dash's)
       if (!node || !node.props || node.props.debounce !== true) return;
       var v = el.value === "" ? null : Number(el.value), now = node.props.value;
       if (v !== null && !isFinite(v)) return;
