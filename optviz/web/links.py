@@ -55,7 +55,10 @@ LIVE_KEYS = {"lr": "lr_log10", "mu": "beta1", "b2": "beta2", "sigma": "noise"}
 
 
 def _fmt(v: float) -> str:
-    """Shortest text that reads back as the same number (0.48, not 0.47999999999999998)."""
+    """Shortest text that reads back as the same number (0.48, not 0.47999999999999998;
+    steps=80, not 80.0: a number box hands whole numbers over as floats)."""
+    if isinstance(v, float) and v.is_integer() and abs(v) < 1e15:
+        return str(int(v))
     return repr(v) if isinstance(v, float) else str(v)
 
 
