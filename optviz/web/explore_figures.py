@@ -85,9 +85,10 @@ def _title(head: str, note: str) -> dict:
 LOSS_FLOOR = 1e-16
 
 
-def lr_figure(s: explore.Sweep, colors, labels=None) -> dict:
+def lr_figure(s: explore.Sweep, colors, labels=None, what: str = "final loss") -> dict:
     """Final loss against α, one curve per optimizer, named by ``labels`` (the page's
-    row labels; default the optimizers' names)."""
+    row labels; default the optimizers' names); ``what`` the loss is (a network's: its
+    final test loss)."""
     lrs = s.values[1]
     data = []
     for k, opt in enumerate(s.values[0]):
@@ -104,9 +105,9 @@ def lr_figure(s: explore.Sweep, colors, labels=None) -> dict:
                          "y": [top] * len(div), "showlegend": False, "name": f"{name} diverged",
                          "marker": {"symbol": "x", "size": 9, "color": colors[k % len(colors)]}})
     return {"data": data, "layout": {
-        "title": _title("Final loss against α", "x: diverged"),
+        "title": _title(f"{what[0].upper()}{what[1:]} against α", "x: diverged"),
         "xaxis": {"type": "log", "title": {"text": "learning rate α"}},
-        "yaxis": {"type": "log", "title": {"text": "final loss"}, "exponentformat": "power"},
+        "yaxis": {"type": "log", "title": {"text": what}, "exponentformat": "power"},
         "margin": {"l": 60, "r": 10, "t": 64, "b": 45}, "paper_bgcolor": "white"}}
 
 

@@ -18,8 +18,10 @@ from dash.exceptions import PreventUpdate
 from .. import explore
 from ..cost import Deadline
 from ..optimizers import OPTIMIZERS
-from . import explore_figures
-from .controls import ControlError, scene_from_controls
+from ..scene import OptimizerSpec
+from ..training import train
+from . import explore_figures, network_view
+from .controls import ControlError, run_controls, scene_from_controls
 from .figures import row_color
 from .jobs import JOB_PROCESSES, JOB_SECONDS, install_admission, job_slot, lower_priority
 from .links import controls_from_query
@@ -91,12 +93,6 @@ def panel() -> html.Details:
     ])
 
 
-def _setup(query):
-    """The main setup (from its link) as a validated Scene, or ControlError."""
-    setup, _ = controls_from_query(query if isinstance(query, str) else "")
-    return scene_from_controls(setup)
-
-
 def _number(value, low, high, default):
     try:
         v = int(value)
@@ -123,11 +119,67 @@ def _swept(name: str) -> str:
     return f"{o.label} with momentum β" if o.defaults.get("momentum") == 0 else o.label
 
 
+#: a network's learning-rate sweep: at most this many rates (each a training of every
+#: row), and at most this many bytes of kept parameters (rows × rates × steps × D, float32)
+TRAINING_RATES, TRAINING_KEPT = 16, 200e6
+
+
+def _training_sweep(kind, n, steps, setup, progress):
+    """(figure, csv, message) of a network's learning-rate sweep: every row trained at
+    each of up to TRAINING_RATES rates from 10⁻⁴ to 10 (its other settings the page's),
+    all in one training (optviz.training.train), the final test loss against α."""
+    if kind != "lr":
+        raise ControlError("explore", "explore: a network's training takes the learning-rate "
+                                      "sweep (its final test loss against α); basin maps, "
+                                      "the heatmap and random search take a surface (a "
+                                      "network's slice, net:..., is one)")
+    net, _, _, _ = network_view.training_network(setup.get("surface"))
+    rc = run_controls(setup)
+    if any(o.noise for o in rc.optimizers):
+        raise ControlError("explore", "explore: a network's gradient noise is its "
+                                      "minibatches (the global σ); leave each row's σ empty")
+    lrs = np.logspace(-4, 1, min(_number(n, 2, TRAINING_RATES, TRAINING_RATES),
+                                 TRAINING_RATES))
+    if len(lrs) * (steps + 1) * net.size * 4 > TRAINING_KEPT:
+        raise ControlError("explore", f"explore: {len(lrs)} rates × {steps} steps of "
+                                      f"{net.size} parameters is more than a sweep keeps: "
+                                      "fewer rates (grid) or steps, or a smaller network")
+    t0 = time.perf_counter()
+    deadline = Deadline(JOB_SECONDS, "this exploration")
+    shape = (len(rc.optimizers), len(lrs))
+    final, diverged = np.empty(shape), np.empty(shape, dtype=bool)
+    for i, o in enumerate(rc.optimizers):        # a training a row: its rates together
+        if progress:
+            progress(i, len(rc.optimizers))
+        rows = [OptimizerSpec(o.name, schedule=o.schedule, **{**o.hparams, "lr": float(lr)})
+                for lr in lrs]
+        run = train(net, rows, steps, schedule=rc.schedule, clip_norm=rc.clip_norm,
+                    batch_size=network_view.batch_for(rc.noise, len(net.data.X_train)),
+                    seed=rc.seed, budget=max(0.0, JOB_SECONDS - (time.perf_counter() - t0)))
+        deadline.check()
+        final[i] = run.test_loss[:, 0, -1]
+        diverged[i] = (run.diverged_at[:, 0] >= 0) | ~np.isfinite(final[i])
+    if progress:
+        progress(len(rc.optimizers), len(rc.optimizers))
+    result = explore.Sweep(scene=None, axes=("optimizer", "lr"),
+                           values=(np.array([o.name for o in rc.optimizers]), lrs),
+                           loss=final, diverged=diverged)
+    labels = [o.label or OPTIMIZERS[o.name].label for o in rc.optimizers]
+    fig = explore_figures.lr_figure(result, [row_color(o.name) for o in rc.optimizers],
+                                    labels, what="final test loss")
+    seconds = time.perf_counter() - t0
+    text = result.to_csv().replace("final_loss", "final_test_loss", 1)
+    return fig, text, f"{KINDS[kind]} of the network's training: {seconds:.2f} s"
+
+
 def compute(kind, n, steps, trials, query, progress=None):
     """(figure, csv, message) for an exploration of the main setup (``query``)."""
-    scene = _setup(query)
-    n = _number(n, 2, explore.MAX_MAP, 64)
     steps = _number(steps, 10, 2000, 500)
+    setup, _ = controls_from_query(query if isinstance(query, str) else "")
+    if network_view.is_training(setup.get("surface")):
+        return _training_sweep(kind, n, steps, setup, progress)
+    scene = scene_from_controls(setup)
+    n = _number(n, 2, explore.MAX_MAP, 64)
     trials = _number(trials, 1, explore.MAX_SWEEP_ROWS, 200)
     surface = scene.surface
     params = dict(scene.surface_params)
