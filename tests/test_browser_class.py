@@ -198,8 +198,8 @@ def test_a_student_follows_a_changed_value_with_one_request_and_a_new_row_by_the
                 in r.url else None)
         for state, shown in [
                 ("surface=rosenbrock&lr=0.00133&mu=0.5", "mu=0.5"),
-                ("surface=rosenbrock&lr=0.00133&mu=0.5&start=-1.0,2.5", "start=-1"),
-                ("surface=rosenbrock&lr=0.00133&live=100:lr=0.002:mu=0.9:b2=0.99:sigma=0.0",
+                ("surface=rosenbrock&lr=0.00133&mu=0.5&start=-1,2.5", "start=-1"),
+                ("surface=rosenbrock&lr=0.00133&live=100:lr=0.002:mu=0.9:b2=0.99:sigma=0",
                  "live=100"),
                 ("surface=rosenbrock&rows=gd,adam", "rows=gd,adam")]:
             sent.clear()
@@ -465,3 +465,52 @@ def test_a_busy_server_s_503_is_sent_again_by_the_page(browser, server_proc):
         for fd in held:
             os.close(fd)
         page.close()
+
+
+def test_a_network_challenge_is_posed_on_a_training_and_scored_for_a_student(browser,
+                                                                          server_url):
+    """A class that shows a network's training: the projector poses "test accuracy ≥ a
+    within the steps, turning α"; a student's try trains the scored row with their α on
+    the server and is scored on the test set (the same numbers as a training of that
+    row), and the student reads their result."""
+    import numpy as np
+
+    from optviz.training import train
+    from optviz.web.network_view import training_network
+    teacher, code, key = _start_class(
+        browser, server_url, "surface=train:n=120;hidden=6&rows=gd,adam&steps=60&lr=0.3")
+    ctx, student = _device(browser, f"{server_url}/c/{code}", 390, 844, is_mobile=True,
+                           has_touch=True)
+    try:
+        if teacher.locator("#class-drawer").is_hidden():
+            teacher.locator("#class-drawer-toggle").click()
+        if not teacher.locator("#class-pose-box").evaluate("d => d.open"):
+            teacher.locator("#class-pose-box summary").click()
+        teacher.locator("input[name=class-knob][value=mu]").uncheck()
+        teacher.locator("#class-goal").select_option("accuracy")
+        teacher.locator("#class-acc").fill("0.8")
+        teacher.locator("#class-steps").fill("60")
+        teacher.locator("#class-pose").click()
+        teacher.locator("#class-close").wait_for(timeout=15000)
+        challenge = teacher.evaluate("window.optvizClass.data.challenge")
+        assert challenge["text"] == "GD: test accuracy ≥ 80 % within 60 steps, turning α"
+        assert challenge["goal"]["kind"] == "accuracy" and challenge["goal"]["training"]
+        student.locator("#class-name").wait_for(timeout=15000)
+        student.locator("#class-name").fill("Ada")
+        student.locator("#class-submit").click()
+        student.wait_for_function("() => document.getElementById('class-me').textContent"
+                                  ".includes('rank 1 of 1')", timeout=30000)
+        tries = api_call(f"{server_url}/api/classes/{code}/challenges/{challenge['id']}"
+                         "/results", key=key)[1]["tries"]
+        assert len(tries) == 1 and tries[0]["values"] == {"lr": 0.3}
+        # the score is GD at α = 0.3 trained on that network, on its test set
+        net, *_ = training_network("train:n=120;hidden=6")
+        run = train(net, [{"name": "gd", "lr": 0.3}], 60)
+        assert tries[0]["loss"] == np.float64(run.test_loss[0, 0, -1])
+        hits = np.nonzero(run.test_acc[0, 0] >= 0.8)[0]
+        assert tries[0]["reached_at"] == (int(hits[0]) if len(hits) else None)
+        assert "test L =" in student.locator("#class-me").inner_text()
+        assert student.console_errors == [] and teacher.console_errors == []
+    finally:
+        teacher.close()
+        ctx.close()

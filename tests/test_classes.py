@@ -812,3 +812,55 @@ def test_a_number_as_a_slide_writes_it():
     from optviz.web.classroom.rules import number_text
     assert [number_text(v) for v in (1e-3, 5e-4, 0.25, 1e-12, 2.5e-6, 3, 9.9996e-5)] == \
         ["10⁻³", "5·10⁻⁴", "0.25", "10⁻¹²", "2.5·10⁻⁶", "3", "10⁻⁴"]
+
+
+NET = "surface=train:n=120;hidden=6&rows=gd,adam&steps=60"
+
+
+def test_a_network_challenge_ranks_by_test_accuracy_then_test_loss(client):
+    """A class showing a network's training: "test accuracy ≥ a within the steps" scores
+    each try by training the scored row with its values (the test set), ranks those that
+    reach it by the step, and stores the challenge on the network's slice (no map)."""
+    from optviz.training import train
+    from optviz.web.network_view import training_network
+    made = new_class(client, NET)
+    r = client.post(f"/api/classes/{made['code']}/challenges",
+                    json={"knobs": ["lr"], "goal": {"kind": "accuracy", "goal": 0.8,
+                                                    "row": "adam"}, "steps": 60},
+                    headers={"X-Class-Key": made["key"]})
+    assert r.status_code == 201, r.get_json()
+    posed = r.get_json()
+    assert posed["text"] == "Adam: test accuracy ≥ 80 % within 60 steps, turning α"
+    assert posed["map_side"] == 0 and 0 < posed["price"] <= 0.15
+    net, *_ = training_network("train:n=120;hidden=6")
+    got = {}
+    for name, lr in (("slow", 1e-4), ("fast", 0.1), ("faster", 0.3)):
+        result = submit(client, made["code"], posed["id"], name, lr=lr).get_json()["result"]
+        run = train(net, [{"name": "adam", "lr": lr}], 60)
+        assert result["loss"] == run.test_loss[0, 0, -1]
+        hits = np.nonzero(run.test_acc[0, 0] >= 0.8)[0]
+        assert result["reached_at"] == (int(hits[0]) if len(hits) else None)
+        got[name] = result
+    assert got["slow"]["reached_at"] is None
+    board = [s["name"] for s in results(client, made, posed["id"])["board"]]
+    reached = sorted((n for n in got if got[n]["reached_at"] is not None),
+                     key=lambda n: (got[n]["reached_at"], got[n]["loss"]))
+    assert board[:len(reached)] == reached and board[-1] == "slow"
+
+
+@pytest.mark.parametrize("body, says", [
+    ({"knobs": ["lr"], "goal": {"kind": "reach", "epsilon": 0.01}, "steps": 60},
+     "a network's challenge is"),
+    ({"knobs": ["lr"], "goal": {"kind": "accuracy", "goal": 1.5}, "steps": 60},
+     "goal.goal: a test accuracy in (0, 1]"),
+    ({"knobs": ["adam:sigma"], "goal": {"kind": "lowest"}, "steps": 60},
+     "a network's noise is its minibatches"),
+    ({"knobs": ["lr"], "goal": {"kind": "lowest"}, "steps": 5000},
+     "scoring one try would take about"),
+])
+def test_a_network_challenge_it_cannot_score_is_refused_naming_what_to_change(client, body,
+                                                                              says):
+    made = new_class(client, NET)
+    r = client.post(f"/api/classes/{made['code']}/challenges", json=body,
+                    headers={"X-Class-Key": made["key"]})
+    assert r.status_code == 400 and says in r.get_json()["error"], r.get_json()

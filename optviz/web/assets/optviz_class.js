@@ -317,17 +317,22 @@
 
   function outcome(r, ch) {
     if (r.diverged_at !== null) return "diverged at step " + r.diverged_at;
-    if (ch.goal.kind === "reach") {
+    var L = (ch.goal.training ? "test L = " : "L = ") + fmt(r.loss);
+    if (reaches(ch)) {
       return (r.reached_at !== null ? "reached at step " + r.reached_at : "not reached") +
-        ", L = " + fmt(r.loss);
+        ", " + L;
     }
-    return "L = " + fmt(r.loss) + " at step " + ch.steps;
+    return L + " at step " + ch.steps;
   }
+
+  /* a goal reached at a step: the loss within ε of the minimum, or a network's test
+   * accuracy (the others rank the loss at the last step) */
+  function reaches(ch) { return ch.goal.kind === "reach" || ch.goal.kind === "accuracy"; }
 
   /* a try's result in a few characters, for the leaderboard (outcome() in full) */
   function brief(r, ch) {
     if (r.diverged_at !== null) return "diverged";
-    if (ch.goal.kind === "reach" && r.reached_at !== null) return "step " + r.reached_at;
+    if (reaches(ch) && r.reached_at !== null) return "step " + r.reached_at;
     return "L " + fmt(r.loss);
   }
 
@@ -471,9 +476,11 @@
           (k === "lr" || k === "mu" ? " checked" : "") + "> " + symbols[k] + "</label>";
       }).join(" ") + '</div><div><label>goal <select id="class-goal">' +
       '<option value="reach">the loss within ε of the minimum</option>' +
-      '<option value="lowest">the lowest loss</option></select></label> ' +
+      '<option value="lowest">the lowest loss (a network: test loss)</option>' +
+      '<option value="accuracy">a network: test accuracy ≥ a</option></select></label> ' +
       '<label>ε <input id="class-eps" class="num" type="number" value="0.001" step="any" ' +
-      'min="1e-12"></label></div><div><label>steps <input id="class-steps" class="num" ' +
+      'min="1e-12"></label> <label>a <input id="class-acc" class="num" type="number" ' +
+      'value="0.9" step="any" min="0" max="1"></label></div><div><label>steps <input id="class-steps" class="num" ' +
       'type="number" value="300" min="1" max="5000"></label> <label>minutes <input ' +
       'id="class-minutes" class="num" type="number" min="0.1" max="600" step="any" ' +
       'placeholder="no limit"></label> <button class="btn small" id="class-pose">pose' +
@@ -553,10 +560,10 @@
     var groups = {reached: [], other: [], diverged: []};
     subs.forEach(function (s) {
       var g = s.diverged_at !== null ? "diverged" :
-        (ch.goal.kind === "reach" && s.reached_at === null ? "other" : "reached");
+        (reaches(ch) && s.reached_at === null ? "other" : "reached");
       groups[g].push(s);
     });
-    var names = {reached: ch.goal.kind === "reach" ? "reached the goal" : "finished",
+    var names = {reached: reaches(ch) ? "reached the goal" : "finished",
                  other: "not reached", diverged: "diverged"};
     var style = {reached: ["#009E73", "circle"], other: ["#E69F00", "diamond"],
                  diverged: ["#222", "x"]};
@@ -702,7 +709,8 @@
       document.querySelectorAll("input[name=class-knob]:checked"), function (i) { return i.value; });
     var kind = $("class-goal").value;
     var goal = kind === "reach" ? {kind: "reach", epsilon: Number($("class-eps").value)}
-                                : {kind: "lowest"};
+      : kind === "accuracy" ? {kind: "accuracy", goal: Number($("class-acc").value)}
+      : {kind: "lowest"};
     var minutes = $("class-minutes").value;
     var body = {knobs: knobs, goal: goal, steps: Number($("class-steps").value)};
     if (minutes !== "") body.minutes = Number(minutes);

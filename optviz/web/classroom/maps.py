@@ -72,7 +72,7 @@ def _scene(ch: rules.Challenge, side: int):
 def map_side(ch: rules.Challenge) -> int:
     """The side of the challenge's map (0: it has none, not two knobs); ClassError (400)
     naming what to reduce if even the coarsest map costs more than MAP_BUDGET."""
-    if len(ch.knobs) != 2:
+    if len(ch.knobs) != 2 or ch.goal.get("training"):      # (a network's: no map)
         return 0
     for side in SIDES:
         scene, _, _ = _scene(ch, side)

@@ -46,6 +46,7 @@ from ...engine import simulate_within
 from ...optimizers import OPTIMIZERS
 from ...scene import Scene, SceneError
 from ..controls import (
+    NET_PREFIX,
     ROW_OVERRIDES,
     TRAIN_PREFIX,
     ControlError,
@@ -73,6 +74,12 @@ MAX_CHALLENGE_STEPS = 5000
 SCORE_BUDGET = float(os.environ.get("OPTVIZ_SCORE_BUDGET", "0.03"))
 #: ... and the deadline that backs the price on a busy machine (wall-clock seconds).
 SCORE_SECONDS = 2.0
+#: ... and a network's challenge: a try trains the scored row in all its parameters
+#: (OPTVIZ_SCORE_TRAINING_BUDGET seconds at most, priced when it is posed)
+SCORE_TRAINING_BUDGET = float(os.environ.get("OPTVIZ_SCORE_TRAINING_BUDGET", "0.15"))
+#: the keys of a ``train:`` name that are the network's (the others are its plane's)
+NETWORK_KEYS = ("data", "n", "noise", "test", "seed", "hidden", "act", "init", "init_seed",
+                "loss")
 #: Largest id a route accepts (ids are 32-bit on PostgreSQL): larger ones are unknown.
 MAX_ID = 2**31 - 1
 
@@ -239,13 +246,16 @@ def number_text(v: float) -> str:
 
 def challenge_text(goal: dict, knob_map: dict, knobs, steps: int) -> str:
     """"Momentum: the loss within 10⁻³ of the minimum within 300 steps, turning α and
-    μ" (the slides' symbols, the row's name)."""
-    what = (f"the loss within {number_text(goal['epsilon'])} of the minimum"
-            if goal["kind"] == "reach" else "the lowest loss")
+    μ" (the slides' symbols, the row's name); a network's: "Adam: test accuracy ≥ 90 %
+    within 200 steps, turning α"."""
+    what = {"reach": lambda: f"the loss within {number_text(goal['epsilon'])} of the minimum",
+            "accuracy": lambda: f"test accuracy ≥ {100 * goal['goal']:g} %",
+            "lowest": lambda: "the lowest test loss" if goal.get("training")
+            else "the lowest loss"}[goal["kind"]]()
     symbols = [knob_map[k]["symbol"] for k in knobs]
     turning = symbols[0] if len(symbols) == 1 else \
         ", ".join(symbols[:-1]) + " and " + symbols[-1]
-    when = "within" if goal["kind"] == "reach" else "after"
+    when = "after" if goal["kind"] == "lowest" else "within"
     return f"{goal.get('label', goal.get('row'))}: {what} {when} {steps} steps, turning {turning}"
 
 
@@ -316,14 +326,32 @@ def _scored_row(goal: dict, knobs: list[str], rows_on: list[dict], specs) -> int
                      f"{uids[i]}): it has no such setting or keeps its own value", "knobs")
 
 
-def _goal(goal: Any, floor: float | None) -> dict:
-    if not isinstance(goal, dict) or goal.get("kind") not in ("reach", "lowest"):
-        raise ClassError(400, 'goal: {"kind": "reach", "epsilon": e} (the loss within e of '
-                         'the minimum within the steps) or {"kind": "lowest"} (the lowest '
-                         'loss at the last step)', "goal")
+def _knob_map(knobs: list[str], spec, row: dict) -> dict:
+    """Each knob -> {"param" it sets on the scored row (``spec``, its page ``row``),
+    "symbol", "low", "high", "log"}."""
+    out = {}
+    for k in knobs:
+        param = _moves(k, spec, row)
+        low, high, log = _knob_range(k)
+        out[k] = {"param": param, "symbol": SYMBOLS[param], "low": low, "high": high,
+                  "log": log}
+    return out
+
+
+def _goal_kind(goal: Any, kinds: tuple, says: str) -> dict:
+    """{"kind"} of an (untrusted) goal of one of ``kinds``; ClassError saying ``says``."""
+    if not isinstance(goal, dict) or goal.get("kind") not in kinds:
+        raise ClassError(400, "goal: " + says, "goal")
     if goal.get("row") is not None and not isinstance(goal.get("row"), str):
         raise ClassError(400, "goal.row: the uid of a row that is on", "goal")
-    out: dict[str, Any] = {"kind": goal["kind"]}
+    return {"kind": goal["kind"]}
+
+
+def _goal(goal: Any, floor: float | None) -> dict:
+    out = _goal_kind(goal, ("reach", "lowest"),
+                     '{"kind": "reach", "epsilon": e} (the loss within e of the minimum '
+                     'within the steps) or {"kind": "lowest"} (the lowest loss at the last '
+                     'step)')
     if goal["kind"] == "reach":
         eps = goal.get("epsilon")
         if not isinstance(eps, (int, float)) or isinstance(eps, bool) or \
@@ -353,9 +381,7 @@ def pose(state: str, body: Any) -> Challenge:
     setup, _ = controls_from_query(state)
     setup.update(steps=steps, changes=[])     # (a challenge starts from the setup's base)
     if _training(setup):
-        raise ClassError(400, "challenge: a challenge is posed on a surface, and the class "
-                              "shows a network's training; pose it on the network's slice "
-                              "(a real network's loss) or on a surface", "state")
+        return _pose_training(setup, body, steps)
     try:
         scene = scene_from_controls(setup)
     except ControlError as e:
@@ -365,12 +391,7 @@ def pose(state: str, body: Any) -> Challenge:
     goal = _goal(body.get("goal"), scene.get_surface().min_value)
     i = _scored_row(body.get("goal") or {}, knobs, rows_on, scene.optimizers)
     goal.update(row=rows_on[i]["uid"], label=scene.optimizers[i].label)
-    knob_map = {}
-    for k in knobs:
-        param = _moves(k, scene.optimizers[i], rows_on[i])
-        low, high, log = _knob_range(k)
-        knob_map[k] = {"param": param, "symbol": SYMBOLS[param], "low": low, "high": high,
-                       "log": log}
+    knob_map = _knob_map(knobs, scene.optimizers[i], rows_on[i])
     challenge = Challenge(query_from_controls(setup), scene, i, tuple(knobs), knob_map,
                           goal, 0.0)
     # priced at the values that cost most (noise draws random numbers)
@@ -382,6 +403,93 @@ def pose(state: str, body: Any) -> Challenge:
     except CostError as e:
         raise ClassError(400, str(e), "steps") from None
     return Challenge(challenge.setup, scene, i, tuple(knobs), knob_map, goal, price)
+
+
+def _training_goal(goal: Any) -> dict:
+    out = _goal_kind(goal, ("accuracy", "lowest"),
+                     'a network\'s challenge is {"kind": "accuracy", "goal": a} (test '
+                     'accuracy at least a within the steps) or {"kind": "lowest"} (the '
+                     'lowest test loss at the last step)')
+    out["training"] = True
+    if goal["kind"] == "accuracy":
+        a = goal.get("goal")
+        if not isinstance(a, (int, float)) or isinstance(a, bool) or not 0 < a <= 1:
+            raise ClassError(400, "goal.goal: a test accuracy in (0, 1], as 0.9", "goal")
+        out["goal"] = float(a)
+    return out
+
+
+def _pose_training(setup: dict, body: dict, steps: int) -> Challenge:
+    """:func:`pose` for a class that shows a network's training: a try trains the scored
+    row in all its parameters with the student's values (web/network_view.py's network,
+    σ its minibatch), scored on the test set. The challenge's scene keeps the rows and
+    settings on the network's slice (``net:`` with the network's keys); the class picture
+    has no map."""
+    from ...training import estimate_seconds
+    from ..network_view import batch_for, training_network
+    try:
+        net, _, _, name = training_network(setup["surface"])
+        rc = run_controls(setup)
+    except ControlError as e:
+        raise ClassError(400, f"state: {e}", "state") from None
+    rows_on = [r for r in setup["rows"] if r.get("on")]
+    knobs = _parse_knobs(body.get("knobs"), rows_on)
+    own = next((k for k in knobs if k.endswith(":sigma")), None)
+    if own or any(o.noise for o in rc.optimizers):
+        raise ClassError(400, f"knobs: {own or 'a row'}'s σ: a network's noise is its "
+                         "minibatches, the global σ for every row", "knobs")
+    goal = _training_goal(body.get("goal"))
+    i = _scored_row(body.get("goal") or {}, knobs, rows_on, rc.optimizers)
+    spec = rc.optimizers[i]
+    goal.update(row=rows_on[i]["uid"], label=spec.label or OPTIMIZERS[spec.name].label)
+    knob_map = _knob_map(knobs, spec, rows_on[i])
+    given = dict(part.split("=", 1) for part in name[len(TRAIN_PREFIX):].split(";") if part)
+    body_keys = ";".join(f"{k}={given[k]}" for k in NETWORK_KEYS if k in given)
+    try:
+        scene = Scene(NET_PREFIX + body_keys, list(rc.optimizers), steps=steps,
+                      schedule=rc.schedule, noise=rc.noise, seed=rc.seed,
+                      clip_norm=rc.clip_norm)
+    except SceneError as e:
+        raise ClassError(400, f"state: {e}", "state") from None
+    # priced at its costliest: the full batch (σ = 0) if σ is a knob
+    noise = 0.0 if "sigma" in knobs else rc.noise
+    price = estimate_seconds(net, [spec], steps, batch_for(noise, len(net.data.X_train)))
+    if price > SCORE_TRAINING_BUDGET:
+        raise ClassError(400, f"scoring one try would take about {price:.2g} s, more than "
+                         f"the {SCORE_TRAINING_BUDGET:g} s allowed: fewer steps, or a "
+                         "smaller network or dataset", "steps")
+    return Challenge(query_from_controls(setup), scene, i, tuple(knobs), knob_map, goal, price)
+
+
+def _score_training(ch: Challenge, values: dict[str, float]) -> dict:
+    """A try of a network's challenge: the scored row trained with ``values``."""
+    from ...training import train
+    from ..network_view import batch_for, training_network
+    net, *_ = training_network(TRAIN_PREFIX + ch.scene.surface[len(NET_PREFIX):])
+    spec, noise = ch.scene.optimizers[ch.row], ch.scene.noise
+    try:
+        for knob, v in values.items():
+            param = ch.knob_map[knob]["param"]
+            if param == "scene.noise":
+                noise = v
+            else:
+                spec = _set(spec, param, v)
+        run = train(net, [spec], ch.steps, schedule=ch.scene.schedule,
+                    clip_norm=ch.scene.clip_norm, seed=ch.scene.seed,
+                    batch_size=batch_for(noise, len(net.data.X_train)),
+                    budget=max(SCORE_TRAINING_BUDGET, ch.price))
+    except CostError as e:
+        raise ClassError(503, str(e), retry_after=2) from None
+    except (SceneError, ValueError) as e:            # (NetworkError is a ValueError)
+        raise ClassError(400, f"values: {e}", "values") from None
+    acc, loss, div = run.test_acc[0, 0], run.test_loss[0, 0], int(run.diverged_at[0, 0])
+    reached = None
+    if ch.goal["kind"] == "accuracy" and div < 0:
+        hits = acc >= ch.goal["goal"]
+        reached = int(hits.argmax()) if hits.any() else None
+    final = float(loss[-1])
+    return {"loss": final if div < 0 and math.isfinite(final) else None,
+            "reached_at": reached, "diverged_at": div if div >= 0 else None}
 
 
 def _set(spec, param: str, value: float):
@@ -474,6 +582,8 @@ def score(ch: Challenge, values: dict[str, float]) -> dict:
 
 
 def _score(ch: Challenge, values: dict[str, float]) -> dict:
+    if ch.goal.get("training"):
+        return _score_training(ch, values)
     try:
         scene = _scored_scene(ch, values)
     except SceneError as e:
@@ -502,7 +612,7 @@ def rank_key(kind: str, result: dict) -> tuple[int, int, float]:
     loss = result["loss"]
     if loss is None:
         return (2, 0, 0.0)
-    if kind == "reach":
+    if kind in ("reach", "accuracy"):
         r = result["reached_at"]
         return (0, r, loss) if r is not None else (1, 0, loss)
     return (0, 0, loss)
@@ -511,11 +621,11 @@ def rank_key(kind: str, result: dict) -> tuple[int, int, float]:
 def outcome(result: dict, goal: dict, steps: int) -> str:
     if result["diverged_at"] is not None:
         return f"diverged at step {result['diverged_at']}"
-    loss = f"{result['loss']:.4g}"
-    if goal["kind"] == "reach":
+    loss = ("test L = " if goal.get("training") else "L = ") + f"{result['loss']:.4g}"
+    if goal["kind"] in ("reach", "accuracy"):
         r = result["reached_at"]
-        return (f"reached at step {r}" if r is not None else "not reached") + f", L = {loss}"
-    return f"L = {loss} at step {steps}"
+        return (f"reached at step {r}" if r is not None else "not reached") + f", {loss}"
+    return f"{loss} at step {steps}"
 
 
 def results_csv(knobs: list[str], tries: list[dict]) -> str:
