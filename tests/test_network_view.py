@@ -116,7 +116,7 @@ def test_sigma_is_the_minibatch_and_every_row_sees_the_same_ones():
 
 def test_what_takes_a_surface_refuses_a_training_saying_so():
     setup = _setup(f"surface={MOONS}&rows=gd&steps=20")
-    with pytest.raises(ControlError, match="drawn on the page only"):
+    with pytest.raises(ControlError, match="this takes a surface"):
         scene_from_controls(setup)
     assert run_controls(setup).steps == 20               # (the rows read all the same)
 
@@ -144,14 +144,18 @@ def test_rows_that_all_diverge_are_seen_on_a_random_plane_and_the_page_says_so()
         assert np.isfinite(_decode(row["x"])).all()
 
 
-def test_a_class_follows_a_training_and_a_challenge_on_it_is_refused_saying_why():
+def test_a_class_follows_a_training_and_a_challenge_on_it_is_a_networks():
     from optviz.web.classroom.rules import ClassError, pose, setup_query
     assert setup_query("scenario=vanishing-gradients") == "scenario=vanishing-gradients"
     assert setup_query(f"surface={MOONS}&lr=0.2") == f"surface={MOONS}&lr=0.2"
     with pytest.raises(ClassError, match="surface.act"):
         setup_query("surface=train:act=nope")
-    with pytest.raises(ClassError, match="network's training"):
-        pose(f"surface={MOONS}", {"knobs": ["lr"], "goal": {"kind": "lowest", "row": "gd"},
+    posed = pose(f"surface={MOONS}", {"knobs": ["lr"], "goal": {"kind": "lowest", "row": "gd"},
+                                       "steps": 30})
+    assert posed.goal["training"] and posed.text() == \
+        "GD: the lowest test loss after 30 steps, turning α"
+    with pytest.raises(ClassError, match="a network's challenge is"):
+        pose(f"surface={MOONS}", {"knobs": ["lr"], "goal": {"kind": "reach", "epsilon": 1},
                                    "steps": 30})
 
 

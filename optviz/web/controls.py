@@ -409,8 +409,8 @@ def _surface_of(c: dict) -> tuple[str, Any, dict[str, float]]:
         return surf.name, surf, {}
     if isinstance(surface, str) and surface.startswith(TRAIN_PREFIX):
         raise ControlError("surface", "surface: a network's training is drawn on the page "
-                                      "only; Explore, class challenges and the HTML download "
-                                      "take a surface (a network's slice, net:..., is one)")
+                                      "and trained there; this takes a surface (a network's "
+                                      "slice, net:..., is one)")
     if not isinstance(surface, str) or surface not in SURFACES:
         raise ControlError("surface", f"surface: unknown surface {str(surface)[:40]!r}")
     return surface, SURFACES[surface], {}

@@ -16,9 +16,10 @@ plot is the true training loss on the plane, each row's path projected on it; th
 plots are the learning curves (training and test loss), the test accuracy and the
 gradient norms of the first and last layers. What a surface has and a training has not
 is said, not silently dropped: a start (the network starts from its initialization), the
-3-D view, live changes mid-run, the HTML download; Explore and class challenges take a
-surface (a network's slice is one). CSV, JSON and a Python script download a training
-(web/exports.py: the script trains it again with optviz and with torch.optim).
+3-D view, live changes mid-run, the HTML download, Explore's maps (its learning-rate
+sweep trains: explore_panel.py); a class challenge on a training is scored by training
+(classroom/rules.py). CSV, JSON and a Python script download a training (web/exports.py:
+the script trains it again with optviz and with torch.optim).
 """
 from __future__ import annotations
 
