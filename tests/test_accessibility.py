@@ -73,3 +73,25 @@ def test_no_serious_violation_with_an_explore_result(browser, server_url, axe_js
         assert violations(page, axe_js) == []
     finally:
         page.close()
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (390, 844)], ids=["laptop", "phone"])
+def test_no_serious_violation_in_a_networks_training(browser, server_url, axe_js, size):
+    """A network's scenario with its panel open, its side plots and decision boundaries
+    drawn, and an error said under the panel."""
+    context = {"is_mobile": True, "has_touch": True} if size[0] < 500 else {}
+    page = opened(browser, server_url, "scenario=network-spirals", size, **context)
+    try:
+        page.locator("#net-box summary").click()
+        for box, plot in (("#loss-plot", "#loss-plot"), ("#data-box", "#data-plot")):
+            page.locator(box).scroll_into_view_if_needed()        # (drawn once in view)
+            page.wait_for_function(f"() => document.querySelector('{plot} .js-plotly-plot')",
+                                   timeout=30000)
+        page.locator("#net-box summary").scroll_into_view_if_needed()
+        page.locator("#net-n").fill("5")
+        page.locator("#net-n").press("Enter")
+        page.wait_for_function("() => document.getElementById('net-err').textContent"
+                               ".includes('allowed 8 to 1000')")
+        assert violations(page, axe_js) == []
+    finally:
+        page.close()
