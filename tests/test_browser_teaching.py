@@ -475,6 +475,7 @@ def test_a_data_surface_shows_its_samples_the_fits_and_takes_a_batch_size(browse
     page = open_at(browser, server_url, "surface=data_linear")
     try:
         page.wait_for_function("() => window.__optvizDrawn && window.__optvizDrawn.data")
+        page.locator("#data-box").scroll_into_view_if_needed()   # (drawn once in view)
         page.wait_for_function("() => { const g = document.querySelector('#data-plot "
                                ".js-plotly-plot'); return g && g.data && g.data.length === 7 "
                                "&& g.data[1].x.length === 48; }")

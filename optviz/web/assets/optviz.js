@@ -739,6 +739,52 @@
   }
   window.__optvizSide = side;                     // (tests read what waits)
 
+  /* The data panel's figure (a data surface's samples and fits; a network's decision
+   * boundaries, six Plotly subplots: a network's first picture took 1.3 s longer with
+   * them drawn before its paths) waits, as the side plots do, for the paths on the screen,
+   * a slider at rest and the panel in view. Until then the figure there is stale: the
+   * frames do not restyle it (optviz_panels.js drawData). */
+  function deferData(fig) {
+    state.dataFig = fig;
+    var gd = plot("data-plot");
+    if (gd) gd.__optvizStale = true;
+  }
+  var dataWatch = {observer: null};
+  function flushData() {
+    var fig = state.dataFig, set = window.dash_clientside.set_props;
+    if (!fig || !set || gate.busy || gate.waiting) return;
+    var box = document.getElementById("data-box");
+    if (box && window.IntersectionObserver && !dataWatch.observer) {
+      dataWatch.observer = new IntersectionObserver(function (entries) {
+        if (entries.some(function (e) { return e.isIntersecting; })) flushData();
+      }, {threshold: [0, 0.25, 0.5, 1]});
+      dataWatch.observer.observe(box);
+    }
+    if (box && window.IntersectionObserver && !sideInView("data-box")) return;
+    state.dataFig = null;
+    // its traces at the step on the screen once Plotly has drawn the new figure
+    function drawn() {
+      var gd = plot("data-plot");
+      if (!gd) return;
+      gd.__optvizStale = false;
+      gd.__optvizBoundary = null;
+      if (state.meta && state.k !== null && window.optvizPanels) {
+        window.optvizPanels.drawData(state.meta, state.k);
+      }
+    }
+    var gd = plot("data-plot"), tries = 0;
+    if (gd && gd.once) {
+      gd.once("plotly_afterplot", drawn);
+    } else {
+      (function first() {              // (the panel's graph not made yet: its first figure)
+        var g = plot("data-plot");
+        if (g && g._fullLayout) drawn();
+        else if (tries++ < 200) setTimeout(first, 50);
+      })();
+    }
+    set("data-plot", {figure: fig});
+  }
+
   function render(k) {
     var gd = plot("graph");
     if (!state.meta || !gd || !gd._fullLayout) return;
@@ -762,6 +808,7 @@
       window.__optvizDrawnAt = performance.now();
     }
     if (state.side) afterPaint(flushSide);
+    if (state.dataFig) afterPaint(flushData);
     drawCursors(k);
     drawLegend(state.meta, k);
     var text = document.getElementById("frame-text");
@@ -1285,10 +1332,16 @@
           if (state.figurePending) { state.figurePending = false; renderWhenReady(state.k, 0); }
         }, 2000);
       }
-      Object.keys(run.set).forEach(function (id) { set(id, run.set[id]); });
+      Object.keys(run.set).forEach(function (id) {
+        if (id === "data-plot") { deferData(run.set[id].figure); return; }
+        set(id, run.set[id]);
+      });
     }
     if (run.traces3d) moveTraces3d(run.traces3d);
     newRun(run.meta);
+    if (state.dataFig) setTimeout(function () {     // (after the paths, as the side plots)
+      if (!state.figurePending) flushData();
+    }, 300);
     if (run.side) {
       state.side = run.side;                      // drawn by render(), or in 300 ms
       setTimeout(function () {                    // (not before a new figure's paths:

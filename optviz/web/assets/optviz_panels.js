@@ -144,7 +144,8 @@
   function sigmoid(z) { return 0.5 * (1 + Math.tanh(0.5 * z)); }
   function drawData(meta, k) {
     var d = meta.data, gd = plot("data-plot");
-    if (!d || !gd || !gd.data || gd.data.length < d.first + meta.rows.length) return;
+    if (!d || !gd || !gd.data || gd.__optvizStale ||
+        gd.data.length < d.first + meta.rows.length) return;
     if (d.model === "boundary") { drawBoundaries(gd, meta, k); return; }
     var xs = [], ys = [], idx = [];
     meta.rows.forEach(function (r, i) {
