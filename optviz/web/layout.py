@@ -463,6 +463,21 @@ def _network_panel() -> html.Section:
     ])
 
 
+def _noise_field() -> html.Div:
+    """σ: a surface's gradient noise, a network's minibatch (the hint says which)."""
+    return _field(
+        "batch noise", "σ", dcc.Slider(
+            id=ID.noise, min=0, max=PAGE_LIMITS["noise"][1] / 2, step=0.05,
+            value=DEFAULTS["noise"], marks={0: "0", 2: "2", 5: "5", 10: "10"},
+            updatemode="drag", className=FOLLOWS),
+        html.Span(id=ID.noise_text, className="value", **{"data-reference": REFERENCE_NOISE}),
+        error_id=ID.noise_err,
+        hint=html.Span([html.Span(f"gradient + σ·N(0, I); as a batch size: "
+                                  f"({REFERENCE_NOISE:g} / σ)²", className="no-training"),
+                        html.Span(f"a training's minibatch: ({REFERENCE_NOISE:g} / σ)² "
+                                  "samples a step", className="training-only")]))
+
+
 def _settings() -> list:
     """The global knobs (α, μ/β₁, β₂/ρ, σ), the batch, schedule, steps, seed, clipping."""
     lo, hi = PAGE_LIMITS["lr_log10"]
@@ -493,17 +508,7 @@ def _settings() -> list:
             id=ID.beta2, min=0, max=0.999, step=0.001, value=DEFAULTS["beta2"],
             marks={0: "0", 0.5: "0.5", 0.999: "0.999"}, updatemode="drag", className=FOLLOWS),
             error_id=ID.beta2_err),
-        _field("batch noise", "σ", dcc.Slider(
-            id=ID.noise, min=0, max=PAGE_LIMITS["noise"][1] / 2, step=0.05,
-            value=DEFAULTS["noise"], marks={0: "0", 2: "2", 5: "5", 10: "10"},
-            updatemode="drag", className=FOLLOWS),
-            html.Span(id=ID.noise_text, className="value",
-                      **{"data-reference": REFERENCE_NOISE}),
-            error_id=ID.noise_err,
-            hint=html.Span([html.Span(f"gradient + σ·N(0, I); as a batch size: "
-                                      f"({REFERENCE_NOISE:g} / σ)²", className="no-training"),
-                            html.Span(f"a training's minibatch: ({REFERENCE_NOISE:g} / σ)² "
-                                      "samples a step", className="training-only")])),
+        _noise_field(),
         _field("steps", "T", dcc.Input(id=ID.steps, type="number", min=1,
                                        max=PAGE_LIMITS["steps"][1], step=1,
                                        value=DEFAULTS["steps"], debounce=True,

@@ -729,8 +729,14 @@
     if (!best.length) { say("no try that did not diverge yet"); return; }
     var params = new URLSearchParams(ch.state);
     params.set("steps", String(ch.steps));
+    // (a network's σ is its minibatch, one for every row: the best try's, for all three)
+    var knobs = ch.knobs.filter(function (k) { return !(ch.goal.training && k === "sigma"); });
+    var sigma = best[0].values.sigma;
+    if (knobs.length < ch.knobs.length && typeof sigma === "number") {
+      params.set("sigma", String(sigma));
+    }
     params.set("rows", best.map(function (s, i) {
-      return (i ? row + "~" + (i + 1) : row) + ch.knobs.map(function (k) {
+      return (i ? row + "~" + (i + 1) : row) + knobs.map(function (k) {
         var name = k.indexOf(":") > 0 ? k.split(":")[1] : k;
         return ":" + name + "=" + s.values[k];
       }).join("");
