@@ -2,6 +2,8 @@
 optviz.training.train with the page's rows, seen on a plane of its true loss; the
 link holds it; what a training cannot honour (a start, 3-D, live changes, a row's own σ)
 is refused naming the control; what takes a surface refuses it saying so."""
+import html
+
 import numpy as np
 import pytest
 
@@ -173,3 +175,22 @@ def test_decision_boundaries_are_kept_at_eleven_steps_as_bytes_and_drawn_small_m
     maps = [t for t in fig["data"] if t["type"] == "heatmap"]
     assert len(maps) == 3 and maps[2]["z"] == data["z"][2][-1]   # drawn at the last step
     assert [a["text"] for a in fig["layout"]["annotations"]] == ["GD", "Momentum", "Adam"]
+
+
+def test_every_layers_gradient_norm_is_drawn_against_the_step():
+    """The third side plot: each row's first layer (dotted), last (solid) and every layer
+    between (dashed), the norms the training recorded."""
+    setup = _setup("surface=train:data=circles;n=100;hidden=4-4-4&rows=gd,adam&steps=30")
+    side = compute(setup)[2]
+    grads = side[2]
+    assert html.unescape(grads["layout"]["title"]["text"]) == \
+        "‖g‖ per layer: first dotted … last solid"
+    traces = {t["name"]: t for t in grads["data"]}
+    assert len(grads["data"]) == 2 * 4                     # two rows, four layers
+    net, *_ = training_network("train:data=circles;n=100;hidden=4-4-4")
+    assert setup["lr_log10"] == pytest.approx(-1)           # (a training's α: 0.1)
+    run = train(net, [{"name": "gd", "lr": 0.1}], 30)
+    for k, name in ((1, "GD, layer 2"), (2, "GD, layer 3")):
+        assert traces[name]["line"]["dash"] == "dash"
+        np.testing.assert_allclose(_decode(traces[name]["y"]), run.grad_norm[0, 0, :, k],
+                                   rtol=1e-6)

@@ -14,7 +14,7 @@ clipping, steps and per-row overrides; σ is the minibatch, read as the page rea
 everywhere: σ = 0 the full batch, else (4/σ)² samples a step (common to every row). The
 plot is the true training loss on the plane, each row's path projected on it; the side
 plots are the learning curves (training and test loss), the test accuracy and the
-gradient norms of the first and last layers. What a surface has and a training has not
+gradient norm of every layer. What a surface has and a training has not
 is said, not silently dropped: a start (the network starts from its initialization), the
 3-D view, live changes mid-run, the HTML download, Explore's maps (its learning-rate
 sweep trains: explore_panel.py); a class challenge on a training is scored by training
@@ -331,7 +331,8 @@ def boundary_figure(t: Trained, colors) -> dict:
 
 def side_figures(t: Trained, colors) -> tuple[dict, dict, dict]:
     """The learning curves (training loss solid, test dotted, log), the test accuracy,
-    and the gradient norms of the first layer (dotted) and the last (solid), log."""
+    and every layer's gradient norm (the first dotted, the last solid, those between
+    dashed and fainter), log."""
     run = t.run
     steps, labels = run.steps, run.labels
     positive = lambda a: np.clip(a, 1e-16, 1e150)        # (NaN stays: no point drawn)
@@ -353,7 +354,15 @@ def side_figures(t: Trained, colors) -> tuple[dict, dict, dict]:
         acc = figures._side("test loss (a regression: no accuracy)",
                             positive(run.test_loss[:, 0]), colors, labels, "log", steps)
     norms = run.grad_norm[:, 0]                       # [rows, steps, layers]
-    grads = with_dotted(figures._side("gradient norm: last layer (solid), first (dotted)",
-                                      positive(norms[..., -1]), colors, labels, "log",
-                                      steps), positive(norms[..., 0]))
+    layers = norms.shape[-1]
+    # (a title the side plot's width holds: the layers between are dashed, fainter)
+    grads = with_dotted(figures._side(
+        "‖g‖ per layer: first dotted" + (" … " if layers > 2 else ", ") + "last solid",
+        positive(norms[..., -1]), colors, labels, "log", steps), positive(norms[..., 0]))
+    for k in range(1, layers - 1):          # the layers between, fainter (a deep net's)
+        for y, c, label in zip(positive(norms[..., k]), colors, labels):
+            grads["data"].append({"type": "scatter", "mode": "lines", "x0": 0, "dx": 1,
+                                  "name": f"{label}, layer {k + 1}", "hoverinfo": "name+y",
+                                  "y": typed(y), "opacity": 0.55,
+                                  "line": {"color": c, "width": 1.2, "dash": "dash"}})
     return loss, acc, grads
