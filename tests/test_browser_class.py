@@ -510,6 +510,15 @@ def test_a_network_challenge_is_posed_on_a_training_and_scored_for_a_student(bro
         hits = np.nonzero(run.test_acc[0, 0] >= 0.8)[0]
         assert tries[0]["reached_at"] == (int(hits[0]) if len(hits) else None)
         assert "test L =" in student.locator("#class-me").inner_text()
+        # the best try on the projector: the scored row with the student's α, trained
+        teacher.wait_for_function("() => document.querySelectorAll('#class-board-body tr')"
+                                  ".length === 1", timeout=15000)
+        teacher.locator("#class-best").click()
+        teacher.wait_for_function("() => location.search.includes('rows=gd:lr=0.3')",
+                                  timeout=15000)
+        teacher.wait_for_function("() => window.__optvizDrawn && window.__optvizDrawn.rows"
+                                  ".length === 1 && window.__optvizDrawn.steps === 60",
+                                  timeout=30000)
         assert student.console_errors == [] and teacher.console_errors == []
     finally:
         teacher.close()

@@ -738,7 +738,8 @@
     params.set("rows", best.map(function (s, i) {
       return (i ? row + "~" + (i + 1) : row) + knobs.map(function (k) {
         var name = k.indexOf(":") > 0 ? k.split(":")[1] : k;
-        return ":" + name + "=" + s.values[k];
+        // (a try that left a knob out: the setup's own value for it)
+        return typeof s.values[k] === "number" ? ":" + name + "=" + s.values[k] : "";
       }).join("");
     }).join(","));
     set()("link", {data: "?" + params.toString()});
