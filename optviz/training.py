@@ -141,6 +141,31 @@ def _rows(optimizers, steps, network):
     return specs
 
 
+def _changes(changes, steps, network, specs, checked_batch) -> list:
+    """``train``'s changes checked: [(step, the rows' specs, batch size)], by step."""
+    if not isinstance(changes, (list, tuple)) or len(changes) > 100:
+        raise NetworkError("changes: a list of at most 100 (step, optimizers, batch_size)")
+    out, last = [], 0
+    for i, change in enumerate(changes):
+        field = f"changes[{i}]"
+        try:
+            step, optimizers, batch = change
+        except (TypeError, ValueError):
+            raise NetworkError(f"{field}: (step, optimizers, batch_size)") from None
+        if not isinstance(step, (int, np.integer)) or not last < step < steps:
+            raise NetworkError(f"{field}.step: {step!r}; allowed {last + 1} to {steps - 1}, "
+                               "after the change before")
+        new = _rows(optimizers, steps, network)
+        if [o.name for o in new] != [o.name for o in specs]:
+            raise NetworkError(f"{field}.optimizers: one per row, the rows' own optimizers")
+        # (a row's schedule is its own throughout)
+        new = [OptimizerSpec(o.name, label=r.label, schedule=r.schedule, **o.hparams)
+               for o, r in zip(new, specs)]
+        out.append((int(step), new, checked_batch(batch, f"{field}.batch_size")))
+        last = int(step)
+    return out
+
+
 def _rates(specs, schedule, steps) -> np.ndarray:
     t = np.arange(steps)
     out = np.empty((len(specs), steps))
@@ -212,7 +237,7 @@ def estimate_seconds(network: Network, specs, steps: int, batch: int | None) -> 
 def train(network: Network, optimizers, steps: int = 200, *, schedule=None,
           clip_norm: float | None = None, batch_size: int | None = None, seed: int = 0,
           budget: float = BUDGET_SECONDS, params_dtype=np.float32,
-          boundary_steps=(), boundary_grid: int = 41) -> NetworkRun:
+          boundary_steps=(), boundary_grid: int = 41, changes=()) -> NetworkRun:
     """Train ``network`` with every row of ``optimizers`` (names, dicts or
     :class:`~optviz.scene.OptimizerSpec`, as a Scene takes them), from each of its
     initializations, for ``steps`` updates. Refused with :class:`~optviz.cost.CostError`
@@ -220,7 +245,11 @@ def train(network: Network, optimizers, steps: int = 200, *, schedule=None,
     kept (float32 for the views; float64 to compare them with another trainer's).
     ``boundary_steps``: the steps at which the network's output is kept on a
     ``boundary_grid`` × ``boundary_grid`` grid over its input box (two features), for its
-    decision boundaries (``NetworkRun.boundary``)."""
+    decision boundaries (``NetworkRun.boundary``). ``changes``: knobs turned during the
+    training, ``(step, optimizers, batch_size)`` each: from update ``step`` on (1 to
+    steps - 1, increasing) the rows take the hyperparameters of ``optimizers`` (one per
+    row, the same optimizers; their schedules stay the rows') and the minibatch
+    ``batch_size`` (None: the full batch); the updates before are the unchanged run's."""
     if not isinstance(network, Network):
         raise NetworkError("network: expected an optviz.networks.Network")
     if not isinstance(steps, (int, np.integer)) or not 1 <= steps <= MAX_STEPS:
@@ -238,11 +267,17 @@ def train(network: Network, optimizers, steps: int = 200, *, schedule=None,
         raise NetworkError(f"clip_norm: {clip_norm!r}; allowed above 0 up to 1e6, or None")
     data = network.data
     n = len(data.X_train)
-    if batch_size is not None and not (isinstance(batch_size, (int, np.integer))
-                                       and 1 <= batch_size <= n):
-        raise NetworkError(f"batch_size: {batch_size!r}; allowed 1 to {n} (the training "
-                           "samples), or None for the full batch")
-    price = estimate_seconds(network, specs, steps, batch_size)
+    def checked_batch(b, field="batch_size"):
+        if b is not None and not (isinstance(b, (int, np.integer)) and 1 <= b <= n):
+            raise NetworkError(f"{field}: {b!r}; allowed 1 to {n} (the training samples), "
+                               "or None for the full batch")
+        return None if b is None else int(b)
+
+    batch_size = checked_batch(batch_size)
+    turned = _changes(changes, steps, network, specs, checked_batch)
+    batches = [batch_size] + [b for _, _, b in turned]
+    price = estimate_seconds(network, specs, steps,
+                             None if None in batches else max(batches))
     if price > budget:
         raise CostError(f"this training would take about {price:.2g} s, more than the "
                         f"{budget:.2g} s allowed: fewer steps, rows, initializations, "
@@ -253,6 +288,8 @@ def train(network: Network, optimizers, steps: int = 200, *, schedule=None,
     theta0 = network.initial()
     inits, D, R = theta0.shape[0], network.size, len(specs)
     lrs = _rates(specs, schedule, steps)
+    for t0, new_specs, _ in turned:               # (a turned α: its rates from t0 on)
+        lrs[:, t0:] = _rates(new_specs, schedule, steps)[:, t0:]
     # rows regrouped by kernel, first appearance first (as optviz.plan groups them)
     kernels: dict[str, list[int]] = {}
     for i, s in enumerate(specs):
@@ -269,8 +306,9 @@ def train(network: Network, optimizers, steps: int = 200, *, schedule=None,
         lr = lrs[rows]
         rates = lr[0].tolist() if (lr == lr[:1]).all() else \
             np.ascontiguousarray(lr.T)[:, :, None, None]
-        groups.append((entry.update, wv, gv, entry.init(wv, hp), rates, hp, lo))
+        groups.append([entry.update, wv, gv, entry.init(wv, hp), rates, hp, lo, rows])
         lo += len(rows)
+    turns = {t0: (new_specs, b) for t0, new_specs, b in turned}
 
     keep = np.empty((steps + 1, R, inits, D), dtype=params_dtype)
     loss = {k: np.empty((steps + 1, R, inits)) for k in
@@ -334,6 +372,10 @@ def train(network: Network, optimizers, steps: int = 200, *, schedule=None,
         if time.monotonic() > deadline:
             raise CostError("the training ran past its deadline: fewer steps, rows, "
                             "initializations, samples or parameters", "steps")
+        if t in turns:                            # a knob turned: new hyperparameters
+            new_specs, batch_size = turns[t]
+            for group in groups:
+                group[5] = hyper_namespace([new_specs[i] for i in group[7]], group[1].shape)
         if batch_size is None:                    # (the test set in the same pass)
             full_loss, grad, layer_norms, right, *tested = network.loss_grad(
                 theta, XA, yA, True, held)
@@ -356,7 +398,7 @@ def train(network: Network, optimizers, steps: int = 200, *, schedule=None,
         g[...] = grad.reshape(R, inits, D).transpose(0, 2, 1)
         if frozen.any():
             g[frozen.nonzero()[0], :, frozen.nonzero()[1]] = 0.0
-        for update, wv, gv, state, rates, hp, lo in groups:
+        for update, wv, gv, state, rates, hp, lo, _ in groups:
             ctx.lo = lo
             update(wv, gv, state, rates[t], t + 1, hp, ctx)
         theta = flat()

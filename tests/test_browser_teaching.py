@@ -236,6 +236,33 @@ def test_live_mode_changes_the_run_from_the_current_frame_on(browser, server_url
         assert page.console_errors == []
 
 
+def test_live_mode_changes_a_networks_training_from_the_current_frame_on(browser,
+                                                                        server_url):
+    """A training in live mode: α lowered at step 40 retrains with the new α from there
+    (the losses before it unchanged; the paths on the new run's own plane), and the
+    address holds the change."""
+    page = open_at(browser, server_url, "scenario=network-lr")
+    try:
+        page.locator("#live input").check()
+        scrub_to(page, 40)
+        helpers(page)
+        before = page.evaluate("window.__optvizDrawn.rows.map(r => Array.from(__decode(r.loss)))")
+        shown = ghosts(page)
+        set_slider(page, "lr", "ArrowLeft", 5)
+        wait_changed(page, shown)
+        page.wait_for_function("() => location.search.includes('live=40:')")
+        after = page.evaluate("window.__optvizDrawn.rows.map(r => Array.from(__decode(r.loss)))")
+        assert all(a[:41] == b[:41] for a, b in zip(after, before))
+        # the row that follows α (GD #2; the others keep their own 0.01 and 10)
+        assert [a[60:] != b[60:] for a, b in zip(after, before)] == [False, True, False]
+        assert page.evaluate("document.getElementById('frame-text').textContent") \
+            .startswith("step 40 /")
+        assert page.locator("#status").inner_text() == ""
+        assert page.console_errors == []
+    finally:
+        page.close()
+
+
 def test_a_copied_link_reproduces_the_page_and_back_forward_work(browser, server_url):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server_url)

@@ -50,3 +50,19 @@ def test_the_python_download_trains_the_network_again_with_optviz_and_torch(quer
     assert printed.getvalue().count("torch.optim ends") == len(torchable)
     if "newton" in query:
         assert "torch.optim has no Newton" in script
+
+
+def test_the_python_download_of_a_live_run_trains_it_with_its_changes():
+    t, rc, batch = _trained("surface=train:n=120;hidden=6&rows=gd,adam&steps=40"
+                            "&live=20:lr=0.03:mu=0.5:b2=0.99:sigma=1")
+    n = len(t.run.network.data.X_train)
+    script = exports.training_python(t.run, network_view.keys_of(t.surface.name),
+                                     schedule=rc.schedule, clip_norm=rc.clip_norm,
+                                     batch_size=batch, seed=rc.seed,
+                                     changes=network_view.changes_for(rc, n))
+    assert "changes=changes" in script and "cannot run this setup as it is: live" in script
+    namespace, printed = {"__name__": "__main__"}, io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(compile(script, "optviz-train.py", "exec"), namespace)
+    np.testing.assert_array_equal(namespace["run"].train_loss, t.run.train_loss)
+    assert "no live changes, torch.optim trains it too" in printed.getvalue()

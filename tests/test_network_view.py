@@ -1,6 +1,6 @@
 """A network trained on the page (``train:...``, web/network_view.py): the page's run is
 optviz.training.train with the page's rows, seen on a plane of its true loss; the
-link holds it; what a training cannot honour (a start, 3-D, live changes, a row's own σ)
+link holds it; what a training cannot honour (a start, 3-D, a row's own σ)
 is refused naming the control; what takes a surface refuses it saying so."""
 import html
 
@@ -93,7 +93,6 @@ def test_a_training_is_a_link_and_a_menu_entry_with_its_own_rate():
 
 @pytest.mark.parametrize("query, control, words", [
     ("view=3d", "view", "2-D"),
-    ("live=30:lr=0.01:mu=0.9:b2=0.999:sigma=0", "live", "one setting"),
     ("rows=gd:sigma=1,adam", "row:gd", "minibatches"),
     ("steps=5000&rows=" + ",".join(["adam"] * 1), "steps", "would take"),
 ])
@@ -194,3 +193,21 @@ def test_every_layers_gradient_norm_is_drawn_against_the_step():
         assert traces[name]["line"]["dash"] == "dash"
         np.testing.assert_allclose(_decode(traces[name]["y"]), run.grad_norm[0, 0, :, k],
                                    rtol=1e-6)
+
+
+def test_a_live_change_turns_the_knobs_of_the_training_from_its_frame_on():
+    """``live=30:...``: the page's training takes the new α, μ, β₂ and σ (its minibatch)
+    from update 30 on, as optviz.training.train's changes; before it, the unchanged run."""
+    base = f"surface={MOONS}&rows=gd,momentum,adam&steps=60&lr=0.2"
+    plain = compute(_setup(base))[3]
+    live = compute(_setup(base + "&live=30:lr=0.05:mu=0.5:b2=0.99:sigma=1"))[3]
+    net, *_ = training_network(MOONS)
+    _, _, _, _, _, scene = compute(_setup(base))
+    turned = train(net, scene.optimizers, 60, changes=[(30, [
+        {"name": "gd", "lr": 0.05}, {"name": "momentum", "lr": 0.05, "momentum": 0.5},
+        {"name": "adam", "lr": 0.05, "betas": (0.5, 0.99)}], batch_for(1.0, 90))])
+    for i, (a, b) in enumerate(zip(plain["rows"], live["rows"])):
+        la, lb = _decode(a["loss"]), _decode(b["loss"])
+        np.testing.assert_array_equal(la[:31], lb[:31])
+        assert not np.array_equal(la[31:], lb[31:])
+        assert b["final_loss"] == pytest.approx(turned.train_loss[i, 0, -1], rel=1e-12)

@@ -587,10 +587,12 @@ def _download_training(setup: dict, query: str):
     what = types.SimpleNamespace(optimizers=run.optimizers, steps=run.steps, changes=[],
                                  surface=f"train-{run.network.data.name}")   # (its name)
     if ctx.triggered_id == ID.python:
+        n = len(run.network.data.X_train)
         script = exports.training_python(
             run, network_view.keys_of(t.surface.name), schedule=rc.schedule,
             clip_norm=rc.clip_norm, seed=rc.seed, wheel_url=public_base() + WHEEL_PATH,
-            batch_size=network_view.batch_for(rc.noise, len(run.network.data.X_train)))
+            batch_size=network_view.batch_for(rc.noise, n),
+            changes=network_view.changes_for(rc, n))
         return dict(content=script, filename=exports.filename(what, "py"),
                     type="text/x-python"), ""
     if ctx.triggered_id == ID.csv:

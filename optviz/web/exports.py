@@ -144,12 +144,13 @@ TORCH_NETWORK_LOSS = {"bce": ("BCEWithLogitsLoss()", "torch.from_numpy(data.y_tr
 
 
 def training_python(run, keys: dict, *, schedule=None, clip_norm=None, batch_size=None,
-                    seed: int = 0, wheel_url: str | None = None) -> str:
+                    seed: int = 0, wheel_url: str | None = None, changes=()) -> str:
     """A script that trains the page's network again: with optviz (the same numbers as
     the page) and, with torch installed, with torch.optim on the same data from the same
     initialization (an ``nn.Sequential``, the loss module, zero_grad, backward, step, the
     same minibatches), printing how far torch's final parameters are from optviz's.
-    ``keys``: the ``train:`` name's keys, every one (network_view.KEYS)."""
+    ``keys``: the ``train:`` name's keys, every one (network_view.KEYS); ``changes``: the
+    live changes, as optviz.training.train takes them (the torch part says it has none)."""
     from .. import __version__
     net = run.network
     widths = "-".join(map(str, net.widths))
@@ -179,21 +180,29 @@ def training_python(run, keys: dict, *, schedule=None, clip_norm=None, batch_siz
     lines += [f"    {o!r}," for o in run.optimizers]
     lines += ["]",
               f"steps, schedule, clip_norm, batch_size, seed = {run.steps}, {schedule!r}, "
-              f"{clip_norm!r}, {batch_size!r}, {seed!r}",
-              "run = train(network, optimizers, steps, schedule=schedule, clip_norm=clip_norm,",
-              "            batch_size=batch_size, seed=seed)",
+              f"{clip_norm!r}, {batch_size!r}, {seed!r}"]
+    if changes:                              # the live changes: (step, rows, minibatch)
+        lines.append("changes = [")
+        for step, rows, b in changes:
+            lines += [f"    ({step}, [", *(f"        {o!r}," for o in rows), f"    ], {b!r}),"]
+        lines.append("]")
+    lines += ["run = train(network, optimizers, steps, schedule=schedule, clip_norm=clip_norm,",
+              "            batch_size=batch_size, seed=seed" +
+              (", changes=changes)" if changes else ")"),
               "# run.train_loss, run.test_loss, run.test_acc [rows, 1, steps + 1], "
               "run.params [rows, 1, steps + 1, parameters]", ""]
-    lines += _torch_network(run, schedule, clip_norm, batch_size, seed)
+    lines += (["# (torch.optim cannot run this setup as it is: live changes)"] if changes
+              else _torch_network(run, schedule, clip_norm, batch_size, seed))
     lines += ["", "",
               'if __name__ == "__main__":',
               "    for label, loss in zip(run.labels, run.train_loss[:, 0, -1]):",
               '        print(f"{label}: final training loss {loss:.6g}")',
               "    try:",
               "        ends = with_torch()",
-              "    except ImportError:",
+              "    except (ImportError, NameError):",
               "        ends = {}",
-              '        print("(pip install torch to train it with torch.optim too)")',
+              '        print("(with torch installed, and no live changes, torch.optim trains '
+              'it too)")',
               "    for label, theta in ends.items():",
               "        gap = np.abs(theta - run.final[run.labels.index(label), 0]).max()",
               '        print(f"{label}: torch.optim ends {gap:.1e} from optviz")']

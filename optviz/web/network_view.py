@@ -16,7 +16,7 @@ plot is the true training loss on the plane, each row's path projected on it; th
 plots are the learning curves (training and test loss), the test accuracy and the
 gradient norm of every layer. What a surface has and a training has not
 is said, not silently dropped: a start (the network starts from its initialization), the
-3-D view, live changes mid-run, the HTML download, Explore's maps (its learning-rate
+3-D view, the HTML download, Explore's maps (its learning-rate
 sweep trains: explore_panel.py); a class challenge on a training is scored by training
 (classroom/rules.py). CSV, JSON and a Python script download a training (web/exports.py:
 the script trains it again with optviz and with torch.optim).
@@ -41,7 +41,7 @@ from . import figures
 from .controls import REFERENCE_NOISE, TRAIN_MAX_LENGTH, TRAIN_PREFIX, ControlError, run_controls
 
 __all__ = ["PREFIX", "KEYS", "is_training", "training_network", "keys_of", "trained",
-           "compute", "batch_for"]
+           "compute", "batch_for", "changes_for"]
 
 PREFIX, MAX_LENGTH = TRAIN_PREFIX, TRAIN_MAX_LENGTH
 #: a training's keys and their defaults: the network's, then its plane
@@ -147,12 +147,13 @@ def _view(coords) -> tuple:
 
 @functools.lru_cache(maxsize=16)
 def _trained(name: str, specs: tuple, steps: int, schedule, clip, batch, seed: int,
-             budget: float) -> Trained:
+             budget: float, changes: tuple = ()) -> Trained:
     net, kind, plane_seed, _ = training_network(name)
     kept = np.unique(np.linspace(0, steps, BOUNDARY_KEPT).round().astype(int))
     run = train(net, list(specs), steps, schedule=schedule, clip_norm=clip,
                 batch_size=batch, seed=seed, budget=budget,
-                boundary_steps=kept.tolist(), boundary_grid=BOUNDARY_GRID)
+                boundary_steps=kept.tolist(), boundary_grid=BOUNDARY_GRID,
+                changes=[(step, list(rows), b) for step, rows, b in changes])
     note = ""
     try:
         plane = _plane(run, kind, plane_seed)
@@ -212,6 +213,12 @@ class TrainingScene:
         return self._surface
 
 
+def changes_for(rc, n: int) -> tuple:
+    """The page's live changes as optviz.training.train takes them: from their frame on,
+    the knobs' new values and σ's minibatch (of ``n`` training samples)."""
+    return tuple((c.step, tuple(c.optimizers), batch_for(c.noise, n)) for c in rc.changes)
+
+
 def trained(controls: dict, refused, budget: float):
     """(Trained, the rows' uids, RunControls) of a ``train:`` setup, as the page trains
     it; ControlError naming the control for what a training cannot honour, ``refused``
@@ -221,19 +228,18 @@ def trained(controls: dict, refused, budget: float):
         raise ControlError("view", "view: a network's training is drawn in 2-D (its "
                                    "plane's contour, the paths projected on it)")
     rc = run_controls(controls)
-    if rc.changes:
-        raise ControlError("live", "live changes mid-run are for surfaces: a network's "
-                                   "training runs with one setting from its start")
     uids = [r["uid"] for r in controls["rows"] if r.get("on")]
     for uid, spec in zip(uids, rc.optimizers):
         if spec.noise:
             raise ControlError(f"row:{uid}", "σ: a network's gradient noise is its "
                                              "minibatches, which the global σ sets for every "
                                              "row; leave this row's σ empty")
-    batch = batch_for(rc.noise, len(net.data.X_train))
+    n = len(net.data.X_train)
+    batch = batch_for(rc.noise, n)
+    changes = changes_for(rc, n)
     try:
         t = _trained(name, tuple(rc.optimizers), rc.steps, rc.schedule, rc.clip_norm, batch,
-                     rc.seed, budget)
+                     rc.seed, budget, changes)
     except CostError as e:
         raise refused("steps", str(e)) from None
     except NetworkError as e:
