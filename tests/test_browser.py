@@ -511,10 +511,14 @@ def test_projector_size_shows_plot_and_main_controls_without_scrolling(browser, 
     from optviz.scenarios import SCENARIOS
     pg = _open(browser, server_url, *size)
     try:
-        for name in [None, *SCENARIOS]:
+        for i, name in enumerate([None, *SCENARIOS]):
             if name:                        # each scenario from the menu, as in a lecture
-                pg.goto(f"{server_url}?scenario={name}")
-                pg.wait_for_function("() => window.__optvizDrawn", timeout=30000)
+                pg.locator("#scenario").click()
+                pg.get_by_text(f"{i}. {SCENARIOS[name].title}", exact=True).click()
+                pg.wait_for_function("(q) => location.search === q", arg=f"?scenario={name}",
+                                     timeout=30000)
+                wait_settled(pg)
+                pg.evaluate("window.scrollTo(0, 0)")
             for sel in MAIN:
                 box = pg.locator(sel).bounding_box()
                 assert box["y"] >= 0 and box["y"] + box["height"] <= size[1], (name, sel)
