@@ -40,6 +40,14 @@ def opened(browser, server_url, query="", size=(1280, 720), **context):
                  bypass_csp=True, **context)
 
 
+def typed_wrong(page, box, text, error_id, says):
+    """``text`` typed into ``box`` and committed; its error shown, saying ``says``."""
+    page.locator(box).fill(text)
+    page.locator(box).press("Enter")
+    page.wait_for_function("([id, says]) => document.getElementById(id).textContent"
+                           ".includes(says)", arg=[error_id, says])
+
+
 @pytest.mark.parametrize("query, size", [
     ("", (1280, 720)), ("scenario=saddle", (1280, 720)), ("", (1920, 1080)),
     ("scenario=all-optimizers", (390, 844)),
@@ -56,10 +64,7 @@ def test_no_serious_violation(browser, server_url, axe_js, query, size):
 def test_no_serious_violation_in_the_formula_error_state(browser, server_url, axe_js):
     page = opened(browser, server_url, "surface=formula&f=x%2By**2")
     try:
-        page.locator("#formula").fill("x + 3*z")
-        page.locator("#formula").press("Enter")
-        page.wait_for_function("() => document.getElementById('formula-err').textContent"
-                               ".includes('unknown name')")
+        typed_wrong(page, "#formula", "x + 3*z", "formula-err", "unknown name")
         assert violations(page, axe_js) == []
     finally:
         page.close()
@@ -88,10 +93,7 @@ def test_no_serious_violation_in_a_networks_training(browser, server_url, axe_js
             page.wait_for_function(f"() => document.querySelector('{plot} .js-plotly-plot')",
                                    timeout=30000)
         page.locator("#net-box summary").scroll_into_view_if_needed()
-        page.locator("#net-n").fill("5")
-        page.locator("#net-n").press("Enter")
-        page.wait_for_function("() => document.getElementById('net-err').textContent"
-                               ".includes('allowed 8 to 1000')")
+        typed_wrong(page, "#net-n", "5", "net-err", "allowed 8 to 1000")
         assert violations(page, axe_js) == []
     finally:
         page.close()
