@@ -40,8 +40,8 @@ from ..training import train
 from . import figures
 from .controls import REFERENCE_NOISE, TRAIN_MAX_LENGTH, TRAIN_PREFIX, ControlError, run_controls
 
-__all__ = ["PREFIX", "KEYS", "is_training", "training_network", "keys_of", "trained",
-           "compute", "batch_for", "changes_for"]
+__all__ = ["PREFIX", "KEYS", "is_training", "training_network", "keys_of", "network_keys",
+           "trained", "compute", "batch_for", "changes_for"]
 
 PREFIX, MAX_LENGTH = TRAIN_PREFIX, TRAIN_MAX_LENGTH
 #: a training's keys and their defaults: the network's, then its plane
@@ -79,6 +79,14 @@ def _network(body: str):
         return network_from(k), k["plane"], seed, name
     except NetworkError as e:                  # (remembered, not raised again)
         return NetworkError(str(e))
+
+
+def network_keys(name: str) -> str:
+    """The network's keys a ``train:`` name gives (its plane's left out), as a ``net:``
+    slice's name takes them after its prefix."""
+    given = read_keys(name[len(PREFIX):], KEYS)[1]
+    return ";".join(f"{k}={given[k]}" for k in SLICE_KEYS if k in given and k in KEYS
+                    and k not in ("plane", "plane_seed"))
 
 
 def keys_of(name: str) -> dict:

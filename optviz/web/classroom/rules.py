@@ -77,9 +77,6 @@ SCORE_SECONDS = 2.0
 #: ... and a network's challenge: a try trains the scored row in all its parameters
 #: (OPTVIZ_SCORE_TRAINING_BUDGET seconds at most, priced when it is posed)
 SCORE_TRAINING_BUDGET = float(os.environ.get("OPTVIZ_SCORE_TRAINING_BUDGET", "0.15"))
-#: the keys of a ``train:`` name that are the network's (the others are its plane's)
-NETWORK_KEYS = ("data", "n", "noise", "test", "seed", "hidden", "act", "init", "init_seed",
-                "loss")
 #: Largest id a route accepts (ids are 32-bit on PostgreSQL): larger ones are unknown.
 MAX_ID = 2**31 - 1
 
@@ -426,7 +423,7 @@ def _pose_training(setup: dict, body: dict, steps: int) -> Challenge:
     settings on the network's slice (``net:`` with the network's keys); the class picture
     has no map."""
     from ...training import estimate_seconds
-    from ..network_view import batch_for, training_network
+    from ..network_view import batch_for, network_keys, training_network
     try:
         net, _, _, name = training_network(setup["surface"])
         rc = run_controls(setup)
@@ -443,8 +440,7 @@ def _pose_training(setup: dict, body: dict, steps: int) -> Challenge:
     spec = rc.optimizers[i]
     goal.update(row=rows_on[i]["uid"], label=spec.label or OPTIMIZERS[spec.name].label)
     knob_map = _knob_map(knobs, spec, rows_on[i])
-    given = dict(part.split("=", 1) for part in name[len(TRAIN_PREFIX):].split(";") if part)
-    body_keys = ";".join(f"{k}={given[k]}" for k in NETWORK_KEYS if k in given)
+    body_keys = network_keys(name)
     try:
         scene = Scene(NET_PREFIX + body_keys, list(rc.optimizers), steps=steps,
                       schedule=rc.schedule, noise=rc.noise, seed=rc.seed,
