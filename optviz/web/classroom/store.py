@@ -44,6 +44,10 @@ DEFAULT_FILE = "optviz-classes.db"
 LOCK_SECONDS = 5
 CONNECT_SECONDS = 3
 STATEMENT_MS = 5000
+#: Free bytes on a SQLite file's volume below which /healthz says the disk is full. A
+#: write can still succeed there (SQLite reuses its WAL's space after a checkpoint) while
+#: the next one that must grow the file fails: an administrator hears of it first.
+LOW_SPACE_BYTES = 64 * 1024
 
 def default_url() -> str:
     """OPTVIZ_DB_URL, else the SQLite file DEFAULT_FILE in the working directory."""
@@ -228,7 +232,8 @@ class Store:
 
     def health(self) -> dict:
         """{"ok", "database", "problem"}: a real write (the health row's time), so a
-        read-only, full, missing or unreachable database is reported."""
+        read-only, full, missing or unreachable database is reported; on SQLite, a volume
+        with less than LOW_SPACE_BYTES free is reported full even when this write fits."""
         out = {"database": self.dialect, "ok": True}
         try:                            # (a second's wait for the lock: /healthz is quick)
             with self._transaction(True, lock_wait=1.0) as conn:
@@ -243,6 +248,15 @@ class Store:
                 out.update(ok=False, problem=e.message)
         except sa.exc.IntegrityError:
             pass                                   # (two probes inserted the row at once)
+        if out["ok"] and self.path is not None:
+            try:
+                free = os.statvfs(self.path.parent)
+                free = free.f_bavail * free.f_frsize
+            except OSError:
+                free = None
+            if free is not None and free < LOW_SPACE_BYTES:
+                out.update(ok=False, problem=f"the disk is full ({free} bytes free on the "
+                                             f"volume of {self.path})")
         return out
 
 
