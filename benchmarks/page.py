@@ -12,7 +12,9 @@
 5. opening the page: the server's CPU time for everything one open asks for (the
    scripts, the layout, the one run), for a new visitor (a fresh browser profile) and a
    reload, as a browser on HTTPS or localhost asks (zstd) and on plain HTTP (gzip)
-6. the first picture: navigation start to the paths drawn, a fresh tab each time, on a
+6. the first picture: navigation start to the frame that shows the plot with its paths
+   (the index page's own picture, web/first_picture.py), and to Dash's page drawn (the
+   paths drawn by the page itself, everything working), a fresh tab each time, on a
    1280 x 720 desktop and a phone profile        (targets <= 1.5 s and <= 2.5 s);
    ``--first-picture --fast-3g``: on the desktop over an emulated Fast 3G network
 7. a network trained on the page (``?surface=train:``, six rows x 300 steps of a 2-8-8-1
@@ -91,9 +93,11 @@ FAST_3G = {"offline": False, "latency": 562.5, "downloadThroughput": 1.44e6 / 8 
 
 
 def first_picture(browser, url, context_options, opens=10, network=None):
-    """Figure 6: navigation start to the paths drawn (performance.now() in the page when
-    it drew them), each in a fresh browser profile (nothing cached); ``network``: the
-    conditions to emulate (FAST_3G), None for the machine's own."""
+    """Figure 6: navigation start to the first frame showing the paths (the index page's
+    picture: performance.now() at the animation frame after it was drawn; the page's own
+    drawing where there is none), and to the page's own paths drawn, each in a fresh
+    browser profile (nothing cached); ``network``: the conditions to emulate (FAST_3G),
+    None for the machine's own. Returns [(first picture ms, page drawn ms)]."""
     times = []
     for _ in range(opens):
         context = browser.new_context(**context_options)
@@ -104,9 +108,14 @@ def first_picture(browser, url, context_options, opens=10, network=None):
             cdp.send("Network.emulateNetworkConditions", network)
         page.goto(url)
         page.wait_for_function(READY, timeout=60000)
-        times.append(page.evaluate("window.__optvizDrawnAt"))
+        first, drawn = page.evaluate("[window.__optvizFirstAt, window.__optvizDrawnAt]")
+        times.append((min(first or drawn, drawn), drawn))
         context.close()
     return times
+
+
+def _median_of(times, i):
+    return statistics.median(t[i] for t in times)
 
 
 def opening(browser, url, proc, opens=10):
@@ -143,9 +152,12 @@ def first_pictures(browser, devices, url, opens=10):
         for name, options in profiles.items():        # falls on both alike
             found[name] += first_picture(browser, url, options, 2)
     for (name, times), target in zip(found.items(), (1500, 2500)):
-        q = statistics.quantiles(times, n=4)
-        print(f"first picture, {name}, a fresh tab: median {statistics.median(times):.0f} ms "
-              f"(quartiles {q[0]:.0f}-{q[2]:.0f} over {len(times)})  (target <= {target} ms)")
+        q = statistics.quantiles([t[0] for t in times], n=4)
+        qd = statistics.quantiles([t[1] for t in times], n=4)
+        print(f"first picture, {name}, a fresh tab: median {_median_of(times, 0):.0f} ms "
+              f"(quartiles {q[0]:.0f}-{q[2]:.0f} over {len(times)})  (target <= {target} ms);"
+              f" the page's own paths drawn: median {_median_of(times, 1):.0f} ms "
+              f"(quartiles {qd[0]:.0f}-{qd[2]:.0f})")
 
 
 def slider_moves(browser, url, name, target, moves, one_way=False):
@@ -233,7 +245,8 @@ def network(browser, url, moves=10, opens=6):
     url += "?surface=train:"
     times = first_picture(browser, url, {"viewport": {"width": 1280, "height": 720}}, opens)
     print(f"a network trained on the page, first picture at 1280x720, a fresh tab: median "
-          f"{statistics.median(times):.0f} ms over {len(times)}  (target <= 2500 ms)")
+          f"{_median_of(times, 0):.0f} ms over {len(times)}  (target <= 2500 ms); the "
+          f"page's own paths drawn: median {_median_of(times, 1):.0f} ms")
     slider_moves(browser, url, "a network trained (6 rows x 300 steps, 105 parameters), "
                  "each α new", 500, moves, one_way=True)
 
@@ -261,7 +274,8 @@ def main(argv=None):
                 times = first_picture(browser, url, {"viewport": {"width": 1280,
                                                                   "height": 720}}, 4, FAST_3G)
                 print(f"first picture over Fast 3G, desktop 1280x720, a fresh tab: median "
-                      f"{statistics.median(times):.0f} ms over {len(times)}")
+                      f"{_median_of(times, 0):.0f} ms over {len(times)}; the page's own "
+                      f"paths drawn: median {_median_of(times, 1):.0f} ms")
                 return
             if args.first_picture:
                 first_pictures(browser, p.devices, url, opens=20)

@@ -154,5 +154,6 @@ def test_a_wheel_and_an_sdist_build_and_pass_twine_check(source, tmp_path):
     import zipfile
     names = zipfile.ZipFile(tmp_path / built[0]).namelist()
     assert "optviz/web/assets/optviz.js" in names and "optviz/__main__.py" in names
+    assert "optviz/web/first_picture.js" in names          # (inlined in the index page)
     assert not [n for n in names if n.startswith(("tests/", "benchmarks/"))]
     assert os.path.exists(ROOT / "LICENSE")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 
 from dash import Dash
+from flask import has_request_context, request
 from flask_compress import Compress
 
 from .. import __version__
@@ -11,6 +12,7 @@ from .callbacks import register
 from .classroom.api import blueprint as class_api
 from .classroom.api import classes_health, fast_follow, prepare_store
 from .explore_panel import register as register_explore
+from .first_picture import SCRIPT_HASH, app_entry
 from .jobs import background_manager, jobs_health
 from .layout import ID, layout
 from .server import harden, serve_static_once
@@ -54,6 +56,14 @@ def create_app() -> Dash:
                            "content": "width=device-width, initial-scale=1"}])
     app.index_string = app.index_string.replace("<html>", '<html lang="en">', 1).replace(
         "{%css%}", "{%css%}\n" + preloads(app.config.requests_pathname_prefix), 1)
+    # the first picture: the page and its plot in the index HTML itself (first_picture.py)
+    interpolate = app.interpolate_index
+
+    def index_with_picture(**kwargs):
+        kwargs["app_entry"] = app_entry(request.query_string.decode("latin-1")
+                                        if has_request_context() else "")
+        return interpolate(**kwargs)
+    app.interpolate_index = index_with_picture
     # a static tree (not a function): Dash registers the component libraries when the
     # layout is assigned, in every gunicorn worker, before any script is requested
     app.layout = layout()
@@ -71,8 +81,8 @@ def create_app() -> Dash:
     serve_static_once(app)          # the scripts compressed, the layout serialized, once
     Compress(app.server)
     # /healthz, security headers, request size limit, callback envelopes checked
-    harden(app.server, __version__, app.callback_map, app.csp_hashes(), jobs_health,
-           classes_health)
+    harden(app.server, __version__, app.callback_map, [*app.csp_hashes(), SCRIPT_HASH],
+           jobs_health, classes_health)
     # a follower's poll of an unchanged class: answered before Flask (classroom.api)
     app.server.wsgi_app = fast_follow(app.server.wsgi_app,
                                       app.server.config["OPTVIZ_SECURITY_HEADERS"])

@@ -26,20 +26,9 @@
     return document.querySelector("#" + id + " .js-plotly-plot");
   }
 
-  function fmt(v) {
-    if (v === null || v === undefined || !isFinite(v)) return "–";
-    if (v === 0) return "0";
-    // (numbers reach the browser as float32, clipped at ±1e30: plots._float32)
-    if (Math.abs(v) >= 0.99999e30) return (v > 0 ? "> " : "< −") + "1e30";
-    var a = Math.abs(v);
-    return (a !== 0 && (a < 1e-3 || a >= 1e4)) ? v.toExponential(2) : v.toPrecision(3);
-  }
-
-  function escapeHtml(s) {
-    return String(s).replace(/[&<>"']/g, function (c) {
-      return {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c];
-    });
-  }
+  /* fmt, escapeHtml and the drawing both this page and the index page's first picture
+   * use: web/first_picture.js, inlined in the index page, which runs first */
+  var DRAW = window.optvizDraw, fmt = DRAW.fmt, escapeHtml = DRAW.escapeHtml;
 
   /* Live as you drag. A slider moved (dragged, held, typed) changes the setup many times
    * a second; each change asks the server for a run. At most one such request is on its
@@ -785,6 +774,24 @@
     set("data-plot", {figure: fig});
   }
 
+  /* The index page's first picture (web/first_picture.py): when React puts the page in
+   * place of the skeleton, its canvas and legend move into the real plot's box (in the
+   * same task: no frame shows the box empty), drawn again at its size; render() removes
+   * them once it has drawn the paths. */
+  (function handOverFirstPicture() {
+    var root = document.getElementById("react-entry-point");
+    if (!root || !window.optvizFirst) return;
+    new MutationObserver(function (mutations, observer) {
+      var first = window.optvizFirst;
+      if (!first) { observer.disconnect(); return; }
+      if (root.querySelector(".skeleton")) return;
+      var area = root.querySelector(".plot-area");
+      if (!area) return;
+      observer.disconnect();
+      first.draw(area);
+    }).observe(root, {childList: true, subtree: true});
+  })();
+
   function render(k) {
     var gd = plot("graph");
     if (!state.meta || !gd || !gd._fullLayout) return;
@@ -803,6 +810,7 @@
       if (canvas) canvas.style.display = "";
       draw2d(gd, state.meta, k);
     }
+    if (window.optvizFirst) window.optvizFirst.remove();   // (the index's picture)
     if (window.__optvizDrawn !== state.meta) {      // for tests and benchmarks
       window.__optvizDrawn = state.meta;
       window.__optvizDrawnAt = performance.now();
@@ -839,45 +847,7 @@
     x.lineCap = "round";
     return x;
   }
-  /* the part of segment (x0, y0)-(x1, y1) inside box [left, top, right, bottom]
-   * (Liang-Barsky) -> [t0, t1] along it, or null (outside, or not finite) */
-  function clipSegment(x0, y0, x1, y1, box) {
-    if (!(isFinite(x0) && isFinite(y0) && isFinite(x1) && isFinite(y1))) return null;
-    var dx = x1 - x0, dy = y1 - y0, t0 = 0, t1 = 1;
-    var p = [-dx, dx, -dy, dy], q = [x0 - box[0], box[2] - x0, y0 - box[1], box[3] - y0];
-    for (var i = 0; i < 4; i++) {
-      if (p[i] === 0) { if (q[i] < 0) return null; continue; }
-      var r = q[i] / p[i];
-      if (p[i] < 0) { if (r > t1) return null; if (r > t0) t0 = r; }
-      else { if (r < t0) return null; if (r < t1) t1 = r; }
-    }
-    return [t0, t1];
-  }
-  /* path p (pixels) from point `from` to point `to`, stroked where it crosses `box` (the
-   * plot area and a margin) only: a diverging row's path runs millions of pixels off the
-   * plot, and Skia stroked all of it (0.7 s for one Nesterov path on Rosenbrock, every
-   * page following a class at once). `len`: length along the path, for the dash phase
-   * of a piece that comes back into view. */
-  function strokePx(c, p, from, to, box, len) {
-    var x = p[0], y = p[1], open = false, dashed = c.getLineDash().length > 0;
-    c.beginPath();
-    for (var j = from + 1; j <= to; j++) {
-      var t = clipSegment(x[j - 1], y[j - 1], x[j], y[j], box);
-      if (!t) { open = false; continue; }
-      var dx = x[j] - x[j - 1], dy = y[j] - y[j - 1];
-      if (!open || t[0] > 0) {                  // a piece of the path comes into view
-        if (dashed) {
-          c.stroke();
-          c.beginPath();
-          c.lineDashOffset = len[j - 1] + t[0] * (len[j] - len[j - 1]);
-        }
-        c.moveTo(x[j - 1] + t[0] * dx, y[j - 1] + t[0] * dy);
-      }
-      c.lineTo(x[j - 1] + t[1] * dx, y[j - 1] + t[1] * dy);
-      open = t[1] === 1;
-    }
-    c.stroke();
-  }
+  var strokePx = DRAW.strokePx;
 
   function draw2d(gd, meta, k) {
     var fl = gd._fullLayout, xa = fl.xaxis, ya = fl.yaxis, rows = meta.rows;
@@ -911,13 +881,7 @@
                        faint: offscreen(canvas), bold: offscreen(canvas)};
       kept.box = [xa._offset - 8, ya._offset - 8, xa._offset + xa._length + 8,
                   ya._offset + ya._length + 8];   // (a line's width beyond the clip)
-      kept.len = kept.px.map(function (p) {          // length along the path, for dashes
-        var d = new Float32Array(p[0].length);
-        for (var j = 1; j < d.length; j++) {
-          d[j] = d[j - 1] + Math.hypot(p[0][j] - p[0][j - 1], p[1][j] - p[1][j - 1]);
-        }
-        return d;
-      });
+      kept.len = kept.px.map(DRAW.pathLength);       // length along the path, for dashes
       var f = layerContext(kept.faint, ratio, xa, ya);
       f.globalAlpha = 0.45;                         // whole paths, faint
       f.lineWidth = 1.5;
@@ -1043,38 +1007,17 @@
   /* Past four rows each path also has its own dash pattern (its legend swatch shows it),
    * so that rows stay apart without colour: a projector's washed-out colours, a
    * colour-blind student, a black-and-white printout. */
-  var DASHES = [[], [12, 5], [3, 4], [14, 4, 3, 4], [7, 3], [2, 7], [16, 3, 3, 3, 3, 3]];
-  function dashOf(rows, i) { return rows.length > 4 ? DASHES[i % DASHES.length] : []; }
+  function dashOf(rows, i) { return DRAW.dashOf(rows.length, i); }
   window.__optvizDashOf = dashOf;
-
-  function swatch(rows, i) {
-    var r = rows[i], dash = dashOf(rows, i);
-    if (!dash.length) {
-      return '<span class="swatch" style="background:' + escapeHtml(r.color) + '"></span>';
-    }
-    return '<svg class="swatch-line" width="26" height="10" aria-hidden="true"><line x1="1" y1="5" ' +
-      'x2="25" y2="5" stroke="' + escapeHtml(r.color) + '" stroke-width="3.5" ' +
-      'stroke-dasharray="' + dash.join(" ") + '"/></svg>';
-  }
 
   function drawLegend(meta, k) {
     var legend = document.getElementById("legend");
     if (!legend) return;
-    var rows = meta.rows, html = "";
-    for (var j = 0; j < rows.length; j++) {
-      var r = rows[j], losses = decode(r.loss);
-      var L = losses.length ? losses[Math.min(k, losses.length - 1)] : null;
-      var gone = r.diverged_at >= 0 && k >= r.diverged_at;
-      var note = r.diverged_at >= 0
-        ? (gone ? '<span class="diverged">diverged at step ' + r.diverged_at + "</span>"
-                : '<span class="warn">diverges at step ' + r.diverged_at + "</span>")
-        : "";
-      html += '<div class="legend-row" data-uid="' + escapeHtml(r.uid) + '">' +
-        swatch(rows, j) +
-        '<span class="legend-label">' + escapeHtml(r.label) + "</span>" +
-        (gone ? "" : '<span class="legend-loss">L = ' + fmt(L) + "</span>") + note + "</div>";
-    }
-    legend.innerHTML = html;
+    var rows = meta.rows;
+    legend.innerHTML = DRAW.legendHtml(rows, k, function (j) {
+      var losses = decode(rows[j].loss);
+      return losses.length ? losses[Math.min(k, losses.length - 1)] : null;
+    });
     legend.classList.toggle("legend-wide", rows.length > 8);
     legend.classList.toggle("legend-many", rows.length > 16);
     if (state.legendFor !== meta) {               // once per run: no jumping while it plays
@@ -1116,21 +1059,26 @@
     }
   }
 
-  /* The legend sits in the corner of the plot where it hides least: the start, the
-   * minima and saddles and each row's end weigh most, then every drawn path point. With
-   * 17 rows it is a third of the plot high, and in the top-right corner it hid
-   * Rosenbrock's minimum, where the race ends. Ties keep the top right. */
+  /* The legend: under the plot on a phone, beside a 3-D scene, else where it hides
+   * least of a 2-D plot (optvizDraw.placeLegend2d, web/first_picture.js). */
   /* a phone: the plot area as tall as the view box's shape needs (one unit of x is one
    * unit of y: a wide box in a tall area left half of it blank), within a third to a
    * half of the screen, so that the plot, its legend and the α slider share it */
   var PHONE = window.matchMedia("(max-width: 900px)");
+  /* the screen's height in CSS pixels at scale 1: innerHeight grows while a phone shows
+   * the page shrunk to fit something too wide (1448 px on a Pixel 7 while a network's
+   * page loaded, which left its plot box 483 px high for a 202 px plot) */
+  function screenHeight() {
+    var vv = window.visualViewport;
+    return vv ? vv.height * vv.scale : window.innerHeight;
+  }
   function fitPlotArea(gd) {
     var area = gd.closest(".plot-area"), lay = gd.layout || {}, m = gd._fullLayout.margin;
     var xr = (lay.xaxis || {}).range, yr = (lay.yaxis || {}).range;
     if (!area || !xr || !yr || !m) return;
     var ratio = Math.abs(yr[1] - yr[0]) / Math.abs(xr[1] - xr[0]);
-    var want = (area.clientWidth - m.l - m.r) * ratio + m.t + m.b;
-    var h = Math.round(Math.max(window.innerHeight / 3, Math.min(window.innerHeight / 2, want)));
+    var want = (area.clientWidth - m.l - m.r) * ratio + m.t + m.b, tall = screenHeight();
+    var h = Math.round(Math.max(tall / 3, Math.min(tall / 2, want)));
     if (Math.abs(area.clientHeight - h) <= 2) return;
     area.style.setProperty("--plot-h", h + "px");
     // (Dash's graphs follow only the window's size); then the paths again, to scale
@@ -1163,75 +1111,22 @@
       return;
     }
     if (!gd._fullLayout.xaxis) return;
-    var xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, pad = 6;
-    var wrap0 = legend.parentNode;
-    // Beside the plot where its shape leaves room (one unit of x is one unit of y, so a
-    // square view box leaves the wide plot's sides free): there it covers nothing. On
-    // the right, else on the left (clear of the y axis' numbers and title); else it
-    // sits in the corner of the plot that hides least.
-    var sides = [[wrap0.clientWidth - (xa._offset + xa._length) - 2 * pad, xa._offset + xa._length + pad],
-                 [xa._offset - 70 - 2 * pad, pad]];      // [room, left edge]
-    legend.classList.remove("legend-tight");
-    for (var i = 0; i < 4; i++) {        // right, left; then both in a smaller type
-      var spare = sides[i % 2][0];
-      if (spare < 150 || (i > 1 && meta.rows.length <= 8)) continue;
-      legend.classList.add("legend-beside");
-      legend.classList.toggle("legend-tight", i > 1);
-      legend.style.maxWidth = spare + "px";
-      legend.style.maxHeight = ya._length + "px";
-      legend.style.right = legend.style.bottom = "auto";
-      // (the rows wrap to the width given: it fits when nothing scrolls)
-      if (legend.scrollWidth <= legend.clientWidth + 1 &&
-          legend.scrollHeight <= legend.clientHeight + 1 && legend.offsetHeight <= ya._length) {
-        legend.style.top = ya._offset + "px";
-        legend.style.left = sides[i % 2][1] + "px";
-        legend.dataset.corner = i % 2 ? "beside-left" : "beside";
-        return;
-      }
-      legend.classList.remove("legend-beside", "legend-tight");
-    }
-    legend.style.maxWidth = legend.style.maxHeight = "";
-    var w = legend.offsetWidth, h = legend.offsetHeight;
-    var left = xa._offset + pad, right = xa._offset + xa._length - pad - w;
-    var top = ya._offset + pad, bottom = ya._offset + ya._length - pad - h;
-    var wrap = legend.parentNode;
+    var xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+    var g = {xo: xa._offset, yo: ya._offset, xl: xa._length, yl: ya._length,
+             X: function (v) { return xa._offset + xa.c2p(v); },
+             Y: function (v) { return ya._offset + ya.c2p(v); }};
     // Plotly's modebar (zoom, pan, download) sits on the plot's top right. On a touch
     // screen it is always shown: there a legend in a top corner that would reach under it
     // goes just below it. (With a mouse it shows only while the pointer is over the plot;
     // making room for it there moved 17 rows to the valley floor of the Rosenbrock race.)
-    var below = top, modebar = gd.querySelector(".modebar"), barLeft = Infinity;
+    var modebar = gd.querySelector(".modebar"), bar = null;
     if (modebar && modebar.offsetWidth && window.matchMedia("(hover: none)").matches) {
-      var box = modebar.getBoundingClientRect(), origin = wrap.getBoundingClientRect();
-      barLeft = box.left - origin.left;
-      below = Math.max(top, box.bottom - origin.top + 2);
+      var box = modebar.getBoundingClientRect(), origin = legend.parentNode.getBoundingClientRect();
+      bar = {left: box.left - origin.left, below: box.bottom - origin.top + 2};
     }
-    var corners = [[right, right + w > barLeft ? below : top], [left, left + w > barLeft ? below : top],
-                   [right, bottom], [left, bottom]];
-    var score = [0, 0, 0, 0];
-    function weigh(x, y, weight) {
-      var px = xa._offset + xa.c2p(x), py = ya._offset + ya.c2p(y);
-      for (var c = 0; c < 4; c++) {
-        var cx = corners[c][0], cy = corners[c][1];
-        if (px >= cx - 8 && px <= cx + w + 8 && py >= cy - 8 && py <= cy + h + 8) score[c] += weight;
-      }
-    }
-    (meta.marks || []).forEach(function (m) { weigh(m[0], m[1], 1000); });
-    if (meta.start) weigh(meta.start[0], meta.start[1], 1000);
-    meta.rows.forEach(function (r) {
-      var gx = decode(r.x), gy = decode(r.y), n = gx.length;
-      if (!n) return;
-      weigh(gx[n - 1], gy[n - 1], 200);
-      var stride = Math.max(1, Math.floor(n / 200));
-      for (var j = 0; j < n; j += stride) weigh(gx[j], gy[j], 1);
-    });
-    var best = 0;
-    for (var c = 1; c < 4; c++) if (score[c] < score[best]) best = c;
-    legend.style.top = legend.style.bottom = legend.style.left = legend.style.right = "auto";
-    if (best % 2 === 0) legend.style.right = (wrap.clientWidth - (xa._offset + xa._length) + pad) + "px";
-    else legend.style.left = left + "px";
-    if (best < 2) legend.style.top = corners[best][1] + "px";
-    else legend.style.bottom = (wrap.clientHeight - (ya._offset + ya._length) + pad) + "px";
-    legend.dataset.corner = ["top-right", "top-left", "bottom-right", "bottom-left"][best];
+    legend.dataset.corner = DRAW.placeLegend2d(legend, g, {
+      marks: meta.marks, start: meta.start,
+      paths: meta.rows.map(function (r) { return [decode(r.x), decode(r.y)]; })}, bar);
   }
 
 
