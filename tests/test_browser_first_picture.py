@@ -3,12 +3,13 @@ HTML and draws its plot before any of Dash's scripts runs; the real page then ta
 place without a frame showing the plot empty. In real Chromium against the real server."""
 import base64
 import hashlib
+import json
 import re
 import urllib.request
 
 import pytest
 
-from tests.conftest import _open
+from tests.conftest import _open, api_call
 
 DASH_SCRIPTS = "**/_dash-component-suites/**"
 
@@ -146,3 +147,27 @@ def test_only_a_picture_the_page_would_draw_is_in_the_index(server_url):
     # the skeleton names no id of the page's (React's page brings those)
     skeleton = default.split('class="skeleton"', 1)[1].split("</main>", 1)[0]
     assert " id=" not in skeleton
+
+
+def _picture_view(html):
+    found = re.search(r'id="first-picture-data">(.*?)</script>', html, re.S)
+    return json.loads(found.group(1))["view"] if found else None
+
+
+def test_a_student_joining_a_class_sees_its_setup_first_or_no_picture(server_url):
+    """At /c/CODE (no link of its own) the picture is the class's setup where the worker
+    holds the class, else none: never the default scene, then the class's."""
+    status, made, _ = api_call(server_url + "/api/classes", "POST",
+                               {"state": "surface=bowl&steps=50"})
+    assert status == 201
+    code, views = made["code"], []
+    for _ in range(20):                  # (two workers: each holds the class once polled)
+        assert api_call(f"{server_url}/api/classes/{code}")[0] == 200
+        views.append(_picture_view(_get(f"{server_url}/c/{code}")[0]))
+        if views[-1] is not None:
+            break
+    assert views[-1] == [-4.0, 4.0, -4.0, 4.0]            # the bowl's box, the class's
+    assert all(v in (None, [-4.0, 4.0, -4.0, 4.0]) for v in views)
+    # an unknown code: the page, no picture, and no database read for it
+    html, _ = _get(f"{server_url}/c/ZZZZZZ")
+    assert 'class="skeleton"' in html and _picture_view(html) is None

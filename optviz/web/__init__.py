@@ -10,7 +10,7 @@ from flask_compress import Compress
 from .. import __version__
 from .callbacks import register
 from .classroom.api import blueprint as class_api
-from .classroom.api import classes_health, fast_follow, prepare_store
+from .classroom.api import classes_health, fast_follow, prepare_store, seen_setup
 from .explore_panel import register as register_explore
 from .first_picture import SCRIPT_HASH, app_entry
 from .jobs import background_manager, jobs_health
@@ -42,6 +42,20 @@ def preloads(prefix: str) -> str:
                       for path in PRELOADED)
 
 
+def _picture_query() -> str | None:
+    """The setup the index page's first picture draws: the link's; at a class's address
+    without one (a student joining), the class's setup where this worker has it at hand
+    (no database read for an index page), else None: no picture (the default's would be
+    the wrong one)."""
+    if not has_request_context():
+        return ""
+    query = request.query_string.decode("latin-1")
+    parts = request.path.strip("/").split("/")
+    if not query and len(parts) == 2 and parts[0] == "c":
+        return seen_setup(parts[1])
+    return query
+
+
 def create_app() -> Dash:
     """The optviz page, ready for ``app.run()`` or gunicorn (``app.server``)."""
     # long explorations run as background callbacks: Diskcache here, Celery on REDIS_URL
@@ -60,8 +74,7 @@ def create_app() -> Dash:
     interpolate = app.interpolate_index
 
     def index_with_picture(**kwargs):
-        kwargs["app_entry"] = app_entry(request.query_string.decode("latin-1")
-                                        if has_request_context() else "")
+        kwargs["app_entry"] = app_entry(_picture_query())
         return interpolate(**kwargs)
     app.interpolate_index = index_with_picture
     # a static tree (not a function): Dash registers the component libraries when the

@@ -280,13 +280,14 @@ def _json_script(data: Any) -> str:
 
 
 @functools.lru_cache(maxsize=32)
-def app_entry(query: str) -> str:
-    """Dash's ``{%app_entry%}`` for a request with this query string: the skeleton in
-    React's container, the picture's data, and the script that draws it (remembered for
+def app_entry(query: str | None) -> str:
+    """Dash's ``{%app_entry%}`` for a request with this query string (None: the page's
+    setup is not known yet, no picture): the skeleton in React's container, the
+    picture's data, and the script that draws it (remembered for
     the 32 latest links: a class opening one demo costs one picture per worker)."""
-    data = picture(query)
+    data = picture(query) if query is not None else None
     return ('<div id="react-entry-point"><div class="skeleton" aria-hidden="true" inert>'
-            + skeleton(query, data and data.pop("teaches")) + "</div></div>"
+            + skeleton(query or "", data and data.pop("teaches")) + "</div></div>"
             + (f'<script type="application/json" id="first-picture-data">'
                f"{_json_script(data)}</script>" if data else "")
             + f"<script>{SCRIPT}</script>")

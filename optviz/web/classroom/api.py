@@ -44,7 +44,8 @@ from .guard import changed, check_miss, client, stamp
 from .rules import ClassError, valid_code
 from .store import StorageError, open_store
 
-__all__ = ["blueprint", "classes_health", "prepare_store", "fast_follow", "FOLLOW_SECONDS"]
+__all__ = ["blueprint", "classes_health", "prepare_store", "fast_follow", "FOLLOW_SECONDS",
+           "seen_setup"]
 
 blueprint = Blueprint("classes", __name__)
 
@@ -134,6 +135,14 @@ def _fresh(code: str):
     if hit and time.monotonic() - hit[0] < FOLLOW_SECONDS and hit[1] == stamp(code):
         return hit[2]
     return None
+
+
+def seen_setup(code: str) -> str | None:
+    """Class ``code``'s setup (its query string) if this worker holds a fresh copy of the
+    class, else None: never a database read (the index page's first picture asks it for
+    every open of /c/CODE, guessed codes included)."""
+    data = _fresh(code.upper()) if isinstance(code, str) and len(code) < 16 else None
+    return data["state"] or "" if data is not None else None
 
 
 def _follow_data(code: str) -> dict:
