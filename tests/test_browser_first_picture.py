@@ -32,8 +32,10 @@ def _get(url):
 
 
 def _box(page, selector):
+    # (in the document: a page scrolled a little by a focus is the same layout)
     return page.evaluate("s => { const r = document.querySelector(s).getBoundingClientRect();"
-                         " return [r.x, r.y, r.width, r.height]; }", selector)
+                         " return [r.x + scrollX, r.y + scrollY, r.width, r.height]; }",
+                         selector)
 
 
 @pytest.mark.parametrize("device", ["desktop", "phone"])
@@ -64,7 +66,8 @@ def test_the_plot_is_drawn_from_the_index_page_before_any_of_dashs_scripts(
         assert len(rows) == 6 and all(n > 40 for n in seen), seen   # (AdaGrad: a short path)
         # where the page's plot will be, to the pixel
         assert skeleton_plot == pytest.approx(_box(real, "#react-entry-point .plot-area"),
-                                              abs=1)
+                                              abs=1), real.evaluate(
+            "[scrollY, document.getElementById('teaches').textContent.slice(0, 40)]")
         assert real.locator("canvas.first-picture, .first-legend, .skeleton").count() == 0
         assert real.console_errors == []
     finally:
