@@ -107,7 +107,7 @@ def test_page_loads_with_every_default_optimizer_and_no_console_errors(page):
     # titles sent as entities (figures._text) are drawn as the characters (the side
     # plots once in view: below the fold they wait, not in the first picture's way)
     # (handed over once the paths are painted: wait for it, then it must not be drawn)
-    page.wait_for_function("window.__optvizSide.pending['lr-plot'] !== undefined")
+    page.wait_for_function("() => window.__optvizSide.pending['lr-plot'] !== undefined")
     assert page.evaluate("!document.querySelector('#lr-plot .js-plotly-plot')")
     page.locator("#lr-plot").scroll_into_view_if_needed()
     page.wait_for_function("() => document.querySelector('#lr-plot .js-plotly-plot')")
