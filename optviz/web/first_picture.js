@@ -293,7 +293,7 @@
     c.font = TITLE;
     c.fillText(data.titles[0], g.xo + g.xl / 2, g.h - 6);
     c.save();
-    c.translate(18, g.yo + g.yl / 2);
+    c.translate(g.xo - 50, g.yo + g.yl / 2);          // (Plotly: beside the plot, not the box)
     c.rotate(-Math.PI / 2);
     c.fillText(data.titles[1], 0, 0);
     c.restore();
