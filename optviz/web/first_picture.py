@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from ..networks.slice import read_keys
+from ..plots import _untyped
 from ..scenarios import SCENARIOS
 from ..surfaces import SURFACES
 from . import figures, network_view
@@ -128,10 +129,8 @@ def picture(query: str) -> dict | None:
 
 
 def _array(t) -> np.ndarray:
-    """A figure's array (a base64 typed one, or a list) as float64."""
-    if isinstance(t, dict):
-        return np.frombuffer(base64.b64decode(t["bdata"]), dtype="<f4").astype(float)
-    return np.asarray(t, dtype=float)
+    """A figure's array (a base64 typed one, or a list) as float64, flat."""
+    return np.asarray(_untyped(t), dtype=float).ravel()
 
 
 # -- the layout as plain HTML -----------------------------------------------------------
